@@ -1,0 +1,286 @@
+"""Build geodata/ from the official open data releases.
+
+Reads a mirror laid out like ../shared/data-raw (see its SOURCES.md), or the files that
+`finder.geo.download` fetches from the publishers, and writes compact, deterministic files:
+
+- wards.geojson        704 wards, WGS84 (maps, API), with borough codes and names
+- wards_bng.geojson    the same polygons in British National Grid metres (matching)
+- postcodes.npy        live and withdrawn London postcodes, sorted, with location and ward
+- gb_postcodes.npy     every live GB postcode with its district (to name places outside London)
+- districts.json       district codes and clean names for gb_postcodes.npy
+- outcodes.json        each London outward code and the wards its postcodes fall in
+- manifest.json        sources, versions, row counts, checksums and the cross-check figures
+
+Repeatable: the same inputs give byte-identical outputs, so the committed manifest only
+changes when the data does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from finder.geo.wards import NEAREST_WARD_LIMIT_M, WardIndex
+
+Log = Callable[[str], None]
+
+RAW_FILES = {
+    "london_postcodes": "postcodes-codepoint-open/london_postcodes_codepoint_2025_4.csv.gz",
+    "withdrawn_postcodes": "postcodes-codepoint-open/london_postcodes_absent_from_codepoint_2025_4.csv.gz",
+    "gb_postcodes": "postcodes-codepoint-open/gb_postcodes_codepoint_2025_4.csv.gz",
+    "codelist": "postcodes-codepoint-open/Codelist.xlsx",
+    "codepoint_metadata": "postcodes-codepoint-open/codepoint_metadata.txt",
+    "wards": "wards-2024-ons-bgc-london/london_wards_dec2024_bgc_704.shp",
+}
+SOURCES = {
+    "london_postcodes": "OS Code-Point Open 2025.4.0, London (E09) rows",
+    "withdrawn_postcodes": "OS Code-Point Open 2014.3.0 and 2018.3.0 postcodes absent from 2025.4.0",
+    "gb_postcodes": "OS Code-Point Open 2025.4.0, all GB postcodes",
+    "codelist": "OS Code-Point Open 2025.4.0 Doc/Codelist.xlsx (Boundary-Line Oct 2025 names)",
+    "codepoint_metadata": "OS Code-Point Open 2025.4.0 Doc/metadata.txt",
+    "wards": "ONS Wards (December 2024) Boundaries UK BGC, London subset (the May 2022 set)",
+}
+OUTPUTS = (
+    "wards.geojson",
+    "wards_bng.geojson",
+    "postcodes.npy",
+    "gb_postcodes.npy",
+    "districts.json",
+    "outcodes.json",
+)
+
+LIVE, TERMINATED = 0, 1
+RECORDED, INSIDE, NEAREST, NEAREST_BEYOND_LIMIT = 0, 1, 2, 3
+POSTCODE_DTYPE = np.dtype(
+    [
+        ("postcode", "S8"),
+        ("lat", "<f8"),
+        ("lon", "<f8"),
+        ("easting", "<i4"),
+        ("northing", "<i4"),
+        ("ward", "<i2"),
+        ("status", "u1"),
+        ("match", "u1"),
+    ]
+)
+GB_DTYPE = np.dtype([("postcode", "S8"), ("easting", "<i4"), ("northing", "<i4"), ("district", "<i2")])
+CODELIST_DISTRICT_SHEETS = ("LBO", "DIS", "MTD", "UTA")
+
+
+def clean_district_name(name: str) -> str:
+    """Drop the OS code list's suffixes: "Bromley London Boro" -> "Bromley",
+    "Manchester District (B)" -> "Manchester", "Caerdydd - Cardiff" -> "Cardiff"."""
+    name = name.strip()
+    if name == "City and County of the City of London":
+        return "City of London"
+    if " - " in name:  # Welsh and English names: keep the English one
+        name = name.split(" - ", 1)[1]
+    name = re.sub(r"\s*\((B|City)\)$", "", name)
+    name = re.sub(r"\s+(London Boro|District)$", "", name)
+    return name
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _feature_collection(gdf: Any, precision: int) -> dict[str, Any]:
+    """Deterministic GeoJSON of a ward GeoDataFrame, coordinates rounded."""
+    features = []
+    for row in gdf.itertuples():
+        geometry = shapely.set_precision(row.geometry, 10**-precision) if precision else row.geometry
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "code": row.WD24CD,
+                    "name": row.WD24NM,
+                    "borough_code": row.LAD24CD,
+                    "borough_name": row.LAD24NM,
+                },
+                "geometry": json.loads(shapely.to_geojson(shapely.make_valid(geometry))),
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+def _read_codepoint_version(path: Path) -> str:
+    match = re.search(r"DATASET VERSION NUMBER:\s*(\S+)", path.read_text(encoding="latin-1"))
+    return match.group(1) if match else "unknown"
+
+
+def build(raw_dir: Path, out_dir: Path, log: Log = print) -> dict[str, Any]:
+    """Read the raw releases in raw_dir and write geodata into out_dir; return the manifest."""
+    import geopandas as gpd
+
+    missing = [rel for rel in RAW_FILES.values() if not (raw_dir / rel).exists()]
+    if missing:
+        raise FileNotFoundError(f"{raw_dir} lacks {', '.join(missing)}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stats: dict[str, Any] = {}
+
+    log("wards: reading ONS Dec 2024 BGC boundaries")
+    wards_gdf = gpd.read_file(raw_dir / RAW_FILES["wards"])
+    if wards_gdf.crs is None or wards_gdf.crs.to_epsg() != 27700:
+        wards_gdf = wards_gdf.set_crs(27700, allow_override=True)
+    wards_gdf = wards_gdf.sort_values("WD24CD").reset_index(drop=True)
+    wards_gdf["geometry"] = wards_gdf.geometry.make_valid()
+    _write_json(out_dir / "wards_bng.geojson", _feature_collection(wards_gdf, 1))
+    _write_json(out_dir / "wards.geojson", _feature_collection(wards_gdf.to_crs(4326), 6))
+    index = WardIndex.from_files(str(out_dir / "wards.geojson"), str(out_dir / "wards_bng.geojson"))
+    ward_no = {w.code: w.index for w in index.wards}
+    stats["wards"] = len(index)
+    stats["boroughs"] = len({w.borough_code for w in index.wards})
+    log(f"wards: {stats['wards']} wards in {stats['boroughs']} boroughs")
+
+    log("postcodes: reading live London postcodes (Code-Point Open)")
+    live = pd.read_csv(
+        raw_dir / RAW_FILES["london_postcodes"],
+        usecols=["postcode", "Eastings", "Northings", "latitude", "longitude", "Admin_ward_code"],
+        dtype={"postcode": str, "Admin_ward_code": str},
+    )
+    unknown_wards = sorted(set(live.Admin_ward_code) - set(ward_no))
+    if unknown_wards:
+        raise ValueError(f"postcodes name wards missing from the boundaries: {unknown_wards[:5]}")
+    live_rows = np.zeros(len(live), dtype=POSTCODE_DTYPE)
+    live_rows["postcode"] = live.postcode.to_numpy(dtype="S8")
+    live_rows["lat"], live_rows["lon"] = live.latitude, live.longitude
+    live_rows["easting"], live_rows["northing"] = live.Eastings, live.Northings
+    live_rows["ward"] = live.Admin_ward_code.map(ward_no).to_numpy()
+    live_rows["status"], live_rows["match"] = LIVE, RECORDED
+    pip = index.locate_many_bng(live.Eastings.to_numpy(float), live.Northings.to_numpy(float))
+    agree = int((pip == live_rows["ward"]).sum())
+    stats["live_postcodes"] = len(live_rows)
+    stats["pip_agrees_with_recorded_ward"] = agree
+    stats["pip_agreement_percent"] = round(100 * agree / len(live_rows), 3)
+    stats["pip_in_no_polygon"] = int((pip == -1).sum())
+    log(
+        f"postcodes: {len(live_rows):,} live; point-in-polygon agrees with the recorded ward for "
+        f"{agree:,} ({stats['pip_agreement_percent']}%), {stats['pip_in_no_polygon']} in no polygon"
+    )
+
+    log("postcodes: reading postcodes withdrawn since 2014/2018")
+    gone = pd.read_csv(
+        raw_dir / RAW_FILES["withdrawn_postcodes"],
+        usecols=["postcode", "Eastings", "Northings", "latitude", "longitude"],
+        dtype={"postcode": str},
+    )
+    gone = gone[~gone.postcode.isin(live.postcode)]
+    gone_rows = np.zeros(len(gone), dtype=POSTCODE_DTYPE)
+    gone_rows["postcode"] = gone.postcode.to_numpy(dtype="S8")
+    gone_rows["lat"], gone_rows["lon"] = gone.latitude, gone.longitude
+    gone_rows["easting"], gone_rows["northing"] = gone.Eastings, gone.Northings
+    gone_rows["status"] = TERMINATED
+    matches = Counter()
+    for i, (e, n) in enumerate(zip(gone.Eastings.tolist(), gone.Northings.tolist(), strict=True)):
+        match = index.locate_bng(e, n)
+        if match is None:
+            # The postcode was in a London borough; its last point lies beyond the clipped
+            # generalised edge. Take the nearest ward and record that it was farther than 100 m.
+            nearest = int(index.tree.query_nearest(shapely.Point(e, n))[0])
+            gone_rows[i]["ward"], gone_rows[i]["match"] = nearest, NEAREST_BEYOND_LIMIT
+        else:
+            gone_rows[i]["ward"] = match.ward.index
+            gone_rows[i]["match"] = INSIDE if match.how == "inside" else NEAREST
+        matches[int(gone_rows[i]["match"])] += 1
+    stats["withdrawn_postcodes"] = len(gone_rows)
+    stats["withdrawn_ward_by"] = {
+        "inside": matches[INSIDE],
+        "nearest_within_100m": matches[NEAREST],
+        "nearest_beyond_100m": matches[NEAREST_BEYOND_LIMIT],
+    }
+    log(f"postcodes: {len(gone_rows):,} withdrawn, wards by location: {stats['withdrawn_ward_by']}")
+
+    rows = np.concatenate([live_rows, gone_rows])
+    rows.sort(order="postcode", kind="stable")
+    if len(np.unique(rows["postcode"])) != len(rows):
+        raise ValueError("duplicate postcodes in the London index")
+    np.save(out_dir / "postcodes.npy", rows, allow_pickle=False)
+
+    outcodes: dict[str, Counter] = defaultdict(Counter)
+    for postcode, ward in zip(live.postcode.tolist(), live_rows["ward"].tolist(), strict=True):
+        outcodes[postcode.split(" ")[0]][index.wards[ward].code] += 1
+    for postcode in gone.postcode.tolist():
+        outcodes.setdefault(postcode.split(" ")[0], Counter())
+    _write_json(
+        out_dir / "outcodes.json",
+        {oc: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for oc, c in sorted(outcodes.items())},
+    )
+    stats["london_outcodes"] = len(outcodes)
+
+    log("districts: reading names from the Code-Point code list")
+    sheets = pd.read_excel(raw_dir / RAW_FILES["codelist"], sheet_name=list(CODELIST_DISTRICT_SHEETS), header=None)
+    names = {
+        code: clean_district_name(name) for sheet in sheets.values() for name, code in sheet.itertuples(index=False)
+    }
+    for ward in index.wards:  # the ONS borough names are the ones Londoners know
+        names[ward.borough_code] = ward.borough_name
+
+    log("postcodes: reading all GB postcodes (1.7 million rows; takes a few seconds)")
+    gb = pd.read_csv(
+        raw_dir / RAW_FILES["gb_postcodes"],
+        usecols=["postcode", "Eastings", "Northings", "Admin_district_code"],
+        dtype={"postcode": str, "Admin_district_code": str},
+        keep_default_na=False,
+    )
+    district_codes = sorted(set(gb.Admin_district_code) - {""})
+    districts = [{"code": c, "name": names.get(c, c)} for c in district_codes]
+    district_no = {c: i for i, c in enumerate(district_codes)}
+    gb_rows = np.zeros(len(gb), dtype=GB_DTYPE)
+    gb_rows["postcode"] = gb.postcode.to_numpy(dtype="S8")
+    gb_rows["easting"], gb_rows["northing"] = gb.Eastings, gb.Northings
+    gb_rows["district"] = gb.Admin_district_code.map(lambda c: district_no.get(c, -1)).to_numpy()
+    gb_rows.sort(order="postcode", kind="stable")
+    np.save(out_dir / "gb_postcodes.npy", gb_rows, allow_pickle=False)
+    _write_json(out_dir / "districts.json", districts)
+    stats["gb_postcodes"] = len(gb_rows)
+    stats["gb_districts"] = len(districts)
+    stats["gb_without_district"] = int((gb_rows["district"] < 0).sum())
+    log(f"postcodes: {len(gb_rows):,} GB postcodes in {len(districts)} districts")
+
+    manifest = {
+        "codepoint_version": _read_codepoint_version(raw_dir / RAW_FILES["codepoint_metadata"]),
+        "sources": {
+            key: {"file": rel, "what": SOURCES[key], "sha256": sha256(raw_dir / rel)}
+            for key, rel in sorted(RAW_FILES.items())
+        },
+        "outputs": {name: {"sha256": sha256(out_dir / name)} for name in OUTPUTS},
+        "counts": stats,
+        "nearest_ward_limit_m": NEAREST_WARD_LIMIT_M,
+    }
+    _write_json_pretty(out_dir / "manifest.json", manifest)
+    log(f"geodata: wrote {len(OUTPUTS)} files and manifest.json to {out_dir}")
+    return manifest
+
+
+def _write_json_pretty(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, sort_keys=True, indent=2) + "\n", encoding="utf-8")
+
+
+def is_built(out_dir: Path) -> bool:
+    """True when every output exists and matches the checksums in manifest.json."""
+    manifest_path = out_dir / "manifest.json"
+    if not manifest_path.exists():
+        return False
+    outputs = json.loads(manifest_path.read_text(encoding="utf-8")).get("outputs", {})
+    return set(outputs) == set(OUTPUTS) and all(
+        (out_dir / name).exists() and sha256(out_dir / name) == meta["sha256"] for name, meta in outputs.items()
+    )

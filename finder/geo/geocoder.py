@@ -1,0 +1,54 @@
+"""Optional remote geocoder: postcodes.io, for postcodes newer than our Code-Point release.
+
+Off unless a base URL is configured. It is a fallback only: every failure (timeout, refused
+connection, bad JSON, 5xx) means "unknown", logged, and never breaks a page.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import requests
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GeocodedPostcode:
+    """What the remote service said about a postcode."""
+
+    postcode: str
+    lat: float
+    lon: float
+    district: str | None
+
+
+class PostcodesIO:
+    """A client for the postcodes.io API (https://api.postcodes.io) or a server shaped like it."""
+
+    def __init__(self, base_url: str, timeout: float = 2.0, session: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("User-Agent", "finder (London neighbourhood policing finder)")
+
+    def lookup(self, postcode: str) -> GeocodedPostcode | None:
+        """Coordinates of a live postcode, or None when unknown or when the service fails."""
+        url = f"{self.base_url}/postcodes/{quote(postcode)}"
+        try:
+            response = self.session.get(url, timeout=self.timeout)
+            if response.status_code == 404:
+                return None
+            response.raise_for_status()
+            result = response.json().get("result") or {}
+            lat, lon = result.get("latitude"), result.get("longitude")
+            if lat is None or lon is None:
+                return None
+            return GeocodedPostcode(
+                result.get("postcode") or postcode, float(lat), float(lon), result.get("admin_district")
+            )
+        except (requests.RequestException, ValueError, TypeError, AttributeError) as exc:
+            log.warning("remote geocoder failed for %s: %s", postcode, exc)
+            return None

@@ -1,0 +1,146 @@
+"""London's 704 wards: who they are, where they are, and which ward a point falls in.
+
+Geometry for matching is held in British National Grid (metres), so "within 100 m" means
+100 metres; geometry for maps and the API is held in WGS84, as built from the ONS release.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+
+CITY_OF_LONDON = "E09000001"
+NEAREST_WARD_LIMIT_M = 100.0
+
+_TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+
+
+def to_bng(lon: float | np.ndarray, lat: float | np.ndarray) -> tuple[Any, Any]:
+    """WGS84 longitude/latitude to British National Grid easting/northing (metres)."""
+    return _TO_BNG.transform(lon, lat)
+
+
+@dataclass(frozen=True)
+class Ward:
+    """A ward and the borough and police force it belongs to. Keys are GSS codes."""
+
+    index: int
+    code: str
+    name: str
+    borough_code: str
+    borough_name: str
+
+    @property
+    def force_id(self) -> str:
+        """The City of London's wards are policed by City of London Police; the rest by the Met."""
+        return "city-of-london" if self.borough_code == CITY_OF_LONDON else "metropolitan"
+
+
+@dataclass(frozen=True)
+class WardMatch:
+    """The ward a point fell in, and how: inside its boundary, or the nearest within 100 m."""
+
+    ward: Ward
+    how: Literal["inside", "nearest"]
+    distance_m: float = 0.0
+
+
+class WardIndex:
+    """Point-in-polygon over the ward boundaries with an STRtree; boundary points count as inside."""
+
+    def __init__(self, wards: list[Ward], bng: np.ndarray, wgs84: list[dict[str, Any]]) -> None:
+        self.wards = wards
+        self.by_code = {w.code: w for w in wards}
+        self.bng = bng
+        self.wgs84 = wgs84
+        self.tree = shapely.STRtree(bng)
+        shapely.prepare(bng)
+
+    @classmethod
+    def from_files(cls, wgs84_path: str, bng_path: str) -> WardIndex:
+        """Load the two GeoJSON files written by the geodata build."""
+        with open(wgs84_path, encoding="utf-8") as f:
+            features = json.load(f)["features"]
+        with open(bng_path, encoding="utf-8") as f:
+            bng_features = json.load(f)["features"]
+        wards = [
+            Ward(i, p["code"], p["name"], p["borough_code"], p["borough_name"])
+            for i, p in enumerate(f["properties"] for f in features)
+        ]
+        if [f["properties"]["code"] for f in bng_features] != [w.code for w in wards]:
+            raise ValueError("ward files disagree; rebuild geodata")
+        bng = shapely.from_geojson([json.dumps(f["geometry"]) for f in bng_features])
+        return cls(wards, bng, features)
+
+    def __len__(self) -> int:
+        return len(self.wards)
+
+    def get(self, code: str) -> Ward | None:
+        """The ward with this GSS code, or None."""
+        return self.by_code.get(code)
+
+    def locate_bng(self, easting: float, northing: float) -> WardMatch | None:
+        """The ward covering a BNG point, else the nearest within 100 m, else None."""
+        point = shapely.Point(easting, northing)
+        hits = self.tree.query(point, predicate="covered_by")
+        if len(hits):
+            return WardMatch(self.wards[int(hits.min())], "inside")
+        nearest, distance = self.tree.query_nearest(point, max_distance=NEAREST_WARD_LIMIT_M, return_distance=True)
+        if len(nearest):
+            return WardMatch(self.wards[int(nearest[0])], "nearest", round(float(distance[0]), 1))
+        return None
+
+    def locate(self, lat: float, lon: float) -> WardMatch | None:
+        """The ward for a WGS84 point (see locate_bng)."""
+        easting, northing = to_bng(lon, lat)
+        return self.locate_bng(easting, northing)
+
+    def locate_many_bng(self, eastings: np.ndarray, northings: np.ndarray) -> np.ndarray:
+        """Ward index covering each BNG point, -1 where none covers it (no nearest fallback)."""
+        points = shapely.points(eastings, northings)
+        point_i, ward_i = self.tree.query(points, predicate="covered_by")
+        none = len(self.wards)
+        out = np.full(len(points), none, dtype=np.int32)
+        # Where a point lies on a shared edge, keep the lowest ward index, as locate_bng does.
+        np.minimum.at(out, point_i, ward_i)
+        out[out == none] = -1
+        return out
+
+    @cached_property
+    def _wgs84_bounds(self) -> np.ndarray:
+        return shapely.bounds(shapely.from_geojson([json.dumps(f["geometry"]) for f in self.wgs84]))
+
+    def wgs84_bounds(self, code: str) -> tuple[float, float, float, float]:
+        """(min lon, min lat, max lon, max lat) of a ward."""
+        return tuple(float(v) for v in self._wgs84_bounds[self.by_code[code].index])  # type: ignore[return-value]
+
+    def feature(self, code: str) -> dict[str, Any]:
+        """The ward as a WGS84 GeoJSON Feature."""
+        return self.wgs84[self.by_code[code].index]
+
+    @cached_property
+    def _neighbour_pairs(self) -> dict[int, list[int]]:
+        """Wards that share a boundary (within 25 m, to bridge generalisation gaps)."""
+        left, right = self.tree.query(self.bng, predicate="dwithin", distance=25.0)
+        pairs: dict[int, list[int]] = {i: [] for i in range(len(self.wards))}
+        for a, b in zip(left.tolist(), right.tolist(), strict=True):
+            if a != b:
+                pairs[a].append(b)
+        return pairs
+
+    @cached_property
+    def _neighbours(self) -> list[tuple[Ward, ...]]:
+        return [
+            tuple(sorted((self.wards[i] for i in self._neighbour_pairs[w.index]), key=lambda n: n.name))
+            for w in self.wards
+        ]
+
+    def neighbours(self, code: str) -> tuple[Ward, ...]:
+        """Wards bordering this one, by name."""
+        return self._neighbours[self.by_code[code].index]

@@ -1,0 +1,110 @@
+"""JSON API, /api/v1. Answers are Result.to_api(); errors are {"error": {"code", "message"}}."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, request
+
+from finder.errors import FinderError, InvalidInput
+from finder.web import lookup
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+OPENAPI_FILE = Path(__file__).resolve().parent.parent / "data" / "openapi.json"
+
+
+def _full_postcode(text: str):
+    """Resolve a postcode; an outward code alone is not one (it has its own endpoint)."""
+    result = lookup().resolve(postcode=text)
+    if result.kind == "outcode":
+        raise InvalidInput(
+            f"{result.outcode} is an outward code, not a full postcode. "
+            f"Give a full postcode, like SW1A 2AA, or use /api/v1/outcodes/{result.outcode}",
+            code="invalid_postcode",
+        )
+    return result
+
+
+@bp.get("/health")
+def health():
+    """A trivial endpoint: load balancers, and the benchmark's ceiling."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/postcodes/<path:postcode>")
+def postcode(postcode: str):
+    """One postcode."""
+    return jsonify(_full_postcode(postcode).to_api())
+
+
+@bp.post("/postcodes")
+def postcodes():
+    """Up to 100 postcodes: one result or error per item, in the order given."""
+    body = request.get_json(silent=True)
+    items = body.get("postcodes") if isinstance(body, dict) else None
+    limit = current_app.config["MAX_BATCH"]
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise InvalidInput('Send JSON like {"postcodes": ["SW1A 1AA", "E1 6AN"]}', code="invalid_request")
+    if len(items) > limit:
+        raise InvalidInput(f"Send at most {limit} postcodes at once, not {len(items)}", code="too_many_postcodes")
+    results = []
+    for item in items:
+        try:
+            results.append({"query": item, "result": _full_postcode(item).to_api()})
+        except FinderError as error:
+            results.append({"query": item, "status": error.status, **error.to_dict()})
+    return jsonify({"results": results})
+
+
+@bp.get("/outcodes/<outcode>")
+def outcode(outcode: str):
+    """The wards an outward code's postcodes fall in, most postcodes first."""
+    result = lookup().resolve(postcode=outcode)
+    if result.kind != "outcode":
+        raise InvalidInput("Give an outward code alone, like SE1", code="invalid_outcode")
+    return jsonify(
+        {
+            "outcode": result.outcode,
+            "wards": [
+                {
+                    "code": w.code,
+                    "name": w.name,
+                    "borough": {"code": w.borough_code, "name": w.borough_name},
+                    "postcodes": n,
+                }
+                for w, n in result.outcode_wards
+            ],
+        }
+    )
+
+
+@bp.get("/locate")
+def locate():
+    """A point: ?lat=…&lon=…"""
+    if "lat" not in request.args or "lon" not in request.args:
+        raise InvalidInput("Give both lat and lon, like ?lat=51.5014&lon=-0.1419", code="invalid_location")
+    return jsonify(lookup().resolve(lat=request.args["lat"], lon=request.args["lon"]).to_api())
+
+
+@bp.get("/wards/<code>")
+def ward(code: str):
+    """One ward, its borough, force and contact routes, and its neighbours."""
+    result = lookup().resolve(ward=code)
+    body = result.to_api()
+    body["neighbours"] = [{"code": w.code, "name": w.name} for w in result.neighbours]
+    return jsonify(body)
+
+
+@bp.get("/wards/<code>/boundary")
+def boundary(code: str):
+    """The ward's boundary as a GeoJSON Feature (WGS84)."""
+    result = lookup().resolve(ward=code)
+    response = jsonify(lookup().geo.wards.feature(result.ward.code))
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI document describing this API."""
+    return current_app.response_class(OPENAPI_FILE.read_text("utf-8"), mimetype="application/json")

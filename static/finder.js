@@ -1,0 +1,35 @@
+/* Progressive enhancement only: every page works without this file. */
+(function () {
+  "use strict";
+
+  function locate(lat, lon) {
+    window.location.href = "/locate?lat=" + encodeURIComponent(lat.toFixed(6)) + "&lon=" + encodeURIComponent(lon.toFixed(6));
+  }
+
+  // "Use my location": shown only where the browser can do it.
+  document.querySelectorAll("[data-use-location]").forEach(function (button) {
+    if (!("geolocation" in navigator)) return;
+    var wrapper = button.closest(".use-location");
+    var status = wrapper.querySelector(".location-status");
+    wrapper.hidden = false;
+    button.addEventListener("click", function () {
+      status.textContent = "Finding your location…";
+      navigator.geolocation.getCurrentPosition(
+        function (position) { locate(position.coords.latitude, position.coords.longitude); },
+        function () { status.textContent = "We could not get your location. Enter your postcode instead."; },
+        { enableHighAccuracy: false, timeout: 10000, maximumAge: 300000 }
+      );
+    });
+  });
+
+  // Put focus on the error summary so screen readers announce it.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
+
+  // A click on the map looks that place up. The map script defines map_finder.
+  window.addEventListener("load", function () {
+    var map = window.map_finder;
+    if (!map || !map.on) return;
+    map.on("click", function (event) { locate(event.latlng.lat, event.latlng.lng); });
+  });
+})();

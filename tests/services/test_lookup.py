@@ -1,0 +1,159 @@
+"""The lookup rules, on the real London data: one Result per query, or an error a person can act on."""
+
+import pytest
+
+from finder.errors import InvalidInput, NotFound, OutsideArea
+from finder.geo.wards import CITY_OF_LONDON
+
+
+def test_a_live_postcode_gets_its_recorded_ward_borough_and_force(finder_lookup):
+    result = finder_lookup.resolve(postcode="sw1a 1aa")
+    assert result.postcode == "SW1A 1AA"
+    assert result.status == "live"
+    assert (result.ward.code, result.ward.name) == ("E05013806", "St James's")
+    assert (result.ward.borough_code, result.ward.borough_name) == ("E09000033", "Westminster")
+    assert result.force.id == "metropolitan"
+    assert result.ward_match == "recorded"
+    assert result.lat == pytest.approx(51.501, abs=0.01) and result.lon == pytest.approx(-0.142, abs=0.01)
+
+
+def test_the_recorded_ward_wins_over_point_in_polygon(finder_lookup, geodata):
+    """A postcode whose point falls in a neighbouring generalised polygon still gets its recorded ward."""
+    rows = geodata.postcodes.rows
+    live = rows[rows["status"] == 0]
+    pip = geodata.wards.locate_many_bng(live["easting"].astype(float), live["northing"].astype(float))
+    disagree = live[(pip != live["ward"]) & (pip >= 0)][0]
+    result = finder_lookup.resolve(postcode=disagree["postcode"].decode())
+    assert result.ward.index == int(disagree["ward"])
+    assert result.ward.index != int(pip[(pip != live["ward"]) & (pip >= 0)][0])
+
+
+def test_city_of_london_wards_are_policed_by_city_of_london_police(finder_lookup, geodata):
+    city = [w for w in geodata.wards.wards if w.borough_code == CITY_OF_LONDON]
+    assert len(city) == 25
+    assert {finder_lookup.resolve(ward=w.code).force.id for w in city} == {"city-of-london"}
+    others = [w for w in geodata.wards.wards if w.borough_code != CITY_OF_LONDON]
+    assert len(others) == 679
+    assert {finder_lookup.resolve(ward=w.code).force.id for w in others} == {"metropolitan"}
+    assert finder_lookup.resolve(postcode="EC2V 7HH").force.name == "City of London Police"
+
+
+def test_every_force_has_the_five_force_wide_routes(finder_lookup):
+    for force in finder_lookup.forces.values():
+        assert [r.id for r in force.routes] == ["emergency", "non_emergency", "online", "text_relay", "crimestoppers"]
+        values = {r.id: r.value for r in force.routes}
+        assert values["emergency"] == "999" and values["non_emergency"] == "101"
+        assert values["text_relay"] == "18000" and values["crimestoppers"] == "0800 555 111"
+        assert all(r.use_when for r in force.routes)
+
+
+def test_a_withdrawn_postcode_says_so_and_keeps_the_ward_of_its_last_location(finder_lookup):
+    result = finder_lookup.resolve(postcode="BR1 1HF")
+    assert result.status == "terminated"
+    assert result.ward.name == "Bromley Town"
+    assert result.ward_match in {"inside", "nearest"}
+
+
+@pytest.mark.parametrize("postcode, district", [("M1 1AE", "Manchester"), ("EH1 1YZ", "City of Edinburgh")])
+def test_a_real_postcode_outside_london_is_named_with_its_district(finder_lookup, postcode, district):
+    with pytest.raises(OutsideArea) as error:
+        finder_lookup.resolve(postcode=postcode)
+    assert error.value.code == "outside_area"
+    assert error.value.details["district"]["name"] == district
+    assert f"{postcode} is in {district}" in error.value.message
+    assert "police.uk" in error.value.message
+
+
+def test_an_unknown_postcode_in_an_outward_code_with_no_london_postcodes_is_outside_london(finder_lookup):
+    with pytest.raises(OutsideArea) as error:
+        finder_lookup.resolve(postcode="BT1 1AA")  # Northern Ireland: not in the GB file
+    assert error.value.details["district"] is None
+
+
+def test_an_unknown_postcode_in_a_london_outward_code_is_not_found(finder_lookup):
+    with pytest.raises(NotFound) as error:
+        finder_lookup.resolve(postcode="SW1A 9ZZ")
+    assert error.value.code == "postcode_not_found"
+    assert error.value.status == 404
+
+
+def test_a_badly_formed_postcode_is_invalid_with_an_example(finder_lookup):
+    with pytest.raises(InvalidInput) as error:
+        finder_lookup.resolve(postcode="not a postcode")
+    assert error.value.code == "invalid_postcode" and error.value.status == 400
+    assert "SW1A 2AA" in error.value.message
+
+
+def test_an_outward_code_lists_the_wards_its_postcodes_fall_in(finder_lookup):
+    result = finder_lookup.resolve(postcode="se1")
+    assert result.kind == "outcode" and result.outcode == "SE1"
+    names = [ward.name for ward, _ in result.outcode_wards]
+    assert "Borough & Bankside" in names
+    counts = [n for _, n in result.outcode_wards]
+    assert counts == sorted(counts, reverse=True) and all(n > 0 for n in counts)
+
+
+def test_an_outward_code_outside_london_is_outside_the_area(finder_lookup):
+    with pytest.raises(OutsideArea):
+        finder_lookup.resolve(postcode="M1")
+
+
+def test_a_point_inside_a_ward_is_matched_by_point_in_polygon(finder_lookup):
+    result = finder_lookup.resolve(lat=51.50101, lon=-0.14156)  # Buckingham Palace
+    assert result.ward.code == "E05013806"
+    assert result.ward_match == "inside" and result.distance_m is None
+
+
+def test_a_point_just_outside_every_polygon_takes_the_nearest_ward_within_100_m(finder_lookup, geodata):
+    import shapely
+
+    from finder.geo.wards import to_bng
+
+    # Walk 40 m outwards from the GLA edge at the southern tip of London.
+    ward = geodata.wards.get("E05011466")  # Coulsdon Town, on the Surrey border
+    poly = geodata.wards.bng[ward.index]
+    union = shapely.union_all(geodata.wards.bng)
+    south = min(
+        poly.exterior.coords if poly.geom_type == "Polygon" else poly.geoms[0].exterior.coords, key=lambda c: c[1]
+    )
+    outside = shapely.Point(south[0], south[1] - 40)
+    assert not union.covers(outside)
+    lon, lat = _bng_to_wgs84(outside.x, outside.y)
+    result = finder_lookup.resolve(lat=lat, lon=lon)
+    assert result.ward_match == "nearest"
+    assert 30 <= result.distance_m <= 100
+    assert to_bng(lon, lat)  # round trip is usable
+
+
+def test_a_point_far_from_london_is_outside_the_area(finder_lookup):
+    with pytest.raises(OutsideArea):
+        finder_lookup.resolve(lat=53.4794, lon=-2.2453)  # Manchester
+
+
+@pytest.mark.parametrize(
+    "lat, lon", [("abc", "0"), ("51.5", ""), ("nan", "0"), ("91", "0"), ("51.5", "181"), ("inf", "1")]
+)
+def test_bad_coordinates_are_invalid(finder_lookup, lat, lon):
+    with pytest.raises(InvalidInput) as error:
+        finder_lookup.resolve(lat=lat, lon=lon)
+    assert error.value.code == "invalid_location"
+
+
+def test_an_unknown_ward_code_is_not_found(finder_lookup):
+    with pytest.raises(NotFound) as error:
+        finder_lookup.resolve(ward="E05999999")
+    assert error.value.code == "ward_not_found"
+
+
+def test_neighbours_border_the_ward_and_exclude_it(finder_lookup, geodata):
+    result = finder_lookup.resolve(ward="E05013806")
+    codes = {w.code for w in result.neighbours}
+    assert "E05013806" not in codes and len(codes) >= 3
+    for code in codes:
+        assert "E05013806" in {w.code for w in geodata.wards.neighbours(code)}
+
+
+def _bng_to_wgs84(easting, northing):
+    from pyproj import Transformer
+
+    return Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(easting, northing)
