@@ -1,0 +1,71 @@
+"""Every London postcode, resolved through the one lookup: the data and the rules agree at scale."""
+
+import numpy as np
+import pytest
+
+from finder.errors import OutsideArea
+from finder.geo import build as geobuild
+from finder.geo.postcodes import parse
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_build_holds_the_documented_counts(geodata):
+    counts = geodata.manifest["counts"]
+    assert counts["wards"] == len(geodata.wards) == 704
+    assert counts["boroughs"] == 33
+    assert counts["live_postcodes"] == 180_792
+    assert counts["withdrawn_postcodes"] == 16_412
+    assert counts["gb_postcodes"] == len(geodata.gb_postcodes) == 1_745_849
+    rows = geodata.postcodes.rows
+    assert int((rows["status"] == geobuild.LIVE).sum()) == 180_792
+    assert int((rows["status"] == geobuild.TERMINATED).sum()) == 16_412
+
+
+def test_every_live_postcode_resolves_to_its_recorded_ward(finder_lookup, geodata):
+    rows = geodata.postcodes.rows
+    live = rows[rows["status"] == geobuild.LIVE]
+    wrong = []
+    for postcode, ward in zip(live["postcode"].tolist(), live["ward"].tolist(), strict=True):
+        result = finder_lookup.resolve(postcode=postcode.decode().replace(" ", "").lower())
+        if result.ward.index != ward or result.status != "live":
+            wrong.append(postcode)
+    assert wrong == []
+
+
+def test_point_in_polygon_agrees_with_the_recorded_ward_for_at_least_99_8_percent(geodata, record_property):
+    rows = geodata.postcodes.rows
+    live = rows[rows["status"] == geobuild.LIVE]
+    pip = geodata.wards.locate_many_bng(live["easting"].astype(float), live["northing"].astype(float))
+    agreement = float(np.mean(pip == live["ward"]))
+    in_no_polygon = int((pip == -1).sum())
+    record_property("pip_agreement", f"{agreement:.4%}")
+    print(f"\npoint-in-polygon agrees with the recorded ward for {agreement:.3%}; {in_no_polygon} in no polygon")
+    assert agreement >= 0.998
+    assert agreement == pytest.approx(geodata.manifest["counts"]["pip_agreement_percent"] / 100, abs=1e-5)
+
+
+def test_every_withdrawn_postcode_says_so_and_has_a_ward(finder_lookup, geodata):
+    rows = geodata.postcodes.rows
+    gone = rows[rows["status"] == geobuild.TERMINATED]
+    statuses = {finder_lookup.resolve(postcode=pc.decode()).status for pc in gone["postcode"].tolist()}
+    assert statuses == {"terminated"}
+    assert (gone["ward"] >= 0).all()
+
+
+def test_postcodes_outside_london_are_named_with_their_district(finder_lookup, geodata):
+    gb = geodata.gb_postcodes.rows
+    elsewhere = gb[gb["district"] >= 0]
+    london_codes = {w.borough_code for w in geodata.wards.wards}
+    district_codes = np.array([d.code for d in geodata.districts])
+    elsewhere = elsewhere[~np.isin(district_codes[elsewhere["district"]], list(london_codes))]
+    sample = np.random.default_rng(2026).choice(elsewhere, 2_000, replace=False)
+    for row in sample:
+        with pytest.raises(OutsideArea) as error:
+            finder_lookup.resolve(postcode=row["postcode"].decode())
+        assert error.value.details["district"]["name"] == geodata.districts[int(row["district"])].name
+
+
+def test_every_postcode_in_the_data_passes_the_postcode_rules(geodata):
+    keys = geodata.postcodes.rows["postcode"].tolist()
+    assert all(parse(k.decode()).value == k.decode() for k in keys)

@@ -1,0 +1,163 @@
+"""Resident pages: honest status codes, clear messages, facts in the HTML, nothing from elsewhere."""
+
+import re
+
+import pytest
+
+
+def test_the_home_page_has_the_postcode_form(client):
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<form class="search-form" action="/search" method="get" novalidate>' in html
+    assert '<label class="label" for="postcode">Postcode</label>' in html
+    assert "data-use-location" in html
+
+
+def test_a_postcode_search_shows_the_ward_borough_force_and_routes(client):
+    response = client.get("/search?postcode=+sw1a-1aa+")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "St James&#39;s" in html and "Westminster" in html
+    assert "Metropolitan Police Service" in html
+    for href in ('href="tel:999"', 'href="tel:101"', 'href="tel:18000"', 'href="tel:0800555111"'):
+        assert href in html
+    assert "https://www.met.police.uk/ro/report/" in html
+    assert 'id="map_finder"' in html
+    assert "/maps/E05013806.js?at=51.50" in html
+    assert 'value=" sw1a-1aa "' in html  # re-shows what was typed in the search-again form
+
+
+def test_the_team_section_says_plainly_that_details_are_not_loaded(client):
+    html = client.get("/search?postcode=SW1A1AA").get_data(as_text=True)
+    assert "Your neighbourhood team" in html
+    assert "not loaded" in html
+
+
+@pytest.mark.parametrize("typed", ["banana", "SW1A 1A", "12345", "<script>alert(1)</script>"])
+def test_an_invalid_postcode_is_400_with_an_error_summary_and_an_example(client, typed):
+    response = client.get("/search", query_string={"postcode": typed})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "There is a problem" in html
+    assert "SW1A 2AA" in html
+    assert "<script>alert(1)</script>" not in html
+    assert 'aria-describedby="postcode-hint postcode-error"' in html
+    assert "<title>Error:" in html
+
+
+def test_hostile_input_is_shown_back_as_text(client):
+    html = client.get("/search", query_string={"postcode": '"><script>alert(1)</script>'}).get_data(as_text=True)
+    assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+
+
+def test_an_empty_search_asks_for_a_postcode(client):
+    response = client.get("/search?postcode=")
+    assert response.status_code == 400
+    assert "Enter a postcode" in response.get_data(as_text=True)
+
+
+def test_an_unknown_london_postcode_is_404(client):
+    response = client.get("/search?postcode=SW1A9ZZ")
+    assert response.status_code == 404
+    assert "We could not find SW1A 9ZZ" in response.get_data(as_text=True)
+
+
+def test_a_postcode_outside_london_names_its_district_and_links_to_police_uk(client):
+    response = client.get("/search?postcode=m11ae")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "M1 1AE is in Manchester, outside the area this finder covers" in html
+    assert 'href="https://www.police.uk/"' in html
+
+
+def test_a_withdrawn_postcode_says_it_is_no_longer_in_use(client):
+    response = client.get("/search?postcode=BR11HF")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "BR1 1HF is no longer in use" in html
+    assert "Bromley Town" in html
+
+
+def test_a_letter_o_typed_for_zero_is_corrected_and_said(client):
+    html = client.get("/search?postcode=SW1A OAA").get_data(as_text=True)
+    assert "We read “SW1A OAA” as SW1A 0AA" in html
+
+
+def test_an_outward_code_offers_its_wards(client):
+    response = client.get("/search?postcode=se1")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Choose your ward in SE1" in html
+    assert re.search(r'href="/wards/E05\d{6}"', html)
+
+
+def test_the_city_of_london_shows_city_of_london_police(client):
+    html = client.get("/search?postcode=EC2V 7HH").get_data(as_text=True)
+    assert "City of London Police" in html
+    assert "https://www.cityoflondon.police.uk/ro/report/" in html
+
+
+def test_a_ward_page_is_shareable_and_lists_neighbours(client):
+    response = client.get("/wards/E05013806")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Neighbouring wards" in html
+    assert "http://localhost/wards/E05013806" in html
+    assert '/maps/E05013806.js"' in html
+
+
+def test_a_lowercase_ward_code_redirects_to_the_canonical_page(client):
+    response = client.get("/wards/e05013806")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/wards/E05013806")
+
+
+def test_an_unknown_ward_page_is_404(client):
+    response = client.get("/wards/E05999999")
+    assert response.status_code == 404
+    assert "We do not know that ward" in response.get_data(as_text=True)
+
+
+def test_locate_shows_the_ward_for_a_point(client):
+    html = client.get("/locate?lat=51.50101&lon=-0.14156").get_data(as_text=True)
+    assert "St James&#39;s" in html and "Your location" in html
+
+
+@pytest.mark.parametrize("query, status", [("lat=x&lon=y", 400), ("lat=53.48&lon=-2.24", 404)])
+def test_locate_errors_are_honest(client, query, status):
+    assert client.get(f"/locate?{query}").status_code == status
+
+
+def test_the_map_script_draws_the_ward_its_neighbours_and_the_point(client):
+    response = client.get("/maps/E05013806.js?at=51.501009,-0.141588")
+    script = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert "var map_finder = L.map(" in script
+    assert script.count("L.geoJson(") == 2  # the ward and its neighbours
+    assert "L.circleMarker(" in script and "[51.501009, -0.141588]" in script
+    # Names are HTML-escaped before Leaflet puts them in a tooltip's innerHTML.
+    assert "St James\\u0026#x27;s" in script and "St James's" not in script
+    assert "tile.openstreetmap.org" not in script  # tests run without a tile server
+
+
+@pytest.mark.parametrize("path, status", [("/maps/E05999999.js", 404), ("/maps/E05013806.js?at=a,b", 400)])
+def test_map_script_errors(client, path, status):
+    assert client.get(path).status_code == status
+
+
+def test_pages_load_nothing_from_another_origin(client):
+    for path in ("/", "/search?postcode=SW1A1AA", "/wards/E05013806", "/about"):
+        html = client.get(path).get_data(as_text=True)
+        assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//', html), path
+
+
+def test_every_page_carries_the_data_attribution(client):
+    for path in ("/", "/search?postcode=SW1A1AA", "/search?postcode=junk", "/about"):
+        html = client.get(path).get_data(as_text=True)
+        assert "Contains OS data © Crown copyright and database right 2025" in html
+        assert "Royal Mail copyright" in html and "Open Government Licence" in html
+
+
+def test_an_unknown_page_is_a_friendly_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404 and "Page not found" in response.get_data(as_text=True)
