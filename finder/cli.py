@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 from finder.config import default_raw_data
 
@@ -24,6 +24,7 @@ from finder.config import default_raw_data
     "--download/--no-download", default=True, help="Download the official releases when no raw folder exists."
 )
 @click.option("--force", is_flag=True, help="Rebuild even when geodata/ is present and matches its manifest.")
+@with_appcontext
 def build_geodata(raw_dir: Path | None, download: bool, force: bool) -> None:
     """Build geodata/ from the official open data (postcodes, wards, boroughs)."""
     from finder.geo import build as geobuild
