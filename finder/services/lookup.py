@@ -29,6 +29,17 @@ WARD_MATCH = {
 }
 
 
+def outside_london(postcode: str, district: dict[str, str | None] | None = None) -> OutsideArea:
+    """The error for a real postcode or outward code that this finder does not cover."""
+    where = f"in {district['name']}, outside" if district and district.get("name") else "outside London,"
+    return OutsideArea(
+        f"{postcode} is {where} the area this finder covers. Find the police team for it on police.uk.",
+        postcode=postcode,
+        district=district,
+        police_uk=POLICE_UK,
+    )
+
+
 @dataclass(frozen=True)
 class ContactRoute:
     """A way to reach the police that is true for every ward of a force, and when to use it."""
@@ -163,30 +174,14 @@ class Lookup:
             )
         district = self.geo.district_of(pc)
         if district is not None:
-            raise OutsideArea(
-                f"{pc} is in {district.name}, outside the area this finder covers. "
-                "Find the police team for it on police.uk.",
-                postcode=pc,
-                district={"code": district.code, "name": district.name},
-                police_uk=POLICE_UK,
-            )
+            raise outside_london(pc, {"code": district.code, "name": district.name})
         if parsed.outcode not in self.geo.outcodes:
-            raise OutsideArea(
-                f"{pc} is outside London, the area this finder covers. Find the police team for it on police.uk.",
-                postcode=pc,
-                district=None,
-                police_uk=POLICE_UK,
-            )
+            raise outside_london(pc)
         remote = self.geocoder.lookup(pc) if self.geocoder else None
         if remote is not None:
             match = self.geo.wards.locate(remote.lat, remote.lon)
             if match is None:
-                raise OutsideArea(
-                    f"{pc} is outside London, the area this finder covers. Find the police team for it on police.uk.",
-                    postcode=pc,
-                    district={"code": None, "name": remote.district} if remote.district else None,
-                    police_uk=POLICE_UK,
-                )
+                raise outside_london(pc, {"code": None, "name": remote.district} if remote.district else None)
             return self._with_ward(
                 match.ward,
                 kind="postcode",
@@ -208,12 +203,7 @@ class Lookup:
     def _outcode(self, outcode: str) -> Result:
         wards = self.geo.outcodes.get(outcode)
         if wards is None:
-            raise OutsideArea(
-                f"{outcode} is outside London, the area this finder covers. Find the police team for it on police.uk.",
-                postcode=outcode,
-                district=None,
-                police_uk=POLICE_UK,
-            )
+            raise outside_london(outcode)
         if not wards:
             raise NotFound(
                 f"No postcodes in {outcode} are in use any more. Enter your full postcode, like SW1A 2AA.",
