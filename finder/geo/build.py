@@ -33,14 +33,25 @@ from finder.geo.wards import NEAREST_WARD_LIMIT_M, WardIndex
 
 Log = Callable[[str], None]
 
-RAW_FILES = {
-    "london_postcodes": "postcodes-codepoint-open/london_postcodes_codepoint_2025_4.csv.gz",
-    "withdrawn_postcodes": "postcodes-codepoint-open/london_postcodes_absent_from_codepoint_2025_4.csv.gz",
-    "gb_postcodes": "postcodes-codepoint-open/gb_postcodes_codepoint_2025_4.csv.gz",
-    "codelist": "postcodes-codepoint-open/Codelist.xlsx",
-    "codepoint_metadata": "postcodes-codepoint-open/codepoint_metadata.txt",
-    "wards": "wards-2024-ons-bgc-london/london_wards_dec2024_bgc_704.shp",
+# Each source's file in the raw folder: glob patterns tried in turn, the first matching exactly one
+# file wins. The release sits in a wildcard, so a newer download needs no change here; the mirror's
+# names come first, then what finder.geo.download writes (GeoJSON wards, ONSPD terminated postcodes).
+RAW_FILES: dict[str, tuple[str, ...]] = {
+    "london_postcodes": ("postcodes-codepoint-open/london_postcodes_codepoint_*.csv.gz",),
+    "withdrawn_postcodes": (
+        "postcodes-codepoint-open/london_postcodes_absent_from_codepoint_*.csv.gz",
+        "postcodes-onspd/london_postcodes_terminated_onspd_*.csv.gz",
+    ),
+    "gb_postcodes": ("postcodes-codepoint-open/gb_postcodes_codepoint_*.csv.gz",),
+    "codelist": ("postcodes-codepoint-open/Codelist.xlsx",),
+    "codepoint_metadata": ("postcodes-codepoint-open/codepoint_metadata.txt",),
+    "wards": (
+        "wards-2024-ons-bgc-london/london_wards_dec2024_bgc_704.shp",
+        "wards-2024-ons-bgc-london/london_wards_dec2024_bgc.geojson",
+    ),
 }
+# What the mirror's files are. A download writes its own descriptions to <raw>/sources.json.
+RAW_DESCRIPTIONS = "sources.json"
 SOURCES = {
     "london_postcodes": "OS Code-Point Open 2025.4.0, London (E09) rows",
     "withdrawn_postcodes": "OS Code-Point Open 2014.3.0 and 2018.3.0 postcodes absent from 2025.4.0",
@@ -127,18 +138,35 @@ def _read_codepoint_version(path: Path) -> str:
     return match.group(1) if match else "unknown"
 
 
+def resolve_raw_files(raw_dir: Path) -> dict[str, str]:
+    """Each source's file, relative to raw_dir (see RAW_FILES); raise when one is missing or ambiguous."""
+    found: dict[str, str] = {}
+    missing = []
+    for key, patterns in RAW_FILES.items():
+        for pattern in patterns:
+            matches = sorted(raw_dir.glob(pattern))
+            if len(matches) > 1:
+                raise FileNotFoundError(f"{raw_dir} has several files for {key}: {[m.name for m in matches]}")
+            if matches:
+                found[key] = matches[0].relative_to(raw_dir).as_posix()
+                break
+        else:
+            missing.append(" or ".join(patterns))
+    if missing:
+        raise FileNotFoundError(f"{raw_dir} lacks {', '.join(missing)}")
+    return found
+
+
 def build(raw_dir: Path, out_dir: Path, log: Log = print) -> dict[str, Any]:
     """Read the raw releases in raw_dir and write geodata into out_dir; return the manifest."""
     import geopandas as gpd
 
-    missing = [rel for rel in RAW_FILES.values() if not (raw_dir / rel).exists()]
-    if missing:
-        raise FileNotFoundError(f"{raw_dir} lacks {', '.join(missing)}")
+    raw = resolve_raw_files(raw_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stats: dict[str, Any] = {}
 
     log("wards: reading ONS Dec 2024 BGC boundaries")
-    wards_gdf = gpd.read_file(raw_dir / RAW_FILES["wards"])
+    wards_gdf = gpd.read_file(raw_dir / raw["wards"])
     if wards_gdf.crs is None or wards_gdf.crs.to_epsg() != 27700:
         wards_gdf = wards_gdf.set_crs(27700, allow_override=True)
     wards_gdf = wards_gdf.sort_values("WD24CD").reset_index(drop=True)
@@ -153,7 +181,7 @@ def build(raw_dir: Path, out_dir: Path, log: Log = print) -> dict[str, Any]:
 
     log("postcodes: reading live London postcodes (Code-Point Open)")
     live = pd.read_csv(
-        raw_dir / RAW_FILES["london_postcodes"],
+        raw_dir / raw["london_postcodes"],
         usecols=["postcode", "Eastings", "Northings", "latitude", "longitude", "Admin_ward_code"],
         dtype={"postcode": str, "Admin_ward_code": str},
     )
@@ -179,7 +207,7 @@ def build(raw_dir: Path, out_dir: Path, log: Log = print) -> dict[str, Any]:
 
     log("postcodes: reading postcodes withdrawn since 2014/2018")
     gone = pd.read_csv(
-        raw_dir / RAW_FILES["withdrawn_postcodes"],
+        raw_dir / raw["withdrawn_postcodes"],
         usecols=["postcode", "Eastings", "Northings", "latitude", "longitude"],
         dtype={"postcode": str},
     )
@@ -227,7 +255,7 @@ def build(raw_dir: Path, out_dir: Path, log: Log = print) -> dict[str, Any]:
     stats["london_outcodes"] = len(outcodes)
 
     log("districts: reading names from the Code-Point code list")
-    sheets = pd.read_excel(raw_dir / RAW_FILES["codelist"], sheet_name=list(CODELIST_DISTRICT_SHEETS), header=None)
+    sheets = pd.read_excel(raw_dir / raw["codelist"], sheet_name=list(CODELIST_DISTRICT_SHEETS), header=None)
     names = {
         code: clean_district_name(name) for sheet in sheets.values() for name, code in sheet.itertuples(index=False)
     }
@@ -236,7 +264,7 @@ def build(raw_dir: Path, out_dir: Path, log: Log = print) -> dict[str, Any]:
 
     log("postcodes: reading all GB postcodes (1.7 million rows; takes a few seconds)")
     gb = pd.read_csv(
-        raw_dir / RAW_FILES["gb_postcodes"],
+        raw_dir / raw["gb_postcodes"],
         usecols=["postcode", "Eastings", "Northings", "Admin_district_code"],
         dtype={"postcode": str, "Admin_district_code": str},
         keep_default_na=False,
@@ -256,11 +284,12 @@ def build(raw_dir: Path, out_dir: Path, log: Log = print) -> dict[str, Any]:
     stats["gb_without_district"] = int((gb_rows["district"] < 0).sum())
     log(f"postcodes: {len(gb_rows):,} GB postcodes in {len(districts)} districts")
 
+    descriptions_path = raw_dir / RAW_DESCRIPTIONS
+    what = {**SOURCES, **(json.loads(descriptions_path.read_text("utf-8")) if descriptions_path.exists() else {})}
     manifest = {
-        "codepoint_version": _read_codepoint_version(raw_dir / RAW_FILES["codepoint_metadata"]),
+        "codepoint_version": _read_codepoint_version(raw_dir / raw["codepoint_metadata"]),
         "sources": {
-            key: {"file": rel, "what": SOURCES[key], "sha256": sha256(raw_dir / rel)}
-            for key, rel in sorted(RAW_FILES.items())
+            key: {"file": rel, "what": what[key], "sha256": sha256(raw_dir / rel)} for key, rel in sorted(raw.items())
         },
         "outputs": {name: {"sha256": sha256(out_dir / name)} for name in OUTPUTS},
         "counts": stats,
