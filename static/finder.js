@@ -30,6 +30,8 @@
   window.addEventListener("load", function () {
     var map = window.map_finder;
     if (!map || !map.on) return;
+    // On touch screens one finger scrolls the page, not the map; buttons and pinch still zoom.
+    if (window.L && window.L.Browser.mobile) map.dragging.disable();
     map.on("click", function (event) { locate(event.latlng.lat, event.latlng.lng); });
   });
 })();

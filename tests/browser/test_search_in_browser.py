@@ -1,0 +1,122 @@
+"""Searching by postcode in a real browser: the result, its map, the error paths, and no JavaScript."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Page, Response, expect
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import RecordedPage
+
+pytestmark = pytest.mark.browser
+
+WARD_STROKE = "#1d70b8"  # finder.geo.maps.WARD_STYLE
+POINT_FILL = "#ffdd00"  # the searched point's circle marker
+
+
+def search_from_home(page: Page, text: str) -> Response:
+    """Type into the home page's form and submit it, as a person would; the result page's response."""
+    page.goto("/")
+    page.get_by_label("Postcode").fill(text)
+    with page.expect_response(lambda r: r.request.is_navigation_request() and "/search?" in r.url) as answer:
+        page.get_by_role("button", name="Find my team").click()
+    page.wait_for_load_state()
+    return answer.value
+
+
+def test_searching_a_postcode_from_the_home_page_shows_its_ward_force_contacts_and_map(page: Page) -> None:
+    response = search_from_home(page, "sw1a1aa")
+
+    assert response.status == 200
+    expect(page).to_have_url(re.compile(r"/search\?postcode=sw1a1aa$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("St James's")
+    facts = page.locator("dl.facts")
+    expect(facts).to_contain_text("SW1A 1AA")
+    expect(facts).to_contain_text("Westminster")
+    expect(facts).to_contain_text("Metropolitan Police Service")
+    routes = page.locator(".contact-routes")
+    expect(routes.locator('a[href="tel:999"]')).to_have_text("999")
+    expect(routes.locator('a[href="tel:101"]')).to_have_text("101")
+
+    map_ = page.locator("#map_finder")
+    expect(map_).to_have_class(re.compile(r"\bleaflet-container\b"))
+    overlay = map_.locator(".leaflet-overlay-pane svg")
+    ward_paths = overlay.locator(f'path[stroke="{WARD_STROKE}"]')
+    expect(ward_paths.first).to_be_visible()
+    assert ward_paths.first.get_attribute("d"), "the ward boundary has no outline"
+    expect(overlay.locator(f'path[fill="{POINT_FILL}"]')).to_have_count(1)
+    expect(overlay.locator(f'path[fill="{POINT_FILL}"]')).to_be_visible()
+
+
+def test_a_malformed_postcode_shows_the_problem_keeps_what_was_typed_and_takes_focus(
+    browser_page: RecordedPage,
+) -> None:
+    browser_page.expect_status_console_error(400)
+    page = browser_page.page
+
+    response = search_from_home(page, "zzz")
+
+    assert response.status == 400
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary.get_by_role("link")).to_have_text("Enter a full postcode, like SW1A 2AA")
+    expect(summary).to_be_focused()
+    expect(summary).to_have_css("background-color", "rgba(0, 0, 0, 0)")  # focus outlines it, keeps red on white
+    expect(page.locator("#postcode-error")).to_contain_text("Enter a full postcode, like SW1A 2AA")
+    expect(page.get_by_label("Postcode")).to_have_value("zzz")
+    expect(page).to_have_title(re.compile(r"^Error: "))
+
+
+def test_an_unknown_london_postcode_says_it_could_not_be_found(browser_page: RecordedPage) -> None:
+    browser_page.expect_status_console_error(404)
+    page = browser_page.page
+
+    response = search_from_home(page, "SW1A 9ZZ")
+
+    assert response.status == 404
+    expect(page.locator("[data-error-summary]")).to_contain_text(
+        "We could not find SW1A 9ZZ. Check it is typed correctly"
+    )
+    expect(page.get_by_label("Postcode")).to_have_value("SW1A 9ZZ")
+
+
+def test_a_postcode_outside_london_names_its_area_and_links_to_police_uk(browser_page: RecordedPage) -> None:
+    browser_page.expect_status_console_error(404)
+    page = browser_page.page
+
+    response = search_from_home(page, "M1 1AE")
+
+    assert response.status == 404
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_contain_text("M1 1AE is in Manchester, outside the area this finder covers")
+    police_uk = summary.get_by_role("link", name="police.uk", exact=True)
+    expect(police_uk).to_have_attribute("href", "https://www.police.uk/")
+
+
+def test_search_works_without_javascript_and_every_fact_is_in_the_html(browser_page: RecordedPage) -> None:
+    page = browser_page.new_context(java_script_enabled=False).page
+    page.goto("/")
+    expect(page.get_by_role("button", name="Use my location")).to_be_hidden()  # it needs JavaScript
+
+    page.get_by_label("Postcode").fill("sw1a 1aa")
+    page.get_by_role("button", name="Find my team").click()
+
+    expect(page).to_have_url(re.compile(r"/search\?postcode=sw1a\+1aa$"))
+    facts = {
+        term.inner_text(): term.locator("xpath=following-sibling::dd").inner_text()
+        for term in page.locator("dl.facts dt").all()
+    }
+    assert facts == {
+        "Postcode": "SW1A 1AA",
+        "Ward": "St James's",
+        "Borough": "Westminster",
+        "Police force": "Metropolitan Police Service",
+    }
+    routes = page.locator(".contact-routes")
+    expect(routes.get_by_role("heading")).to_have_text("Contact Metropolitan Police Service")
+    for href in ("tel:999", "tel:101", "https://www.met.police.uk/ro/report/", "tel:18000", "tel:0800555111"):
+        expect(routes.locator(f'a[href="{href}"]')).to_be_visible()
+    expect(page.locator("#map_finder")).not_to_have_class(re.compile("leaflet-container"))  # no script ran
