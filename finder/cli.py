@@ -46,9 +46,127 @@ def build_geodata(raw_dir: Path | None, download: bool, force: bool) -> None:
     geobuild.build(raw_dir, out_dir, log=click.echo)
 
 
+def _store():
+    """The app's store, for commands (DATABASE_URL or the instance folder's SQLite)."""
+    from finder.store import Store, default_url
+
+    return Store(current_app.config["DATABASE_URL"] or default_url(current_app.instance_path))
+
+
+def _force_names() -> dict[str, str]:
+    from finder.services.lookup import load_forces
+
+    return {force_id: force.name for force_id, force in load_forces().items()}
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create the team store or upgrade it to the newest schema (Alembic migrations)."""
+    from finder.store.migrate import current, head, upgrade
+
+    store = _store()
+    before = current(store)
+    upgrade(store)
+    click.echo(f"store: {store!r} at schema {head()}" + (f" (was {before})" if before != head() else " (no change)"))
+    store.dispose()
+
+
+@click.command("sync-policeuk")
+@click.option(
+    "--force",
+    "forces",
+    multiple=True,
+    required=True,
+    type=click.Choice(["metropolitan", "city-of-london"]),
+    help="The police force to sync (repeat for both).",
+)
+@click.option("--dry-run", is_flag=True, help="Fetch everything and print what would change; write nothing.")
+@click.option("--restart", is_flag=True, help="Start a new run rather than resume an unfinished one.")
+@click.option("--verbose", "-v", is_flag=True, help="Print every change, not just the summary.")
+@click.option("--url", default=None, help="API base URL (default FINDER_POLICEUK_URL).")
+@click.option("--rate", type=float, default=None, help="Requests per second (default FINDER_POLICEUK_RATE, 14).")
+@click.option("--burst", type=int, default=None, help="Largest burst of requests (default FINDER_POLICEUK_BURST).")
+@click.option("--workers", type=int, default=None, help="Neighbourhoods fetched at once (default 4).")
+@with_appcontext
+def sync_policeuk(
+    forces: tuple[str, ...],
+    dry_run: bool,
+    restart: bool,
+    verbose: bool,
+    url: str | None,
+    rate: float | None,
+    burst: int | None,
+    workers: int | None,
+) -> None:
+    """Fill the store with neighbourhood teams from data.police.uk (resumes an unfinished run)."""
+    from finder.geo.wards import WardIndex
+    from finder.services.sync import PoliceUK, Sync, SyncError, WardMatcher
+    from finder.store.migrate import ensure_ready
+
+    config = current_app.config
+    geodir = Path(config["GEODATA_DIR"])
+    wards = WardIndex.from_files(str(geodir / "wards.geojson"), str(geodir / "wards_bng.geojson"))
+    store = _store()
+    ensure_ready(store)
+    failed = False
+    for force_id in forces:
+        client = PoliceUK(
+            url or config["POLICEUK_URL"],
+            rate=rate or config["POLICEUK_RATE"],
+            burst=burst or config["POLICEUK_BURST"],
+        )
+        sync = Sync(
+            store,
+            client,
+            WardMatcher(wards.wards),
+            _force_names(),
+            workers=workers or config["POLICEUK_WORKERS"],
+            log=click.echo,
+        )
+        try:
+            report = sync.run(force_id, dry_run=dry_run, restart=restart, verbose=verbose)
+        except SyncError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo(f"{force_id}: interrupted; the next sync-policeuk resumes where this one stopped", err=True)
+            raise SystemExit(130) from None
+        for line in report.lines():
+            click.echo(line)
+        failed = failed or bool(report.failed)
+    store.dispose()
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command("load-sample-teams")
+@click.option("--remove", is_flag=True, help="Remove every sample team and place instead.")
+@with_appcontext
+def load_sample_teams_command(remove: bool) -> None:
+    """Load fictional sample teams for a handful of wards (demos and browser tests); marked as sample everywhere."""
+    from finder.services.samples import load_sample_teams, remove_sample_teams
+    from finder.store.migrate import ensure_ready
+
+    store = _store()
+    ensure_ready(store)
+    if remove:
+        click.echo(f"sample teams: removed {remove_sample_teams(store)}")
+        return
+    report = load_sample_teams(store, _force_names())
+    for line in report.loaded:
+        click.echo(f"sample team: {line}")
+    for line in report.skipped:
+        click.echo(f"skipped: {line}")
+    click.echo(f"sample teams: {len(report.loaded)} loaded, {report.changes} changes; all are fictional")
+    store.dispose()
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     app.cli.add_command(build_geodata)
+    app.cli.add_command(init_db)
+    app.cli.add_command(sync_policeuk)
+    app.cli.add_command(load_sample_teams_command)
 
 
 def _create_app():

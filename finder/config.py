@@ -4,11 +4,36 @@
 - SECRET_KEY: signing key for sessions; random per process when unset.
 - FINDER_GEODATA: folder of built geodata (default <repo>/geodata).
 - FINDER_RAW_DATA: raw open-data mirror for `finder build-geodata` (default ../shared/data-raw).
+- FINDER_CODEPOINT_URL, FINDER_WARDS_URL, FINDER_ONSPD_URL: where `finder build-geodata` downloads
+  OS Code-Point Open, the ONS wards and the ONSPD when there is no mirror (defaults, and what each
+  must serve, in finder/geo/download.py). FINDER_ONSPD_URL empty = no withdrawn postcodes.
 - FINDER_TILES_URL: raster tile URL template; empty for boundary-only maps (default OpenStreetMap).
 - FINDER_TILES_ATTRIBUTION: attribution shown on the map for those tiles.
 - FINDER_GEOCODER_URL: a postcodes.io-compatible API for postcodes newer than our data; empty = off.
 - FINDER_GEOCODER_TIMEOUT: seconds to wait for it (default 2).
-- DATABASE_URL: SQLAlchemy URL of the store (default SQLite in the instance folder).
+- DATABASE_URL: SQLAlchemy URL of the team store (default SQLite in the instance folder, created and
+  migrated automatically). For PostgreSQL, postgresql://user:pass@host/db (psycopg 3 is used); run
+  `finder init-db` once per deploy, before the workers start. Testing uses an in-memory SQLite.
+- FINDER_POLICEUK_URL: base URL of the data.police.uk API for `finder sync-policeuk`
+  (default https://data.police.uk/api).
+- FINDER_POLICEUK_RATE, FINDER_POLICEUK_BURST: the sync's request rate limit, requests per second and
+  largest burst (default 14 and 20: under the API's limit of 15 a second with bursts of 30, with room
+  for network jitter).
+- FINDER_POLICEUK_WORKERS: neighbourhoods the sync fetches at once (default 4).
+- FINDER_TEST_POSTGRES_URL: a PostgreSQL server the test suite may create throwaway databases on;
+  unset, ./scripts/test (scripts/pg-test-server) starts one on 127.0.0.1.
+- FINDER_EMBED_ANCESTORS: who may frame /embed, as CSP frame-ancestors sources separated by spaces
+  (default "https:", any https origin, so councils can start without asking; development and testing
+  also allow http://127.0.0.1:* and http://localhost:*). The finder's own origin is always allowed.
+- FINDER_PUBLIC_URL: the finder's public base URL, like https://finder.example.org, used in the embed
+  snippet councils copy (default: the URL of the request).
+- FINDER_RATE_LIMIT: requests per client to /api/v1, in the `limits` notation ("120/minute"; several
+  separated by ";"; "off" to disable). Default 120/minute; testing 100000/minute.
+- FINDER_RATE_LIMIT_STORAGE: where the counters live (default memory://, per worker process; use
+  redis://host:6379 for one count across workers and machines, with the redis client installed).
+- FINDER_API_MAX_AGE: seconds that browsers and CDNs may cache an API answer (default 300).
+- FINDER_PROXIES: how many reverse proxies stand in front of the app and set X-Forwarded-For/-Proto/-Host
+  (default 0). Set it behind a proxy, or every client shares one rate-limit count.
 - HOST, PORT: where ./scripts/serve listens (default 127.0.0.1:5000).
 """
 
@@ -41,12 +66,26 @@ class Config:
     GEOCODER_URL = os.environ.get("FINDER_GEOCODER_URL", "")
     GEOCODER_TIMEOUT = float(os.environ.get("FINDER_GEOCODER_TIMEOUT", "2"))
     DATABASE_URL = os.environ.get("DATABASE_URL", "")
+    POLICEUK_URL = os.environ.get("FINDER_POLICEUK_URL", "https://data.police.uk/api")
+    POLICEUK_RATE = float(os.environ.get("FINDER_POLICEUK_RATE", "14"))
+    POLICEUK_BURST = int(os.environ.get("FINDER_POLICEUK_BURST", "20"))
+    POLICEUK_WORKERS = int(os.environ.get("FINDER_POLICEUK_WORKERS", "4"))
     MAX_BATCH = 100
     SEND_FILE_MAX_AGE_DEFAULT = 3600
+    EMBED_ANCESTORS = os.environ.get("FINDER_EMBED_ANCESTORS", "https:")
+    PUBLIC_URL = os.environ.get("FINDER_PUBLIC_URL", "")
+    RATE_LIMIT = os.environ.get("FINDER_RATE_LIMIT", "120/minute")
+    RATE_LIMIT_STORAGE = os.environ.get("FINDER_RATE_LIMIT_STORAGE", "memory://")
+    API_MAX_AGE = int(os.environ.get("FINDER_API_MAX_AGE", "300"))
+    PROXIES = int(os.environ.get("FINDER_PROXIES", "0"))
+
+
+LOCAL_ANCESTORS = "http://127.0.0.1:* http://localhost:*"  # host pages on another local port
 
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    EMBED_ANCESTORS = os.environ.get("FINDER_EMBED_ANCESTORS", f"https: {LOCAL_ANCESTORS}")
 
 
 class ProductionConfig(Config):
@@ -58,6 +97,10 @@ class TestingConfig(Config):
     TESTING = True
     TILES_URL = ""  # tests never reach outside 127.0.0.1
     GEOCODER_URL = ""
+    DATABASE_URL = "sqlite://"  # an empty in-memory store; tests that need teams bring their own
+    EMBED_ANCESTORS = f"https: {LOCAL_ANCESTORS}"
+    RATE_LIMIT = "100000/minute"  # high, so no test trips it by accident; tests of limits lower it
+    RATE_LIMIT_STORAGE = "memory://"
 
 
 CONFIGS = {"development": DevelopmentConfig, "production": ProductionConfig, "testing": TestingConfig}

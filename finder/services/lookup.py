@@ -18,6 +18,7 @@ from finder.geo.geocoder import PostcodesIO
 from finder.geo.geodata import GeoData
 from finder.geo.postcodes import PostcodeFormatError, parse
 from finder.geo.wards import Ward
+from finder.services.teams import Team, TeamDirectory, TeamLookup, team_to_api
 
 POLICE_UK = "https://www.police.uk/"
 FORCES_FILE = Path(__file__).resolve().parent.parent / "data" / "forces.json"
@@ -29,14 +30,24 @@ WARD_MATCH = {
 }
 
 
+POLICE_SCOTLAND = "https://www.scotland.police.uk/"
+
+
+def find_elsewhere(district_code: str | None) -> dict[str, str]:
+    """Where to find a local police team outside London: police.uk, or Police Scotland for Scotland."""
+    if district_code and district_code.startswith("S"):
+        return {"name": "Police Scotland", "url": POLICE_SCOTLAND}
+    return {"name": "police.uk", "url": POLICE_UK}
+
+
 def outside_london(postcode: str, district: dict[str, str | None] | None = None) -> OutsideArea:
     """The error for a real postcode or outward code that this finder does not cover."""
     where = f"in {district['name']}, outside" if district and district.get("name") else "outside London,"
     return OutsideArea(
-        f"{postcode} is {where} the area this finder covers. Find the police team for it on police.uk.",
+        f"{postcode} is {where} the area this finder covers.",
         postcode=postcode,
         district=district,
-        police_uk=POLICE_UK,
+        find_elsewhere=find_elsewhere(district.get("code") if district else None),
     )
 
 
@@ -95,10 +106,20 @@ class Result:
     outcode: str | None = None
     outcode_wards: tuple[tuple[Ward, int], ...] = field(default_factory=tuple)
     neighbours: tuple[Ward, ...] = field(default_factory=tuple)
+    teams: TeamLookup | None = None  # the ward's team from the store; None when no store is configured
 
     @property
     def has_location(self) -> bool:
         return self.lat is not None and self.lon is not None
+
+    @property
+    def team(self) -> Team | None:
+        """The ward's neighbourhood team, or None when none is loaded (see `team_status` for why)."""
+        return self.teams.team if self.teams else None
+
+    @property
+    def team_status(self) -> Literal["loaded", "none", "unavailable"]:
+        return self.teams.status if self.teams else "none"
 
     def to_api(self) -> dict[str, Any]:
         """The JSON shape of a ward-level answer (postcode, point or ward query)."""
@@ -114,17 +135,24 @@ class Result:
         body["force"] = {"id": self.force.id, "name": self.force.name, "website": self.force.website}
         body["contact_routes"] = [route.__dict__.copy() for route in self.force.routes]
         body["ward_match"] = {"method": self.ward_match, "distance_m": self.distance_m}
-        body["team"] = None
+        body["team"] = team_to_api(self.teams, self.ward.code) if self.teams else None
         return body
 
 
 class Lookup:
     """Resolves queries against the built geodata, the force file and an optional geocoder."""
 
-    def __init__(self, geodata: GeoData, forces: dict[str, Force], geocoder: PostcodesIO | None = None) -> None:
+    def __init__(
+        self,
+        geodata: GeoData,
+        forces: dict[str, Force],
+        geocoder: PostcodesIO | None = None,
+        teams: TeamDirectory | None = None,
+    ) -> None:
         self.geo = geodata
         self.forces = forces
         self.geocoder = geocoder
+        self.teams = teams
 
     def resolve(
         self,
@@ -144,8 +172,13 @@ class Lookup:
         raise InvalidInput("Enter a postcode, like SW1A 2AA", code="invalid_postcode")
 
     def _with_ward(self, ward: Ward, **fields: Any) -> Result:
+        teams = self.teams.lookup(ward.code, fields.get("lat"), fields.get("lon")) if self.teams else None
         return Result(
-            ward=ward, force=self.forces[ward.force_id], neighbours=self.geo.wards.neighbours(ward.code), **fields
+            ward=ward,
+            force=self.forces[ward.force_id],
+            neighbours=self.geo.wards.neighbours(ward.code),
+            teams=teams,
+            **fields,
         )
 
     def _postcode(self, text: str) -> Result:
@@ -232,9 +265,9 @@ class Lookup:
         match = self.geo.wards.locate(lat_f, lon_f)
         if match is None:
             raise OutsideArea(
-                "That place is outside London, the area this finder covers. Find the police team for it on police.uk.",
+                "That place is outside London, the area this finder covers.",
                 location={"lat": lat_f, "lon": lon_f},
-                police_uk=POLICE_UK,
+                find_elsewhere=find_elsewhere(None),
             )
         return self._with_ward(
             match.ward,

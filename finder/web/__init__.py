@@ -10,6 +10,9 @@ from finder.geo.geocoder import PostcodesIO
 from finder.geo.geodata import GeoData
 from finder.geo.maps import Tiles
 from finder.services.lookup import Lookup, load_forces
+from finder.services.teams import TeamDirectory
+from finder.store import Store, default_url
+from finder.store.migrate import ensure_ready
 
 ATTRIBUTION = (
     "Contains OS data © Crown copyright and database right 2025. "
@@ -32,9 +35,22 @@ def build_lookup(app: Flask) -> Lookup:
     geocoder = None
     if app.config["GEOCODER_URL"]:
         geocoder = PostcodesIO(app.config["GEOCODER_URL"], timeout=app.config["GEOCODER_TIMEOUT"])
-    service = Lookup(GeoData(app.config["GEODATA_DIR"]), load_forces(), geocoder)
+    geodata = GeoData(app.config["GEODATA_DIR"])
+    service = Lookup(geodata, load_forces(), geocoder, TeamDirectory(build_store(app), geodata.wards))
     app.extensions["finder.lookup"] = service
     return service
+
+
+def build_store(app: Flask) -> Store:
+    """The team store: DATABASE_URL, else SQLite in the instance folder (created and migrated here).
+
+    A shared PostgreSQL database must already be at the current schema (`finder init-db`).
+    """
+    store = Store(app.config["DATABASE_URL"] or default_url(app.instance_path))
+    ensure_ready(store)
+    store.dispose()  # no pooled connection may cross gunicorn's fork (--preload)
+    app.extensions["finder.store"] = store
+    return store
 
 
 def tiles() -> Tiles | None:
@@ -49,11 +65,17 @@ def wants_json() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers and template globals."""
+    from finder.web import security
     from finder.web.api import bp as api_bp
+    from finder.web.embed import bp as embed_bp
     from finder.web.public import bp as public_bp
+    from finder.web.teams import bp as teams_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(embed_bp)
+    app.register_blueprint(teams_bp)
+    security.init_app(app)
 
     @app.errorhandler(FinderError)
     def finder_error(error: FinderError):
@@ -63,10 +85,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        # Keep the error's own headers (Allow on a 405, as HTTP requires), not its content type.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if wants_json():
             body = {"error": {"code": error.name.lower().replace(" ", "_"), "message": error.description}}
-            return jsonify(body), error.code
-        return render_template("error.html", error=error, status=error.code), error.code
+            return jsonify(body), error.code, headers
+        return render_template("error.html", error=error, status=error.code), error.code, headers
 
     @app.context_processor
     def globals_for_templates():

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from finder.errors import FinderError
 from finder.geo.maps import ward_map_script
 from finder.web import lookup, tiles
+from finder.web.teams import map_places
 
 bp = Blueprint("public", __name__)
 
@@ -63,7 +64,7 @@ def ward_map(code: str):
         except ValueError:
             abort(400)
         point = (lat, lon)
-    script = _map_script(lookup().geo.wards, code, point, tiles())
+    script = _map_script(lookup().geo.wards, code, point, tiles(), map_places(code, point))
     response = Response(script, mimetype="text/javascript")
     response.cache_control.public = True
     response.cache_control.max_age = 3600

@@ -61,7 +61,8 @@ def test_a_real_postcode_outside_london_is_named_with_its_district(finder_lookup
     assert error.value.code == "outside_area"
     assert error.value.details["district"]["name"] == district
     assert f"{postcode} is in {district}" in error.value.message
-    assert "police.uk" in error.value.message
+    expected = "Police Scotland" if district == "City of Edinburgh" else "police.uk"
+    assert error.value.details["find_elsewhere"]["name"] == expected
 
 
 def test_an_unknown_postcode_in_an_outward_code_with_no_london_postcodes_is_outside_london(finder_lookup):

@@ -161,3 +161,10 @@ def test_every_page_carries_the_data_attribution(client):
 def test_an_unknown_page_is_a_friendly_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404 and "Page not found" in response.get_data(as_text=True)
+
+
+def test_a_scottish_postcode_points_to_police_scotland_not_police_uk(client):
+    html = client.get("/search?postcode=EH1 1YZ").get_data(as_text=True)
+    assert "EH1 1YZ is in City of Edinburgh" in html
+    assert 'href="https://www.scotland.police.uk/"' in html
+    assert 'href="https://www.police.uk/"' not in html

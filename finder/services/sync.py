@@ -1,0 +1,562 @@
+"""Sync neighbourhood teams from data.police.uk into the store.
+
+`finder sync-policeuk --force metropolitan` reads the force's neighbourhood list, then each
+neighbourhood's details (with its `locations`), people, events and priorities, and makes the store
+match (finder.store.records.apply_team). How it behaves:
+
+- Polite: a token bucket keeps requests under FINDER_POLICEUK_RATE per second (default 14; the API
+  allows 15) with bursts of at most FINDER_POLICEUK_BURST (default 20; the API allows 30), leaving
+  room for network jitter. A 429 pauses every worker for its Retry-After; a
+  429, a 5xx or a dropped connection is retried with exponential backoff.
+- Resumable: each neighbourhood is written in its own transaction and stamped with the run's id.
+  A run that dies half way stays "running" (or ends "incomplete" when some neighbourhoods failed);
+  the next run for that force resumes it, skipping the neighbourhoods already done in it.
+- Idempotent: records are matched by natural keys, so rerunning changes nothing but fetched_at.
+- Honest about what it cannot do: neighbourhoods are matched to wards by id (the ward's GSS code,
+  sometimes with an "N" suffix), else by name within the force's wards; the unmatched are stored
+  without a ward and reported. Records an officer entered or verified are never overwritten; the
+  differences are reported as conflicts.
+- `--dry-run` fetches everything, applies it inside transactions that are rolled back, and prints
+  what would change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from sqlalchemy import select
+
+from finder.geo.wards import Ward
+from finder.services import policeuk
+from finder.store import Store
+from finder.store.models import Place, SyncRun, Team, team_place, utcnow
+from finder.store.records import Outcome, apply_team
+
+DEFAULT_URL = "https://data.police.uk/api"
+USER_AGENT = "finder-sync/0.1 (London neighbourhood policing finder)"
+Log = Callable[[str], None]
+
+
+class SyncError(RuntimeError):
+    """The sync cannot go on (the neighbourhood list is unavailable, or the force is unknown)."""
+
+
+class FetchError(RuntimeError):
+    """A request that still failed after its retries."""
+
+
+class TokenBucket:
+    """At most `rate` acquisitions a second on average and `burst` at once; shared by threads."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be positive and burst at least 1")
+        self.rate, self.burst = float(rate), float(burst)
+        self.clock, self.sleep = clock, sleep
+        self.tokens = float(burst)
+        self.updated = clock()
+        self.paused_until = 0.0
+        self.lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Take one token, waiting as long as needed; returns the seconds waited."""
+        with self.lock:
+            now = self.clock()
+            start = max(now, self.paused_until)  # nothing goes out before a pause ends
+            self.tokens = min(self.burst, self.tokens + max(0.0, start - self.updated) * self.rate)
+            self.updated = max(self.updated, start)
+            # Reserve a token now (tokens may go negative) and wait for our turn outside the lock.
+            self.tokens -= 1
+            wait = (start - now) + (-self.tokens / self.rate if self.tokens < 0 else 0.0)
+        if wait > 0:
+            self.sleep(wait)
+        return wait
+
+    def pause(self, seconds: float) -> None:
+        """Hold every caller back for `seconds` (a 429's Retry-After), then allow one request and refill slowly."""
+        with self.lock:
+            until = self.clock() + seconds
+            if until > self.paused_until:
+                self.paused_until = until
+                self.tokens = min(self.tokens, 1.0)
+                self.updated = max(self.updated, until)
+
+
+@dataclass
+class ClientStats:
+    """What the client did: requests sent (and when), retries, 429s, server and connection errors."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0  # 429s received
+    server_errors: int = 0
+    connection_errors: int = 0
+    times: deque = field(default_factory=lambda: deque(maxlen=100_000))
+
+    def busiest_second(self) -> int:
+        """The most requests sent in any one-second window."""
+        times, best, left = list(self.times), 0, 0
+        for right, t in enumerate(times):
+            while t - times[left] >= 1.0:
+                left += 1
+            best = max(best, right - left + 1)
+        return best
+
+    def mean_rate(self) -> float:
+        """Requests a second from the first to the last request."""
+        if len(self.times) < 2:
+            return 0.0
+        return (len(self.times) - 1) / max(self.times[-1] - self.times[0], 1e-9)
+
+
+class PoliceUK:
+    """A small data.police.uk client: rate limited, retrying, one requests.Session per thread."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        *,
+        rate: float = 14.0,
+        burst: int = 20,
+        retries: int = 5,
+        backoff: float = 0.5,
+        max_wait: float = 120.0,
+        timeout: float = 30.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.bucket = TokenBucket(rate, burst)
+        self.retries, self.backoff, self.max_wait, self.timeout = retries, backoff, max_wait, timeout
+        self.stats = ClientStats()
+        self._local = threading.local()
+        self._stats_lock = threading.Lock()
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        return session
+
+    def _count(self, name: str) -> None:
+        with self._stats_lock:
+            setattr(self.stats, name, getattr(self.stats, name) + 1)
+
+    def get(self, *parts: str) -> Any:
+        """GET base/part/part… as JSON; None for 404. Retries 429 (after Retry-After), 5xx and dropped links."""
+        path = "/".join(quote(p, safe="") for p in parts)
+        url = f"{self.base_url}/{path}"
+        for attempt in range(self.retries + 1):
+            self.bucket.acquire()
+            with self._stats_lock:
+                self.stats.requests += 1
+                self.stats.times.append(time.monotonic())
+            delay = self.backoff * (2**attempt)
+            try:
+                response = self._session().get(url, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                self._count("connection_errors")
+                reason = f"{type(exc).__name__}"
+            else:
+                if response.status_code == 200:
+                    try:
+                        return response.json()
+                    except ValueError:
+                        reason = "a response that is not JSON"
+                elif response.status_code == 404:
+                    return None
+                elif response.status_code == 429:
+                    self._count("throttled")
+                    wait = retry_after(response.headers.get("Retry-After"))
+                    delay = min(self.max_wait, wait if wait is not None else delay)
+                    self.bucket.pause(delay)
+                    reason = "429 Too Many Requests"
+                elif response.status_code >= 500:
+                    self._count("server_errors")
+                    reason = f"HTTP {response.status_code}"
+                else:
+                    raise FetchError(f"{url}: HTTP {response.status_code}")
+            if attempt == self.retries:
+                raise FetchError(f"{url}: {reason}, still after {self.retries} retries")
+            self._count("retries")
+            time.sleep(min(self.max_wait, delay))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - utcnow()).total_seconds()) if when.tzinfo else None
+
+
+def _name_key(name: str) -> str:
+    text = name.lower().replace("&", " and ").replace("’", "'")
+    text = re.sub(r"[^a-z0-9 ]", "", text.replace("-", " "))
+    words = [w for w in text.split() if w not in ("ward", "snt", "safer", "neighbourhood", "neighbourhoods", "team")]
+    return " ".join(words)
+
+
+class WardMatcher:
+    """Matches police.uk neighbourhoods to ward GSS codes: by id (with or without "N"), then by name."""
+
+    def __init__(self, wards: Iterable[Ward]) -> None:
+        self.by_code: dict[str, Ward] = {}
+        self.by_name: dict[tuple[str, str], list[Ward]] = {}
+        for ward in wards:
+            self.by_code[ward.code] = ward
+            self.by_name.setdefault((ward.force_id, _name_key(ward.name)), []).append(ward)
+
+    def match(self, force_id: str, policeuk_id: str, name: str | None) -> tuple[str | None, str]:
+        """(ward code, how) or (None, why not)."""
+        code = policeuk_id.strip().upper()
+        if code not in self.by_code and code.endswith("N") and code[:-1] in self.by_code:
+            code = code[:-1]
+        ward = self.by_code.get(code)
+        if ward is not None:
+            if ward.force_id != force_id:
+                return None, f"ward {code} is policed by {ward.force_id}, not {force_id}"
+            return ward.code, "id"
+        found = self.by_name.get((force_id, _name_key(name or "")), [])
+        if len(found) == 1:
+            return found[0].code, "name"
+        if len(found) > 1:
+            return None, f"its name matches {len(found)} wards"
+        return None, "no ward has this code or name"
+
+
+@dataclass
+class SyncReport:
+    """What a run did (or, for a dry run, would do)."""
+
+    force_id: str
+    dry_run: bool
+    run_id: int | None = None
+    resumed: bool = False
+    listed: int = 0
+    already_done: int = 0
+    synced: int = 0
+    matched: dict[str, int] = field(default_factory=Counter)
+    unmatched: list[tuple[str, str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    changes: Counter = field(default_factory=Counter)
+    conflicts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    removed_teams: list[str] = field(default_factory=list)
+    status: str = "running"
+    elapsed: float = 0.0
+    stats: ClientStats | None = None
+
+    def add(self, outcome: Outcome, label: str) -> None:
+        """Count one team's changes and keep its conflicts for the summary."""
+        for change in outcome.changes:
+            self.changes[(change.entity, change.action)] += 1
+            if change.action == "conflict":
+                self.conflicts.append(f"{label}: {change}")
+
+    def summary(self) -> dict[str, Any]:
+        """The run's figures as JSON-friendly data (also stored on the run)."""
+        stats = self.stats or ClientStats()
+        return {
+            "force": self.force_id,
+            "dry_run": self.dry_run,
+            "status": self.status,
+            "listed": self.listed,
+            "synced": self.synced,
+            "already_done": self.already_done,
+            "matched_by": dict(self.matched),
+            "unmatched": [{"id": i, "name": n, "reason": r} for i, n, r in self.unmatched],
+            "failed": [{"id": i, "reason": r} for i, r in self.failed],
+            "changes": {f"{entity}.{action}": n for (entity, action), n in sorted(self.changes.items())},
+            "conflicts": self.conflicts,
+            "removed_teams": self.removed_teams,
+            "requests": stats.requests,
+            "retries": stats.retries,
+            "throttled_429": stats.throttled,
+            "server_errors": stats.server_errors,
+            "seconds": round(self.elapsed, 2),
+            "mean_requests_per_second": round(stats.mean_rate(), 2),
+            "busiest_second": stats.busiest_second(),
+        }
+
+    def lines(self) -> list[str]:
+        """A human summary for the command line."""
+        s = self.summary()
+        verb = "would change" if self.dry_run else "changed"
+        out = [
+            f"{self.force_id}: {s['listed']} neighbourhoods listed; {s['synced']} synced"
+            + (f", {s['already_done']} already done in resumed run {self.run_id}" if self.resumed else "")
+            + f"; status {s['status']}",
+            f"  matched to wards: {sum(self.matched.values())} "
+            f"({', '.join(f'{n} by {k}' for k, n in self.matched.items()) or 'none'})",
+            f"  unmatched: {len(self.unmatched)}",
+        ]
+        out += [f"    {i} {n!r}: {r}" for i, n, r in self.unmatched]
+        if self.failed:
+            out.append(f"  FAILED: {len(self.failed)} (the next run resumes them)")
+            out += [f"    {i}: {r}" for i, r in self.failed]
+        changed = {k: v for k, v in s["changes"].items() if not k.endswith(".conflict")}
+        out.append(f"  {verb}: " + (", ".join(f"{k} {v}" for k, v in changed.items()) or "nothing"))
+        if self.removed_teams:
+            out.append(f"  teams no longer listed, removed: {', '.join(self.removed_teams)}")
+        if self.conflicts:
+            out.append(f"  conflicts (officer-entered or verified data kept): {len(self.conflicts)}")
+            out += [f"    {c}" for c in self.conflicts]
+        out += [f"  note: {n}" for n in self.notes]
+        out.append(
+            f"  {s['requests']} requests in {s['seconds']} s: mean {s['mean_requests_per_second']}/s, "
+            f"busiest second {s['busiest_second']}, {s['retries']} retries, {s['throttled_429']} × 429, "
+            f"{s['server_errors']} × 5xx"
+        )
+        return out
+
+
+@dataclass
+class Fetched:
+    """One neighbourhood's responses (or why they could not be had), from a worker to the writer."""
+
+    reference: dict[str, Any]
+    details: Any = None
+    people: Any = None
+    events: Any = None
+    priorities: Any = None
+    error: str | None = None
+
+
+class Sync:
+    """One force's sync into one store (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: PoliceUK,
+        matcher: WardMatcher,
+        force_names: dict[str, str],
+        *,
+        workers: int = 4,
+        log: Log = print,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store, self.client, self.matcher = store, client, matcher
+        self.force_names = force_names
+        self.workers = max(1, workers)
+        self.log, self.now = log, now
+
+    def fetch(self, reference: dict[str, Any], force_id: str) -> Fetched:
+        """One neighbourhood's four requests (details carries its locations)."""
+        nid = reference["id"]
+        item = Fetched(reference)
+        try:
+            item.details = self.client.get(force_id, nid)
+            if item.details is None:
+                item.error = "police.uk has no details for it (404)"
+                return item
+            item.people = self.client.get(force_id, nid, "people")
+            item.events = self.client.get(force_id, nid, "events")
+            item.priorities = self.client.get(force_id, nid, "priorities")
+        except FetchError as exc:
+            item.error = str(exc)
+        return item
+
+    def _start_run(self, force_id: str, restart: bool, report: SyncReport) -> tuple[int, set[str]]:
+        with self.store.session() as session:
+            run = None
+            if not restart:
+                run = session.scalar(
+                    select(SyncRun)
+                    .where(SyncRun.force_id == force_id, SyncRun.status.in_(("running", "incomplete")))
+                    .order_by(SyncRun.id.desc())
+                )
+            if run is None:
+                run = SyncRun(force_id=force_id, started_at=self.now(), status="running")
+                session.add(run)
+                session.flush()
+                return run.id, set()
+            report.resumed = True
+            run.status = "running"
+            done = set(
+                session.scalars(select(Team.policeuk_id).where(Team.force_id == force_id, Team.sync_run_id == run.id))
+            )
+            self.log(f"{force_id}: resuming run {run.id} (started {run.started_at:%Y-%m-%d %H:%M} UTC)")
+            return run.id, done
+
+    def run(
+        self,
+        force_id: str,
+        *,
+        dry_run: bool = False,
+        restart: bool = False,
+        verbose: bool = False,
+        on_team: Callable[[str, Outcome], None] | None = None,
+    ) -> SyncReport:
+        """Sync one force; returns the report. `on_team` is called after each neighbourhood is written."""
+        if force_id not in self.force_names:
+            raise SyncError(f"unknown force {force_id!r}: this finder covers {', '.join(self.force_names)}")
+        started = time.monotonic()
+        report = SyncReport(force_id, dry_run, stats=self.client.stats)
+        try:
+            listing = self.client.get(force_id, "neighbourhoods")
+        except FetchError as exc:
+            raise SyncError(f"could not read the {force_id} neighbourhood list: {exc}") from exc
+        references = []
+        for item in policeuk.as_list(listing):
+            nid = str(item.get("id") or "").strip()
+            if nid:
+                references.append({"id": nid, "name": policeuk.one_line(item.get("name")) or nid})
+        if not references:
+            raise SyncError(f"police.uk listed no neighbourhoods for {force_id}; nothing was changed")
+        report.listed = len(references)
+
+        wards: dict[str, str | None] = {}
+        holders: dict[str, str] = {}
+        for ref in references:
+            code, how = self.matcher.match(force_id, ref["id"], ref["name"])
+            if code is not None and code in holders:
+                code, how = None, f"ward {code} is already matched to neighbourhood {holders[code]}"
+            if code is None:
+                report.unmatched.append((ref["id"], ref["name"], how))
+            else:
+                holders[code] = ref["id"]
+                report.matched[how] += 1
+            wards[ref["id"]] = code
+
+        run_id, done = (None, set()) if dry_run else self._start_run(force_id, restart, report)
+        report.run_id = run_id
+        todo = [ref for ref in references if ref["id"] not in done]
+        report.already_done = len(references) - len(todo)
+        self.log(
+            f"{force_id}: {len(references)} neighbourhoods, {len(todo)} to fetch"
+            + (" (dry run: nothing will be written)" if dry_run else "")
+        )
+
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="policeuk")
+        try:
+            futures: list[Future[Fetched]] = [pool.submit(self.fetch, ref, force_id) for ref in todo]
+            for n, future in enumerate(futures, 1):
+                item = future.result()
+                self._write(force_id, item, wards[item.reference["id"]], run_id, report, dry_run, verbose, on_team)
+                if n % 50 == 0 or n == len(futures):
+                    self.log(
+                        f"{force_id}: {n}/{len(futures)} neighbourhoods, "
+                        f"{self.client.stats.requests} requests, {self.client.stats.mean_rate():.1f}/s"
+                    )
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+        report.status = "incomplete" if report.failed else "complete"
+        if not report.failed:
+            self._prune(force_id, {ref["id"] for ref in references}, report, dry_run)
+        report.elapsed = time.monotonic() - started
+        if not dry_run:
+            with self.store.session() as session:
+                run = session.get(SyncRun, run_id)
+                run.status = report.status
+                run.finished_at = self.now()
+                run.summary = json.dumps(report.summary())
+        return report
+
+    def _write(
+        self,
+        force_id: str,
+        item: Fetched,
+        ward_code: str | None,
+        run_id: int | None,
+        report: SyncReport,
+        dry_run: bool,
+        verbose: bool,
+        on_team: Callable[[str, Outcome], None] | None,
+    ) -> None:
+        nid = item.reference["id"]
+        if item.error:
+            report.failed.append((nid, item.error))
+            self.log(f"{force_id} {nid}: FAILED: {item.error}")
+            return
+        data, notes = policeuk.team_data(
+            force_id,
+            self.force_names[force_id],
+            item.reference,
+            item.details,
+            item.people,
+            item.events,
+            item.priorities,
+            ward_code,
+        )
+        report.notes += [f"{nid}: {note}" for note in notes]
+        with self.store.sessions() as session:
+            session.begin()
+            outcome = apply_team(session, data, source="policeuk", now=self.now(), run_id=run_id)
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        report.synced += 1
+        report.add(outcome, f"{nid} {data.name}")
+        if dry_run or verbose:
+            shown = [c for c in outcome.changes if dry_run or c.action != "keep"]
+            if outcome.changed or any(c.action == "conflict" for c in shown):
+                self.log(f"{nid} {data.name} -> " + (f"ward {ward_code}" if ward_code else "no ward"))
+                for change in shown:
+                    self.log(f"    {change}")
+        if on_team is not None:
+            on_team(nid, outcome)
+
+    def _prune(self, force_id: str, listed: set[str], report: SyncReport, dry_run: bool) -> None:
+        """After a complete run: remove police.uk teams the force no longer lists, and places no team uses."""
+        with self.store.sessions() as session:
+            session.begin()
+            stale = session.scalars(
+                select(Team).where(
+                    Team.force_id == force_id,
+                    Team.source == "policeuk",
+                    Team.policeuk_id.is_not(None),
+                    Team.policeuk_id.not_in(listed),
+                )
+            ).all()
+            for team in stale:
+                children = [*team.officers, *team.routes, *team.meetings, *team.priorities]
+                if team.locked or any(c.locked for c in children):
+                    report.conflicts.append(
+                        f"{team.policeuk_id} {team.name}: no longer listed by police.uk, but holds officer-entered "
+                        "or verified data; kept"
+                    )
+                    continue
+                report.removed_teams.append(f"{team.policeuk_id} {team.name}")
+                report.changes[("team", "remove")] += 1
+                session.delete(team)
+            session.flush()
+            linked = select(team_place.c.place_id)
+            for place in session.scalars(
+                select(Place).where(Place.force_id == force_id, Place.source == "policeuk", Place.id.not_in(linked))
+            ):
+                if not place.locked:
+                    report.changes[("place", "remove")] += 1
+                    session.delete(place)
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()

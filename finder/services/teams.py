@@ -1,0 +1,500 @@
+"""A ward's neighbourhood team, read from the store for the pages, the API and the exports.
+
+`TeamDirectory.lookup` turns a ward code (and the searched point) into plain, frozen values:
+the team's officers by role, its contact routes (with links only where the value is a real
+email address, phone number or http(s) URL), upcoming meetings, priorities and the nearest front
+counters, each with where it came from and when it was last confirmed. Nothing is invented:
+what is not in the store is not shown. If the store cannot be read, the lookup says
+"unavailable" and the page still shows the force-wide routes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from finder.geo.places import nearest, ward_centre
+from finder.geo.wards import WardIndex, to_bng
+from finder.services.policeuk import email_address, phone_number, web_url
+from finder.store import Store
+from finder.store import models as m
+
+log = logging.getLogger(__name__)
+LONDON = ZoneInfo("Europe/London")
+
+ROLE_ORDER = ("sergeant", "police_constable", "pcso", "special_constable", "other")
+ROLE_LABELS = {
+    "sergeant": ("Sergeant", "Sergeants"),
+    "police_constable": ("Police constable", "Police constables"),
+    "pcso": ("PCSO", "Police community support officers (PCSOs)"),
+    "special_constable": ("Special constable", "Special constables"),
+    "other": ("Team member", "Others in the team"),
+}
+MEETING_LABELS = {
+    "ward_panel": "Ward panel meeting",
+    "contact_session": "Contact session",
+    "meeting": "Meeting",
+    "other": "Event",
+}
+SOURCE_LABELS = {"policeuk": "police.uk", "officer": "the neighbourhood team", "sample": "sample data"}
+# The forces' own "your area" pages, where a resident can search for their ward's team. We link to
+# the search rather than guess a ward page's address.
+FORCE_AREA_PAGES = {
+    "metropolitan": "https://www.met.police.uk/a/your-area/",
+    "city-of-london": "https://www.cityoflondon.police.uk/a/your-area/",
+}
+POLICE_UK_AREA = "https://www.police.uk/pu/your-area/"
+FRONT_COUNTERS = 3
+FRONT_COUNTER_RADIUS_M = 15_000.0
+CALENDAR_PAST_DAYS = 30
+
+
+def london_now() -> datetime:
+    """Now, as naive London local time (how meeting times are stored)."""
+    return datetime.now(LONDON).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where an item came from and when it was last confirmed."""
+
+    source: str
+    fetched_at: datetime
+    verified_at: datetime | None = None
+
+    @classmethod
+    def of(cls, record: m.Provenance) -> Provenance:
+        """The provenance of a store record."""
+        return cls(record.source, record.fetched_at, record.verified_at)
+
+    @property
+    def sample(self) -> bool:
+        """Fictional sample data."""
+        return self.source == "sample"
+
+    @property
+    def confirmed_at(self) -> datetime:
+        """The latest of fetched and verified."""
+        return max(t for t in (self.fetched_at, self.verified_at) if t is not None)
+
+    @property
+    def source_label(self) -> str:
+        """Where it came from, in words."""
+        return SOURCE_LABELS.get(self.source, self.source)
+
+    def to_api(self) -> dict[str, Any]:
+        """The item in the JSON API."""
+        return {
+            "source": self.source,
+            "confirmed_at": self.confirmed_at.isoformat().replace("+00:00", "Z"),
+            "verified_by_officer": self.verified_at is not None or self.source == "officer",
+            "sample": self.sample,
+        }
+
+
+def safe_href(kind: str, value: str) -> str | None:
+    """A link for a route, only when the value really is what its kind says (never javascript:)."""
+    if kind == "email":
+        address = email_address(value)
+        return f"mailto:{address}" if address else None
+    if kind in ("phone", "mobile", "textphone"):
+        number = phone_number(value)
+        return "tel:" + re.sub(r"[^\d+]", "", number) if number else None
+    return web_url(value)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A typed way to reach the team or one officer; `href` only when the value is safe to link."""
+
+    kind: str
+    label: str
+    value: str
+    hours: str | None
+    href: str | None
+    provenance: Provenance
+
+    def to_api(self) -> dict[str, Any]:
+        """The item in the JSON API."""
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "value": self.value,
+            "href": self.href,
+            "hours": self.hours,
+            **self.provenance.to_api(),
+        }
+
+
+@dataclass(frozen=True)
+class Officer:
+    """A member of the team: rank as given, role from the fixed set."""
+
+    name: str
+    rank: str | None
+    role: str
+    collar_number: str | None
+    bio: str | None
+    routes: tuple[Route, ...]
+    provenance: Provenance
+
+    @property
+    def role_label(self) -> str:
+        """The role in words, for headings."""
+        return ROLE_LABELS[self.role][0]
+
+    @property
+    def title(self) -> str:
+        """The rank as given, then the name, like PC Jo Bloggs."""
+        return f"{self.rank} {self.name}" if self.rank else self.name
+
+    def to_api(self) -> dict[str, Any]:
+        """The item in the JSON API."""
+        return {
+            "name": self.name,
+            "rank": self.rank,
+            "role": self.role,
+            "collar_number": self.collar_number,
+            "bio": self.bio,
+            "contact_routes": [r.to_api() for r in self.routes],
+            **self.provenance.to_api(),
+        }
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A ward panel, contact session or other meeting (times are London local time)."""
+
+    id: int
+    key: str
+    title: str
+    kind: str
+    start: datetime  # naive London local time
+    end: datetime | None
+    place: str | None
+    description: str | None
+    provenance: Provenance
+
+    @property
+    def kind_label(self) -> str:
+        """The kind of meeting in words."""
+        return MEETING_LABELS[self.kind]
+
+    @property
+    def start_utc(self) -> datetime:
+        """The start as an aware UTC time (for iCalendar)."""
+        return self.start.replace(tzinfo=LONDON).astimezone(UTC)
+
+    @property
+    def end_utc(self) -> datetime | None:
+        """The end as an aware UTC time, if given."""
+        return self.end.replace(tzinfo=LONDON).astimezone(UTC) if self.end else None
+
+    def to_api(self) -> dict[str, Any]:
+        """The item in the JSON API."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "kind": self.kind,
+            "start": self.start.replace(tzinfo=LONDON).isoformat(),
+            "end": self.end.replace(tzinfo=LONDON).isoformat() if self.end else None,
+            "place": self.place,
+            "description": self.description,
+            **self.provenance.to_api(),
+        }
+
+
+@dataclass(frozen=True)
+class Priority:
+    """A local priority and what the team has done about it."""
+
+    issue: str
+    action: str | None
+    issue_date: date | None
+    action_date: date | None
+    provenance: Provenance
+
+    def to_api(self) -> dict[str, Any]:
+        """The item in the JSON API."""
+        return {
+            "issue": self.issue,
+            "action": self.action,
+            "issue_date": self.issue_date.isoformat() if self.issue_date else None,
+            "action_date": self.action_date.isoformat() if self.action_date else None,
+            **self.provenance.to_api(),
+        }
+
+
+@dataclass(frozen=True)
+class NearbyPlace:
+    """A front counter or contact point, and how far it is from the place searched (or the ward's centre)."""
+
+    name: str
+    kind: str
+    address: str | None
+    postcode: str | None
+    lat: float
+    lon: float
+    distance_m: float
+    opening_hours: str | None
+    description: str | None
+    provenance: Provenance
+
+    @property
+    def distance_label(self) -> str:
+        """The distance in words, like 440 m or 3.8 km."""
+        if self.distance_m < 1000:
+            return f"{round(self.distance_m, -1):.0f} m"
+        return f"{self.distance_m / 1000:.1f} km"
+
+    def to_api(self) -> dict[str, Any]:
+        """The item in the JSON API."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "address": self.address,
+            "postcode": self.postcode,
+            "location": {"lat": self.lat, "lon": self.lon},
+            "distance_m": round(self.distance_m),
+            "opening_hours": self.opening_hours,
+            "description": self.description,
+            **self.provenance.to_api(),
+        }
+
+
+@dataclass(frozen=True)
+class Team:
+    """A ward's neighbourhood team as the resident sees it."""
+
+    ward_code: str
+    force_id: str
+    policeuk_id: str | None
+    name: str
+    description: str | None
+    url: str | None
+    provenance: Provenance
+    routes: tuple[Route, ...] = ()
+    officers: tuple[Officer, ...] = ()
+    meetings: tuple[Meeting, ...] = ()  # upcoming, soonest first
+    priorities: tuple[Priority, ...] = ()
+
+    @property
+    def sample(self) -> bool:
+        """Fictional sample data anywhere in the team: every surface must say so."""
+        items = [*self.routes, *self.officers, *self.meetings, *self.priorities]
+        return self.provenance.sample or any(i.provenance.sample for i in items)
+
+    @property
+    def contact_routes(self) -> tuple[Route, ...]:
+        """Routes other than social accounts."""
+        return tuple(r for r in self.routes if r.kind != "social")
+
+    @property
+    def social(self) -> tuple[Route, ...]:
+        """Social media accounts."""
+        return tuple(r for r in self.routes if r.kind == "social")
+
+    def first(self, *kinds: str) -> Route | None:
+        """The first linkable route of these kinds."""
+        return next((r for r in self.routes if r.kind in kinds and r.href), None)
+
+    @property
+    def by_role(self) -> list[tuple[str, tuple[Officer, ...]]]:
+        """(heading, officers) for each role present, sergeants first."""
+        groups = []
+        for role in ROLE_ORDER:
+            members = tuple(o for o in self.officers if o.role == role)
+            if members:
+                groups.append((ROLE_LABELS[role][1] if len(members) > 1 else ROLE_LABELS[role][0], members))
+        return groups
+
+    @property
+    def confirmed_at(self) -> datetime:
+        """The oldest confirmation among what we show: the page's honest "as of"."""
+        items = [self, *self.routes, *self.officers, *self.meetings, *self.priorities]
+        return min(i.provenance.confirmed_at for i in items)
+
+
+@dataclass(frozen=True)
+class TeamLookup:
+    """The store's answer for one ward: loaded, none, or unavailable (the store could not be read)."""
+
+    status: Literal["loaded", "none", "unavailable"]
+    team: Team | None = None
+    front_counters: tuple[NearbyPlace, ...] = field(default_factory=tuple)
+
+
+def _provenance(row: Any) -> Provenance:
+    return Provenance(row.source, _aware(row.fetched_at), _aware(row.verified_at))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Core queries return the store's naive UTC times; make them aware (the ORM type does this itself)."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _route(r: Any) -> Route:
+    return Route(r.kind, r.label, r.value, r.hours, safe_href(r.kind, r.value), _provenance(r))
+
+
+class TeamDirectory:
+    """Reads teams and places from the store; one short session per call."""
+
+    def __init__(
+        self,
+        store: Store,
+        wards: WardIndex,
+        *,
+        clock: Callable[[], datetime] = london_now,
+        counters: int = FRONT_COUNTERS,
+        radius_m: float = FRONT_COUNTER_RADIUS_M,
+    ) -> None:
+        self.store = store
+        self.wards = wards
+        self.clock = clock
+        self.counters = counters
+        self.radius_m = radius_m
+
+    def _load(self, session: Session, ward_code: str, since: datetime) -> Team | None:
+        """Five small Core queries (no ORM identity map): the page's hot path."""
+        team = session.execute(select(m.Team.__table__).where(m.Team.ward_code == ward_code)).first()
+        if team is None:
+            return None
+
+        def rows(model: type, *where: Any, order: Any) -> list:
+            """The team's rows of one table, in display order."""
+            table = model.__table__
+            return session.execute(select(table).where(table.c.team_id == team.id, *where).order_by(*order)).all()
+
+        routes = rows(m.ContactRoute, order=[m.ContactRoute.display_order, m.ContactRoute.id])
+        officers = rows(m.Officer, order=[m.Officer.display_order, m.Officer.id])
+        meetings = rows(m.Meeting, m.Meeting.__table__.c.starts_at >= since, order=[m.Meeting.start, m.Meeting.id])
+        priorities = rows(m.Priority, order=[m.Priority.display_order, m.Priority.id])
+        return Team(
+            ward_code=team.ward_code or "",
+            force_id=team.force_id,
+            policeuk_id=team.policeuk_id,
+            name=team.name,
+            description=team.description,
+            url=web_url(team.url_force),
+            provenance=_provenance(team),
+            routes=tuple(_route(r) for r in routes if r.officer_id is None),
+            officers=tuple(
+                Officer(
+                    o.name,
+                    o.rank,
+                    o.role,
+                    o.collar_number,
+                    o.bio,
+                    tuple(_route(r) for r in routes if r.officer_id == o.id),
+                    _provenance(o),
+                )
+                for o in officers
+            ),
+            meetings=tuple(
+                Meeting(x.id, x.key, x.title, x.kind, x.starts_at, x.ends_at, x.place, x.description, _provenance(x))
+                for x in meetings
+            ),
+            priorities=tuple(
+                Priority(p.issue, p.action, p.issue_date, p.action_date, _provenance(p)) for p in priorities
+            ),
+        )
+
+    def lookup(self, ward_code: str, lat: float | None = None, lon: float | None = None) -> TeamLookup:
+        """The ward's team (upcoming meetings only) and the front counters nearest the point or ward."""
+        now = self.clock()
+        try:
+            with self.store.reader() as session:
+                team = self._load(session, ward_code, now - timedelta(hours=12))
+                counters = self._front_counters(session, ward_code, lat, lon)
+        except SQLAlchemyError:
+            log.exception("could not read the team for %s from the store", ward_code)
+            return TeamLookup("unavailable")
+        if team is not None:
+            upcoming = tuple(x for x in team.meetings if (x.end or x.start + timedelta(hours=1)) >= now)
+            team = replace(team, meetings=upcoming)
+        return TeamLookup("loaded" if team else "none", team, counters)
+
+    def team(self, ward_code: str, *, past_days: int = CALENDAR_PAST_DAYS) -> Team | None:
+        """The ward's team with its meetings from `past_days` ago on (for the calendar feed and vCard)."""
+        with self.store.reader() as session:
+            return self._load(session, ward_code, self.clock() - timedelta(days=past_days))
+
+    def meeting(self, ward_code: str, meeting_id: int) -> tuple[Team, Meeting] | None:
+        """One meeting of the ward's team (for its own .ics)."""
+        with self.store.reader() as session:
+            team = self._load(session, ward_code, datetime.min)
+        if team is None:
+            return None
+        found = next((x for x in team.meetings if x.id == meeting_id), None)
+        return (team, found) if found else None
+
+    def _front_counters(self, session, ward_code: str, lat: float | None, lon: float | None) -> tuple:
+        if lat is not None and lon is not None:
+            origin = tuple(float(v) for v in to_bng(lon, lat))
+        else:
+            origin = ward_centre(self.wards, ward_code)
+        place = m.Place.__table__
+        rows = session.execute(
+            select(place).where(place.c.kind == "front_counter", place.c.lat.is_not(None), place.c.lon.is_not(None))
+        ).all()
+        found = nearest(origin, [(p.lat, p.lon) for p in rows], self.counters, self.radius_m)
+        return tuple(
+            NearbyPlace(
+                p.name,
+                p.kind,
+                p.address,
+                p.postcode,
+                p.lat,
+                p.lon,
+                distance,
+                p.opening_hours,
+                p.description,
+                _provenance(p),
+            )
+            for p, distance in ((rows[i], d) for i, d in found)
+        )
+
+
+def force_area_page(force_id: str) -> str:
+    """Where a resident can look their ward's team up on the force's own site."""
+    return FORCE_AREA_PAGES.get(force_id, POLICE_UK_AREA)
+
+
+def team_links(ward_code: str) -> dict[str, str]:
+    """Where the team's exports live (relative URLs; the web layer serves them)."""
+    return {
+        "page": f"/wards/{ward_code}",
+        "vcard": f"/wards/{ward_code}/team.vcf",
+        "calendar": f"/wards/{ward_code}/calendar.ics",
+    }
+
+
+def team_to_api(lookup: TeamLookup, ward_code: str) -> dict[str, Any] | None:
+    """The API's `team` object (None when no team is loaded): officers, routes, meetings, priorities, counters."""
+    team = lookup.team
+    if team is None:
+        return None
+    return {
+        "name": team.name,
+        "sample": team.sample,
+        "policeuk_id": team.policeuk_id,
+        "description": team.description,
+        "url": team.url,
+        **{k: v for k, v in team.provenance.to_api().items() if k != "sample"},
+        "contact_routes": [r.to_api() for r in team.routes],
+        "officers": [o.to_api() for o in team.officers],
+        "meetings": [{**x.to_api(), "ics": f"/wards/{ward_code}/meetings/{x.id}.ics"} for x in team.meetings],
+        "priorities": [p.to_api() for p in team.priorities],
+        "front_counters": [p.to_api() for p in lookup.front_counters],
+        "links": team_links(ward_code),
+    }

@@ -1,0 +1,268 @@
+"""Response headers for every surface: security policy, framing, CORS, caching and API rate limits.
+
+- Every response: a strict Content-Security-Policy with no inline script at all (scripts are files
+  from our own origin; the one inline style, the embed's accent colour, carries a per-request
+  nonce; images from our origin and the configured tile server only, plus the data: GIF Leaflet
+  puts in an abandoned tile), X-Content-Type-Options, Referrer-Policy, Permissions-Policy, and
+  HSTS in production.
+- Framing: views marked `@frameable` (the /embed widget) may be framed by the origins in
+  EMBED_ANCESTORS and our own; every other response says `frame-ancestors 'none'` and
+  `X-Frame-Options: DENY`, and pages are isolated with Cross-Origin-Opener-Policy.
+- /api/v1: GETs are open to any origin (CORS `*`, never with credentials) and cacheable (ETag from
+  the body, 304 on If-None-Match, Cache-Control); every client is rate limited, with the IETF
+  draft RateLimit-* headers and a JSON 429 with Retry-After.
+
+Rate limits use the `limits` library (the engine behind Flask-Limiter) with our own hooks, so the
+headers and the JSON error are exactly ours. Its default storage is in process memory: each worker
+process counts separately, so with N gunicorn workers a client may get up to N times the limit.
+Point FINDER_RATE_LIMIT_STORAGE at redis:// for one shared count.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, request
+from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from finder.errors import FinderError
+
+API_PREFIX = "/api/v1/"
+NOT_LIMITED = {"api.health"}  # load balancers poll it; it does no work worth protecting
+NOT_CACHED = {"api.health"}
+RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "Retry-After")
+PERMISSIONS_POLICY = "camera=(), geolocation=(self), microphone=(), payment=(), usb=()"
+HSTS = "max-age=31536000; includeSubDomains"
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+# A CSP source a council's allow-list may hold: a scheme ("https:"), a host with an optional
+# scheme, leading "*." wildcard and port ("https://*.example.gov.uk", "http://127.0.0.1:*"),
+# or 'self' / 'none'. Nothing that could end the directive or add another.
+_SOURCE = re.compile(
+    r"^(?:'self'|'none'|[a-z][a-z0-9+.-]*:|(?:[a-z][a-z0-9+.-]*://)?(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::(?:\d{1,5}|\*))?)$",
+    re.IGNORECASE,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class RateLimited(FinderError):
+    """A client has used up its requests for this window (429)."""
+
+    status = 429
+    code = "rate_limited"
+
+
+def frameable(view: F) -> F:
+    """Mark a view as embeddable: its pages may be framed by the allow-listed origins."""
+    view.frameable = True  # type: ignore[attr-defined]
+    return view
+
+
+def csp_nonce() -> str:
+    """This response's CSP nonce (templates call it for the one inline style they need)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def parse_ancestors(text: str) -> tuple[str, ...]:
+    """Validate an allow-list of frame-ancestors sources; a bad entry stops the app at start-up."""
+    sources = tuple(text.split())
+    if not sources:
+        raise ValueError("FINDER_EMBED_ANCESTORS is empty: use 'none' to forbid embedding, or https: for any site")
+    for source in sources:
+        if not _SOURCE.match(source):
+            raise ValueError(
+                f"FINDER_EMBED_ANCESTORS has {source!r}, which is not a CSP source; "
+                "use space-separated entries like https: or https://*.example.gov.uk"
+            )
+    if "'none'" in sources and len(sources) > 1:
+        raise ValueError("FINDER_EMBED_ANCESTORS: 'none' cannot be combined with other sources")
+    return sources
+
+
+def tiles_source(url: str) -> str | None:
+    """The CSP source for a tile URL template: its origin, with a {s} subdomain as a wildcard."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = re.sub(r"^\{[a-z]+\}\.", "*.", parts.netloc)
+    source = f"{parts.scheme}://{host}"
+    if parts.scheme not in ("http", "https") or not _SOURCE.match(source):
+        raise ValueError(f"FINDER_TILES_URL {url!r} must be an http(s) URL with a fixed host or a leading {{s}}.")
+    return source
+
+
+def content_security_policy(*, ancestors: str, tiles: str | None, nonce: str | None) -> str:
+    """The policy for an HTML page: our own scripts and styles only, tiles the one outside image host."""
+    style = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    # With tiles, Leaflet blanks a tile it abandons mid-load with a data: GIF (L.Util.emptyImageUrl).
+    images = "'self'" + (f" data: {tiles}" if tiles else "")
+    return (
+        f"default-src 'self'; script-src 'self'; style-src {style}; img-src {images}; "
+        f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+    )
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where one client stands against one limit after this request."""
+
+    limit: RateLimitItem
+    remaining: int
+    reset_after: int  # whole seconds until the window resets
+
+
+class ApiRateLimiter:
+    """Fixed-window limits per client address (in-process by default: see the module docstring)."""
+
+    def __init__(self, limits_text: str, storage_uri: str) -> None:
+        self.limits: list[RateLimitItem] = []
+        if limits_text.strip().lower() not in ("", "off"):
+            try:
+                self.limits = parse_many(limits_text)
+            except ValueError:
+                raise ValueError(
+                    f"FINDER_RATE_LIMIT {limits_text!r} is not a rate limit: use a form like 120/minute, "
+                    "several separated by ';', or off"
+                ) from None
+        self.strategy = FixedWindowRateLimiter(storage_from_string(storage_uri)) if self.limits else None
+
+    def hit(self, client: str) -> tuple[bool, list[Window]]:
+        """Count one request from `client`; say whether it is allowed and where it stands."""
+        allowed, windows = True, []
+        assert self.strategy is not None
+        for limit in self.limits:
+            allowed = self.strategy.hit(limit, "api", client) and allowed
+            stats = self.strategy.get_window_stats(limit, "api", client)
+            reset_after = min(limit.get_expiry(), max(1, math.ceil(stats.reset_time - time.time())))
+            windows.append(Window(limit, max(0, stats.remaining), reset_after))
+        return allowed, windows
+
+
+def _client() -> str:
+    """The client a limit counts against: its address (behind proxies, set FINDER_PROXIES)."""
+    return request.remote_addr or "unknown"
+
+
+def _is_api() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def _is_frameable() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "frameable", False))
+
+
+def _check_rate_limit() -> None:
+    """Before an API request: count it, and refuse it with 429 when the client is over a limit."""
+    limiter: ApiRateLimiter = current_app.extensions["finder.rate_limiter"]
+    if not limiter.limits or not _is_api() or request.method == "OPTIONS" or request.endpoint in NOT_LIMITED:
+        return
+    allowed, windows = limiter.hit(_client())
+    g.rate_limit_windows = windows
+    if not allowed:
+        wait = max(w.reset_after for w in windows if w.remaining == 0)
+        tightest = min((w for w in windows if w.remaining == 0), key=lambda w: w.limit.get_expiry())
+        raise RateLimited(
+            f"Too many requests: this API allows {tightest.limit.amount} per "
+            f"{_describe(tightest.limit)} from each client. Try again in {wait} second{'' if wait == 1 else 's'}."
+        )
+
+
+def _describe(limit: RateLimitItem) -> str:
+    """'minute', '10 seconds'… for messages."""
+    unit = limit.GRANULARITY.name
+    return unit if limit.multiples == 1 else f"{limit.multiples} {unit}s"
+
+
+def _rate_limit_headers(response: Response) -> None:
+    windows: list[Window] | None = g.get("rate_limit_windows")
+    if not windows:
+        return
+    # The IETF draft fields describe the window closest to running out.
+    nearest = min(windows, key=lambda w: (w.remaining, -w.reset_after))
+    response.headers["RateLimit-Limit"] = str(nearest.limit.amount)
+    response.headers["RateLimit-Remaining"] = str(nearest.remaining)
+    response.headers["RateLimit-Reset"] = str(nearest.reset_after)
+    response.headers["RateLimit-Policy"] = ", ".join(f"{w.limit.amount};w={w.limit.get_expiry()}" for w in windows)
+    if response.status_code == 429:
+        response.headers["Retry-After"] = str(max(w.reset_after for w in windows if w.remaining == 0))
+
+
+def _api_headers(response: Response) -> Response:
+    """CORS, caching and rate-limit headers for /api/v1 answers."""
+    _rate_limit_headers(response)
+    if request.method in ("GET", "HEAD", "OPTIONS") and (request.method != "OPTIONS" or "GET" in response.allow):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = ", ".join(("ETag", *RATE_LIMIT_HEADERS))
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD"
+            response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
+            response.headers["Access-Control-Max-Age"] = "86400"
+    if request.method in ("GET", "HEAD") and response.status_code == 200 and request.endpoint not in NOT_CACHED:
+        response.cache_control.public = True
+        response.cache_control.max_age = current_app.config["API_MAX_AGE"]
+        response.add_etag()
+        response.make_conditional(request.environ)
+    elif request.method != "OPTIONS":
+        response.cache_control.no_store = True
+    return response
+
+
+def _security_headers(response: Response) -> Response:
+    """The headers every response carries, with framing decided by the view."""
+    settings: dict[str, Any] = current_app.extensions["finder.security"]
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if current_app.config["ENV_NAME"] == "production":
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if _is_api():
+        headers["Content-Security-Policy"] = API_CSP
+        headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+        headers["X-Frame-Options"] = "DENY"
+        return _api_headers(response)
+    nonce = g.get("csp_nonce")
+    if _is_frameable():
+        ancestors = settings["ancestors"]
+        headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    else:
+        ancestors = "'none'"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        # Public files (embed.js above all) are loaded by other sites; pages are ours alone.
+        headers["Cross-Origin-Resource-Policy"] = "cross-origin" if request.endpoint == "static" else "same-origin"
+    headers["Content-Security-Policy"] = content_security_policy(
+        ancestors=ancestors, tiles=settings["tiles"], nonce=nonce
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Check the settings once, then add the hooks. Bad settings stop the app with a clear message."""
+    ancestors = parse_ancestors(app.config["EMBED_ANCESTORS"])
+    if ancestors != ("'none'",):
+        ancestors = ("'self'", *(s for s in ancestors if s != "'self'"))
+    app.extensions["finder.security"] = {
+        "ancestors": " ".join(ancestors),
+        "tiles": tiles_source(app.config["TILES_URL"]),
+    }
+    app.extensions["finder.rate_limiter"] = ApiRateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_STORAGE"])
+    if proxies := app.config["PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    app.before_request(_check_rate_limit)
+    app.after_request(_security_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce

@@ -1,0 +1,169 @@
+"""The team's exports: a vCard to save the team to your contacts, and meetings as iCalendar.
+
+- /wards/<code>/team.vcf                 the team as one contact card
+- /wards/<code>/calendar.ics             the ward's meetings, as a feed calendars can subscribe to
+- /wards/<code>/meetings/<id>.ics        one meeting, to add to a calendar
+
+Also the template filters the team section uses (how recently something was confirmed, meeting
+times) and the police stations the ward map marks. Views are thin: the team comes from the one
+lookup (`Lookup.resolve`) and the store behind it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, url_for
+
+from finder.errors import NotFound
+from finder.geo.maps import MapPlace
+from finder.services import exports
+from finder.services.lookup import Result
+from finder.services.teams import Meeting, NearbyPlace, Provenance, force_area_page
+from finder.web import lookup
+
+bp = Blueprint("teams", __name__)
+
+
+def _ward_result(code: str) -> Result:
+    """The ward's result, with its team, or a 404 that says there is no team to export."""
+    result = lookup().resolve(ward=code)
+    if result.team is None:
+        raise NotFound(
+            f"We have no neighbourhood team details for {result.ward.name} to export. "
+            "The ward's page lists the force-wide ways to contact the police.",
+            code="team_not_found",
+        )
+    return result
+
+
+def _download(body: str, mimetype: str, filename: str, *, attachment: bool = True) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Type"] = f"{mimetype}; charset=utf-8"
+    disposition = "attachment" if attachment else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@bp.get("/wards/<code>/team.vcf")
+def vcard(code: str):
+    """The ward's team as a vCard ("Save this team to my contacts")."""
+    result = _ward_result(code)
+    ward = result.ward
+    body = exports.vcard(
+        result.team,
+        ward_name=ward.name,
+        borough_name=ward.borough_name,
+        force_name=result.force.name,
+        page_url=url_for("public.ward", code=ward.code, _external=True),
+    )
+    suffix = "-sample" if result.team.sample else ""
+    return _download(body, "text/vcard", f"{ward.code}-police-team{suffix}.vcf")
+
+
+@bp.get("/wards/<code>/calendar.ics")
+def calendar(code: str):
+    """The ward's meetings as an iCalendar feed: the last month's and every one to come."""
+    result = _ward_result(code)
+    team = lookup().teams.team(result.ward.code)
+    body = exports.calendar(
+        team,
+        team.meetings,
+        ward_code=result.ward.code,
+        ward_name=result.ward.name,
+        page_url=url_for("public.ward", code=result.ward.code, _external=True),
+        feed=True,
+    )
+    return _download(body, "text/calendar", f"{result.ward.code}-police-meetings.ics", attachment=False)
+
+
+@bp.get("/wards/<code>/meetings/<int:meeting_id>.ics")
+def meeting(code: str, meeting_id: int):
+    """One meeting as an .ics file to add to a calendar."""
+    result = _ward_result(code)
+    found = lookup().teams.meeting(result.ward.code, meeting_id)
+    if found is None:
+        raise NotFound("That meeting is not in our copy of the team's details.", code="meeting_not_found")
+    team, item = found
+    body = exports.calendar(
+        team,
+        [item],
+        ward_code=result.ward.code,
+        ward_name=result.ward.name,
+        page_url=url_for("public.ward", code=result.ward.code, _external=True),
+        feed=False,
+    )
+    return _download(body, "text/calendar", f"{result.ward.code}-meeting-{meeting_id}.ics")
+
+
+def map_places(code: str, point: tuple[float, float] | None) -> tuple[MapPlace, ...]:
+    """The front counters the page lists, for the ward map's markers (empty without a store)."""
+    directory = lookup().teams
+    if directory is None:
+        return ()
+    lat, lon = point if point else (None, None)
+    found = directory.lookup(code, lat, lon)
+    origin = "your postcode" if point else "the ward centre"
+    return tuple(
+        MapPlace(p.name, round(p.lat, 6), round(p.lon, 6), place_lines(p, origin)) for p in found.front_counters
+    )
+
+
+def place_lines(place: NearbyPlace, origin: str) -> tuple[str, ...]:
+    """What a station's map popup says, as plain lines (the map puts them in with textContent)."""
+    lines = []
+    if place.provenance.sample:
+        lines.append("Sample data — fictional")
+    if place.address:
+        lines.append(place.address + (f", {place.postcode}" if place.postcode else ""))
+    lines.append(f"{place.distance_label} from {origin}")
+    if place.opening_hours or place.description:
+        lines.append(place.opening_hours or place.description or "")
+    if not place.provenance.sample:
+        lines.append(confirmed(place.provenance))
+    return tuple(lines)
+
+
+@bp.app_template_filter("confirmed")
+def confirmed(provenance: Provenance, now: datetime | None = None) -> str:
+    """How fresh an item is, in words: "Confirmed by police.uk 3 days ago"."""
+    if provenance.sample:
+        return "Sample data — fictional"
+    when = provenance.confirmed_at
+    days = ((now or datetime.now(UTC)).date() - when.astimezone(UTC).date()).days
+    if days <= 0:
+        ago = "today"
+    elif days == 1:
+        ago = "yesterday"
+    elif days < 60:
+        ago = f"{days} days ago"
+    else:
+        ago = f"on {when:%-d %B %Y}"
+    if provenance.verified_at is not None or provenance.source == "officer":
+        return f"Checked by the neighbourhood team {ago}"
+    return f"Confirmed by {provenance.source_label} {ago}"
+
+
+def _clock(when: datetime) -> str:
+    text = f"{when:%-I:%M%p}".lower().replace(":00", "")
+    return "midday" if text == "12pm" else text
+
+
+@bp.app_template_filter("meeting_when")
+def meeting_when(meeting: Meeting) -> str:
+    """When a meeting is, in words: "Tuesday 1 December 2026, 6:30pm to 8pm" (London time)."""
+    text = f"{meeting.start:%A %-d %B %Y}, {_clock(meeting.start)}"
+    if meeting.end:
+        if meeting.end.date() == meeting.start.date():
+            text += f" to {_clock(meeting.end)}"
+        else:
+            text += f" to {meeting.end:%A %-d %B}, {_clock(meeting.end)}"
+    return text
+
+
+@bp.app_context_processor
+def team_helpers() -> dict:
+    """Template helpers for the team section."""
+    return {"force_area_page": force_area_page}

@@ -1,0 +1,141 @@
+"""The JSON API's `team`: null when none is loaded; otherwise officers, routes, meetings, priorities, counters."""
+
+from __future__ import annotations
+
+import pytest
+
+from finder import create_app
+from tests.store.teamdata import (
+    CITY_POSTCODE,
+    HOSTILE_TEAM,
+    HOSTILE_WARD,
+    NO_TEAM_WARD,
+    SAMPLE_POSTCODE,
+    SAMPLE_WARD,
+    team_lookup,
+    team_store,
+)
+
+TEAM_KEYS = [
+    "name",
+    "sample",
+    "policeuk_id",
+    "description",
+    "url",
+    "source",
+    "confirmed_at",
+    "verified_by_officer",
+    "contact_routes",
+    "officers",
+    "meetings",
+    "priorities",
+    "front_counters",
+    "links",
+]
+PROVENANCE = {"source", "confirmed_at", "verified_by_officer", "sample"}
+
+
+@pytest.fixture(scope="module")
+def teams_lookup(geodata):
+    return team_lookup(geodata, team_store())
+
+
+@pytest.fixture()
+def api(teams_lookup):
+    app = create_app({"ENV_NAME": "testing"})
+    app.extensions["finder.lookup"] = teams_lookup
+    return app.test_client()
+
+
+def test_a_postcode_answer_carries_its_team_with_officers_routes_meetings_and_priorities(api):
+    body = api.get(f"/api/v1/postcodes/{SAMPLE_POSTCODE}").get_json()
+    assert list(body)[-1] == "team"
+    team = body["team"]
+    assert list(team) == TEAM_KEYS
+    assert (team["name"], team["sample"], team["source"]) == ("St James's sample team", True, "sample")
+    assert team["links"] == {
+        "page": f"/wards/{SAMPLE_WARD}",
+        "vcard": f"/wards/{SAMPLE_WARD}/team.vcf",
+        "calendar": f"/wards/{SAMPLE_WARD}/calendar.ics",
+    }
+    assert [(o["name"], o["rank"], o["role"]) for o in team["officers"]] == [
+        ("Amara Quill", "Sergeant", "sergeant"),
+        ("Tomasz Ferrow", "PC", "police_constable"),
+        ("Priya Lanternwick", "PC", "police_constable"),
+        ("Dean Oakhollow", "PCSO", "pcso"),
+        ("Ruth Mallowby", "Special Constable", "special_constable"),
+    ]
+    email = team["contact_routes"][0]
+    assert email == {
+        "kind": "email",
+        "label": "Email",
+        "value": "stjames.sample@example.org",
+        "href": "mailto:stjames.sample@example.org",
+        "hours": "Read Monday to Friday, 9am to 5pm",
+        "source": "sample",
+        "confirmed_at": email["confirmed_at"],
+        "verified_by_officer": False,
+        "sample": True,
+    }
+    assert email["confirmed_at"].endswith("Z")
+    assert {r["kind"] for r in team["contact_routes"]} == {"email", "phone", "mobile", "online_form", "social"}
+
+
+def test_meetings_come_soonest_first_with_london_times_and_an_ics_link(api):
+    meetings = api.get(f"/api/v1/wards/{SAMPLE_WARD}").get_json()["team"]["meetings"]
+    assert [m["kind"] for m in meetings] == ["contact_session", "ward_panel", "other"]
+    assert meetings == sorted(meetings, key=lambda m: m["start"])
+    first = meetings[0]
+    assert set(first) == {"id", "title", "kind", "start", "end", "place", "description", "ics"} | PROVENANCE
+    assert first["start"].endswith(("+00:00", "+01:00")) and first["start"][11:16] == "11:00"
+    assert first["ics"] == f"/wards/{SAMPLE_WARD}/meetings/{first['id']}.ics"
+
+
+def test_priorities_and_front_counters_are_in_the_team(api):
+    team = api.get("/api/v1/locate?lat=51.501009&lon=-0.141588").get_json()["team"]
+    [first, second] = team["priorities"]
+    assert set(first) == {"issue", "action", "issue_date", "action_date"} | PROVENANCE
+    assert first["issue_date"] < first["action_date"] and second["action"] is None
+    counter = team["front_counters"][0]
+    assert counter["name"] == "Sample Police Station front counter (fictional)"
+    assert counter["distance_m"] == 444 and counter["location"] == {"lat": 51.5045, "lon": -0.1385}
+    assert counter["opening_hours"].startswith("Monday to Friday") and counter["sample"] is True
+
+
+def test_a_city_of_london_postcode_has_its_city_team(api):
+    body = api.get(f"/api/v1/postcodes/{CITY_POSTCODE}").get_json()
+    assert body["force"]["id"] == "city-of-london"
+    assert body["team"]["name"] == "Bassishaw sample cluster team"
+    assert "textphone" in {r["kind"] for r in body["team"]["contact_routes"]}
+
+
+def test_a_ward_with_no_team_answers_team_null(api):
+    body = api.get(f"/api/v1/wards/{NO_TEAM_WARD}").get_json()
+    assert body["team"] is None and body["ward"]["name"] == "West End"
+
+
+def test_every_answer_in_a_batch_carries_its_team(api):
+    body = api.post("/api/v1/postcodes", json={"postcodes": [SAMPLE_POSTCODE, "W1D 3QU"]}).get_json()
+    teams = [item["result"]["team"] for item in body["results"]]
+    assert teams[0]["sample"] is True and teams[1] is None
+
+
+def test_hostile_text_is_returned_as_the_data_it_is_with_no_unsafe_links(api):
+    team = api.get(f"/api/v1/wards/{HOSTILE_WARD}").get_json()["team"]
+    assert team["name"] == HOSTILE_TEAM and team["sample"] is False and team["verified_by_officer"] is True
+    assert team["url"] is None
+    hrefs = {r["label"]: r["href"] for r in team["contact_routes"]}
+    assert hrefs["Web page"] is None and hrefs["Bad email"] is None
+    assert hrefs["Email"] == "mailto:bromley.test@example.org" and hrefs["Phone"] == "tel:02079460999"
+
+
+def test_the_openapi_document_describes_the_team_and_the_answers_keep_to_it(api):
+    import jsonschema_rs  # installed with the test extras (schemathesis validates with it)
+
+    document = api.get("/api/v1/openapi.json").get_json()
+    team = document["components"]["schemas"]["Team"]
+    assert {"officers", "meetings", "priorities", "front_counters", "contact_routes"} <= set(team["required"])
+    validator = jsonschema_rs.Draft202012Validator({"components": document["components"], **team})
+    for path in (f"/api/v1/wards/{SAMPLE_WARD}", f"/api/v1/wards/{HOSTILE_WARD}", f"/api/v1/wards/{NO_TEAM_WARD}"):
+        validator.validate(api.get(path).get_json()["team"])
+    validator.validate(api.get(f"/api/v1/postcodes/{CITY_POSTCODE}").get_json()["team"])

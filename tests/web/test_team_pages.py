@@ -1,0 +1,183 @@
+"""The team on the resident's pages: who, how to reach them, meetings, priorities, front counters; and honesty."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from finder import create_app
+from finder.services.lookup import Lookup, load_forces
+from finder.services.teams import TeamDirectory
+from finder.store import Store
+from tests.store.teamdata import (
+    CITY_POSTCODE,
+    HOSTILE_STRINGS,
+    HOSTILE_WARD,
+    NO_TEAM_WARD,
+    PWN,
+    SAMPLE_POSTCODE,
+    SAMPLE_WARD,
+    team_lookup,
+    team_store,
+)
+
+
+@pytest.fixture(scope="module")
+def teams_lookup(geodata) -> Lookup:
+    return team_lookup(geodata, team_store())
+
+
+@pytest.fixture()
+def team_client(teams_lookup):
+    app = create_app({"ENV_NAME": "testing"})
+    app.extensions["finder.lookup"] = teams_lookup
+    return app.test_client()
+
+
+def team_section(html: str) -> str:
+    start = html.index('<section class="team')
+    return html[start : html.index("</section>", start)]
+
+
+def test_a_postcode_with_a_team_shows_the_officers_by_role_with_names_and_ranks(team_client):
+    html = team_client.get("/search", query_string={"postcode": SAMPLE_POSTCODE}).get_data(as_text=True)
+    team = team_section(html)
+    headings = re.findall(r'<h4 class="team-h4">([^<]+)</h4>', team)
+    assert headings == ["Sergeant", "Police constables", "PCSO", "Special constable"]
+    assert '<span class="officer-name">Amara Quill</span>, <span class="officer-rank">Sergeant</span>' in team
+    assert '<span class="officer-name">Dean Oakhollow</span>, <span class="officer-rank">PCSO</span>' in team
+    assert "(collar number 1234AB)" in team
+    assert "<summary>About Amara Quill</summary>" in team
+
+
+def test_the_teams_email_and_phone_are_mailto_and_tel_links_and_its_social_accounts_are_listed(team_client):
+    team = team_section(team_client.get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True))
+    assert '<a class="route-value" href="mailto:stjames.sample@example.org">stjames.sample@example.org</a>' in team
+    assert '<a class="route-value" href="tel:02079460123">020 7946 0123</a>' in team
+    assert '<a class="route-value" href="tel:07700900123">07700 900123</a>' in team
+    assert "Read Monday to Friday, 9am to 5pm" in team
+    assert 'href="https://x.example.com/StJamesSampleSNT" rel="noopener">X (Twitter)' in team
+    assert 'href="https://facebook.example.com/StJamesSampleSNT"' in team
+
+
+def test_sample_data_is_labelled_as_fictional_on_the_page_and_on_every_item(team_client):
+    team = team_section(team_client.get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True))
+    assert '<div class="notice notice-sample" role="note" data-sample><strong>Sample data — fictional.</strong>' in team
+    items = team.count('<li class="team-route') + team.count('<li class="officer"') + team.count("data-meeting>")
+    assert team.count('<span class="confirmed">Sample data — fictional</span>') >= items
+    assert "(a vCard file, marked as sample data)" in team
+
+
+def test_the_next_meetings_have_times_places_an_ics_download_and_the_ward_has_a_calendar_feed(team_client):
+    team = team_section(team_client.get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True))
+    titles = re.findall(r'<span class="meeting-title">([^<]+)</span>', team)
+    assert titles == ["Street contact session (sample)", "St James&#39;s ward panel (sample)", "Cycle marking (sample)"]
+    assert re.search(r'<time datetime="[\d-]+T11:00:00">\w+ \d+ \w+ \d{4}, 11am to midday</time>', team)
+    assert re.search(r'<time datetime="[\d-]+T18:30:00">\w+ \d+ \w+ \d{4}, 6:30pm to 8pm</time>', team)
+    assert "Sample Community Hall, 1 Example Street, London" in team
+    assert len(re.findall(rf'href="/wards/{SAMPLE_WARD}/meetings/\d+\.ics" download data-ics', team)) == 3
+    assert f'href="/wards/{SAMPLE_WARD}/calendar.ics" data-calendar-feed' in team
+
+
+def test_current_priorities_show_the_issue_what_was_done_and_when(team_client):
+    team = team_section(team_client.get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True))
+    assert "Phone snatches by people on bikes around the sample square." in team
+    assert "<strong>What has been done:</strong> Plain-clothes patrols" in team
+    assert re.search(r'<span class="meta">Set on \d+ \w+ \d{4}</span>', team)
+
+
+def test_the_nearest_front_counters_show_distance_from_the_postcode_and_opening_hours(team_client):
+    team = team_section(team_client.get("/search", query_string={"postcode": SAMPLE_POSTCODE}).get_data(as_text=True))
+    names = re.findall(r'<span class="place-name">([^<]+)</span>', team)
+    assert names[0] == "Sample Police Station front counter (fictional)"
+    assert '<span class="meta">440 m from your postcode</span>' in team
+    assert "Opening hours: Monday to Friday 8am to 8pm; Saturday 9am to 5pm (sample hours)" in team
+    ward_page = team_section(team_client.get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True))
+    assert "from the centre of St James&#39;s" in ward_page
+
+
+def test_the_force_wide_routes_and_their_guidance_stay_beside_the_team(team_client):
+    html = team_client.get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True)
+    routes = html[html.index('<section class="contact-routes"') :]
+    for href in ('href="tel:999"', 'href="tel:101"', 'href="tel:18000"', 'href="tel:0800555111"'):
+        assert href in routes
+    assert "A crime is happening now" in routes
+    assert html.index('<section class="team') < html.index('<section class="contact-routes"')
+
+
+def test_a_city_of_london_postcode_shows_its_city_police_team(team_client):
+    html = team_client.get("/search", query_string={"postcode": CITY_POSTCODE}).get_data(as_text=True)
+    team = team_section(html)
+    assert "Bassishaw sample cluster team" in team and "Colm Brightwater" in team
+    assert '<li class="team-route team-route-textphone">' in team
+    assert "Contact City of London Police" in html
+
+
+def test_a_ward_with_no_team_says_so_shows_no_invented_details_and_links_to_the_force(team_client):
+    html = team_client.get(f"/wards/{NO_TEAM_WARD}").get_data(as_text=True)
+    team = team_section(html)
+    assert 'data-team-status="none"' in team
+    assert "We have not loaded details of the Met neighbourhood team for West End" in team
+    assert "rather than guess" in team
+    assert 'href="https://www.met.police.uk/a/your-area/" data-force-area' in team
+    own, counters = team.split("Nearest police front counters")
+    assert "mailto:" not in html and "Sample data" not in own and "data-officer" not in own
+    # The stations nearby are listed (with their own labels): a station serves any ward.
+    assert counters.count("data-place>") == counters.count(">Sample data — fictional</strong>") > 0
+    assert 'href="tel:101"' in html
+
+
+def test_a_team_with_no_meetings_planned_says_so(team_client):
+    team = team_section(team_client.get("/wards/E05009372").get_data(as_text=True))
+    assert "No upcoming meetings or contact sessions are listed for this team." in team
+    assert "No current priorities are listed for this team." in team
+
+
+def test_when_the_store_cannot_be_read_the_page_still_answers_with_the_force_routes(geodata, tmp_path):
+    broken = Store(f"sqlite:///{tmp_path / 'never-migrated.db'}")  # no tables: every query fails
+    app = create_app({"ENV_NAME": "testing"})
+    app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=TeamDirectory(broken, geodata.wards))
+    client = app.test_client()
+    response = client.get(f"/wards/{SAMPLE_WARD}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "We could not load the details of the Met neighbourhood team for St James&#39;s just now" in html
+    assert 'href="tel:101"' in html
+    assert client.get(f"/api/v1/wards/{SAMPLE_WARD}").get_json()["team"] is None
+
+
+def test_the_embedded_widget_shows_the_team_and_its_sample_label(team_client):
+    html = team_client.get("/embed/search", query_string={"postcode": SAMPLE_POSTCODE}).get_data(as_text=True)
+    team = team_section(html)
+    assert "Sample data — fictional." in team and "Amara Quill" in team
+    assert "mailto:stjames.sample@example.org" in team
+
+
+def test_the_ward_map_marks_the_front_counters_with_text_only_popups(team_client):
+    script = team_client.get(f"/maps/{SAMPLE_WARD}.js?at=51.501009,-0.141588").get_data(as_text=True)
+    assert "Sample Police Station front counter (fictional)" in script
+    assert "440 m from your postcode" in script and "Sample data \\u2014 fictional" in script
+    places = script[script.index("(function (map, places, style)") :]
+    assert "textContent" in places and "innerHTML" not in places
+
+
+def test_hostile_text_in_a_team_is_shown_as_text_on_the_page(team_client):
+    html = team_client.get(f"/wards/{HOSTILE_WARD}").get_data(as_text=True)
+    for raw in HOSTILE_STRINGS:
+        assert raw not in html
+    assert "<script>" + PWN not in html and "<img src=x" not in html and "<b onmouseover" not in html
+    assert "&lt;img src=x onerror=&#34;window.__pwned=1&#34;&gt;Eve &lt;b&gt;Evans&lt;/b&gt;" in html
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;Bromley &lt;i&gt;Town&lt;/i&gt; team" in html
+    assert 'href="javascript:' not in html.lower()
+    assert ">javascript:window.__pwned=1</span>" in html  # shown as text, not made a link
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert all(re.fullmatch(r'<script src="[^"]+"( defer)?>', tag) for tag in scripts), scripts
+
+
+def test_hostile_text_reaches_the_map_only_as_json_strings(team_client):
+    script = team_client.get(f"/maps/{HOSTILE_WARD}.js").get_data(as_text=True)
+    start = script.index("(function (map, places, style)")
+    places = script[start:]
+    assert "<" not in places[places.index("})(map_finder") :]  # tojson escapes every < in the data
+    assert "\\u003cimg src=x onerror=" in places and "\\u003c/script\\u003e" in places
