@@ -11,6 +11,9 @@
 - FINDER_TILES_ATTRIBUTION: attribution shown on the map for those tiles.
 - FINDER_GEOCODER_URL: a postcodes.io-compatible API for postcodes newer than our data; empty = off.
 - FINDER_GEOCODER_TIMEOUT: seconds to wait for it (default 2).
+- FINDER_TEAM_CACHE_SECONDS: how long each process keeps a ward's team and the front counters it
+  read from the store (default 30; 0 reads the store on every lookup). A sync or an officer's
+  edit shows on pages and in the API within this time.
 - DATABASE_URL: SQLAlchemy URL of the team store (default SQLite in the instance folder, created and
   migrated automatically). For PostgreSQL, postgresql://user:pass@host/db (psycopg 3 is used); run
   `finder init-db` once per deploy, before the workers start. Testing uses an in-memory SQLite.
@@ -27,10 +30,8 @@
   also allow http://127.0.0.1:* and http://localhost:*). The finder's own origin is always allowed.
 - FINDER_PUBLIC_URL: the finder's public base URL, like https://finder.example.org, used in the embed
   snippet councils copy (default: the URL of the request).
-- FINDER_RATE_LIMIT: requests per client to /api/v1, in the `limits` notation ("120/minute"; several
+- FINDER_RATE_LIMIT: requests per client to /api/v1, like "120/minute" or "1000 per day" (several
   separated by ";"; "off" to disable). Default 120/minute; testing 100000/minute.
-- FINDER_RATE_LIMIT_STORAGE: where the counters live (default memory://, per worker process; use
-  redis://host:6379 for one count across workers and machines, with the redis client installed).
 - FINDER_API_MAX_AGE: seconds that browsers and CDNs may cache an API answer (default 300).
 - FINDER_PROXIES: how many reverse proxies stand in front of the app and set X-Forwarded-For/-Proto/-Host
   (default 0). Set it behind a proxy, or every client shares one rate-limit count.
@@ -66,6 +67,7 @@ class Config:
     GEOCODER_URL = os.environ.get("FINDER_GEOCODER_URL", "")
     GEOCODER_TIMEOUT = float(os.environ.get("FINDER_GEOCODER_TIMEOUT", "2"))
     DATABASE_URL = os.environ.get("DATABASE_URL", "")
+    TEAM_CACHE_SECONDS = float(os.environ.get("FINDER_TEAM_CACHE_SECONDS", "30"))
     POLICEUK_URL = os.environ.get("FINDER_POLICEUK_URL", "https://data.police.uk/api")
     POLICEUK_RATE = float(os.environ.get("FINDER_POLICEUK_RATE", "14"))
     POLICEUK_BURST = int(os.environ.get("FINDER_POLICEUK_BURST", "20"))
@@ -75,7 +77,6 @@ class Config:
     EMBED_ANCESTORS = os.environ.get("FINDER_EMBED_ANCESTORS", "https:")
     PUBLIC_URL = os.environ.get("FINDER_PUBLIC_URL", "")
     RATE_LIMIT = os.environ.get("FINDER_RATE_LIMIT", "120/minute")
-    RATE_LIMIT_STORAGE = os.environ.get("FINDER_RATE_LIMIT_STORAGE", "memory://")
     API_MAX_AGE = int(os.environ.get("FINDER_API_MAX_AGE", "300"))
     PROXIES = int(os.environ.get("FINDER_PROXIES", "0"))
 
@@ -98,9 +99,9 @@ class TestingConfig(Config):
     TILES_URL = ""  # tests never reach outside 127.0.0.1
     GEOCODER_URL = ""
     DATABASE_URL = "sqlite://"  # an empty in-memory store; tests that need teams bring their own
+    TEAM_CACHE_SECONDS = 0.0  # tests change the store and look at once
     EMBED_ANCESTORS = f"https: {LOCAL_ANCESTORS}"
     RATE_LIMIT = "100000/minute"  # high, so no test trips it by accident; tests of limits lower it
-    RATE_LIMIT_STORAGE = "memory://"
 
 
 CONFIGS = {"development": DevelopmentConfig, "production": ProductionConfig, "testing": TestingConfig}

@@ -178,7 +178,7 @@ def make_app():
 
 
 def live_postcodes(lookup) -> list[str]:
-    from finder.geo.build import LIVE
+    from finder.geo.geodata import LIVE
 
     rows = lookup.geo.postcodes.rows
     pcs = [k.decode("ascii") for k in rows["postcode"][rows["status"] == LIVE]]

@@ -29,6 +29,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from finder.geo.geodata import (
+    GB_DTYPE,
+    INSIDE,
+    LIVE,
+    NEAREST,
+    NEAREST_BEYOND_LIMIT,
+    OUTPUTS,
+    POSTCODE_DTYPE,
+    RECORDED,
+    TERMINATED,
+)
 from finder.geo.wards import NEAREST_WARD_LIMIT_M, WardIndex
 
 Log = Callable[[str], None]
@@ -60,30 +71,6 @@ SOURCES = {
     "codepoint_metadata": "OS Code-Point Open 2025.4.0 Doc/metadata.txt",
     "wards": "ONS Wards (December 2024) Boundaries UK BGC, London subset (the May 2022 set)",
 }
-OUTPUTS = (
-    "wards.geojson",
-    "wards_bng.geojson",
-    "postcodes.npy",
-    "gb_postcodes.npy",
-    "districts.json",
-    "outcodes.json",
-)
-
-LIVE, TERMINATED = 0, 1
-RECORDED, INSIDE, NEAREST, NEAREST_BEYOND_LIMIT = 0, 1, 2, 3
-POSTCODE_DTYPE = np.dtype(
-    [
-        ("postcode", "S8"),
-        ("lat", "<f8"),
-        ("lon", "<f8"),
-        ("easting", "<i4"),
-        ("northing", "<i4"),
-        ("ward", "<i2"),
-        ("status", "u1"),
-        ("match", "u1"),
-    ]
-)
-GB_DTYPE = np.dtype([("postcode", "S8"), ("easting", "<i4"), ("northing", "<i4"), ("district", "<i2")])
 CODELIST_DISTRICT_SHEETS = ("LBO", "DIS", "MTD", "UTA")
 
 

@@ -12,9 +12,34 @@ from pathlib import Path
 
 import numpy as np
 
-from finder.geo.build import OUTPUTS
 from finder.geo.postcodes import PostcodeIndex
 from finder.geo.wards import WardIndex
+
+# The files `finder build-geodata` writes (finder/geo/build.py), and the layout of its arrays.
+OUTPUTS = (
+    "wards.geojson",
+    "wards_bng.geojson",
+    "postcodes.npy",
+    "gb_postcodes.npy",
+    "districts.json",
+    "outcodes.json",
+)
+
+LIVE, TERMINATED = 0, 1
+RECORDED, INSIDE, NEAREST, NEAREST_BEYOND_LIMIT = 0, 1, 2, 3
+POSTCODE_DTYPE = np.dtype(
+    [
+        ("postcode", "S8"),
+        ("lat", "<f8"),
+        ("lon", "<f8"),
+        ("easting", "<i4"),
+        ("northing", "<i4"),
+        ("ward", "<i2"),
+        ("status", "u1"),
+        ("match", "u1"),
+    ]
+)
+GB_DTYPE = np.dtype([("postcode", "S8"), ("easting", "<i4"), ("northing", "<i4"), ("district", "<i2")])
 
 
 class GeodataMissing(RuntimeError):

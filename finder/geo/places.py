@@ -6,13 +6,12 @@ away" means on the page; walking distances would need a routing service we do no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 import shapely
 
-from finder.geo.wards import WardIndex, to_bng
+from finder.geo.wards import WardIndex
 
 
 @lru_cache(maxsize=1024)
@@ -25,15 +24,12 @@ def ward_centre(wards: WardIndex, code: str) -> tuple[float, float]:
     return float(point.x), float(point.y)
 
 
-def nearest(
-    origin: tuple[float, float], points: Sequence[tuple[float, float]], limit: int, max_m: float | None = None
+def nearest_bng(
+    origin: tuple[float, float], eastings: np.ndarray, northings: np.ndarray, limit: int, max_m: float | None = None
 ) -> list[tuple[int, float]]:
-    """The `limit` nearest of `points` (lat, lon) to a BNG origin, as (index, metres), nearest first."""
-    if not points:
+    """The `limit` nearest of the BNG points to a BNG origin, as (index, metres), nearest first."""
+    if not len(eastings):
         return []
-    lats = np.fromiter((p[0] for p in points), float, len(points))
-    lons = np.fromiter((p[1] for p in points), float, len(points))
-    eastings, northings = to_bng(lons, lats)
-    distances = np.hypot(np.asarray(eastings) - origin[0], np.asarray(northings) - origin[1])
+    distances = np.hypot(eastings - origin[0], northings - origin[1])
     order = np.argsort(distances, kind="stable")[:limit]
     return [(int(i), float(distances[i])) for i in order if max_m is None or distances[i] <= max_m]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from finder.errors import InvalidInput, NotFound, OutsideArea
-from finder.geo import build as geobuild
+from finder.geo import geodata as layout
 from finder.geo.geocoder import PostcodesIO
 from finder.geo.geodata import GeoData
 from finder.geo.postcodes import PostcodeFormatError, parse
@@ -23,10 +23,10 @@ from finder.services.teams import Team, TeamDirectory, TeamLookup, team_to_api
 POLICE_UK = "https://www.police.uk/"
 FORCES_FILE = Path(__file__).resolve().parent.parent / "data" / "forces.json"
 WARD_MATCH = {
-    geobuild.RECORDED: "recorded",
-    geobuild.INSIDE: "inside",
-    geobuild.NEAREST: "nearest",
-    geobuild.NEAREST_BEYOND_LIMIT: "nearest",
+    layout.RECORDED: "recorded",
+    layout.INSIDE: "inside",
+    layout.NEAREST: "nearest",
+    layout.NEAREST_BEYOND_LIMIT: "nearest",
 }
 
 
@@ -193,7 +193,7 @@ class Lookup:
         row_no = self.geo.postcodes.find(pc)
         if row_no is not None:
             row = self.geo.postcodes.rows[row_no]
-            status = "live" if row["status"] == geobuild.LIVE else "terminated"
+            status = "live" if row["status"] == layout.LIVE else "terminated"
             return self._with_ward(
                 self.geo.wards.wards[int(row["ward"])],
                 kind="postcode",

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from finder.geo.places import nearest, ward_centre
+from finder.geo.places import nearest_bng, ward_centre
 from finder.geo.wards import WardIndex, to_bng
 from finder.services.policeuk import email_address, phone_number, web_url
 from finder.store import Store
@@ -357,12 +359,21 @@ class TeamDirectory:
         clock: Callable[[], datetime] = london_now,
         counters: int = FRONT_COUNTERS,
         radius_m: float = FRONT_COUNTER_RADIUS_M,
+        cache_seconds: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.wards = wards
         self.clock = clock
         self.counters = counters
         self.radius_m = radius_m
+        # Every lookup needs the ward's team and the front counters. Reading them from the store
+        # on every request costs far more than the rest of a lookup, so each process keeps what it
+        # read for `cache_seconds`: a sync or an officer's edit shows within that time.
+        self.cache_seconds = cache_seconds
+        self.monotonic = monotonic
+        self._teams: dict[str, tuple[float, Team | None]] = {}
+        self._places: tuple[float, list[Any], np.ndarray, np.ndarray] | None = None
 
     def _load(self, session: Session, ward_code: str, since: datetime) -> Team | None:
         """Five small Core queries (no ORM identity map): the page's hot path."""
@@ -413,9 +424,8 @@ class TeamDirectory:
         """The ward's team (upcoming meetings only) and the front counters nearest the point or ward."""
         now = self.clock()
         try:
-            with self.store.reader() as session:
-                team = self._load(session, ward_code, now - timedelta(hours=12))
-                counters = self._front_counters(session, ward_code, lat, lon)
+            team = self._cached_team(ward_code, now)
+            counters = self._front_counters(ward_code, lat, lon)
         except SQLAlchemyError:
             log.exception("could not read the team for %s from the store", ward_code)
             return TeamLookup("unavailable")
@@ -438,16 +448,41 @@ class TeamDirectory:
         found = next((x for x in team.meetings if x.id == meeting_id), None)
         return (team, found) if found else None
 
-    def _front_counters(self, session, ward_code: str, lat: float | None, lon: float | None) -> tuple:
+    def _fresh(self, stamp: float) -> bool:
+        return self.cache_seconds > 0 and self.monotonic() - stamp < self.cache_seconds
+
+    def _cached_team(self, ward_code: str, now: datetime) -> Team | None:
+        """The ward's team with meetings from 12 hours ago on, from this process's cache when fresh."""
+        cached = self._teams.get(ward_code)
+        if cached is not None and self._fresh(cached[0]):
+            return cached[1]
+        stamp = self.monotonic()
+        with self.store.reader() as session:
+            team = self._load(session, ward_code, now - timedelta(hours=12))
+        self._teams[ward_code] = (stamp, team)
+        return team
+
+    def _front_counter_places(self) -> tuple[list[Any], np.ndarray, np.ndarray]:
+        """Every front counter with a location, and its BNG coordinates (cached like teams)."""
+        if self._places is not None and self._fresh(self._places[0]):
+            return self._places[1:]
+        stamp = self.monotonic()
+        place = m.Place.__table__
+        with self.store.reader() as session:
+            rows = session.execute(
+                select(place).where(place.c.kind == "front_counter", place.c.lat.is_not(None), place.c.lon.is_not(None))
+            ).all()
+        eastings, northings = to_bng(np.array([p.lon for p in rows], float), np.array([p.lat for p in rows], float))
+        self._places = (stamp, rows, np.asarray(eastings, float), np.asarray(northings, float))
+        return self._places[1:]
+
+    def _front_counters(self, ward_code: str, lat: float | None, lon: float | None) -> tuple[NearbyPlace, ...]:
         if lat is not None and lon is not None:
             origin = tuple(float(v) for v in to_bng(lon, lat))
         else:
             origin = ward_centre(self.wards, ward_code)
-        place = m.Place.__table__
-        rows = session.execute(
-            select(place).where(place.c.kind == "front_counter", place.c.lat.is_not(None), place.c.lon.is_not(None))
-        ).all()
-        found = nearest(origin, [(p.lat, p.lon) for p in rows], self.counters, self.radius_m)
+        rows, eastings, northings = self._front_counter_places()
+        found = nearest_bng(origin, eastings, northings, self.counters, self.radius_m)
         return tuple(
             NearbyPlace(
                 p.name,

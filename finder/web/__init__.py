@@ -36,7 +36,8 @@ def build_lookup(app: Flask) -> Lookup:
     if app.config["GEOCODER_URL"]:
         geocoder = PostcodesIO(app.config["GEOCODER_URL"], timeout=app.config["GEOCODER_TIMEOUT"])
     geodata = GeoData(app.config["GEODATA_DIR"])
-    service = Lookup(geodata, load_forces(), geocoder, TeamDirectory(build_store(app), geodata.wards))
+    teams = TeamDirectory(build_store(app), geodata.wards, cache_seconds=app.config["TEAM_CACHE_SECONDS"])
+    service = Lookup(geodata, load_forces(), geocoder, teams)
     app.extensions["finder.lookup"] = service
     return service
 

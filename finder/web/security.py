@@ -12,10 +12,9 @@
   the body, 304 on If-None-Match, Cache-Control); every client is rate limited, with the IETF
   draft RateLimit-* headers and a JSON 429 with Retry-After.
 
-Rate limits use the `limits` library (the engine behind Flask-Limiter) with our own hooks, so the
-headers and the JSON error are exactly ours. Its default storage is in process memory: each worker
-process counts separately, so with N gunicorn workers a client may get up to N times the limit.
-Point FINDER_RATE_LIMIT_STORAGE at redis:// for one shared count.
+Rate limits are fixed windows counted in each worker process's memory (a dict and a lock: no
+threads, no I/O, a few microseconds a request). With N gunicorn workers a client may get up to N
+times the limit; for one count across workers and instances, limit at the proxy or CDN in front.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,9 +30,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
-from limits import RateLimitItem, parse_many
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from finder.errors import FinderError
@@ -115,40 +112,88 @@ def content_security_policy(*, ancestors: str, tiles: str | None, nonce: str | N
     )
 
 
+UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_LIMIT = re.compile(r"^(\d+)\s*(?:/|per)\s*(\d+)?\s*(second|minute|hour|day)s?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """So many requests per window: "120/minute", "1000 per day", "10/5 seconds"."""
+
+    amount: int
+    multiples: int
+    unit: str
+
+    @property
+    def seconds(self) -> int:
+        return self.multiples * UNIT_SECONDS[self.unit]
+
+    def describe(self) -> str:
+        """'minute', '10 seconds'… for messages."""
+        return self.unit if self.multiples == 1 else f"{self.multiples} {self.unit}s"
+
+
+def parse_limits(text: str) -> list[Limit]:
+    """Limits separated by ';' or ','; "off" or nothing for none. A bad one stops the app at start-up."""
+    if text.strip().lower() in ("", "off"):
+        return []
+    limits = []
+    for part in re.split(r"[;,]", text):
+        match = _LIMIT.match(part.strip())
+        if not match or int(match.group(1)) < 1 or (match.group(2) and int(match.group(2)) < 1):
+            raise ValueError(
+                f"FINDER_RATE_LIMIT {text!r} is not a rate limit: use a form like 120/minute, "
+                "several separated by ';', or off"
+            )
+        limits.append(Limit(int(match.group(1)), int(match.group(2) or 1), match.group(3).lower()))
+    return limits
+
+
 @dataclass(frozen=True)
 class Window:
     """Where one client stands against one limit after this request."""
 
-    limit: RateLimitItem
+    limit: Limit
     remaining: int
     reset_after: int  # whole seconds until the window resets
 
 
 class ApiRateLimiter:
-    """Fixed-window limits per client address (in-process by default: see the module docstring)."""
+    """Fixed-window limits per client address, counted in this process (see the module docstring)."""
 
-    def __init__(self, limits_text: str, storage_uri: str) -> None:
-        self.limits: list[RateLimitItem] = []
-        if limits_text.strip().lower() not in ("", "off"):
-            try:
-                self.limits = parse_many(limits_text)
-            except ValueError:
-                raise ValueError(
-                    f"FINDER_RATE_LIMIT {limits_text!r} is not a rate limit: use a form like 120/minute, "
-                    "several separated by ';', or off"
-                ) from None
-        self.strategy = FixedWindowRateLimiter(storage_from_string(storage_uri)) if self.limits else None
+    MAX_CLIENTS = 100_000  # forget finished windows once this many counters are held
+
+    def __init__(self, limits_text: str, clock: Callable[[], float] = time.time) -> None:
+        self.limits = parse_limits(limits_text)
+        self.clock = clock
+        self._counts: dict[tuple[int, str], tuple[float, int]] = {}  # (limit, client) -> (window start, hits)
+        self._lock = threading.Lock()
 
     def hit(self, client: str) -> tuple[bool, list[Window]]:
         """Count one request from `client`; say whether it is allowed and where it stands."""
+        now = self.clock()
         allowed, windows = True, []
-        assert self.strategy is not None
-        for limit in self.limits:
-            allowed = self.strategy.hit(limit, "api", client) and allowed
-            stats = self.strategy.get_window_stats(limit, "api", client)
-            reset_after = min(limit.get_expiry(), max(1, math.ceil(stats.reset_time - time.time())))
-            windows.append(Window(limit, max(0, stats.remaining), reset_after))
+        with self._lock:
+            if len(self._counts) > self.MAX_CLIENTS:
+                self._forget_finished(now)
+            for i, limit in enumerate(self.limits):
+                # A client's window opens with its first request and lasts the limit's length.
+                began, hits = self._counts.get((i, client), (now, 0))
+                if now - began >= limit.seconds:
+                    began, hits = now, 0
+                hits += 1
+                self._counts[(i, client)] = (began, hits)
+                allowed = allowed and hits <= limit.amount
+                reset_after = max(1, min(limit.seconds, math.ceil(began + limit.seconds - now)))
+                windows.append(Window(limit, max(0, limit.amount - hits), reset_after))
         return allowed, windows
+
+    def _forget_finished(self, now: float) -> None:
+        self._counts = {
+            key: (began, hits)
+            for key, (began, hits) in self._counts.items()
+            if now - began < self.limits[key[0]].seconds
+        }
 
 
 def _client() -> str:
@@ -174,17 +219,11 @@ def _check_rate_limit() -> None:
     g.rate_limit_windows = windows
     if not allowed:
         wait = max(w.reset_after for w in windows if w.remaining == 0)
-        tightest = min((w for w in windows if w.remaining == 0), key=lambda w: w.limit.get_expiry())
+        tightest = min((w for w in windows if w.remaining == 0), key=lambda w: w.limit.seconds)
         raise RateLimited(
             f"Too many requests: this API allows {tightest.limit.amount} per "
-            f"{_describe(tightest.limit)} from each client. Try again in {wait} second{'' if wait == 1 else 's'}."
+            f"{tightest.limit.describe()} from each client. Try again in {wait} second{'' if wait == 1 else 's'}."
         )
-
-
-def _describe(limit: RateLimitItem) -> str:
-    """'minute', '10 seconds'… for messages."""
-    unit = limit.GRANULARITY.name
-    return unit if limit.multiples == 1 else f"{limit.multiples} {unit}s"
 
 
 def _rate_limit_headers(response: Response) -> None:
@@ -196,7 +235,7 @@ def _rate_limit_headers(response: Response) -> None:
     response.headers["RateLimit-Limit"] = str(nearest.limit.amount)
     response.headers["RateLimit-Remaining"] = str(nearest.remaining)
     response.headers["RateLimit-Reset"] = str(nearest.reset_after)
-    response.headers["RateLimit-Policy"] = ", ".join(f"{w.limit.amount};w={w.limit.get_expiry()}" for w in windows)
+    response.headers["RateLimit-Policy"] = ", ".join(f"{w.limit.amount};w={w.limit.seconds}" for w in windows)
     if response.status_code == 429:
         response.headers["Retry-After"] = str(max(w.reset_after for w in windows if w.remaining == 0))
 
@@ -212,12 +251,11 @@ def _api_headers(response: Response) -> Response:
             response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
             response.headers["Access-Control-Max-Age"] = "86400"
     if request.method in ("GET", "HEAD") and response.status_code == 200 and request.endpoint not in NOT_CACHED:
-        response.cache_control.public = True
-        response.cache_control.max_age = current_app.config["API_MAX_AGE"]
+        response.headers["Cache-Control"] = f"public, max-age={current_app.config['API_MAX_AGE']}"
         response.add_etag()
         response.make_conditional(request.environ)
     elif request.method != "OPTIONS":
-        response.cache_control.no_store = True
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -260,7 +298,7 @@ def init_app(app: Flask) -> None:
         "ancestors": " ".join(ancestors),
         "tiles": tiles_source(app.config["TILES_URL"]),
     }
-    app.extensions["finder.rate_limiter"] = ApiRateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_STORAGE"])
+    app.extensions["finder.rate_limiter"] = ApiRateLimiter(app.config["RATE_LIMIT"])
     if proxies := app.config["PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     app.before_request(_check_rate_limit)

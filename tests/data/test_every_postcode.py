@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from finder.errors import OutsideArea
-from finder.geo import build as geobuild
+from finder.geo import geodata as layout
 from finder.geo.postcodes import parse
 
 pytestmark = pytest.mark.slow
@@ -18,13 +18,13 @@ def test_the_build_holds_the_documented_counts(geodata):
     assert counts["withdrawn_postcodes"] == 16_412
     assert counts["gb_postcodes"] == len(geodata.gb_postcodes) == 1_745_849
     rows = geodata.postcodes.rows
-    assert int((rows["status"] == geobuild.LIVE).sum()) == 180_792
-    assert int((rows["status"] == geobuild.TERMINATED).sum()) == 16_412
+    assert int((rows["status"] == layout.LIVE).sum()) == 180_792
+    assert int((rows["status"] == layout.TERMINATED).sum()) == 16_412
 
 
 def test_every_live_postcode_resolves_to_its_recorded_ward(finder_lookup, geodata):
     rows = geodata.postcodes.rows
-    live = rows[rows["status"] == geobuild.LIVE]
+    live = rows[rows["status"] == layout.LIVE]
     wrong = []
     for postcode, ward in zip(live["postcode"].tolist(), live["ward"].tolist(), strict=True):
         result = finder_lookup.resolve(postcode=postcode.decode().replace(" ", "").lower())
@@ -35,7 +35,7 @@ def test_every_live_postcode_resolves_to_its_recorded_ward(finder_lookup, geodat
 
 def test_point_in_polygon_agrees_with_the_recorded_ward_for_at_least_99_8_percent(geodata, record_property):
     rows = geodata.postcodes.rows
-    live = rows[rows["status"] == geobuild.LIVE]
+    live = rows[rows["status"] == layout.LIVE]
     pip = geodata.wards.locate_many_bng(live["easting"].astype(float), live["northing"].astype(float))
     agreement = float(np.mean(pip == live["ward"]))
     in_no_polygon = int((pip == -1).sum())
@@ -47,7 +47,7 @@ def test_point_in_polygon_agrees_with_the_recorded_ward_for_at_least_99_8_percen
 
 def test_every_withdrawn_postcode_says_so_and_has_a_ward(finder_lookup, geodata):
     rows = geodata.postcodes.rows
-    gone = rows[rows["status"] == geobuild.TERMINATED]
+    gone = rows[rows["status"] == layout.TERMINATED]
     statuses = {finder_lookup.resolve(postcode=pc.decode()).status for pc in gone["postcode"].tolist()}
     assert statuses == {"terminated"}
     assert (gone["ward"] >= 0).all()

@@ -10,7 +10,7 @@ import pytest
 
 from finder import create_app
 from finder.services.lookup import Lookup
-from finder.web.security import parse_ancestors, tiles_source
+from finder.web.security import ApiRateLimiter, Limit, parse_ancestors, parse_limits, tiles_source
 
 PAGES = [
     "/",
@@ -376,3 +376,34 @@ def test_a_bad_limit_stops_the_app_with_a_clear_message(finder_lookup: Lookup) -
 
 def test_the_test_configuration_limits_too_high_to_trip_by_accident(app) -> None:
     assert app.config["RATE_LIMIT"] == "100000/minute"
+
+
+def test_a_clients_window_opens_with_its_first_request_and_a_new_one_follows_it() -> None:
+    now = [1_000_000.5]
+    limiter = ApiRateLimiter("2/minute", clock=lambda: now[0])
+
+    assert [limiter.hit("a")[0] for _ in range(3)] == [True, True, False]
+    now[0] += 59
+    allowed, windows = limiter.hit("a")
+    assert not allowed and windows[0].reset_after == 1
+    now[0] += 1
+    allowed, windows = limiter.hit("a")
+    assert allowed and windows[0].remaining == 1 and windows[0].reset_after == 60
+
+
+@pytest.mark.parametrize(
+    "text, limits",
+    [
+        ("120/minute", [Limit(120, 1, "minute")]),
+        ("1000 per day; 10/5 seconds", [Limit(1000, 1, "day"), Limit(10, 5, "second")]),
+        ("off", []),
+    ],
+)
+def test_limits_are_read_from_plain_words(text, limits) -> None:
+    assert parse_limits(text) == limits
+
+
+@pytest.mark.parametrize("text", ["lots", "0/minute", "5/fortnight", "120/0 minutes", "5/minute; nope"])
+def test_a_limit_that_cannot_be_read_is_refused(text) -> None:
+    with pytest.raises(ValueError, match="is not a rate limit"):
+        parse_limits(text)
