@@ -273,7 +273,8 @@ def main() -> None:
         "### Ward pages with team data",
         "",
         f"In process (Flask test client, one thread, {len(paths)} pages of wards with synced teams, "
-        "HTML only; the map script is a separate, cached request):",
+        "HTML only; the map script is a separate, cached request). The team cache is off here, so every page "
+        "reads its team from the store: the cost a cache miss pays:",
         "",
         "| store | pages/s | p50 ms | p95 ms |",
         "|---|---:|---:|---:|",
@@ -284,7 +285,8 @@ def main() -> None:
         lines += [
             "",
             "Through gunicorn (2 sync workers, --preload) under wrk (1 thread, 8 connections, rotating over 200 ward "
-            "pages):",
+            "pages), as served: the production config keeps each ward's team for FINDER_TEAM_CACHE_SECONDS (30 s), "
+            "so most pages come from each worker's cache:",
             "",
             "| store | requests/s | p50 ms | p99 ms | errors |",
             "|---|---:|---:|---:|---:|",

@@ -9,7 +9,7 @@ def test_the_home_page_has_the_postcode_form(client):
     response = client.get("/")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert '<form class="search-form" action="/search" method="get" novalidate>' in html
+    assert '<form class="search-form" action="/search" method="get" target="_self" novalidate>' in html
     assert '<label class="label" for="postcode">Postcode</label>' in html
     assert "data-use-location" in html
 
