@@ -477,11 +477,13 @@ class TeamDirectory:
         return self._places[1:]
 
     def _front_counters(self, ward_code: str, lat: float | None, lon: float | None) -> tuple[NearbyPlace, ...]:
+        rows, eastings, northings = self._front_counter_places()
+        if not rows:
+            return ()
         if lat is not None and lon is not None:
             origin = tuple(float(v) for v in to_bng(lon, lat))
         else:
             origin = ward_centre(self.wards, ward_code)
-        rows, eastings, northings = self._front_counter_places()
         found = nearest_bng(origin, eastings, northings, self.counters, self.radius_m)
         return tuple(
             NearbyPlace(

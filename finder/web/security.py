@@ -19,6 +19,7 @@ times the limit; for one count across workers and instances, limit at the proxy 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import secrets
@@ -30,6 +31,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
+from werkzeug.http import quote_etag
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from finder.errors import FinderError
@@ -41,6 +43,20 @@ RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset
 PERMISSIONS_POLICY = "camera=(), geolocation=(self), microphone=(), payment=(), usb=()"
 HSTS = "max-age=31536000; includeSubDomains"
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+API_HEADERS = [
+    ("Content-Security-Policy", API_CSP),
+    ("Cross-Origin-Resource-Policy", "cross-origin"),
+    ("X-Frame-Options", "DENY"),
+]
+CORS_HEADERS = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", ", ".join(("ETag", *RATE_LIMIT_HEADERS))),
+]
+PREFLIGHT_HEADERS = [
+    ("Access-Control-Allow-Methods", "GET, HEAD"),
+    ("Access-Control-Allow-Headers", "If-None-Match"),
+    ("Access-Control-Max-Age", "86400"),
+]
 
 # A CSP source a council's allow-list may hold: a scheme ("https:"), a host with an optional
 # scheme, leading "*." wildcard and port ("https://*.example.gov.uk", "http://127.0.0.1:*"),
@@ -232,59 +248,64 @@ def _rate_limit_headers(response: Response) -> None:
         return
     # The IETF draft fields describe the window closest to running out.
     nearest = min(windows, key=lambda w: (w.remaining, -w.reset_after))
-    response.headers["RateLimit-Limit"] = str(nearest.limit.amount)
-    response.headers["RateLimit-Remaining"] = str(nearest.remaining)
-    response.headers["RateLimit-Reset"] = str(nearest.reset_after)
-    response.headers["RateLimit-Policy"] = ", ".join(f"{w.limit.amount};w={w.limit.seconds}" for w in windows)
+    fields = [
+        ("RateLimit-Limit", str(nearest.limit.amount)),
+        ("RateLimit-Remaining", str(nearest.remaining)),
+        ("RateLimit-Reset", str(nearest.reset_after)),
+        ("RateLimit-Policy", ", ".join(f"{w.limit.amount};w={w.limit.seconds}" for w in windows)),
+    ]
     if response.status_code == 429:
-        response.headers["Retry-After"] = str(max(w.reset_after for w in windows if w.remaining == 0))
+        fields.append(("Retry-After", str(max(w.reset_after for w in windows if w.remaining == 0))))
+    response.headers.extend(fields)
 
 
-def _api_headers(response: Response) -> Response:
+# Headers that only validators read: a request carrying none of them cannot be answered with 304.
+_CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
+
+
+def _api_headers(response: Response, settings: dict[str, Any]) -> Response:
     """CORS, caching and rate-limit headers for /api/v1 answers."""
     _rate_limit_headers(response)
-    if request.method in ("GET", "HEAD", "OPTIONS") and (request.method != "OPTIONS" or "GET" in response.allow):
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = ", ".join(("ETag", *RATE_LIMIT_HEADERS))
-        if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD"
-            response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
-            response.headers["Access-Control-Max-Age"] = "86400"
-    if request.method in ("GET", "HEAD") and response.status_code == 200 and request.endpoint not in NOT_CACHED:
-        response.headers["Cache-Control"] = f"public, max-age={current_app.config['API_MAX_AGE']}"
-        response.add_etag()
-        response.make_conditional(request.environ)
-    elif request.method != "OPTIONS":
-        response.headers["Cache-Control"] = "no-store"
+    method = request.method
+    if method in ("GET", "HEAD") or (method == "OPTIONS" and "GET" in response.allow):
+        response.headers.extend(CORS_HEADERS)
+        if method == "OPTIONS":
+            response.headers.extend(PREFLIGHT_HEADERS)
+    if method in ("GET", "HEAD") and response.status_code == 200 and request.endpoint not in NOT_CACHED:
+        response.headers.add("Cache-Control", settings["api_cache_control"])
+        response.headers.add("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest()))
+        environ = request.environ
+        if any(name in environ for name in _CONDITIONAL):
+            response.make_conditional(environ)
+    elif method != "OPTIONS":
+        response.headers.add("Cache-Control", "no-store")
     return response
 
 
 def _security_headers(response: Response) -> Response:
-    """The headers every response carries, with framing decided by the view."""
+    """The headers every response carries, with framing decided by the view.
+
+    Headers are appended (`extend`, `add`) rather than set: no view sets these, and setting scans
+    every header already there, which cost more than the whole lookup behind an API answer.
+    """
     settings: dict[str, Any] = current_app.extensions["finder.security"]
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-    if current_app.config["ENV_NAME"] == "production":
-        headers.setdefault("Strict-Transport-Security", HSTS)
+    headers.extend(settings["everywhere"])
     if _is_api():
-        headers["Content-Security-Policy"] = API_CSP
-        headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-        headers["X-Frame-Options"] = "DENY"
-        return _api_headers(response)
+        headers.extend(API_HEADERS)
+        return _api_headers(response, settings)
     nonce = g.get("csp_nonce")
     if _is_frameable():
         ancestors = settings["ancestors"]
-        headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+        headers.add("Cross-Origin-Resource-Policy", "cross-origin")
     else:
         ancestors = "'none'"
-        headers["X-Frame-Options"] = "DENY"
-        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers.add("X-Frame-Options", "DENY")
+        headers.add("Cross-Origin-Opener-Policy", "same-origin")
         # Public files (embed.js above all) are loaded by other sites; pages are ours alone.
-        headers["Cross-Origin-Resource-Policy"] = "cross-origin" if request.endpoint == "static" else "same-origin"
-    headers["Content-Security-Policy"] = content_security_policy(
-        ancestors=ancestors, tiles=settings["tiles"], nonce=nonce
+        headers.add("Cross-Origin-Resource-Policy", "cross-origin" if request.endpoint == "static" else "same-origin")
+    headers.add(
+        "Content-Security-Policy", content_security_policy(ancestors=ancestors, tiles=settings["tiles"], nonce=nonce)
     )
     return response
 
@@ -294,9 +315,18 @@ def init_app(app: Flask) -> None:
     ancestors = parse_ancestors(app.config["EMBED_ANCESTORS"])
     if ancestors != ("'none'",):
         ancestors = ("'self'", *(s for s in ancestors if s != "'self'"))
+    everywhere = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Permissions-Policy", PERMISSIONS_POLICY),
+    ]
+    if app.config["ENV_NAME"] == "production":
+        everywhere.append(("Strict-Transport-Security", HSTS))
     app.extensions["finder.security"] = {
         "ancestors": " ".join(ancestors),
         "tiles": tiles_source(app.config["TILES_URL"]),
+        "everywhere": everywhere,
+        "api_cache_control": f"public, max-age={app.config['API_MAX_AGE']}",
     }
     app.extensions["finder.rate_limiter"] = ApiRateLimiter(app.config["RATE_LIMIT"])
     if proxies := app.config["PROXIES"]:
