@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 
 from finder.config import ROOT, config_for
+from finder.web.jsonprovider import FastJSONProvider
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -19,7 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.from_object(config_for((config or {}).get("ENV_NAME")))
     app.config.update(config or {})
-    app.json.sort_keys = False  # keep the documented field order in API answers
+    app.json = FastJSONProvider(app)  # keeps the documented field order; orjson never sorts keys
 
     from finder.web import init_app as init_web
 
