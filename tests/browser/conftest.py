@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,10 +37,10 @@ from playwright.sync_api import (
     Route,
     sync_playwright,
 )
-from werkzeug.serving import make_server
 
 from finder import create_app
 from finder.services.lookup import Lookup
+from tests.support.liveserver import serving
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -73,15 +72,8 @@ def live_server(finder_lookup: Lookup) -> Iterator[LiveServer]:
     app = create_app({"ENV_NAME": "testing", "TESTING": True})
     app.extensions["finder.lookup"] = finder_lookup
     assert not app.config["TILES_URL"], "testing config must not load map tiles from outside 127.0.0.1"
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="finder-live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(app) as base_url:
+        yield LiveServer(base_url)
 
 
 @pytest.fixture(scope="session")

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect
-from werkzeug.serving import make_server
 
 from finder import create_app
 from finder.services.lookup import Lookup
+from tests.support.liveserver import serving
 
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer, RecordedPage
@@ -332,24 +332,18 @@ def test_map_tiles_from_the_configured_tile_server_load_under_the_policy_as_the_
 ) -> None:
     app = create_app({"ENV_NAME": "testing", "TILES_URL": host_server.base_url + "/tiles/{z}/{x}/{y}.png"})
     app.extensions["finder.lookup"] = finder_lookup
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="finder-with-tiles", daemon=True)
-    thread.start()
-    finder = f"http://127.0.0.1:{server.server_port}"
-    context = browser.new_context(viewport={"width": 1024, "height": 800}, service_workers="block")
-    watched = watch(context, (finder, host_server.base_url))
-    try:
-        page = watched.page
-        page.goto(f"{finder}/embed/search?postcode=SW1A1AA")
-        tiles = page.locator(f'#map_finder img.leaflet-tile[src^="{host_server.base_url}/tiles/"]')
-        expect(tiles.first).to_be_visible()
-        for _ in range(3):  # zooming abandons tiles mid-load: Leaflet blanks them with a data: image
-            page.evaluate("() => window.map_finder.zoomIn(1, {animate: false})")
-        page.evaluate("() => window.map_finder.zoomOut(3, {animate: false})")
-        expect(tiles.first).to_be_visible()
-    finally:
-        context.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(app, "finder-with-tiles") as finder:
+        context = browser.new_context(viewport={"width": 1024, "height": 800}, service_workers="block")
+        watched = watch(context, (finder, host_server.base_url))
+        try:
+            page = watched.page
+            page.goto(f"{finder}/embed/search?postcode=SW1A1AA")
+            tiles = page.locator(f'#map_finder img.leaflet-tile[src^="{host_server.base_url}/tiles/"]')
+            expect(tiles.first).to_be_visible()
+            for _ in range(3):  # zooming abandons tiles mid-load: Leaflet blanks them with a data: image
+                page.evaluate("() => window.map_finder.zoomIn(1, {animate: false})")
+            page.evaluate("() => window.map_finder.zoomOut(3, {animate: false})")
+            expect(tiles.first).to_be_visible()
+        finally:
+            context.close()
     assert not watched.unexpected(), "the browser saw problems:\n" + "\n".join(watched.unexpected())

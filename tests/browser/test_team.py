@@ -8,13 +8,11 @@ console error, a page error, a failed request or a request off 127.0.0.1 fails t
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
 from finder import create_app
 from tests.store.teamdata import (
@@ -27,6 +25,7 @@ from tests.store.teamdata import (
     team_lookup,
     team_store,
 )
+from tests.support.liveserver import serving
 
 pytestmark = pytest.mark.browser
 
@@ -46,15 +45,8 @@ def live_server(geodata) -> Iterator[TeamServer]:
     """The real app with a store of sample teams and a hostile team, threaded on 127.0.0.1."""
     app = create_app({"ENV_NAME": "testing", "TESTING": True})
     app.extensions["finder.lookup"] = team_lookup(geodata, team_store())
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="finder-team-server", daemon=True)
-    thread.start()
-    try:
-        yield TeamServer(f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(app, "finder-team-server") as base_url:
+        yield TeamServer(base_url)
 
 
 def test_a_postcode_with_a_sample_team_shows_its_officers_links_and_sample_label(page: Page) -> None:
