@@ -21,6 +21,7 @@ from finder.geo.wards import Ward
 from finder.services.teams import Team, TeamDirectory, TeamLookup, team_to_api
 
 POLICE_UK = "https://www.police.uk/"
+POLICE_SCOTLAND = "https://www.scotland.police.uk/"  # police.uk covers England, Wales and Northern Ireland
 FORCES_FILE = Path(__file__).resolve().parent.parent / "data" / "forces.json"
 WARD_MATCH = {
     layout.RECORDED: "recorded",
@@ -28,9 +29,6 @@ WARD_MATCH = {
     layout.NEAREST: "nearest",
     layout.NEAREST_BEYOND_LIMIT: "nearest",
 }
-
-
-POLICE_SCOTLAND = "https://www.scotland.police.uk/"
 
 
 def find_elsewhere(district_code: str | None) -> dict[str, str]:
