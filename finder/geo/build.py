@@ -13,15 +13,23 @@ Reads a mirror laid out like ../shared/data-raw (see its SOURCES.md), or the fil
 
 Repeatable: the same inputs give byte-identical outputs, so the committed manifest only
 changes when the data does.
+
+Safe under a running server: every file is written beside its final name and renamed into place
+once all are written, manifest last. A server that memory-mapped the old postcodes.npy keeps
+reading the old file until it restarts (writing over it in place truncated the pages it maps,
+and every lookup died of SIGBUS); a build that fails leaves geodata/ as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import secrets
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +124,11 @@ def _feature_collection(gdf: Any, precision: int) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
+def _save_npy(path: Path, rows: np.ndarray) -> None:
+    with open(path, "wb") as f:  # np.save would add ".npy" to a path's name
+        np.save(f, rows, allow_pickle=False)
+
+
 def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
 
@@ -144,12 +157,69 @@ def resolve_raw_files(raw_dir: Path) -> dict[str, str]:
     return found
 
 
+class _Staging:
+    """Temporary files in the output folder, each renamed over its final name on `commit`."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.files: dict[str, Path] = {}
+
+    def __getitem__(self, name: str) -> Path:
+        """Where to write `name` for now: a hidden file beside it, so the rename is atomic."""
+        if name not in self.files:
+            self.files[name] = self.out_dir / f".{name}.{secrets.token_hex(6)}.tmp"
+        return self.files[name]
+
+    def commit(self) -> None:
+        """Make every file durable, then rename each into place in the order it was first written."""
+        for path in self.files.values():
+            _fsync(path)
+        for name, path in self.files.items():
+            os.replace(path, self.out_dir / name)
+        self.files.clear()
+        _fsync(self.out_dir)
+
+    def discard(self) -> None:
+        """Remove whatever was written and not committed."""
+        for path in self.files.values():
+            path.unlink(missing_ok=True)
+        self.files.clear()
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file (or a folder's entries) to disk, so a crash never leaves a renamed, empty file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _staging(out_dir: Path) -> Iterator[_Staging]:
+    """Files written inside the block replace out_dir's only if the whole block succeeds."""
+    staged = _Staging(out_dir)
+    try:
+        yield staged
+        staged.commit()
+    finally:
+        staged.discard()
+
+
 def build(raw_dir: Path, out_dir: Path, log: Log = print) -> dict[str, Any]:
     """Read the raw releases in raw_dir and write geodata into out_dir; return the manifest."""
-    import geopandas as gpd
-
     raw = resolve_raw_files(raw_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    with _staging(out_dir) as staged:
+        manifest = _build(raw_dir, raw, staged, log)
+    log(f"geodata: wrote {len(OUTPUTS)} files and manifest.json to {out_dir}")
+    return manifest
+
+
+def _build(raw_dir: Path, raw: dict[str, str], out: _Staging, log: Log) -> dict[str, Any]:
+    """The build itself: each file goes to its staged path, manifest.json last."""
+    import geopandas as gpd
+
     stats: dict[str, Any] = {}
 
     log("wards: reading ONS Dec 2024 BGC boundaries")
@@ -158,9 +228,9 @@ def build(raw_dir: Path, out_dir: Path, log: Log = print) -> dict[str, Any]:
         wards_gdf = wards_gdf.set_crs(27700, allow_override=True)
     wards_gdf = wards_gdf.sort_values("WD24CD").reset_index(drop=True)
     wards_gdf["geometry"] = wards_gdf.geometry.make_valid()
-    _write_json(out_dir / "wards_bng.geojson", _feature_collection(wards_gdf, 1))
-    _write_json(out_dir / "wards.geojson", _feature_collection(wards_gdf.to_crs(4326), 6))
-    index = WardIndex.from_files(str(out_dir / "wards.geojson"), str(out_dir / "wards_bng.geojson"))
+    _write_json(out["wards_bng.geojson"], _feature_collection(wards_gdf, 1))
+    _write_json(out["wards.geojson"], _feature_collection(wards_gdf.to_crs(4326), 6))
+    index = WardIndex.from_files(str(out["wards.geojson"]), str(out["wards_bng.geojson"]))
     ward_no = {w.code: w.index for w in index.wards}
     stats["wards"] = len(index)
     stats["boroughs"] = len({w.borough_code for w in index.wards})
@@ -228,7 +298,7 @@ def build(raw_dir: Path, out_dir: Path, log: Log = print) -> dict[str, Any]:
     rows.sort(order="postcode", kind="stable")
     if len(np.unique(rows["postcode"])) != len(rows):
         raise ValueError("duplicate postcodes in the London index")
-    np.save(out_dir / "postcodes.npy", rows, allow_pickle=False)
+    _save_npy(out["postcodes.npy"], rows)
 
     outcodes: dict[str, Counter] = defaultdict(Counter)
     for postcode, ward in zip(live.postcode.tolist(), live_rows["ward"].tolist(), strict=True):
@@ -236,7 +306,7 @@ def build(raw_dir: Path, out_dir: Path, log: Log = print) -> dict[str, Any]:
     for postcode in gone.postcode.tolist():
         outcodes.setdefault(postcode.split(" ")[0], Counter())
     _write_json(
-        out_dir / "outcodes.json",
+        out["outcodes.json"],
         {oc: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for oc, c in sorted(outcodes.items())},
     )
     stats["london_outcodes"] = len(outcodes)
@@ -264,8 +334,8 @@ def build(raw_dir: Path, out_dir: Path, log: Log = print) -> dict[str, Any]:
     gb_rows["easting"], gb_rows["northing"] = gb.Eastings, gb.Northings
     gb_rows["district"] = gb.Admin_district_code.map(lambda c: district_no.get(c, -1)).to_numpy()
     gb_rows.sort(order="postcode", kind="stable")
-    np.save(out_dir / "gb_postcodes.npy", gb_rows, allow_pickle=False)
-    _write_json(out_dir / "districts.json", districts)
+    _save_npy(out["gb_postcodes.npy"], gb_rows)
+    _write_json(out["districts.json"], districts)
     stats["gb_postcodes"] = len(gb_rows)
     stats["gb_districts"] = len(districts)
     stats["gb_without_district"] = int((gb_rows["district"] < 0).sum())
@@ -278,12 +348,11 @@ def build(raw_dir: Path, out_dir: Path, log: Log = print) -> dict[str, Any]:
         "sources": {
             key: {"file": rel, "what": what[key], "sha256": sha256(raw_dir / rel)} for key, rel in sorted(raw.items())
         },
-        "outputs": {name: {"sha256": sha256(out_dir / name)} for name in OUTPUTS},
+        "outputs": {name: {"sha256": sha256(out[name])} for name in OUTPUTS},
         "counts": stats,
         "nearest_ward_limit_m": NEAREST_WARD_LIMIT_M,
     }
-    _write_json_pretty(out_dir / "manifest.json", manifest)
-    log(f"geodata: wrote {len(OUTPUTS)} files and manifest.json to {out_dir}")
+    _write_json_pretty(out["manifest.json"], manifest)  # written last, so renamed last
     return manifest
 
 

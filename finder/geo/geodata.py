@@ -1,16 +1,21 @@
 """The built geodata, loaded once per process.
 
 Postcode arrays are memory-mapped, so start-up is quick and several workers share the pages.
+Every file is checked as it loads (before gunicorn forks, with --preload): a file of the wrong
+layout stops the server at start-up with a message naming it, instead of failing every lookup.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+from shapely.errors import ShapelyError
 
 from finder.geo.postcodes import PostcodeIndex
 from finder.geo.wards import WardIndex
@@ -42,8 +47,54 @@ POSTCODE_DTYPE = np.dtype(
 GB_DTYPE = np.dtype([("postcode", "S8"), ("easting", "<i4"), ("northing", "<i4"), ("district", "<i2")])
 
 
-class GeodataMissing(RuntimeError):
+REBUILD = "run `finder build-geodata --force` to rebuild geodata"
+
+
+class GeodataError(RuntimeError):
+    """geodata/ cannot be served as it stands."""
+
+
+class GeodataMissing(GeodataError):
     """geodata/ has not been built; `finder build-geodata` builds it."""
+
+
+class GeodataInvalid(GeodataError):
+    """A geodata file is unreadable, truncated, or not the layout this finder builds."""
+
+
+@contextmanager
+def _reading(*paths: Path) -> Iterator[None]:
+    """Turn a failure to read these files into GeodataInvalid naming them and the fix."""
+    try:
+        yield
+    except GeodataError:
+        raise
+    except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, ShapelyError) as e:
+        names = " and ".join(str(p) for p in paths)
+        raise GeodataInvalid(f"geodata file {names} cannot be read ({e}); {REBUILD}") from e
+
+
+def load_rows(path: Path, dtype: np.dtype) -> np.ndarray:
+    """Memory-map a built array: one dimension of `dtype` rows, sorted by postcode, each postcode once."""
+    with _reading(path):
+        rows = np.load(path, mmap_mode="r", allow_pickle=False)
+    if rows.dtype != dtype:
+        raise GeodataInvalid(f"geodata file {path} holds rows of {rows.dtype}, not {dtype}; {REBUILD}")
+    if rows.ndim != 1 or len(rows) == 0:
+        raise GeodataInvalid(f"geodata file {path} has shape {rows.shape}, not one row per postcode; {REBUILD}")
+    keys = rows["postcode"]
+    if not np.all(keys[:-1] < keys[1:]):
+        raise GeodataInvalid(f"geodata file {path} is not sorted by postcode; {REBUILD}")
+    return rows
+
+
+def _check_refs(path: Path, values: np.ndarray, lowest: int, count: int, what: str) -> None:
+    """Every row's reference (a ward or district number) must name one the other files hold."""
+    if int(values.min()) < lowest or int(values.max()) >= count:
+        raise GeodataInvalid(
+            f"geodata file {path} refers to {what} numbers {int(values.min())}..{int(values.max())}, "
+            f"but there are {count} {what}s (the files come from different builds); {REBUILD}"
+        )
 
 
 @dataclass(frozen=True)
@@ -64,18 +115,24 @@ class GeoData:
             raise GeodataMissing(
                 f"geodata is not built in {self.directory} (missing {', '.join(missing)}); run `finder build-geodata`"
             )
-        self.wards = WardIndex.from_files(
-            str(self.directory / "wards.geojson"), str(self.directory / "wards_bng.geojson")
-        )
-        self.postcodes = PostcodeIndex(np.load(self.directory / "postcodes.npy", mmap_mode="r"))
-        self.gb_postcodes = PostcodeIndex(np.load(self.directory / "gb_postcodes.npy", mmap_mode="r"))
-        self.outcodes: dict[str, list[tuple[str, int]]] = {
-            oc: [(code, n) for code, n in wards]
-            for oc, wards in json.loads((self.directory / "outcodes.json").read_text("utf-8")).items()
-        }
-        self.districts = [
-            District(d["code"], d["name"]) for d in json.loads((self.directory / "districts.json").read_text("utf-8"))
-        ]
+        path = {name: self.directory / name for name in OUTPUTS}
+        with _reading(path["wards.geojson"], path["wards_bng.geojson"]):
+            self.wards = WardIndex.from_files(str(path["wards.geojson"]), str(path["wards_bng.geojson"]))
+        with _reading(path["outcodes.json"]):
+            self.outcodes: dict[str, list[tuple[str, int]]] = {
+                oc: [(code, n) for code, n in wards]
+                for oc, wards in json.loads(path["outcodes.json"].read_text("utf-8")).items()
+            }
+        with _reading(path["districts.json"]):
+            self.districts = [
+                District(d["code"], d["name"]) for d in json.loads(path["districts.json"].read_text("utf-8"))
+            ]
+        postcodes = load_rows(path["postcodes.npy"], POSTCODE_DTYPE)
+        _check_refs(path["postcodes.npy"], postcodes["ward"], 0, len(self.wards), "ward")
+        gb_postcodes = load_rows(path["gb_postcodes.npy"], GB_DTYPE)
+        _check_refs(path["gb_postcodes.npy"], gb_postcodes["district"], -1, len(self.districts), "district")
+        self.postcodes = PostcodeIndex(postcodes)
+        self.gb_postcodes = PostcodeIndex(gb_postcodes)
 
     def district_of(self, postcode: str) -> District | None:
         """The GB district of a live postcode, if Code-Point Open knows it."""

@@ -1,0 +1,97 @@
+"""Geodata that is not what the build writes stops the server at start-up, naming the file and the fix."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import numpy.lib.recfunctions as rfn
+import pytest
+
+from finder.config import ROOT
+from finder.geo.geodata import OUTPUTS, GeoData, GeodataInvalid
+
+
+def copy_geodata(to: Path) -> Path:
+    """A private copy of the built geodata/ (outputs and manifest), safe to spoil or rebuild."""
+    to.mkdir()
+    for name in (*OUTPUTS, "manifest.json"):
+        shutil.copy(ROOT / "geodata" / name, to / name)
+    return to
+
+
+def resave(path: Path, rows: np.ndarray) -> None:
+    np.save(path, rows, allow_pickle=False)
+
+
+def lat_as_float32(path: Path) -> None:
+    rows = np.load(path)
+    resave(path, rows.astype([(n, "<f4" if n == "lat" else rows.dtype[n]) for n in rows.dtype.names]))
+
+
+def without_match_column(path: Path) -> None:
+    resave(path, rfn.drop_fields(np.load(path), "match", usemask=False))
+
+
+def truncated(path: Path) -> None:
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size - 1000)
+
+
+def reversed_rows(path: Path) -> None:
+    resave(path, np.load(path)[::-1])
+
+
+def as_two_columns(path: Path) -> None:
+    rows = np.load(path)
+    resave(path, rows[: len(rows) // 2 * 2].reshape(2, -1))
+
+
+def with_ward_704(path: Path) -> None:
+    rows = np.load(path)
+    rows[-1]["ward"] = 704  # there are 704 wards, numbered from 0
+    resave(path, rows)
+
+
+def district_as_int32(path: Path) -> None:
+    rows = np.load(path)
+    resave(path, rows.astype([(n, "<i4" if n == "district" else rows.dtype[n]) for n in rows.dtype.names]))
+
+
+def emptied(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def cut_short(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:5000])
+
+
+def a_mapping(path: Path) -> None:
+    path.write_text(json.dumps({"E09000001": "City of London"}))
+
+
+@pytest.mark.parametrize(
+    "name, spoil, says",
+    [
+        ("postcodes.npy", lat_as_float32, "holds rows of"),
+        ("postcodes.npy", without_match_column, "holds rows of"),
+        ("postcodes.npy", truncated, "mmap length is greater than file size"),
+        ("postcodes.npy", reversed_rows, "is not sorted by postcode"),
+        ("postcodes.npy", as_two_columns, "has shape (2, 98602)"),
+        ("postcodes.npy", with_ward_704, "refers to ward numbers 0..704, but there are 704 wards"),
+        ("gb_postcodes.npy", district_as_int32, "holds rows of"),
+        ("gb_postcodes.npy", truncated, "mmap length is greater than file size"),
+        ("gb_postcodes.npy", emptied, "cannot be read"),
+        ("wards.geojson", cut_short, "cannot be read"),
+        ("districts.json", a_mapping, "cannot be read"),
+    ],
+)
+def test_a_spoiled_file_is_refused_at_load_naming_it_and_the_command_that_rebuilds_it(tmp_path, name, spoil, says):
+    geodata = copy_geodata(tmp_path / "geodata")
+    spoil(geodata / name)
+    with pytest.raises(GeodataInvalid) as refused:
+        GeoData(geodata)
+    message = str(refused.value)
+    assert f"geodata file {geodata / name}" in message
+    assert says in message
+    assert message.endswith("run `finder build-geodata --force` to rebuild geodata")
