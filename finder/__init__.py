@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 from finder.config import ROOT, config_for
 from finder.web.jsonprovider import FastJSONProvider
 
 
+class Finder(Flask):
+    """Flask, except that an unhandled error is logged with its route's pattern, never the path.
+
+    A path can hold a resident's postcode (/api/v1/postcodes/<postcode>); see finder/web/logs.py.
+    """
+
+    def log_exception(self, exc_info) -> None:
+        from finder.web.logs import route
+
+        self.logger.error("Exception on %s [%s]", route(), request.method, exc_info=exc_info)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config from FINDER_ENV (overridden by `config`), geodata, blueprints, CLI."""
-    app = Flask(
+    app = Finder(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -23,7 +35,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json = FastJSONProvider(app)  # keeps the documented field order; orjson never sorts keys
 
     from finder.web import init_app as init_web
+    from finder.web.logs import init_app as init_logs
 
+    init_logs(app)
     init_web(app)
 
     from finder.cli import init_app as init_cli

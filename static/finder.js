@@ -22,6 +22,12 @@
     });
   });
 
+  // A result's address bar shows the ward's own address, not the postcode searched for.
+  var address = document.querySelector("[data-address]");
+  if (address && window.history && history.replaceState) {
+    history.replaceState(null, "", address.getAttribute("data-address"));
+  }
+
   // Put focus on the error summary so screen readers announce it.
   var summary = document.querySelector("[data-error-summary]");
   if (summary) summary.focus();

@@ -50,5 +50,6 @@ class PostcodesIO:
                 result.get("postcode") or postcode, float(lat), float(lon), result.get("admin_district")
             )
         except (requests.RequestException, ValueError, TypeError, AttributeError) as exc:
-            log.warning("remote geocoder failed for %s: %s", postcode, exc)
+            # The postcode, and the URL that requests puts in its messages, stay out of the log.
+            log.warning("remote geocoder failed: %s", type(exc).__name__)
             return None

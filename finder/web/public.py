@@ -1,15 +1,23 @@
-"""Resident pages: the postcode form, results, ward pages and their maps."""
+"""Resident pages: the postcode form, results, ward pages and their maps.
+
+A resident's postcode or location answers their request and is then forgotten: "use my location"
+redirects to the ward's own address, a postcode result asks the browser to show the ward's
+address instead of the search, and the map script is the same file for everyone in a ward.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from finder.errors import FinderError
 from finder.geo.maps import ward_map_script
+from finder.services.lookup import Result
+from finder.services.teams import NearbyPlace
 from finder.web import lookup, tiles
-from finder.web.teams import map_places
+from finder.web.teams import confirmed
 
 bp = Blueprint("public", __name__)
 
@@ -35,44 +43,75 @@ def search():
 
 @bp.get("/locate")
 def locate():
-    """A point from "use my location" or a map click."""
+    """A point from "use my location" or a map click: resolved, then the resident goes to the ward's page.
+
+    The exact location stays out of the address bar, the history and any link the resident shares.
+    """
     try:
         result = lookup().resolve(lat=request.args.get("lat"), lon=request.args.get("lon"))
     except FinderError as error:
         return render_template("home.html", query="", error=error), error.status
-    return render_template("result.html", result=result, query="")
+    return redirect(url_for(".ward", code=result.ward.code, **{"from": "location"}), 303)
 
 
 @bp.get("/wards/<code>")
 def ward(code: str):
-    """A shareable page for one ward."""
+    """A shareable page for one ward (`?from=location` when "use my location" led here)."""
     if code != code.strip().upper():
         return redirect(url_for(".ward", code=code.strip().upper()), 301)
     result = lookup().resolve(ward=code)
-    return render_template("result.html", result=result, query="")
+    return render_template("result.html", result=result, query="", from_location=request.args.get("from") == "location")
 
 
 @bp.get("/maps/<code>.js")
 def ward_map(code: str):
-    """The Leaflet script for a ward's map, with the searched point when given as ?at=lat,lon."""
+    """The Leaflet script for a ward's map: the same trusted file for everyone (static/map.js adds the rest)."""
     if lookup().geo.wards.get(code) is None:
         abort(404)
-    point = None
-    if "at" in request.args:
-        try:
-            lat, lon = (round(float(v), 6) for v in request.args["at"].split(","))
-        except ValueError:
-            abort(400)
-        point = (lat, lon)
-    script = _map_script(lookup().geo.wards, code, point, tiles(), map_places(code, point))
-    response = Response(script, mimetype="text/javascript")
+    response = Response(_map_script(lookup().geo.wards, code, tiles()), mimetype="text/javascript")
     response.cache_control.public = True
     response.cache_control.max_age = 3600
-    return response
+    response.add_etag()
+    return response.make_conditional(request)
 
 
-# Keyed by the ward index itself, so apps with different geodata never share entries.
-_map_script = lru_cache(maxsize=4096)(ward_map_script)
+# One script per ward (704 of them, about 10 KB each): the cache's size is bounded by the geodata,
+# never by requests. Keyed by the ward index itself, so apps with different geodata never share.
+_map_script = lru_cache(maxsize=1024)(ward_map_script)
+
+
+@bp.app_template_global()
+def map_data(result: Result) -> dict[str, Any]:
+    """What varies on a ward's map, for static/map.js: the searched point and the nearest front counters.
+
+    It reaches the page as JSON in an attribute, never as template or script source.
+    """
+    point = [result.lat, result.lon] if result.has_location else None
+    origin = "your postcode" if result.postcode else ("the place you chose" if point else "the ward centre")
+    counters = result.teams.front_counters if result.teams else ()
+    return {
+        "point": point,
+        "pointLabel": "Your postcode" if result.postcode else "The place you chose",
+        "places": [
+            {"name": p.name, "lat": round(p.lat, 6), "lon": round(p.lon, 6), "lines": place_lines(p, origin)}
+            for p in counters
+        ],
+    }
+
+
+def place_lines(place: NearbyPlace, origin: str) -> list[str]:
+    """What a station's map popup says, as plain lines (static/map.js puts them in with textContent)."""
+    lines = []
+    if place.provenance.sample:
+        lines.append("Sample data — fictional")
+    if place.address:
+        lines.append(place.address + (f", {place.postcode}" if place.postcode else ""))
+    lines.append(f"{place.distance_label} from {origin}")
+    if place.opening_hours or place.description:
+        lines.append(place.opening_hours or place.description or "")
+    if not place.provenance.sample:
+        lines.append(confirmed(place.provenance))
+    return lines
 
 
 @bp.get("/about")

@@ -5,7 +5,7 @@
 - /wards/<code>/meetings/<id>.ics        one meeting, to add to a calendar
 
 Also the template filters the team section uses (how recently something was confirmed, meeting
-times) and the police stations the ward map marks. Views are thin: the team comes from the one
+times). Views are thin: the team comes from the one
 lookup (`Lookup.resolve`) and the store behind it.
 """
 
@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, url_for
 
 from finder.errors import NotFound
-from finder.geo.maps import MapPlace
 from finder.services import exports
 from finder.services.lookup import Result
-from finder.services.teams import Meeting, NearbyPlace, Provenance, force_area_page
+from finder.services.teams import Meeting, Provenance, force_area_page
 from finder.web import lookup
 
 bp = Blueprint("teams", __name__)
@@ -96,34 +95,6 @@ def meeting(code: str, meeting_id: int):
         feed=False,
     )
     return _download(body, "text/calendar", f"{result.ward.code}-meeting-{meeting_id}.ics")
-
-
-def map_places(code: str, point: tuple[float, float] | None) -> tuple[MapPlace, ...]:
-    """The front counters the page lists, for the ward map's markers (empty without a store)."""
-    directory = lookup().teams
-    if directory is None:
-        return ()
-    lat, lon = point if point else (None, None)
-    found = directory.lookup(code, lat, lon)
-    origin = "your postcode" if point else "the ward centre"
-    return tuple(
-        MapPlace(p.name, round(p.lat, 6), round(p.lon, 6), place_lines(p, origin)) for p in found.front_counters
-    )
-
-
-def place_lines(place: NearbyPlace, origin: str) -> tuple[str, ...]:
-    """What a station's map popup says, as plain lines (the map puts them in with textContent)."""
-    lines = []
-    if place.provenance.sample:
-        lines.append("Sample data — fictional")
-    if place.address:
-        lines.append(place.address + (f", {place.postcode}" if place.postcode else ""))
-    lines.append(f"{place.distance_label} from {origin}")
-    if place.opening_hours or place.description:
-        lines.append(place.opening_hours or place.description or "")
-    if not place.provenance.sample:
-        lines.append(confirmed(place.provenance))
-    return tuple(lines)
 
 
 @bp.app_template_filter("confirmed")

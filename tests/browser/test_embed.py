@@ -253,7 +253,8 @@ def test_a_postcode_in_another_borough_is_sent_to_the_full_finder_in_the_top_win
     wait_until_frame_fits(page, frame)
     frame.locator("[data-outside-link]").click()
 
-    page.wait_for_url(re.compile(re.escape(live_server.base_url) + r"/search\?postcode=SW1A"))
+    # The full finder's result, whose address bar then shows the ward's page rather than the postcode.
+    page.wait_for_url(re.compile(re.escape(live_server.base_url) + rf"/wards/{ST_JAMESS}$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("St James's")
 
 

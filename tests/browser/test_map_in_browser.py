@@ -68,19 +68,33 @@ def test_hovering_a_neighbouring_ward_on_the_map_names_it(page: Page) -> None:
     expect(page.locator("section[aria-labelledby=neighbours-title]")).to_contain_text(spot["name"])
 
 
-def test_clicking_the_map_looks_up_the_place_clicked(page: Page, finder_lookup: Lookup) -> None:
+def test_clicking_the_map_looks_up_the_place_clicked_and_leaves_only_the_wards_address(
+    page: Page, finder_lookup: Lookup
+) -> None:
     page.goto(f"/wards/{ST_JAMESS}")
     map_ = page.locator("#map_finder.leaflet-container")
     expect(map_.locator(WARD_PATH)).to_be_visible()
 
-    map_.click()  # the centre of the map, which Leaflet has fitted to the ward
+    with page.expect_request(re.compile(r"/locate\?lat=-?[\d.]+&lon=-?[\d.]+$")) as asked:
+        map_.click()  # the centre of the map, which Leaflet has fitted to the ward
 
-    expect(page).to_have_url(re.compile(r"/locate\?lat=-?[\d.]+&lon=-?[\d.]+$"))
-    query = parse_qs(urlsplit(page.url).query)
+    query = parse_qs(urlsplit(asked.value.url).query)
     expected = finder_lookup.resolve(lat=query["lat"][0], lon=query["lon"][0])
+    expect(page).to_have_url(re.compile(rf"/wards/{expected.ward.code}$"))  # the point is not kept in the address
     expect(page.locator(".kicker")).to_have_text("Your location")
     expect(page.get_by_role("heading", level=1)).to_contain_text(expected.ward.name)
-    expect(page.locator(f"#map_finder {POINT_MARKER}")).to_be_visible()
+
+
+def test_a_postcode_result_marks_the_postcode_on_the_map(page: Page) -> None:
+    page.goto("/")
+    page.get_by_label("Postcode").fill("sw1a 1aa")
+    page.get_by_role("button", name="Find my team").click()
+
+    expect(page.locator(f"#map_finder {POINT_MARKER}")).to_be_visible()  # drawn by static/map.js from the page's JSON
+    page.locator(f"#map_finder {POINT_MARKER}").hover(force=True)
+    expect(page.locator(".leaflet-tooltip")).to_have_text("Your postcode")
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/$"))  # the search left nothing in the history
 
 
 def test_use_my_location_finds_the_ward_where_the_browser_says_you_are(browser_page: RecordedPage) -> None:
@@ -91,7 +105,7 @@ def test_use_my_location_finds_the_ward_where_the_browser_says_you_are(browser_p
 
     page.get_by_role("button", name="Use my location").click()
 
-    expect(page).to_have_url(re.compile(r"/locate\?lat=51\.501010&lon=-0\.141560$"))
+    expect(page).to_have_url(re.compile(rf"/wards/{ST_JAMESS}$"))
     expect(page.locator(".kicker")).to_have_text("Your location")
     expect(page.get_by_role("heading", level=1)).to_contain_text("St James's")
     expect(page.locator("dl.facts")).to_contain_text("Metropolitan Police Service")

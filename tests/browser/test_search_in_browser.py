@@ -31,8 +31,9 @@ def test_searching_a_postcode_from_the_home_page_shows_its_ward_force_contacts_a
     response = search_from_home(page, "sw1a1aa")
 
     assert response.status == 200
-    expect(page).to_have_url(re.compile(r"/search\?postcode=sw1a1aa$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("St James's")
+    # The address bar and the history show the ward's own page, not the postcode searched for.
+    expect(page).to_have_url(re.compile(r"/wards/E05013806$"))
     facts = page.locator("dl.facts")
     expect(facts).to_contain_text("SW1A 1AA")
     expect(facts).to_contain_text("Westminster")

@@ -6,7 +6,9 @@ working inside a frame on another origin.
 
 from __future__ import annotations
 
+import json
 import re
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
@@ -62,7 +64,9 @@ def test_a_postcode_in_the_widget_shows_the_ward_team_contact_routes_and_a_map(c
     assert 'aria-labelledby="team-title"' in html
     assert 'class="contact-routes"' in html and 'href="tel:101"' in html
     assert 'id="map_finder"' in html
-    assert f'src="/maps/{ST_JAMESS}.js?at=' in html
+    assert f'src="/maps/{ST_JAMESS}.js"' in html
+    data = json.loads(unescape(re.search(r"data-map='([^']*)'", html).group(1)))
+    assert data["point"] == [51.501009, -0.141588]  # the searched point reaches the page as JSON
 
 
 def test_map_0_leaves_the_map_out(client) -> None:

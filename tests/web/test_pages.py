@@ -1,6 +1,8 @@
 """Resident pages: honest status codes, clear messages, facts in the HTML, nothing from elsewhere."""
 
+import json
 import re
+from html import unescape
 
 import pytest
 
@@ -24,7 +26,9 @@ def test_a_postcode_search_shows_the_ward_borough_force_and_routes(client):
         assert href in html
     assert "https://www.met.police.uk/ro/report/" in html
     assert 'id="map_finder"' in html
-    assert "/maps/E05013806.js?at=51.50" in html
+    assert '<script src="/maps/E05013806.js" defer>' in html  # the same script for everyone in the ward
+    data = json.loads(unescape(re.search(r"data-map='([^']*)'", html).group(1)))
+    assert data["point"] == [51.501009, -0.141588]  # the searched point reaches the page as JSON
     assert 'value=" sw1a-1aa "' in html  # re-shows what was typed in the search-again form
 
 
@@ -118,9 +122,12 @@ def test_an_unknown_ward_page_is_404(client):
     assert "We do not know that ward" in response.get_data(as_text=True)
 
 
-def test_locate_shows_the_ward_for_a_point(client):
-    html = client.get("/locate?lat=51.50101&lon=-0.14156").get_data(as_text=True)
+def test_locate_sends_the_resident_to_the_wards_own_page_so_the_location_leaves_the_address_bar(client):
+    response = client.get("/locate?lat=51.50101&lon=-0.14156")
+    assert response.status_code == 303 and response.headers["Location"] == "/wards/E05013806?from=location"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "St James&#39;s" in html and "Your location" in html
+    assert "51.50101" not in html and "-0.14156" not in html
 
 
 @pytest.mark.parametrize("query, status", [("lat=x&lon=y", 400), ("lat=53.48&lon=-2.24", 404)])
@@ -128,21 +135,36 @@ def test_locate_errors_are_honest(client, query, status):
     assert client.get(f"/locate?{query}").status_code == status
 
 
-def test_the_map_script_draws_the_ward_its_neighbours_and_the_point(client):
-    response = client.get("/maps/E05013806.js?at=51.501009,-0.141588")
+def test_the_map_script_draws_the_ward_and_its_neighbours_and_nothing_else(client):
+    response = client.get("/maps/E05013806.js")
     script = response.get_data(as_text=True)
     assert response.status_code == 200 and response.mimetype == "text/javascript"
     assert "var map_finder = L.map(" in script
     assert script.count("L.geoJson(") == 2  # the ward and its neighbours
-    assert "L.circleMarker(" in script and "[51.501009, -0.141588]" in script
+    assert "L.circleMarker(" not in script  # the point and places are drawn by static/map.js
     # Names are HTML-escaped before Leaflet puts them in a tooltip's innerHTML.
     assert "St James\\u0026#x27;s" in script and "St James's" not in script
     assert "tile.openstreetmap.org" not in script  # tests run without a tile server
 
 
-@pytest.mark.parametrize("path, status", [("/maps/E05999999.js", 404), ("/maps/E05013806.js?at=a,b", 400)])
-def test_map_script_errors(client, path, status):
-    assert client.get(path).status_code == status
+@pytest.mark.parametrize(
+    "query", ["", "?at=51.501009,-0.141588", "?at=nan,nan", "?at=inf,inf", "?at=91,181", "?at=a,b"]
+)
+def test_the_map_script_is_one_file_per_ward_whatever_the_query(client, query):
+    """No query reaches the script (it once took ?at=lat,lon, and nan crashed it): one cached answer per ward."""
+    response = client.get(f"/maps/E05013806.js{query}")
+    assert response.status_code == 200
+    assert response.get_data() == client.get("/maps/E05013806.js").get_data()
+    assert response.headers["ETag"] and response.cache_control.max_age == 3600
+
+
+def test_the_map_script_answers_304_when_the_browser_has_it(client):
+    etag = client.get("/maps/E05013806.js").headers["ETag"]
+    assert client.get("/maps/E05013806.js", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_an_unknown_wards_map_script_is_404(client):
+    assert client.get("/maps/E05999999.js").status_code == 404
 
 
 def test_pages_load_nothing_from_another_origin(client):

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
+from html import unescape
 
 import pytest
 
 from finder import create_app
+from finder.config import ROOT
 from finder.services.lookup import Lookup, load_forces
 from finder.services.teams import TeamDirectory
 from finder.store import Store
 from tests.store.teamdata import (
     CITY_POSTCODE,
+    HOSTILE_PLACE,
     HOSTILE_STRINGS,
     HOSTILE_WARD,
     NO_TEAM_WARD,
@@ -154,12 +158,22 @@ def test_the_embedded_widget_shows_the_team_and_its_sample_label(team_client):
     assert "mailto:stjames.sample@example.org" in team
 
 
-def test_the_ward_map_marks_the_front_counters_with_text_only_popups(team_client):
-    script = team_client.get(f"/maps/{SAMPLE_WARD}.js?at=51.501009,-0.141588").get_data(as_text=True)
-    assert "Sample Police Station front counter (fictional)" in script
-    assert "440 m from your postcode" in script and "Sample data \\u2014 fictional" in script
-    places = script[script.index("(function (map, places, style)") :]
-    assert "textContent" in places and "innerHTML" not in places
+def map_data(html: str) -> dict:
+    """The JSON the page hands static/map.js in the map's data-map attribute."""
+    return json.loads(unescape(re.search(r"data-map='([^']*)'", html).group(1)))
+
+
+def test_the_ward_map_marks_the_front_counters_nearest_the_postcode(team_client):
+    data = map_data(team_client.get("/search", query_string={"postcode": SAMPLE_POSTCODE}).get_data(as_text=True))
+    place = data["places"][0]
+    assert place["name"] == "Sample Police Station front counter (fictional)"
+    assert "440 m from your postcode" in place["lines"] and "Sample data — fictional" in place["lines"]
+    assert data["point"] == [51.501009, -0.141588]
+
+
+def test_the_map_script_puts_station_text_in_with_text_content_only():
+    script = (ROOT / "static" / "map.js").read_text("utf-8")
+    assert "textContent" in script and "innerHTML" not in script
 
 
 def test_hostile_text_in_a_team_is_shown_as_text_on_the_page(team_client):
@@ -175,9 +189,11 @@ def test_hostile_text_in_a_team_is_shown_as_text_on_the_page(team_client):
     assert all(re.fullmatch(r'<script src="[^"]+"( defer)?>', tag) for tag in scripts), scripts
 
 
-def test_hostile_text_reaches_the_map_only_as_json_strings(team_client):
+def test_hostile_text_reaches_the_map_only_as_json_in_an_attribute(team_client):
+    html = team_client.get(f"/wards/{HOSTILE_WARD}").get_data(as_text=True)
+    attribute = re.search(r"data-map='([^']*)'", html).group(1)
+    assert "<" not in attribute and "'" not in attribute  # tojson escapes them: the attribute cannot end early
+    assert "\\u003cimg src=x onerror=" in attribute and "\\u003c/script\\u003e" in attribute
+    assert map_data(html)["places"][0]["name"] == HOSTILE_PLACE
     script = team_client.get(f"/maps/{HOSTILE_WARD}.js").get_data(as_text=True)
-    start = script.index("(function (map, places, style)")
-    places = script[start:]
-    assert "<" not in places[places.index("})(map_finder") :]  # tojson escapes every < in the data
-    assert "\\u003cimg src=x onerror=" in places and "\\u003c/script\\u003e" in places
+    assert PWN not in script  # the map script holds ward geometry only

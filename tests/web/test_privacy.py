@@ -1,0 +1,127 @@
+"""A resident's search is answered and forgotten: no postcode, place or client address in any log,
+table or address the resident is left on (issue 7, item 5).
+
+The server runs exactly as ./scripts/serve runs it (gunicorn, the command read from the script),
+with its own SQLite store; the development server's logging is checked too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from finder.config import ROOT
+from finder.geo.geocoder import PostcodesIO
+from tests.support.httpserver import Reply, local_server
+from tests.support.liveserver import serving
+
+POSTCODE, PACKED = "SE1 7PB", "SE17PB"
+LAT, LON = "51.498765", "-0.112345"
+SECRETS = (POSTCODE, PACKED, "SE1+7PB", "SE1%207PB", LAT, LON, "51.49876", "-0.11234", "127.0.0.1")
+
+
+def resident_visits(base: str) -> list[str]:
+    """A resident's searches on every surface; returns the addresses they were left on."""
+    left_on = []
+    with requests.Session() as browser:
+        for path, params in (
+            ("/search", {"postcode": POSTCODE}),
+            ("/locate", {"lat": LAT, "lon": LON}),
+            ("/embed/search", {"postcode": POSTCODE}),
+            (f"/api/v1/postcodes/{POSTCODE}", None),
+            ("/api/v1/locate", {"lat": LAT, "lon": LON}),
+            (f"/{PACKED}", None),  # a 404 whose path is the postcode
+        ):
+            response = browser.get(base + path, params=params, timeout=10)
+            assert response.status_code in (200, 404), (path, response.status_code)
+            if path in ("/locate",):
+                left_on.append(response.url)
+    return left_on
+
+
+def serve_command(port: int) -> list[str]:
+    """The gunicorn command line of ./scripts/serve, for this port and one worker."""
+    script = (ROOT / "scripts" / "serve").read_text("utf-8")
+    line = re.search(r"^exec (\.venv/bin/gunicorn .+?)(\s+#.*)?$", script, re.M).group(1)
+    line = line.replace('"$HOST:$PORT"', f"127.0.0.1:{port}").replace('"$WORKERS"', "1")
+    assert "$" not in line, line
+    command = line.split()
+    return [str(Path(sys.executable).parent / "gunicorn"), *command[1:]]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_served_finder_logs_routes_and_statuses_but_no_postcode_place_or_client_address(tmp_path):
+    port, log_file, database = free_port(), tmp_path / "server.log", tmp_path / "finder.db"
+    env = {"PATH": "/usr/bin:/bin", "FINDER_ENV": "development", "DATABASE_URL": f"sqlite:///{database}"}
+    with log_file.open("wb") as out:
+        server = subprocess.Popen(serve_command(port), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    requests.get(base + "/api/v1/health", timeout=2)
+                    break
+                except requests.ConnectionError:
+                    assert server.poll() is None and time.monotonic() < deadline, log_file.read_text()
+                    time.sleep(0.2)
+            left_on = resident_visits(base)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    log = log_file.read_text("utf-8").replace(f"Listening at: http://127.0.0.1:{port}", "")  # our own address
+    assert "GET /search 200" in log and "GET /api/v1/postcodes/<path:postcode> 200" in log  # it does log requests
+    assert "GET /locate 303" in log and "GET (no route) 404" in log
+    for secret in SECRETS:
+        assert secret not in log, secret
+    assert left_on == [f"http://127.0.0.1:{port}/wards/E05014118?from=location"]
+    with sqlite3.connect(database) as db:
+        tables = [name for (name,) in db.execute("select name from sqlite_master where type = 'table'")]
+        assert "team" in tables
+        for table in tables:
+            rows = repr(db.execute(f'select * from "{table}"').fetchall())  # names from the schema
+            assert not any(secret in rows for secret in SECRETS), table
+
+
+def test_the_development_server_logs_no_request_lines(app, caplog):
+    caplog.set_level(logging.INFO)
+    with serving(app) as base:
+        resident_visits(base)
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "GET /search 200" in text
+    for secret in SECRETS:
+        assert secret not in text, secret
+
+
+def test_an_unhandled_error_is_logged_with_its_route_not_its_path(app, caplog):
+    @app.get("/boom/<postcode>")
+    def boom(postcode: str):
+        raise RuntimeError("boom")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    caplog.set_level(logging.INFO)
+    assert app.test_client().get(f"/boom/{PACKED}").status_code == 500
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Exception on /boom/<postcode> [GET]" in text and PACKED not in text
+
+
+def test_a_failing_geocoder_is_logged_without_the_postcode_it_was_asked_about(caplog):
+    with local_server() as server:
+        server.fallback = lambda _: Reply(500, "down")
+        assert PostcodesIO(server.url).lookup(POSTCODE) is None
+    assert "remote geocoder failed" in caplog.text
+    assert PACKED not in caplog.text and "SE1" not in caplog.text
