@@ -84,6 +84,12 @@ def init_db() -> None:
 @click.option("--dry-run", is_flag=True, help="Fetch everything and print what would change; write nothing.")
 @click.option("--restart", is_flag=True, help="Start a new run rather than resume an unfinished one.")
 @click.option("--verbose", "-v", is_flag=True, help="Print every change, not just the summary.")
+@click.option(
+    "--allow-shrink",
+    is_flag=True,
+    help="Believe a listing or team that loses more than 20% (and at least 2) of what the store holds; "
+    "without it such answers are reported and nothing of them is removed.",
+)
 @click.option("--url", default=None, help="API base URL (default FINDER_POLICEUK_URL).")
 @click.option("--rate", type=float, default=None, help="Requests per second (default FINDER_POLICEUK_RATE, 14).")
 @click.option("--burst", type=int, default=None, help="Largest burst of requests (default FINDER_POLICEUK_BURST).")
@@ -94,6 +100,7 @@ def sync_policeuk(
     dry_run: bool,
     restart: bool,
     verbose: bool,
+    allow_shrink: bool,
     url: str | None,
     rate: float | None,
     burst: int | None,
@@ -125,7 +132,7 @@ def sync_policeuk(
             log=click.echo,
         )
         try:
-            report = sync.run(force_id, dry_run=dry_run, restart=restart, verbose=verbose)
+            report = sync.run(force_id, dry_run=dry_run, restart=restart, verbose=verbose, allow_shrink=allow_shrink)
         except SyncError as exc:
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
@@ -133,7 +140,7 @@ def sync_policeuk(
             raise SystemExit(130) from None
         for line in report.lines():
             click.echo(line)
-        failed = failed or bool(report.failed)
+        failed = failed or report.status != "complete"
     store.dispose()
     if failed:
         raise SystemExit(1)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from finder.services.teams import Meeting, Officer, Team
 
@@ -37,6 +38,12 @@ def escape_text(value: str) -> str:
 def escape_uri(value: str) -> str:
     """A URI value is not TEXT-escaped, but it must not break the line: no controls, no spaces."""
     return re.sub(r"[\x00-\x20\x7f]", "", value)
+
+
+def uid(key: str, ward_code: str) -> str:
+    """A meeting's stable UID. Its key comes from a source, so it is percent-encoded to letters, digits
+    and `%._~-`: nothing in it can end the line, start a parameter or collide with another key."""
+    return f"{quote(key, safe='')}.{quote(ward_code, safe='')}@finder"
 
 
 def fold(line: str) -> str:
@@ -129,7 +136,7 @@ def _event(meeting: Meeting, team: Team, ward_code: str, page_url: str) -> list[
     description.append(f"Details and contacts: {page_url}")
     lines = [
         "BEGIN:VEVENT",
-        f"UID:{meeting.key}.{ward_code}@finder",
+        f"UID:{uid(meeting.key, ward_code)}",
         f"DTSTAMP:{_stamp(meeting.provenance.confirmed_at)}",
         f"DTSTART:{_stamp(meeting.start_utc)}",
     ]

@@ -2,9 +2,15 @@
 
 The real API's shapes (see ../shared/data-raw/SOURCES.md §4): coordinates and populations are
 strings; bios, descriptions, priorities and event text are HTML; priorities use hyphenated keys
-(`issue-date`); any field may be missing or null, and lists may be null. Nothing here trusts a
-field's presence or type. Text is reduced to plain text (finder.services.text), links are kept
+(`issue-date`); any field of an item may be missing or null. Nothing here trusts a field's
+presence or type. Text is reduced to plain text (finder.services.text), links are kept
 only when they are http(s), and a contact value that is not what its key says is dropped.
+
+What the sync removes follows from what an answer lists, so an answer must first prove it is the
+list it claims to be (`check_list`, `check_details`): `{"error": …}`, `null`, an object where a list
+belongs, an item without the key that names it, or more items than one team may hold (the MAX_
+constants) is a `ShapeError`, a failed fetch, never read as "nobody". Within a well-shaped answer,
+an item with a null name is left out (and an event without a readable date, counted).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import math
 import re
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from finder.services.text import one_line, plain_text
@@ -46,8 +52,82 @@ CONTACT_KEYS: dict[str, tuple[str, str]] = {
 }
 IGNORED_CONTACT_KEYS = {"fax", "address"}
 
-_EMAIL = re.compile(r"^[^@\s<>\"'(),;:]+@[^@\s<>\"'(),;:]+\.[^@\s<>\"'(),;:]+$")
+# No ? or # anywhere (they would begin a query or fragment in our mailto: link), and a domain of
+# domain characters only.
+_EMAIL = re.compile(r"^[^@\s<>\"'(),;:?#%]+@[^@\s<>\"'(),;:?#%/\\&=]+\.[^@\s<>\"'(),;:?#%/\\&=]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-.]{3,24}$")
+
+# The most one team may hold. Real teams hold a handful of each; an answer with more is not believed
+# (it is a failed fetch, reported), and never cut down to size.
+MAX_OFFICERS = 200
+MAX_ROUTES = 100  # the team's own and its officers' together
+MAX_MEETINGS = 200
+MAX_PRIORITIES = 100
+MAX_PLACES = 100
+
+# Per endpoint: the keys every item must have (their value may still be null), and the most items.
+LIST_RULES: dict[str, tuple[tuple[str, ...], int]] = {
+    "neighbourhoods": (("id", "name"), 5_000),
+    "people": (("name",), MAX_OFFICERS),
+    "events": (("title", "start_date"), MAX_MEETINGS),
+    "priorities": (("issue",), MAX_PRIORITIES),
+    "locations": ((), MAX_PLACES),  # a place may be named by its address alone
+}
+
+
+class ShapeError(ValueError):
+    """A 200 answer that is not what its endpoint gives: a failed fetch, not an empty team."""
+
+
+def _what(value: Any) -> str:
+    """What an unexpected value is, for a report (an error object's message included, shortened)."""
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        if "error" in value:
+            return f"an error object ({one_line(str(value['error']), limit=80)!r})"
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def check_list(endpoint: str, value: Any) -> list[dict[str, Any]]:
+    """`value` if it is the list `endpoint` gives (objects with their keys, no more than the cap); else ShapeError."""
+    keys, cap = LIST_RULES[endpoint]
+    if not isinstance(value, list):
+        raise ShapeError(f"{endpoint}: expected a list, got {_what(value)}")
+    if len(value) > cap:
+        raise ShapeError(f"{endpoint}: {len(value)} items, more than the {cap} we accept")
+    for n, item in enumerate(value, 1):
+        if not isinstance(item, dict):
+            raise ShapeError(f"{endpoint}: item {n} is {_what(item)}, not an object")
+        missing = [key for key in keys if key not in item]
+        if missing:
+            raise ShapeError(f"{endpoint}: item {n} has no {', '.join(missing)}")
+    return value
+
+
+def check_listing(value: Any) -> list[dict[str, Any]]:
+    """A force's neighbourhood list, every item with an id; else ShapeError (an empty list is well-shaped)."""
+    items = check_list("neighbourhoods", value)
+    for n, item in enumerate(items, 1):
+        if not one_line(item["id"]):
+            raise ShapeError(f"neighbourhoods: item {n} has an empty id")
+    return items
+
+
+def check_details(value: Any) -> dict[str, Any]:
+    """`value` if it is a neighbourhood's details (with id, locations and contact_details); else ShapeError."""
+    if not isinstance(value, dict) or "error" in value:
+        raise ShapeError(f"details: expected an object, got {_what(value)}")
+    missing = [key for key in ("id", "locations", "contact_details") if key not in value]
+    if missing:
+        raise ShapeError(f"details: no {', '.join(missing)}")
+    check_list("locations", value["locations"])
+    if not isinstance(value["contact_details"], dict):
+        raise ShapeError(f"details: contact_details is {_what(value['contact_details'])}, not an object")
+    return value
 
 
 def as_list(value: Any) -> list[dict[str, Any]]:
@@ -116,10 +196,13 @@ def web_url(value: Any) -> str | None:
 
 
 def email_address(value: Any) -> str | None:
-    """An email address that looks like one (a mailto: prefix is dropped), or None."""
+    """Just the address, or None: a ?subject=/body= query or #fragment is cut off, and a mailto:
+    link loses its scheme (and is percent-decoded), so neither the stored value nor our link carries them."""
     text = one_line(value, limit=None)
-    if text and text.lower().startswith("mailto:"):
-        text = text[7:]
+    if text:
+        text = re.split(r"[?#]", text, maxsplit=1)[0]
+        if text.lower().startswith("mailto:"):
+            text = unquote(text[7:]).strip()
     return text if text and len(text) <= 254 and _EMAIL.match(text) else None
 
 
@@ -281,7 +364,7 @@ def team_data(
     priority_items: Any,
     ward_code: str | None,
 ) -> tuple[TeamData, list[str]]:
-    """One neighbourhood's responses as a TeamData, and notes on what was left out."""
+    """One neighbourhood's responses as a TeamData, and notes on what was left out; ShapeError over MAX_ROUTES."""
     details = as_dict(details)
     centre = as_dict(details.get("centre"))
     policeuk_id = str(reference.get("id") or details.get("id") or "").strip()
@@ -306,4 +389,7 @@ def team_data(
         priorities=priorities(priority_items),
         places=places(details.get("locations")),
     )
+    routes = len(data.routes) + sum(len(o.routes) for o in data.officers)
+    if routes > MAX_ROUTES:
+        raise ShapeError(f"{routes} contact routes, more than the {MAX_ROUTES} one team may hold")
     return data, notes

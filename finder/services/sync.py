@@ -16,6 +16,12 @@ match (finder.store.records.apply_team). How it behaves:
   sometimes with an "N" suffix), else by name within the force's wards; the unmatched are stored
   without a ward and reported. Records an officer entered or verified are never overwritten; the
   differences are reported as conflicts.
+- Never deletes on a bad answer: a 200 of the wrong shape (`{"error": …}`, null, an object where a
+  list belongs, items without their keys, more than one team may hold: finder.services.policeuk) is
+  retried like a 5xx, then that neighbourhood fails and nothing of it changes; a run with failures
+  is "incomplete" and removes no teams. A listing or a team that would hold fewer records than the
+  store does, by more than SHRINK_THRESHOLD and at least SHRINK_MIN_ITEMS, is held back and reported
+  (the run stays incomplete) unless `--allow-shrink` says the smaller answer is right.
 - `--dry-run` fetches everything, applies it inside transactions that are rolled back, and prints
   what would change.
 """
@@ -32,19 +38,26 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from finder.geo.wards import Ward
 from finder.services import policeuk
 from finder.store import Store
 from finder.store.models import Place, SyncRun, Team, team_place, utcnow
-from finder.store.records import Outcome, apply_team
+from finder.store.records import Outcome, TeamData, apply_team, find_team, incoming_counts, stored_counts
 
 DEFAULT_URL = "https://data.police.uk/api"
+# An answer with fewer records than the store holds is believed only when it loses at most this share
+# of them, or fewer than SHRINK_MIN_ITEMS (a team going from 2 officers to 1 is ordinary news);
+# otherwise it waits for --allow-shrink.
+SHRINK_THRESHOLD = 0.2
+SHRINK_MIN_ITEMS = 2
 USER_AGENT = "finder-sync/0.1 (London neighbourhood policing finder)"
 Log = Callable[[str], None]
 
@@ -55,6 +68,12 @@ class SyncError(RuntimeError):
 
 class FetchError(RuntimeError):
     """A request that still failed after its retries."""
+
+
+def shrinks_too_much(before: int, after: int) -> bool:
+    """Whether going from `before` records to `after` needs --allow-shrink (see SHRINK_THRESHOLD)."""
+    lost = before - after
+    return lost >= SHRINK_MIN_ITEMS and lost > before * SHRINK_THRESHOLD
 
 
 class TokenBucket:
@@ -110,6 +129,7 @@ class ClientStats:
     throttled: int = 0  # 429s received
     server_errors: int = 0
     connection_errors: int = 0
+    wrong_shape: int = 0  # 200s that were not what the endpoint gives
     times: deque = field(default_factory=lambda: deque(maxlen=100_000))
 
     def busiest_second(self) -> int:
@@ -160,8 +180,9 @@ class PoliceUK:
         with self._stats_lock:
             setattr(self.stats, name, getattr(self.stats, name) + 1)
 
-    def get(self, *parts: str) -> Any:
-        """GET base/part/part… as JSON; None for 404. Retries 429 (after Retry-After), 5xx and dropped links."""
+    def get(self, *parts: str, check: Callable[[Any], Any] | None = None) -> Any:
+        """GET base/part/part… as JSON; None for 404. Retries 429 (after Retry-After), 5xx, dropped links,
+        and 200s that `check` rejects with policeuk.ShapeError (a wrong-shaped answer)."""
         path = "/".join(quote(p, safe="") for p in parts)
         url = f"{self.base_url}/{path}"
         for attempt in range(self.retries + 1):
@@ -178,9 +199,15 @@ class PoliceUK:
             else:
                 if response.status_code == 200:
                     try:
-                        return response.json()
+                        data = response.json()
                     except ValueError:
                         reason = "a response that is not JSON"
+                    else:
+                        try:
+                            return data if check is None else check(data)
+                        except policeuk.ShapeError as exc:
+                            self._count("wrong_shape")
+                            reason = f"a wrong-shaped answer ({exc})"
                 elif response.status_code == 404:
                     return None
                 elif response.status_code == 429:
@@ -264,6 +291,7 @@ class SyncReport:
     matched: dict[str, int] = field(default_factory=Counter)
     unmatched: list[tuple[str, str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    held: list[tuple[str, str]] = field(default_factory=list)  # shrinks waiting for --allow-shrink
     changes: Counter = field(default_factory=Counter)
     conflicts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -292,6 +320,7 @@ class SyncReport:
             "matched_by": dict(self.matched),
             "unmatched": [{"id": i, "name": n, "reason": r} for i, n, r in self.unmatched],
             "failed": [{"id": i, "reason": r} for i, r in self.failed],
+            "held_back": [{"id": i, "reason": r} for i, r in self.held],
             "changes": {f"{entity}.{action}": n for (entity, action), n in sorted(self.changes.items())},
             "conflicts": self.conflicts,
             "removed_teams": self.removed_teams,
@@ -299,6 +328,7 @@ class SyncReport:
             "retries": stats.retries,
             "throttled_429": stats.throttled,
             "server_errors": stats.server_errors,
+            "wrong_shape": stats.wrong_shape,
             "seconds": round(self.elapsed, 2),
             "mean_requests_per_second": round(stats.mean_rate(), 2),
             "busiest_second": stats.busiest_second(),
@@ -320,6 +350,12 @@ class SyncReport:
         if self.failed:
             out.append(f"  FAILED: {len(self.failed)} (the next run resumes them)")
             out += [f"    {i}: {r}" for i, r in self.failed]
+        if self.held:
+            out.append(
+                f"  HELD BACK: {len(self.held)} (police.uk lists much less than the store holds; nothing of it "
+                "was changed or removed; rerun with --allow-shrink if police.uk is right)"
+            )
+            out += [f"    {i}: {r}" for i, r in self.held]
         changed = {k: v for k, v in s["changes"].items() if not k.endswith(".conflict")}
         out.append(f"  {verb}: " + (", ".join(f"{k} {v}" for k, v in changed.items()) or "nothing"))
         if self.removed_teams:
@@ -331,7 +367,7 @@ class SyncReport:
         out.append(
             f"  {s['requests']} requests in {s['seconds']} s: mean {s['mean_requests_per_second']}/s, "
             f"busiest second {s['busiest_second']}, {s['retries']} retries, {s['throttled_429']} × 429, "
-            f"{s['server_errors']} × 5xx"
+            f"{s['server_errors']} × 5xx, {s['wrong_shape']} wrong-shaped"
         )
         return out
 
@@ -368,17 +404,20 @@ class Sync:
         self.log, self.now = log, now
 
     def fetch(self, reference: dict[str, Any], force_id: str) -> Fetched:
-        """One neighbourhood's four requests (details carries its locations)."""
+        """One neighbourhood's four requests (details carries its locations), each checked for its shape."""
         nid = reference["id"]
         item = Fetched(reference)
         try:
-            item.details = self.client.get(force_id, nid)
+            item.details = self.client.get(force_id, nid, check=policeuk.check_details)
             if item.details is None:
                 item.error = "police.uk has no details for it (404)"
                 return item
-            item.people = self.client.get(force_id, nid, "people")
-            item.events = self.client.get(force_id, nid, "events")
-            item.priorities = self.client.get(force_id, nid, "priorities")
+            for endpoint in ("people", "events", "priorities"):
+                answer = self.client.get(force_id, nid, endpoint, check=partial(policeuk.check_list, endpoint))
+                if answer is None:  # a neighbourhood with details has these lists, if only empty ones
+                    item.error = f"police.uk has no {endpoint} for it (404)"
+                    return item
+                setattr(item, endpoint, answer)
         except FetchError as exc:
             item.error = str(exc)
         return item
@@ -412,25 +451,34 @@ class Sync:
         dry_run: bool = False,
         restart: bool = False,
         verbose: bool = False,
+        allow_shrink: bool = False,
         on_team: Callable[[str, Outcome], None] | None = None,
     ) -> SyncReport:
-        """Sync one force; returns the report. `on_team` is called after each neighbourhood is written."""
+        """Sync one force; returns the report. `on_team` is called after each neighbourhood is written.
+
+        `allow_shrink` believes answers that hold much less than the store does (see SHRINK_THRESHOLD)."""
         if force_id not in self.force_names:
             raise SyncError(f"unknown force {force_id!r}: this finder covers {', '.join(self.force_names)}")
         started = time.monotonic()
         report = SyncReport(force_id, dry_run, stats=self.client.stats)
         try:
-            listing = self.client.get(force_id, "neighbourhoods")
+            listing = self.client.get(force_id, "neighbourhoods", check=policeuk.check_listing)
         except FetchError as exc:
             raise SyncError(f"could not read the {force_id} neighbourhood list: {exc}") from exc
         references = []
-        for item in policeuk.as_list(listing):
-            nid = str(item.get("id") or "").strip()
-            if nid:
-                references.append({"id": nid, "name": policeuk.one_line(item.get("name")) or nid})
+        for item in listing or []:
+            nid = policeuk.one_line(item["id"])
+            references.append({"id": nid, "name": policeuk.one_line(item.get("name")) or nid})
         if not references:
             raise SyncError(f"police.uk listed no neighbourhoods for {force_id}; nothing was changed")
         report.listed = len(references)
+        stored = self._stored_teams(force_id)
+        if shrinks_too_much(stored, len(references)):
+            why = f"police.uk lists {len(references)} neighbourhoods; the store holds {stored} teams from it"
+            if allow_shrink:
+                report.notes.append(f"listing: {why}; --allow-shrink lets the rest be removed")
+            else:
+                report.held.append(("listing", f"{why}; no team is removed"))
 
         wards: dict[str, str | None] = {}
         holders: dict[str, str] = {}
@@ -459,7 +507,9 @@ class Sync:
             futures: list[Future[Fetched]] = [pool.submit(self.fetch, ref, force_id) for ref in todo]
             for n, future in enumerate(futures, 1):
                 item = future.result()
-                self._write(force_id, item, wards[item.reference["id"]], run_id, report, dry_run, verbose, on_team)
+                self._write(
+                    force_id, item, wards[item.reference["id"]], run_id, report, dry_run, verbose, allow_shrink, on_team
+                )
                 if n % 50 == 0 or n == len(futures):
                     self.log(
                         f"{force_id}: {n}/{len(futures)} neighbourhoods, "
@@ -468,8 +518,8 @@ class Sync:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-        report.status = "incomplete" if report.failed else "complete"
-        if not report.failed:
+        report.status = "incomplete" if report.failed or report.held else "complete"
+        if report.status == "complete":
             self._prune(force_id, {ref["id"] for ref in references}, report, dry_run)
         report.elapsed = time.monotonic() - started
         if not dry_run:
@@ -489,26 +539,40 @@ class Sync:
         report: SyncReport,
         dry_run: bool,
         verbose: bool,
+        allow_shrink: bool,
         on_team: Callable[[str, Outcome], None] | None,
     ) -> None:
         nid = item.reference["id"]
-        if item.error:
+        data = None
+        if not item.error:
+            try:
+                data, notes = policeuk.team_data(
+                    force_id,
+                    self.force_names[force_id],
+                    item.reference,
+                    item.details,
+                    item.people,
+                    item.events,
+                    item.priorities,
+                    ward_code,
+                )
+            except policeuk.ShapeError as exc:
+                item.error = f"a wrong-shaped answer ({exc})"
+        if data is None:
             report.failed.append((nid, item.error))
             self.log(f"{force_id} {nid}: FAILED: {item.error}")
             return
-        data, notes = policeuk.team_data(
-            force_id,
-            self.force_names[force_id],
-            item.reference,
-            item.details,
-            item.people,
-            item.events,
-            item.priorities,
-            ward_code,
-        )
         report.notes += [f"{nid}: {note}" for note in notes]
         with self.store.sessions() as session:
             session.begin()
+            shrunk = self._shrinkage(session, data)
+            if shrunk and not allow_shrink:
+                session.rollback()
+                report.held.append((nid, f"{data.name}: {shrunk}; nothing changed"))
+                self.log(f"{force_id} {nid}: HELD BACK: {shrunk}")
+                return
+            if shrunk:
+                report.notes.append(f"{nid}: {shrunk}, allowed by --allow-shrink")
             outcome = apply_team(session, data, source="policeuk", now=self.now(), run_id=run_id)
             if dry_run:
                 session.rollback()
@@ -524,6 +588,23 @@ class Sync:
                     self.log(f"    {change}")
         if on_team is not None:
             on_team(nid, outcome)
+
+    def _stored_teams(self, force_id: str) -> int:
+        """How many teams the store holds from the force's police.uk listing."""
+        with self.store.reader() as session:
+            return session.scalar(
+                select(func.count())
+                .select_from(Team)
+                .where(Team.force_id == force_id, Team.source == "policeuk", Team.policeuk_id.is_not(None))
+            )
+
+    def _shrinkage(self, session: Session, data: TeamData) -> str | None:
+        """What `data` would hold much less of than the stored team (as "officers 10 -> 2"), or None."""
+        since = self.now().astimezone(policeuk.LONDON).replace(tzinfo=None)
+        team = find_team(session, data.force_id, data.policeuk_id, data.ward_code)
+        before, after = stored_counts(team, since), incoming_counts(data, since)
+        lost = [f"{kind} {n} -> {after[kind]}" for kind, n in before.items() if shrinks_too_much(n, after[kind])]
+        return ", ".join(lost) or None
 
     def _prune(self, force_id: str, listed: set[str], report: SyncReport, dry_run: bool) -> None:
         """After a complete run: remove police.uk teams the force no longer lists, and places no team uses."""

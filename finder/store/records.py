@@ -252,6 +252,35 @@ def officer_keys(officers: list[OfficerData]) -> list[str]:
     return keys
 
 
+RECORD_KINDS = ("officers", "routes", "meetings", "priorities")
+
+
+def stored_counts(team: Team | None, since: datetime) -> dict[str, int]:
+    """How many of a team's records a source could remove, by kind: not entered or verified by an
+    officer, and for meetings only those from `since` (past meetings leaving a listing is normal)."""
+    if team is None:
+        return dict.fromkeys(RECORD_KINDS, 0)
+    return {
+        "officers": sum(not o.locked for o in team.officers),
+        "routes": sum(not r.locked for r in team.routes),
+        "meetings": sum(not m.locked and m.start >= since for m in team.meetings),
+        "priorities": sum(not p.locked for p in team.priorities),
+    }
+
+
+def incoming_counts(data: TeamData, since: datetime) -> dict[str, int]:
+    """How many records of each kind `data` brings, keyed as apply_team keys them (meetings from `since`)."""
+    routes = [r.key("team") for r in data.routes]
+    for key, officer in zip(officer_keys(data.officers), data.officers, strict=True):
+        routes += [r.key(f"officer:{key}") for r in officer.routes]
+    return {
+        "officers": len(data.officers),
+        "routes": len(set(routes)),
+        "meetings": len({m.key() for m in data.meetings if m.start >= since}),
+        "priorities": len({p.key() for p in data.priorities}),
+    }
+
+
 def find_team(session: Session, force_id: str, policeuk_id: str | None, ward_code: str | None) -> Team | None:
     """The stored team for a neighbourhood id, else for the ward."""
     team = None

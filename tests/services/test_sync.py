@@ -7,7 +7,6 @@ ids) and misbehaves on cue (429 with Retry-After, 500s, a neighbourhood that kee
 
 from __future__ import annotations
 
-import copy
 import os
 import signal
 import subprocess
@@ -16,129 +15,26 @@ import time
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from finder import create_app
 from finder.config import ROOT
-from finder.services.lookup import load_forces
 from finder.services.policeuk_stub import Fault, PoliceUKStub, StubData, fake_force
-from finder.services.sync import PoliceUK, Sync, SyncError, WardMatcher
+from finder.services.sync import SyncError, WardMatcher
 from finder.store import Store
 from finder.store.migrate import upgrade
 from finder.store.models import ContactRoute, Meeting, Officer, Place, Priority, SyncRun, Team
+from tests.services.syncdata import MET, count, make_sync, met_data, serve
 from tests.store import backends
 
 # Every test that takes `store` runs on SQLite and on PostgreSQL.
 migrated_store = backends.migrated_store
 store = backends.store
 
-FORCE_NAMES = {force_id: force.name for force_id, force in load_forces().items()}
-MET = "/api/metropolitan"
-
-
-def st_james() -> dict:
-    """St James's as police.uk might give it, with the mess the real data has."""
-    return {
-        "id": "E05013806N",
-        "name": "St James's",
-        "description": "<p>Welcome to the <b>St James's</b> team.<br/>We listen &amp; act.</p><script>steal()</script>",
-        "url_force": "https://example.org/met/st-jamess",
-        "population": "11403",
-        "centre": {"latitude": "51.5030", "longitude": "-0.1330"},
-        "links": [{"url": "https://example.org/council", "title": "Council", "description": None}],
-        "contact_details": {
-            "email": "stjames.snt@example.org",
-            "telephone": "020 7946 0001",
-            "fax": "020 7946 0002",
-            "twitter": "https://x.example.com/StJamesSNT",
-            "web": "javascript:alert(1)",
-            "facebook": None,
-        },
-        "locations": [
-            {
-                "name": "Example Road police station (fictional)",
-                "type": "station",
-                "address": "1 Example Road\n, London",
-                "postcode": "SW1A 9ZZ",
-                "latitude": "51.50450",
-                "longitude": "-0.13850",
-                "description": "<p>Front counter open <b>24 hours</b></p>",
-            },
-            {"name": "Mobile police station", "type": "mobile", "latitude": None, "longitude": None},
-        ],
-    }
-
-
-PEOPLE = [
-    {
-        "name": "Jo Example",
-        "rank": "Sgt",
-        "bio": "<p>Jo leads the team.</p><script>alert('x')</script><a href=\"javascript:alert(1)\">more</a>",
-        "contact_details": {},
-    },
-    {"name": "<b>Sam</b> Sampleton", "rank": "PCSO", "bio": None, "contact_details": {"email": "sam@example.org"}},
-    {"name": "Alex Notreal", "rank": None},
-    {"rank": "PC", "bio": "a person with no name is left out"},
-]
-EVENTS = [
-    {
-        "title": "<i>St James's ward panel</i>",
-        "type": "meeting",
-        "start_date": "2026-12-01T18:30:00",
-        "end_date": "2026-12-01T20:00:00",
-        "address": "Example Hall, 2 Example Street",
-        "description": "<p>All welcome</p>",
-        "contact_details": {},
-    },
-    {"title": "Street surgery", "type": "meeting", "start_date": None},
-    {"title": "Cuppa with a copper", "type": None, "start_date": "2026-12-03T10:00:00", "end_date": None},
-]
-PRIORITIES = [
-    {
-        "issue": "<p>Phone snatches on the square.</p>",
-        "issue-date": "2026-09-20T00:00:00",
-        "action": "<p>Patrols at busy times.</p>",
-        "action-date": "2026-10-14T00:00:00",
-    },
-    {"issue": "Bikes ridden on pavements", "issue-date": None, "action": None, "action-date": None},
-    {"issue": None},
-]
-
-
-def met_data() -> StubData:
-    data = StubData()
-    data.add("metropolitan", st_james(), *copy.deepcopy((PEOPLE, EVENTS, PRIORITIES)))
-    # Only an id and a name; lists that are null or not lists at all.
-    data.add("metropolitan", {"id": "E05013805", "name": "Regent's Park"}, None, {}, [])
-    data.add("metropolitan", {"id": "00BKX6", "name": "West End"}, [{"name": "Chris Madeup", "rank": "PC"}])
-    data.add("metropolitan", {"id": "WRP", "name": "Regent's Park"})  # a name two boroughs' wards share
-    data.add("metropolitan", {"id": "HEATHROW", "name": "Heathrow Airport"})
-    data.add("metropolitan", {"id": "E05009290", "name": "Bassishaw"})  # a City of London ward
-    data.add("metropolitan", {"id": "E05013806", "name": "St James's (old id)"})
-    return data
-
 
 @pytest.fixture(scope="module")
 def matcher(geodata) -> WardMatcher:
     return WardMatcher(geodata.wards.wards)
-
-
-def serve(data: StubData) -> PoliceUKStub:
-    """The stub, with its rate limit out of the way (test_the_sync_holds_to_the_rate_limit… tests that)."""
-    return PoliceUKStub(data, rate=1000, burst=1000)
-
-
-def make_sync(
-    store: Store, stub: PoliceUKStub, matcher: WardMatcher, *, rate: float = 500, burst: int = 500, **options
-) -> tuple[Sync, list[str]]:
-    lines: list[str] = []
-    client = PoliceUK(stub.url, backoff=0.05, rate=rate, burst=burst)
-    return Sync(store, client, matcher, FORCE_NAMES, log=lines.append, **options), lines
-
-
-def count(store: Store, model) -> int:
-    with store.reader() as session:
-        return session.scalar(select(func.count()).select_from(model))
 
 
 def test_a_sync_stores_each_neighbourhood_with_its_people_events_priorities_and_stations(store, matcher):

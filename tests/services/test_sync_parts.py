@@ -8,7 +8,16 @@ from email.utils import format_datetime
 import pytest
 
 from finder.services import policeuk
-from finder.services.sync import ClientStats, TokenBucket, WardMatcher, retry_after
+from finder.services.sync import (
+    SHRINK_MIN_ITEMS,
+    SHRINK_THRESHOLD,
+    ClientStats,
+    TokenBucket,
+    WardMatcher,
+    retry_after,
+    shrinks_too_much,
+)
+from finder.services.teams import safe_href
 from finder.services.text import one_line, plain_text
 
 
@@ -183,3 +192,39 @@ def test_a_neighbourhood_matches_its_ward_by_code_with_or_without_an_n_then_by_n
     assert matcher.match("metropolitan", "X", "Regent's Park") == (None, "its name matches 2 wards")
     assert matcher.match("metropolitan", "E05009290", "Bassishaw")[0] is None  # policed by the City
     assert matcher.match("metropolitan", "HEATHROW", "Heathrow") == (None, "no ward has this code or name")
+
+
+@pytest.mark.parametrize(
+    "value, address",
+    [
+        ("mailto:team@example.org?subject=Hello&body=Come%20to%20the%20panel", "team@example.org"),
+        ("MAILTO:team%40example.org", "team@example.org"),
+        ("mailto:team@example.org#top", "team@example.org"),
+        ("team@example.org?body=injected", "team@example.org"),
+        ("mailto:?to=team@example.org", None),
+        ("mailto:a%3Fb@example.org", None),  # a ? in the address would start a query in our link
+        ("team@example.org/path", None),
+        ("team@example.org", "team@example.org"),
+    ],
+)
+def test_an_email_is_stored_and_linked_as_just_the_address_without_subject_or_body(value, address):
+    assert policeuk.email_address(value) == address
+    assert safe_href("email", value) == (f"mailto:{address}" if address else None)
+
+
+@pytest.mark.parametrize(
+    "before, after, held",
+    [
+        (0, 0, False),
+        (2, 1, False),  # one fewer is ordinary news, however small the team
+        (10, 8, False),  # a fifth
+        (10, 7, True),  # more than a fifth, and at least two
+        (3, 1, True),
+        (700, 560, False),
+        (700, 559, True),
+        (1, 5, False),
+    ],
+)
+def test_a_shrink_needs_allowing_when_it_loses_more_than_a_fifth_and_at_least_two(before, after, held):
+    assert shrinks_too_much(before, after) is held
+    assert (SHRINK_THRESHOLD, SHRINK_MIN_ITEMS) == (0.2, 2)

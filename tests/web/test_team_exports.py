@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from finder import create_app
-from finder.services.exports import escape_text, fold
+from finder.services.exports import calendar, escape_text, fold
+from finder.services.teams import Meeting, Provenance, Team
 from tests.store.teamdata import (
     HOSTILE_BIO,
     HOSTILE_NAME,
@@ -197,3 +199,43 @@ def test_the_confirmation_words_say_who_confirmed_it_and_when():
     old = Provenance("policeuk", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 3, tzinfo=UTC))
     assert confirmed(old, now) == "Checked by the neighbourhood team on 3 February 2026"
     assert confirmed(Provenance("sample", now), now) == "Sample data — fictional"
+
+
+HOSTILE_KEYS = ["abc\r\nATTENDEE:mailto:x@evil.example", "a;b,c\\d:e", "with space\tand tab", "ünï\x00code", "a" * 40]
+
+
+def test_a_meeting_key_from_a_source_cannot_break_or_inject_into_the_ics_uid():
+    seen = Provenance("policeuk", datetime(2026, 11, 1, tzinfo=UTC))
+    meetings = [
+        Meeting(
+            id=n,
+            key=key,
+            title="Ward panel",
+            kind="ward_panel",
+            start=datetime(2026, 12, 1, 18),
+            end=None,
+            place=None,
+            description=None,
+            provenance=seen,
+        )
+        for n, key in enumerate(HOSTILE_KEYS, 1)
+    ]
+    team = Team(
+        ward_code="E05013806",
+        force_id="metropolitan",
+        policeuk_id="E05013806N",
+        name="St James's",
+        description=None,
+        url=None,
+        provenance=seen,
+        meetings=tuple(meetings),
+    )
+    ics = calendar(
+        team, meetings, ward_code="E05013806", ward_name="St James's", page_url="https://x.example/", feed=True
+    )
+    names = [name for name, _, _ in properties(ics)]  # parses: CRLF lines, folds, NAME:VALUE
+    assert "ATTENDEE" not in names and names.count("BEGIN") == 1 + len(HOSTILE_KEYS)
+    uids = values(ics, "UID")
+    assert len(set(uids)) == len(HOSTILE_KEYS)
+    assert all(re.fullmatch(r"[A-Za-z0-9%._~-]+\.E05013806@finder", uid) for uid in uids), uids
+    assert [unquote(uid.removesuffix(".E05013806@finder")) for uid in uids] == HOSTILE_KEYS
