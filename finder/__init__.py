@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Request, request
+from werkzeug.routing import MapAdapter
 
 from finder.config import ROOT, config_for
 from finder.web.jsonprovider import FastJSONProvider
@@ -20,6 +21,16 @@ class Finder(Flask):
         from finder.web.logs import route
 
         self.logger.error("Exception on %s [%s]", route(), request.method, exc_info=exc_info)
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """With FINDER_PUBLIC_URL, absolute URLs take its scheme as well as its host (SERVER_NAME).
+
+        Flask builds them with the request's scheme, which is http behind a proxy that ends TLS.
+        """
+        adapter = super().create_url_adapter(request)
+        if adapter is not None and self.config["PUBLIC_URL"]:
+            adapter.url_scheme = self.config["PREFERRED_URL_SCHEME"]
+        return adapter
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

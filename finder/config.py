@@ -28,8 +28,18 @@
 - FINDER_EMBED_ANCESTORS: who may frame /embed, as CSP frame-ancestors sources separated by spaces
   (default "https:", any https origin, so councils can start without asking; development and testing
   also allow http://127.0.0.1:* and http://localhost:*). The finder's own origin is always allowed.
-- FINDER_PUBLIC_URL: the finder's public base URL, like https://finder.example.org, used in the embed
-  snippet councils copy (default: the URL of the request).
+- FINDER_PUBLIC_URL: the finder's public origin, like https://finder.example.org (scheme, host and
+  port; no path). Required in production, where the app refuses to start without it. Every absolute
+  URL the finder writes (the embed snippet councils copy, the page links in vCards and calendars, a
+  ward page's share link) starts with it, never with the request's Host header or scheme. Unset
+  (development and testing only), they name the request's host, which must be a trusted one.
+- FINDER_TRUSTED_HOSTS: host names besides FINDER_PUBLIC_URL's that the finder answers to, separated
+  by spaces or commas (a leading dot takes in every subdomain: .example.org); a request whose Host
+  header is any other name gets 400. List here the address a load balancer's health checks use
+  when it is not the public name. Development and testing also answer localhost and 127.0.0.1.
+- FINDER_MAX_BODY_BYTES: the largest request body the finder reads; a larger one gets 413, and no more
+  than this is read of it. Default 65536: a batch of 100 postcodes is about 1.2 KB, and the largest
+  batch the API accepts (100 items of 32 characters, each written as JSON \\u escapes) is under 40 KB.
 - FINDER_RATE_LIMIT: requests per client to /api/v1, like "120/minute" or "1000 per day" (several
   separated by ";"; "off" to disable). Default 120/minute; testing 100000/minute.
 - FINDER_API_MAX_AGE: seconds that browsers and CDNs may cache an API answer (default 300).
@@ -50,6 +60,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def default_raw_data() -> Path:
     """The local mirror of official releases beside the checkout, as in CI and development."""
     return Path(os.environ.get("FINDER_RAW_DATA") or ROOT.parent / "shared" / "data-raw")
+
+
+def host_names(text: str) -> tuple[str, ...]:
+    """Host names separated by spaces or commas, lower-cased."""
+    return tuple(name.lower() for name in text.replace(",", " ").split())
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1")  # ./scripts/serve's default address and the test client's
 
 
 class Config:
@@ -76,6 +94,9 @@ class Config:
     SEND_FILE_MAX_AGE_DEFAULT = 3600
     EMBED_ANCESTORS = os.environ.get("FINDER_EMBED_ANCESTORS", "https:")
     PUBLIC_URL = os.environ.get("FINDER_PUBLIC_URL", "")
+    TRUSTED_HOSTS = host_names(os.environ.get("FINDER_TRUSTED_HOSTS", ""))  # plus FINDER_PUBLIC_URL's
+    MAX_CONTENT_LENGTH = int(os.environ.get("FINDER_MAX_BODY_BYTES", "65536"))
+    MAX_POSTCODE_LENGTH = 32  # characters in one item of a batch; a postcode has at most 8
     RATE_LIMIT = os.environ.get("FINDER_RATE_LIMIT", "120/minute")
     API_MAX_AGE = int(os.environ.get("FINDER_API_MAX_AGE", "300"))
     PROXIES = int(os.environ.get("FINDER_PROXIES", "0"))
@@ -86,6 +107,7 @@ LOCAL_ANCESTORS = "http://127.0.0.1:* http://localhost:*"  # host pages on anoth
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    TRUSTED_HOSTS = (*Config.TRUSTED_HOSTS, *LOCAL_HOSTS)
     EMBED_ANCESTORS = os.environ.get("FINDER_EMBED_ANCESTORS", f"https: {LOCAL_ANCESTORS}")
 
 
@@ -96,6 +118,7 @@ class ProductionConfig(Config):
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
+    TRUSTED_HOSTS = (*Config.TRUSTED_HOSTS, *LOCAL_HOSTS)
     TILES_URL = ""  # tests never reach outside 127.0.0.1
     GEOCODER_URL = ""
     DATABASE_URL = "sqlite://"  # an empty in-memory store; tests that need teams bring their own

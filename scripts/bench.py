@@ -52,6 +52,7 @@ TARGET_WORKER_MB = 300.0  # resident memory per gunicorn worker
 
 SERVER_ENV = {
     "FINDER_ENV": "production",
+    "FINDER_PUBLIC_URL": "http://127.0.0.1",  # production needs one; the benchmark's requests name this host
     "FINDER_GEOCODER_URL": "",  # never call out: only 127.0.0.1 is contacted
     # One client (wrk on 127.0.0.1) sends everything: the limiter still counts every API request,
     # as it would for many clients, but never refuses one.
@@ -173,7 +174,14 @@ def make_app():
     from finder import create_app
     from finder.web import build_lookup
 
-    app = create_app({"ENV_NAME": "production", "GEOCODER_URL": "", "RATE_LIMIT": SERVER_ENV["FINDER_RATE_LIMIT"]})
+    app = create_app(
+        {
+            "ENV_NAME": "production",
+            "PUBLIC_URL": SERVER_ENV["FINDER_PUBLIC_URL"],
+            "GEOCODER_URL": "",
+            "RATE_LIMIT": SERVER_ENV["FINDER_RATE_LIMIT"],
+        }
+    )
     return app, build_lookup(app)
 
 

@@ -106,7 +106,15 @@ def page_times(app, paths: list[str]) -> list[float]:
 
 
 def app_for(geodata: GeoData, store: Store | None):
-    app = create_app({"ENV_NAME": "production", "RATE_LIMIT": "off", "TILES_URL": "", "GEOCODER_URL": ""})
+    app = create_app(
+        {
+            "ENV_NAME": "production",
+            "PUBLIC_URL": "http://127.0.0.1",
+            "RATE_LIMIT": "off",
+            "TILES_URL": "",
+            "GEOCODER_URL": "",
+        }
+    )
     teams = TeamDirectory(store, geodata.wards) if store else None
     app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=teams)
     return app
@@ -143,6 +151,7 @@ def gunicorn_wrk(url: str, paths: list[str], seconds: int, workdir: Path) -> dic
     env = {
         **os.environ,
         "FINDER_ENV": "production",
+        "FINDER_PUBLIC_URL": "http://127.0.0.1",
         "DATABASE_URL": url,
         "FINDER_GEOCODER_URL": "",
         "FINDER_RATE_LIMIT": "off",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import BadHost, HTTPException, RequestEntityTooLarge, SecurityError
 
 from finder.errors import FinderError
 from finder.geo.geocoder import PostcodesIO
@@ -92,6 +92,26 @@ def init_app(app: Flask) -> None:
             body = {"error": {"code": error.name.lower().replace(" ", "_"), "message": error.description}}
             return jsonify(body), error.code, headers
         return render_template("error.html", error=error, status=error.code), error.code, headers
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def body_too_large(error: RequestEntityTooLarge):
+        return finder_error(
+            security.BodyTooLarge(
+                f"The request body is larger than the {app.config['MAX_CONTENT_LENGTH']:,} bytes this finder "
+                f"accepts. Send at most {app.config['MAX_BATCH']} postcodes at once."
+            )
+        )
+
+    @app.errorhandler(SecurityError)  # a Host header that is not a trusted name
+    @app.errorhandler(BadHost)  # a Host header that is no host name at all
+    def unknown_host(error: HTTPException):
+        """No page for another host: Flask can build no URL for it, and a cache must keep nothing."""
+        refusal = security.UnknownHost(
+            "This finder does not answer to the host name this request was sent to. Use the finder's own address."
+        )
+        if wants_json():
+            return jsonify(refusal.to_dict()), refusal.status
+        return Response(refusal.message + "\n", refusal.status, {"Cache-Control": "no-store"}, mimetype="text/plain")
 
     @app.context_processor
     def globals_for_templates():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from finder.errors import FinderError, InvalidInput
 from finder.web import lookup
@@ -25,6 +27,19 @@ def _full_postcode(text: str):
     return result
 
 
+def _json_body() -> Any:
+    """The request's JSON, or None when it is not JSON we can read.
+
+    A body sent without a Content-Length (chunked) is read up to MAX_CONTENT_LENGTH, and werkzeug
+    stops there without a word: a body cut off at the limit was too large (413), not malformed.
+    """
+    body = request.get_json(silent=True)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if body is None and request.content_length is None and len(request.get_data()) >= limit:
+        raise RequestEntityTooLarge()
+    return body
+
+
 @bp.get("/health")
 def health():
     """A trivial endpoint: load balancers, and the benchmark's ceiling."""
@@ -40,13 +55,21 @@ def postcode(postcode: str):
 @bp.post("/postcodes")
 def postcodes():
     """Up to 100 postcodes: one result or error per item, in the order given."""
-    body = request.get_json(silent=True)
+    body = _json_body()
     items = body.get("postcodes") if isinstance(body, dict) else None
     limit = current_app.config["MAX_BATCH"]
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
         raise InvalidInput('Send JSON like {"postcodes": ["SW1A 1AA", "E1 6AN"]}', code="invalid_request")
     if len(items) > limit:
         raise InvalidInput(f"Send at most {limit} postcodes at once, not {len(items)}", code="too_many_postcodes")
+    longest = current_app.config["MAX_POSTCODE_LENGTH"]
+    for number, item in enumerate(items, 1):
+        if len(item) > longest:
+            raise InvalidInput(
+                f"Postcode {number} is {len(item):,} characters long. Send each postcode in at most "
+                f"{longest} characters (a postcode has 8 at most, with its space)",
+                code="postcode_too_long",
+            )
     results = []
     for item in items:
         try:

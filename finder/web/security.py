@@ -12,6 +12,10 @@
   the body, 304 on If-None-Match, Cache-Control); every client is rate limited, with the IETF
   draft RateLimit-* headers and a JSON 429 with Retry-After.
 
+Hosts: absolute URLs name FINDER_PUBLIC_URL (Flask's SERVER_NAME), and a request whose Host header
+is not a trusted name (Flask's TRUSTED_HOSTS) is refused with 400, so no answer, cached or not,
+names a host an attacker chose.
+
 Rate limits are fixed windows counted in each worker process's memory (a dict and a lock: no
 threads, no I/O, a few microseconds a request). With N gunicorn workers a client may get up to N
 times the limit; for one count across workers and instances, limit at the proxy or CDN in front.
@@ -25,6 +29,7 @@ import re
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -76,6 +81,19 @@ class RateLimited(FinderError):
     code = "rate_limited"
 
 
+class UnknownHost(FinderError):
+    """A request for a host name the finder does not answer to (400)."""
+
+    code = "unknown_host"
+
+
+class BodyTooLarge(FinderError):
+    """A request body over MAX_CONTENT_LENGTH (413)."""
+
+    status = 413
+    code = "body_too_large"
+
+
 def frameable(view: F) -> F:
     """Mark a view as embeddable: its pages may be framed by the allow-listed origins."""
     view.frameable = True  # type: ignore[attr-defined]
@@ -103,6 +121,52 @@ def parse_ancestors(text: str) -> tuple[str, ...]:
     if "'none'" in sources and len(sources) > 1:
         raise ValueError("FINDER_EMBED_ANCESTORS: 'none' cannot be combined with other sources")
     return sources
+
+
+def public_origin(url: str) -> tuple[str, str]:
+    """FINDER_PUBLIC_URL as (scheme, host[:port]); anything but an http(s) origin stops the app."""
+    parts = urlsplit(url.strip())
+    try:
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        (parts.hostname or "").encode("idna")  # each label 1 to 63 characters
+    except (ValueError, UnicodeError):
+        ok = False
+    if (
+        not ok
+        or parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or not re.fullmatch(r"[A-Za-z0-9.:\[\]-]+", parts.netloc)
+    ):
+        raise ValueError(
+            f"FINDER_PUBLIC_URL {url!r} is not the finder's public origin: give scheme and host (and port "
+            "if needed), without a path, like https://finder.example.org"
+        )
+    return parts.scheme, parts.netloc.lower()
+
+
+def trust_hosts(config: dict[str, Any]) -> None:
+    """Absolute URLs from FINDER_PUBLIC_URL, and only trusted Host headers answered (400 for others).
+
+    SERVER_NAME makes url_for(_external=True) name the public host whatever the request said (and
+    finder.Finder gives it the public scheme); since Flask 3.1 it no longer refuses requests for
+    other names, TRUSTED_HOSTS does that.
+    """
+    if config["PUBLIC_URL"]:
+        scheme, netloc = public_origin(config["PUBLIC_URL"])
+        config.update(
+            PUBLIC_URL=f"{scheme}://{netloc}",
+            SERVER_NAME=netloc,
+            PREFERRED_URL_SCHEME=scheme,
+            TRUSTED_HOSTS=[urlsplit(f"//{netloc}").hostname, *config["TRUSTED_HOSTS"]],
+        )
+    elif config["ENV_NAME"] == "production":
+        raise ValueError(
+            "FINDER_PUBLIC_URL must be set in production: the finder's public origin, like "
+            "https://finder.example.org. Links in the embed snippet, vCards and calendars are built "
+            "from it, never from a request's Host header."
+        )
 
 
 def tiles_source(url: str) -> str | None:
@@ -175,14 +239,22 @@ class Window:
 
 
 class ApiRateLimiter:
-    """Fixed-window limits per client address, counted in this process (see the module docstring)."""
+    """Fixed-window limits per client address, counted in this process (see the module docstring).
 
-    MAX_CLIENTS = 100_000  # forget finished windows once this many counters are held
+    Each limit keeps its clients' windows oldest first (every window of one limit lasts as long), so
+    forgetting finished windows looks only at the front: each request forgets at most two, and a
+    request costs the same with a hundred thousand clients as with one. A new window past
+    MAX_CLIENTS pushes out the oldest even if it has not finished, which bounds the memory a flood
+    of addresses can take (a client pushed out starts afresh).
+    """
 
-    def __init__(self, limits_text: str, clock: Callable[[], float] = time.time) -> None:
+    MAX_CLIENTS = 100_000
+
+    def __init__(self, limits_text: str, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = parse_limits(limits_text)
         self.clock = clock
-        self._counts: dict[tuple[int, str], tuple[float, int]] = {}  # (limit, client) -> (window start, hits)
+        # One per limit: client -> (window start, hits), in order of window start.
+        self._windows: list[OrderedDict[str, tuple[float, int]]] = [OrderedDict() for _ in self.limits]
         self._lock = threading.Lock()
 
     def hit(self, client: str) -> tuple[bool, list[Window]]:
@@ -190,26 +262,36 @@ class ApiRateLimiter:
         now = self.clock()
         allowed, windows = True, []
         with self._lock:
-            if len(self._counts) > self.MAX_CLIENTS:
-                self._forget_finished(now)
-            for i, limit in enumerate(self.limits):
+            for limit, counts in zip(self.limits, self._windows, strict=True):
+                self._forget_finished(counts, limit.seconds, now)
                 # A client's window opens with its first request and lasts the limit's length.
-                began, hits = self._counts.get((i, client), (now, 0))
-                if now - began >= limit.seconds:
+                window = counts.get(client)
+                if window is None or now - window[0] >= limit.seconds:
+                    counts.pop(client, None)  # its new window goes to the back
+                    if len(counts) >= self.MAX_CLIENTS:
+                        counts.popitem(last=False)
                     began, hits = now, 0
+                else:
+                    began, hits = window
                 hits += 1
-                self._counts[(i, client)] = (began, hits)
+                counts[client] = (began, hits)
                 allowed = allowed and hits <= limit.amount
                 reset_after = max(1, min(limit.seconds, math.ceil(began + limit.seconds - now)))
                 windows.append(Window(limit, max(0, limit.amount - hits), reset_after))
         return allowed, windows
 
-    def _forget_finished(self, now: float) -> None:
-        self._counts = {
-            key: (began, hits)
-            for key, (began, hits) in self._counts.items()
-            if now - began < self.limits[key[0]].seconds
-        }
+    def __len__(self) -> int:
+        """How many windows are held, over all limits."""
+        return sum(len(counts) for counts in self._windows)
+
+    @staticmethod
+    def _forget_finished(counts: OrderedDict[str, tuple[float, int]], seconds: int, now: float) -> None:
+        """Forget up to two finished windows, from the front, where the oldest are."""
+        for _ in range(2):
+            oldest = next(iter(counts), None)
+            if oldest is None or now - counts[oldest][0] < seconds:
+                return
+            del counts[oldest]
 
 
 def _client() -> str:
@@ -294,6 +376,8 @@ def _security_headers(response: Response) -> Response:
     if _is_api():
         headers.extend(API_HEADERS)
         return _api_headers(response, settings)
+    if not settings["fixed_host"] and "public" in headers.get("Cache-Control", ""):
+        response.vary.add("Host")  # without FINDER_PUBLIC_URL, absolute URLs name the request's host
     nonce = g.get("csp_nonce")
     if _is_frameable():
         ancestors = settings["ancestors"]
@@ -312,6 +396,7 @@ def _security_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Check the settings once, then add the hooks. Bad settings stop the app with a clear message."""
+    trust_hosts(app.config)
     ancestors = parse_ancestors(app.config["EMBED_ANCESTORS"])
     if ancestors != ("'none'",):
         ancestors = ("'self'", *(s for s in ancestors if s != "'self'"))
@@ -327,6 +412,7 @@ def init_app(app: Flask) -> None:
         "tiles": tiles_source(app.config["TILES_URL"]),
         "everywhere": everywhere,
         "api_cache_control": f"public, max-age={app.config['API_MAX_AGE']}",
+        "fixed_host": bool(app.config["PUBLIC_URL"]),
     }
     app.extensions["finder.rate_limiter"] = ApiRateLimiter(app.config["RATE_LIMIT"])
     if proxies := app.config["PROXIES"]:

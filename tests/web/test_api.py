@@ -154,3 +154,16 @@ def test_the_openapi_document_is_served_and_describes_every_api_route(app, clien
         if rule.rule.startswith("/api/v1")
     }
     assert routes == documented
+
+
+def test_every_operation_documents_the_size_limits_clients_may_meet(app):
+    doc = json.loads(OPENAPI_FILE.read_text("utf-8"))
+    operations = [(path, method, op) for path, item in doc["paths"].items() for method, op in item.items()]
+
+    for path, method, op in operations:
+        # gunicorn answers these itself, before the app: a request line over 4,094 bytes, headers too big.
+        assert {"414", "431"} <= set(op["responses"]), f"{method} {path}"
+        assert ("413" in op["responses"]) == ("requestBody" in op), f"{method} {path}"
+    batch = doc["paths"]["/api/v1/postcodes"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert batch["properties"]["postcodes"]["items"]["maxLength"] == app.config["MAX_POSTCODE_LENGTH"]
+    assert batch["properties"]["postcodes"]["maxItems"] == app.config["MAX_BATCH"]

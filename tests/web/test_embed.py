@@ -275,7 +275,7 @@ def test_the_builder_writes_the_public_address_when_one_is_configured(finder_loo
     app = create_app({"ENV_NAME": "testing", "PUBLIC_URL": "https://finder.example.org/"})
     app.extensions["finder.lookup"] = finder_lookup
 
-    html = app.test_client().get("/embed/build").get_data(as_text=True)
+    html = app.test_client().get("/embed/build", base_url="http://localhost").get_data(as_text=True)
 
     assert "&lt;script src=&#34;https://finder.example.org/static/embed.js&#34; async&gt;" in html
     assert '<script src="http://localhost/static/embed.js" async>' in html  # the preview runs from here

@@ -112,7 +112,7 @@ def test_in_production_any_https_site_may_embed_by_default_and_browsers_are_told
     finder_lookup: Lookup,
 ) -> None:
     assert "FINDER_EMBED_ANCESTORS" not in os.environ, "this test checks the default allow-list"
-    client = make_app(finder_lookup, ENV_NAME="production").test_client()
+    client = make_app(finder_lookup, ENV_NAME="production", PUBLIC_URL="https://finder.example.org").test_client()
 
     embed, home = client.get("/embed"), client.get("/")
 
@@ -407,3 +407,67 @@ def test_limits_are_read_from_plain_words(text, limits) -> None:
 def test_a_limit_that_cannot_be_read_is_refused(text) -> None:
     with pytest.raises(ValueError, match="is not a rate limit"):
         parse_limits(text)
+
+
+class CountedClient(str):
+    """A client address that counts how often a dict hashes it: a measure of the limiter's work."""
+
+    hashes = 0
+
+    def __hash__(self) -> int:
+        CountedClient.hashes += 1
+        return str.__hash__(self)
+
+
+def test_a_request_costs_the_same_with_a_hundred_thousand_clients_in_the_window() -> None:
+    now = [1_000.0]
+    limiter = ApiRateLimiter("120/minute", clock=lambda: now[0])
+    for n in range(100_001):
+        limiter.hit(CountedClient(f"192.0.{n // 256}.{n % 256}"))
+
+    CountedClient.hashes = 0
+    allowed, _ = limiter.hit(CountedClient("198.51.100.1"))
+
+    assert allowed
+    assert CountedClient.hashes <= 10  # a few lookups at the front and its own, not one per client held
+    assert len(limiter) == ApiRateLimiter.MAX_CLIENTS  # the oldest window made room
+
+
+def test_finished_windows_are_forgotten_a_few_at_a_time_as_requests_come_in() -> None:
+    now = [1_000.0]
+    limiter = ApiRateLimiter("2/minute", clock=lambda: now[0])
+    for client in ("a", "b", "c", "d"):
+        limiter.hit(client)
+    now[0] += 60
+
+    limiter.hit("e")
+    assert len(limiter) == 3  # a and b forgotten; c and d wait for the next requests
+    limiter.hit("e")
+    assert len(limiter) == 1
+
+
+def test_past_the_most_clients_held_the_oldest_window_is_forgotten_first() -> None:
+    now = [1_000.0]
+    limiter = ApiRateLimiter("1/minute", clock=lambda: now[0])
+    limiter.MAX_CLIENTS = 2
+
+    assert [limiter.hit(client)[0] for client in ("a", "b", "a")] == [True, True, False]
+    limiter.hit("c")  # a's window is the oldest, so it goes
+
+    assert len(limiter) == 2
+    assert limiter.hit("b")[0] is False and limiter.hit("a")[0] is True
+
+
+def test_a_client_whose_window_renews_goes_to_the_back_of_the_queue() -> None:
+    now = [1_000.0]
+    limiter = ApiRateLimiter("1/minute", clock=lambda: now[0])
+    limiter.hit("a")
+    now[0] += 30
+    limiter.hit("b")
+    now[0] += 30
+    limiter.hit("a")  # a's first window has finished: a new one opens, behind b's
+
+    now[0] += 30  # b's window has finished, a's has not
+    limiter.hit("c")
+
+    assert len(limiter) == 2 and limiter.hit("a")[0] is False
