@@ -49,6 +49,9 @@ TARGET_RATIO = 0.80  # JSON lookup throughput / trivial endpoint throughput
 TARGET_PAGE_MS = 20.0  # page HTML + its map script, server-side
 TARGET_COLD_S = 2.0  # fresh process until it answers a lookup
 TARGET_WORKER_MB = 300.0  # resident memory per gunicorn worker
+TARGET_NEW_POINT = 2.0  # a map for a place not seen before vs a cached ward map, server CPU per request
+TARGET_POINTS_GROWTH_MB = 10.0  # worker RSS growth over 10,000 distinct places (one map script per ward)
+WARDS = 704
 
 SERVER_ENV = {
     "FINDER_ENV": "production",
@@ -824,23 +827,43 @@ def write_lua(workdir: Path, name: str, paths: list[str]) -> Path:
     return path
 
 
+def london_points(lookup, count: int, rng: random.Random) -> list[tuple[float, float]]:
+    """`count` distinct random points inside London's wards (as "use my location" would send them)."""
+    min_x, min_y, max_x, max_y = -0.51, 51.28, 0.34, 51.70
+    points: list[tuple[float, float]] = []
+    while len(points) < count:
+        lat, lon = round(rng.uniform(min_y, max_y), 6), round(rng.uniform(min_x, max_x), 6)
+        if lookup.geo.wards.locate(lat, lon) is not None:
+            points.append((lat, lon))
+    return points
+
+
 def bench_servers(lookup, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(SEED + 1)
     pcs = live_postcodes(lookup)[:4000]
     codes = [w.code for w in lookup.geo.wards.wards]
     rng.shuffle(codes)
-    at_paths = []
+    at_paths, new_pages = [], []
     for pc in live_postcodes(lookup)[4000:9000]:
         r = lookup.resolve(postcode=pc)
-        at_paths.append(f"/maps/{r.ward.code}.js?at={r.lat},{r.lon}")
+        at_paths.append(f"/maps/{r.ward.code}.js?at={r.lat},{r.lon}")  # the URL shape that once drew the point
+        new_pages.append(f"/search?postcode={urllib.parse.quote(pc)}")
     map_paths = [f"/maps/{c}.js" for c in codes[:100]]
+    # 10,000 distinct places, as residents' searches and "use my location" would send them
+    point_count = 2000 if args.quick else 10_000
+    point_paths = [
+        f"/search?postcode={urllib.parse.quote(pc)}" for pc in live_postcodes(lookup)[9000:][: point_count // 2]
+    ]
+    point_paths += [f"/locate?lat={lat:.6f}&lon={lon:.6f}" for lat, lon in london_points(lookup, point_count // 2, rng)]
     endpoints = {
         "health": write_lua(workdir, "health", ["/api/v1/health"]),
         "lookup": write_lua(workdir, "lookup", [f"/api/v1/postcodes/{urllib.parse.quote(pc)}" for pc in pcs]),
         "ward_page": write_lua(workdir, "ward_page", [f"/wards/{c}" for c in codes]),
         "map": write_lua(workdir, "map", map_paths),
         "map_new_point": write_lua(workdir, "map_new_point", at_paths),
+        "search_new": write_lua(workdir, "search_new", new_pages),
     }
+    points_script = write_lua(workdir, "points", point_paths)
     configs = {
         "sync": ["--workers", "2", "--worker-class", "sync"],
         "gthread": ["--workers", "2", "--worker-class", "gthread", "--threads", "4"],
@@ -869,8 +892,8 @@ def bench_servers(lookup, workdir: Path, args: argparse.Namespace) -> dict[str, 
             results: dict[str, list[dict[str, Any]]] = {ep: [] for ep in endpoints}
             for r in range(rounds):
                 pair = ["health", "lookup"] if r % 2 == 0 else ["lookup", "health"]
-                pages = ["ward_page", "map", "map_new_point"]
-                pages = pages[r % 3 :] + pages[: r % 3]
+                pages = ["ward_page", "map", "map_new_point", "search_new"]
+                pages = pages[r % 4 :] + pages[: r % 4]
                 for ep in pair + pages:
                     res = wrk(server, endpoints[ep], seconds if ep in pair else page_seconds, conns)
                     res["loadavg"] = loadavg()
@@ -881,9 +904,21 @@ def bench_servers(lookup, workdir: Path, args: argparse.Namespace) -> dict[str, 
                         f"errors {res['errors']} (load {res['loadavg']})"
                     )
             mem_after = server.memory()
+            # then every one of the distinct places, once at least: memory must not grow with them
+            points = wrk(server, points_script, max(2.0, len(point_paths) / 400), conns)
+            mem_points = server.memory()
+            before, after = (max(w["rss"] for w in m["workers"]) for m in (mem_after, mem_points))
+            log(f"  {points['requests']:,} requests, {len(point_paths):,} places: RSS {before:.0f} -> {after:.0f} MB")
         finally:
             server.stop()
-        summary: dict[str, Any] = {"startup_s": startup, "mem_warm": mem_warm, "mem_after": mem_after, "raw": results}
+        summary: dict[str, Any] = {
+            "startup_s": startup,
+            "mem_warm": mem_warm,
+            "mem_after": mem_after,
+            "mem_points": mem_points,
+            "points": {**points, "distinct": len(point_paths)},
+            "raw": results,
+        }
         for ep, runs in results.items():
             summary[ep] = {
                 "rps": statistics.median(x["rps"] for x in runs),
@@ -898,6 +933,8 @@ def bench_servers(lookup, workdir: Path, args: argparse.Namespace) -> dict[str, 
         summary["ratio"] = statistics.median(ratios)
         summary["ratio_of_medians"] = summary["lookup"]["rps"] / summary["health"]["rps"]
         summary["cpu_ratio"] = summary["health"]["cpu_ms"] / summary["lookup"]["cpu_ms"]
+        summary["new_point_cpu_ratio"] = summary["map_new_point"]["cpu_ms"] / summary["map"]["cpu_ms"]
+        summary["search_new_cpu_ratio"] = summary["search_new"]["cpu_ms"] / summary["ward_page"]["cpu_ms"]
         out[name] = summary
         log(
             f"  {name}: lookup {summary['lookup']['rps']:.0f} req/s vs health {summary['health']['rps']:.0f} req/s "
@@ -981,6 +1018,21 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"| postcode page + map script < {TARGET_PAGE_MS:.0f} ms, a postcode not seen before | "
         f"p50 {ms(pages['postcode_new_sum_p50'])}, p99 {ms(pages['postcode_new_sum_p99'])} | "
         f"{yes(pages['postcode_new_sum_p50'] < TARGET_PAGE_MS)} |"
+    )
+    new_ratio = max(srv[n]["new_point_cpu_ratio"] for n in ("sync", "gthread"))
+    w(
+        f"| a new point costs within {TARGET_NEW_POINT:.0f}× a cached ward map (server CPU per request, "
+        f"`/maps/<code>.js?at=…` vs `/maps/<code>.js`, worse server) | {new_ratio:.2f}× | "
+        f"{yes(new_ratio <= TARGET_NEW_POINT)} |"
+    )
+    growth = max(
+        max(x["rss"] for x in srv[n]["mem_points"]["workers"]) - max(x["rss"] for x in srv[n]["mem_after"]["workers"])
+        for n in ("sync", "gthread")
+    )
+    w(
+        f"| worker memory does not grow with distinct places (≤ {TARGET_POINTS_GROWTH_MB:.0f} MB after "
+        f"{srv['sync']['points']['distinct']:,} of them; the map cache's bound is one script per ward) | "
+        f"{growth:+.0f} MB | {yes(growth <= TARGET_POINTS_GROWTH_MB)} |"
     )
     w(
         f"| cold start < {TARGET_COLD_S:.0f} s (fresh process until it answers a lookup, median) | "
@@ -1090,7 +1142,8 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"`gunicorn --preload finder.wsgi:app` on 127.0.0.1 (FINDER_ENV=production, no access log), 2 workers; "
         f"load from `wrk -t1 -c{srv['connections']}` with Lua scripts rotating through real paths. "
         f"{srv['rounds']} rounds, health and lookup alternating ({srv['seconds']:.0f} s each), then the ward page, "
-        f"the ward map script and the map script for a new point ({srv['page_seconds']:.0f} s each); medians. "
+        f"the ward map script, the map script's URL with a new point, and a postcode page for a postcode not "
+        f"seen before ({srv['page_seconds']:.0f} s each); medians. "
         f"wrk runs on the same 2 cores as the server."
     )
     w("")
@@ -1101,7 +1154,8 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
         "lookup": "`/api/v1/postcodes/<pc>` (4,000 postcodes)",
         "ward_page": "`/wards/<code>` (704 wards)",
         "map": "`/maps/<code>.js` (100 wards, cached)",
-        "map_new_point": "`/maps/<code>.js?at=lat,lon` (5,000 new points)",
+        "map_new_point": "`/maps/<code>.js?at=lat,lon` (5,000 new points; the point no longer reaches the script)",
+        "search_new": "`/search?postcode=<pc>` (5,000 postcodes, each new)",
     }
     for name in ("sync", "gthread"):
         s = srv[name]
@@ -1203,16 +1257,16 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
     w("")
     w(
         "From `/proc/<pid>/smaps_rollup`, after warm-up and again after all rounds (by then each worker's "
-        "map script cache holds the scripts for every new point it rendered). PSS shares the pages the "
+        "map script cache holds the script of every ward it has drawn). PSS shares the pages the "
         "preloaded master and workers have in common; USS is what each worker holds alone."
     )
     w("")
     if pages.get("map_cache_max"):
-        full = pages["map_cache_max"] * pages["postcode_new_map_kb"] / 1024
+        full = WARDS * pages["postcode_new_map_kb"] / 1024
         w(
-            f"Each worker caches up to {pages['map_cache_max']:,} map scripts; at the measured mean of "
-            f"{pages['postcode_new_map_kb']:.1f} KB per script for a new point, a full cache holds about "
-            f"{full:.0f} MB more per worker than an empty one (these runs filled only part of it)."
+            f"Each worker caches one map script per ward ({WARDS} wards; the cache's limit is "
+            f"{pages['map_cache_max']:,}); at the measured mean of {pages['postcode_new_map_kb']:.1f} KB per "
+            f"script, every ward's script together is about {full:.0f} MB per worker, whatever the requests."
         )
         w("")
     w("| server | when | process | RSS | PSS | USS |")
@@ -1226,6 +1280,22 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
                     f"| {name} | {'after warm-up' if when == 'mem_warm' else 'after all rounds'} | {label} | "
                     f"{x['rss']:.0f} MB | {x['pss']:.0f} MB | {x['uss']:.0f} MB |"
                 )
+    w("")
+
+    w(
+        "After the rounds, each server was sent every one of "
+        f"{srv['sync']['points']['distinct']:,} distinct places (half postcode searches, half "
+        '"use my location" points) at least once. What a request carries is never cached: the map script '
+        "cache holds one script per ward (704 at most, about 10 KB each, so under 8 MB), whatever the requests."
+    )
+    w("")
+    w("| server | requests | largest worker RSS before | after | growth |")
+    w("|---|---|---|---|---|")
+    for name in ("sync", "gthread"):
+        before = max(x["rss"] for x in srv[name]["mem_after"]["workers"])
+        after = max(x["rss"] for x in srv[name]["mem_points"]["workers"])
+        requests = srv[name]["points"]["requests"]
+        w(f"| {name} | {requests:,} | {before:.0f} MB | {after:.0f} MB | {after - before:+.0f} MB |")
     w("")
 
     if results.get("profiles"):
