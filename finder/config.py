@@ -17,6 +17,11 @@
 - DATABASE_URL: SQLAlchemy URL of the team store (default SQLite in the instance folder, created and
   migrated automatically). For PostgreSQL, postgresql://user:pass@host/db (psycopg 3 is used); run
   `finder init-db` once per deploy, before the workers start. Testing uses an in-memory SQLite.
+- FINDER_DB_TIMEOUT: seconds the web app waits on the team store for one lookup, all told (connecting,
+  locks, statements; default 3, well under gunicorn's 30 s worker timeout). PostgreSQL also gets it as
+  statement_timeout and lock_timeout. When the store does not answer in time, pages and the API say team
+  details are unavailable and the app stops asking the store for 15 s. The CLI's commands wait as long
+  as their work needs.
 - FINDER_POLICEUK_URL: base URL of the data.police.uk API for `finder sync-policeuk`
   (default https://data.police.uk/api).
 - FINDER_POLICEUK_RATE, FINDER_POLICEUK_BURST: the sync's request rate limit, requests per second and
@@ -85,6 +90,7 @@ class Config:
     GEOCODER_URL = os.environ.get("FINDER_GEOCODER_URL", "")
     GEOCODER_TIMEOUT = float(os.environ.get("FINDER_GEOCODER_TIMEOUT", "2"))
     DATABASE_URL = os.environ.get("DATABASE_URL", "")
+    DB_TIMEOUT = float(os.environ.get("FINDER_DB_TIMEOUT", "3"))
     TEAM_CACHE_SECONDS = float(os.environ.get("FINDER_TEAM_CACHE_SECONDS", "30"))
     POLICEUK_URL = os.environ.get("FINDER_POLICEUK_URL", "https://data.police.uk/api")
     POLICEUK_RATE = float(os.environ.get("FINDER_POLICEUK_RATE", "14"))

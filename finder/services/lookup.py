@@ -133,6 +133,7 @@ class Result:
         body["force"] = {"id": self.force.id, "name": self.force.name, "website": self.force.website}
         body["contact_routes"] = [route.__dict__.copy() for route in self.force.routes]
         body["ward_match"] = {"method": self.ward_match, "distance_m": self.distance_m}
+        body["team_status"] = self.team_status
         body["team"] = team_to_api(self.teams, self.ward.code) if self.teams else None
         return body
 

@@ -5,15 +5,19 @@ the team's officers by role, its contact routes (with links only where the value
 email address, phone number or http(s) URL), upcoming meetings, priorities and the nearest front
 counters, each with where it came from and when it was last confirmed. Nothing is invented:
 what is not in the store is not shown. If the store cannot be read, the lookup says
-"unavailable" and the page still shows the force-wide routes.
+"unavailable" and the page still shows the force-wide routes; for a while after a failure the
+directory does not ask the store again (a circuit breaker), so a store that is down or frozen costs
+one request its bounded wait, not every request.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -58,6 +62,16 @@ POLICE_UK_AREA = "https://www.police.uk/pu/your-area/"
 FRONT_COUNTERS = 3
 FRONT_COUNTER_RADIUS_M = 15_000.0
 CALENDAR_PAST_DAYS = 30
+BACKOFF_SECONDS = 15.0  # after the store fails, answer "unavailable" at once for this long
+StoreState = Literal["ok", "unavailable", "unknown"]
+
+
+class TeamsUnavailable(RuntimeError):
+    """The store cannot be read just now; `retry_after` is when it is worth asking again (seconds)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"team details are unavailable; try again in {retry_after} s")
+        self.retry_after = retry_after
 
 
 def london_now() -> datetime:
@@ -349,7 +363,7 @@ def _route(r: Any) -> Route:
 
 
 class TeamDirectory:
-    """Reads teams and places from the store; one short session per call."""
+    """Reads teams and places from the store; one short session per call, none while it is backing off."""
 
     def __init__(
         self,
@@ -361,6 +375,7 @@ class TeamDirectory:
         radius_m: float = FRONT_COUNTER_RADIUS_M,
         cache_seconds: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
+        backoff_seconds: float = BACKOFF_SECONDS,
     ) -> None:
         self.store = store
         self.wards = wards
@@ -374,6 +389,38 @@ class TeamDirectory:
         self.monotonic = monotonic
         self._teams: dict[str, tuple[float, Team | None]] = {}
         self._places: tuple[float, list[Any], np.ndarray, np.ndarray] | None = None
+        self.backoff_seconds = backoff_seconds
+        self._state: StoreState = "unknown"  # as of the last read
+        self._retry_at = 0.0  # monotonic time before which the store is not asked again
+
+    @property
+    def state(self) -> StoreState:
+        """The store's state as of the last read (never a fresh query): for the health check."""
+        return self._state
+
+    @property
+    def retry_after(self) -> int:
+        """Whole seconds until the store will be asked again (at least 1)."""
+        return max(1, math.ceil(self._retry_at - self.monotonic()))
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A reader on the store, unless it failed moments ago; a failure opens the breaker."""
+        if self.monotonic() < self._retry_at:
+            raise TeamsUnavailable(self.retry_after)
+        try:
+            with self.store.reader() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            self._state = "unavailable"
+            self._retry_at = self.monotonic() + self.backoff_seconds
+            log.warning(
+                "the team store could not be read (%s); not asking again for %.0f s",
+                getattr(exc, "orig", None) or exc,
+                self.backoff_seconds,
+            )
+            raise TeamsUnavailable(self.retry_after) from exc
+        self._state = "ok"
 
     def _load(self, session: Session, ward_code: str, since: datetime) -> Team | None:
         """Five small Core queries (no ORM identity map): the page's hot path."""
@@ -426,8 +473,7 @@ class TeamDirectory:
         try:
             team = self._cached_team(ward_code, now)
             counters = self._front_counters(ward_code, lat, lon)
-        except SQLAlchemyError:
-            log.exception("could not read the team for %s from the store", ward_code)
+        except TeamsUnavailable:
             return TeamLookup("unavailable")
         if team is not None:
             upcoming = tuple(x for x in team.meetings if (x.end or x.start + timedelta(hours=1)) >= now)
@@ -435,13 +481,16 @@ class TeamDirectory:
         return TeamLookup("loaded" if team else "none", team, counters)
 
     def team(self, ward_code: str, *, past_days: int = CALENDAR_PAST_DAYS) -> Team | None:
-        """The ward's team with its meetings from `past_days` ago on (for the calendar feed and vCard)."""
-        with self.store.reader() as session:
+        """The ward's team with its meetings from `past_days` ago on (for the calendar feed and vCard).
+
+        Raises TeamsUnavailable when the store cannot be read.
+        """
+        with self._reading() as session:
             return self._load(session, ward_code, self.clock() - timedelta(days=past_days))
 
     def meeting(self, ward_code: str, meeting_id: int) -> tuple[Team, Meeting] | None:
-        """One meeting of the ward's team (for its own .ics)."""
-        with self.store.reader() as session:
+        """One meeting of the ward's team (for its own .ics); raises TeamsUnavailable like `team`."""
+        with self._reading() as session:
             team = self._load(session, ward_code, datetime.min)
         if team is None:
             return None
@@ -457,7 +506,7 @@ class TeamDirectory:
         if cached is not None and self._fresh(cached[0]):
             return cached[1]
         stamp = self.monotonic()
-        with self.store.reader() as session:
+        with self._reading() as session:
             team = self._load(session, ward_code, now - timedelta(hours=12))
         self._teams[ward_code] = (stamp, team)
         return team
@@ -468,7 +517,7 @@ class TeamDirectory:
             return self._places[1:]
         stamp = self.monotonic()
         place = m.Place.__table__
-        with self.store.reader() as session:
+        with self._reading() as session:
             rows = session.execute(
                 select(place).where(place.c.kind == "front_counter", place.c.lat.is_not(None), place.c.lon.is_not(None))
             ).all()

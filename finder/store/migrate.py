@@ -8,15 +8,18 @@ SQLite store is upgraded automatically when the app starts; PostgreSQL is upgrad
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import OperationalError
 
 from finder.store import Store
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -60,12 +63,22 @@ def downgrade(store: Store, revision: str) -> None:
         command.downgrade(cfg, revision)
 
 
-def ensure_ready(store: Store) -> None:
-    """Upgrade the embedded store; for a shared database, insist it was upgraded by `finder init-db`."""
-    if store.embedded:
-        upgrade(store)
-    elif current(store) != head():
-        raise StoreNotReady(f"the database at {store!r} is not at schema {head()}; run `finder init-db`")
+def ensure_ready(store: Store, *, outage_ok: bool = False) -> None:
+    """Upgrade the embedded store; for a shared database, insist it was upgraded by `finder init-db`.
+
+    With `outage_ok` (the web app), a store that cannot be reached now (down, frozen, locked) is
+    left for later: the app starts and answers from geodata, saying team details are unavailable.
+    A store that answers at the wrong schema still stops it.
+    """
+    try:
+        if store.embedded:
+            upgrade(store)
+        elif current(store) != head():
+            raise StoreNotReady(f"the database at {store!r} is not at schema {head()}; run `finder init-db`")
+    except OperationalError as exc:
+        if not outage_ok:
+            raise
+        log.warning("the team store %r cannot be reached (%s): starting without it", store, exc.orig or exc)
 
 
 def main() -> None:  # pragma: no cover - a developer's tool

@@ -45,10 +45,11 @@ def build_lookup(app: Flask) -> Lookup:
 def build_store(app: Flask) -> Store:
     """The team store: DATABASE_URL, else SQLite in the instance folder (created and migrated here).
 
-    A shared PostgreSQL database must already be at the current schema (`finder init-db`).
+    A shared PostgreSQL database must already be at the current schema (`finder init-db`). Every
+    wait on it is bounded by DB_TIMEOUT, and a store that cannot be reached does not stop the app.
     """
-    store = Store(app.config["DATABASE_URL"] or default_url(app.instance_path))
-    ensure_ready(store)
+    store = Store(app.config["DATABASE_URL"] or default_url(app.instance_path), timeout=app.config["DB_TIMEOUT"])
+    ensure_ready(store, outage_ok=True)
     store.dispose()  # no pooled connection may cross gunicorn's fork (--preload)
     app.extensions["finder.store"] = store
     return store

@@ -13,20 +13,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, url_for
+from flask import Blueprint, Response, current_app, url_for
+from werkzeug.exceptions import ServiceUnavailable
 
 from finder.errors import NotFound
 from finder.services import exports
 from finder.services.lookup import Result
-from finder.services.teams import Meeting, Provenance, force_area_page
+from finder.services.teams import Meeting, Provenance, TeamsUnavailable, force_area_page
 from finder.web import lookup
 
 bp = Blueprint("teams", __name__)
 
 
 def _ward_result(code: str) -> Result:
-    """The ward's result, with its team, or a 404 that says there is no team to export."""
+    """The ward's result, with its team; a 404 when the ward has none, a 503 when the store cannot be read."""
     result = lookup().resolve(ward=code)
+    if result.team_status == "unavailable":
+        raise TeamsUnavailable(lookup().teams.retry_after)
     if result.team is None:
         raise NotFound(
             f"We have no neighbourhood team details for {result.ward.name} to export. "
@@ -44,6 +47,18 @@ def _download(body: str, mimetype: str, filename: str, *, attachment: bool = Tru
     response.cache_control.public = True
     response.cache_control.max_age = 300
     return response
+
+
+@bp.errorhandler(TeamsUnavailable)
+def store_unavailable(error: TeamsUnavailable):
+    """503 with Retry-After (not 404: the team may well exist), rendered like every other HTTP error."""
+    return current_app.handle_http_exception(
+        ServiceUnavailable(
+            "We cannot read the neighbourhood team's details just now. Please try again in a minute; "
+            "meanwhile the ward's page lists the force-wide ways to contact the police.",
+            retry_after=error.retry_after,
+        )
+    )
 
 
 @bp.get("/wards/<code>/team.vcf")
@@ -66,7 +81,7 @@ def vcard(code: str):
 def calendar(code: str):
     """The ward's meetings as an iCalendar feed: the last month's and every one to come."""
     result = _ward_result(code)
-    team = lookup().teams.team(result.ward.code)
+    team = lookup().teams.team(result.ward.code) or result.team  # removed since this worker cached it
     body = exports.calendar(
         team,
         team.meetings,

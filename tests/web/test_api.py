@@ -7,7 +7,8 @@ import shapely.geometry
 
 from finder.web.api import OPENAPI_FILE
 
-RESULT_KEYS = ["postcode", "status", "location", "ward", "borough", "force", "contact_routes", "ward_match", "team"]
+RESULT_KEYS = ["postcode", "status", "location", "ward", "borough", "force", "contact_routes", "ward_match"]
+RESULT_KEYS += ["team_status", "team"]  # why `team` is null, then the team
 POINT_KEYS = [k for k in RESULT_KEYS if k not in ("postcode", "status")]
 
 
