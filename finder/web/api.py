@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from finder.errors import FinderError, InvalidInput
+from finder.services.lookup import Result
 from finder.web import lookup
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -25,6 +26,13 @@ def _full_postcode(text: str):
             code="invalid_postcode",
         )
     return result
+
+
+def _answer(result: Result) -> dict[str, Any]:
+    """The result's JSON. One made while the store cannot be read is not cached: the team is back soon."""
+    if result.team_status == "unavailable":
+        g.api_no_store = True
+    return result.to_api()
 
 
 def _json_body() -> Any:
@@ -54,7 +62,7 @@ def health():
 @bp.get("/postcodes/<path:postcode>")
 def postcode(postcode: str):
     """One postcode."""
-    return jsonify(_full_postcode(postcode).to_api())
+    return jsonify(_answer(_full_postcode(postcode)))
 
 
 @bp.post("/postcodes")
@@ -111,14 +119,14 @@ def locate():
     """A point: ?lat=…&lon=…"""
     if "lat" not in request.args or "lon" not in request.args:
         raise InvalidInput("Give both lat and lon, like ?lat=51.5014&lon=-0.1419", code="invalid_location")
-    return jsonify(lookup().resolve(lat=request.args["lat"], lon=request.args["lon"]).to_api())
+    return jsonify(_answer(lookup().resolve(lat=request.args["lat"], lon=request.args["lon"])))
 
 
 @bp.get("/wards/<code>")
 def ward(code: str):
     """One ward, its borough, force and contact routes, and its neighbours."""
     result = lookup().resolve(ward=code)
-    body = result.to_api()
+    body = _answer(result)
     body["neighbours"] = [{"code": w.code, "name": w.name} for w in result.neighbours]
     return jsonify(body)
 

@@ -353,7 +353,8 @@ def _api_headers(response: Response, settings: dict[str, Any]) -> Response:
         response.headers.extend(CORS_HEADERS)
         if method == "OPTIONS":
             response.headers.extend(PREFLIGHT_HEADERS)
-    if method in ("GET", "HEAD") and response.status_code == 200 and request.endpoint not in NOT_CACHED:
+    cacheable = response.status_code == 200 and request.endpoint not in NOT_CACHED and not g.get("api_no_store")
+    if method in ("GET", "HEAD") and cacheable:
         response.headers.add("Cache-Control", settings["api_cache_control"])
         response.headers.add("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest()))
         environ = request.environ

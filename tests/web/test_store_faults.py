@@ -84,6 +84,7 @@ def test_with_the_store_hung_pages_the_api_and_health_answer_fast_and_say_team_d
         body = api.get_json()
         assert api.status_code == 200 and body["ward"]["code"] == SAMPLE_WARD
         assert body["team"] is None and body["team_status"] == "unavailable"
+        assert api.headers["Cache-Control"] == "no-store"  # no cache may keep "unavailable" once it is back
 
         health, _ = within(AT_ONCE, lambda: client.get("/api/v1/health"))
         assert health.status_code == 200
@@ -100,7 +101,8 @@ def test_with_the_store_hung_pages_the_api_and_health_answer_fast_and_say_team_d
             assert "cannot read the neighbourhood team" in export.get_data(as_text=True)
 
     clock.now += 16  # the back-off is over and the store is back
-    assert client.get(f"/api/v1/wards/{SAMPLE_WARD}").get_json()["team_status"] == "loaded"
+    back = client.get(f"/api/v1/wards/{SAMPLE_WARD}")
+    assert back.get_json()["team_status"] == "loaded" and back.headers["Cache-Control"].startswith("public")
     assert client.get("/api/v1/health").get_json() == {"status": "ok", "store": "ok"}
     assert client.get(f"/wards/{SAMPLE_WARD}/team.vcf").status_code == 200
     app.extensions["finder.store"].dispose()
