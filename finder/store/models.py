@@ -130,6 +130,9 @@ class Team(Provenance, Base):
     __table_args__ = (UniqueConstraint("force_id", "policeuk_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Checked on every UPDATE and DELETE: two editors saving the same record cannot both win.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
     force_id: Mapped[str] = mapped_column(ForeignKey("force.id"), index=True)
     ward_code: Mapped[str | None] = mapped_column(String(9), unique=True)
     policeuk_id: Mapped[str | None] = mapped_column(String(40))  # the ward code, sometimes with an "N" suffix
@@ -164,6 +167,9 @@ class Officer(Provenance, Base):
     __table_args__ = (UniqueConstraint("team_id", "key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Checked on every UPDATE and DELETE: two editors saving the same record cannot both win.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(220))
     name: Mapped[str] = mapped_column(String(200))
@@ -186,6 +192,9 @@ class ContactRoute(Provenance, Base):
     __table_args__ = (UniqueConstraint("team_id", "key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Checked on every UPDATE and DELETE: two editors saving the same record cannot both win.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(700))
@@ -206,6 +215,9 @@ class Meeting(Provenance, Base):
     __table_args__ = (UniqueConstraint("team_id", "key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Checked on every UPDATE and DELETE: two editors saving the same record cannot both win.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
@@ -225,6 +237,9 @@ class Priority(Provenance, Base):
     __table_args__ = (UniqueConstraint("team_id", "key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Checked on every UPDATE and DELETE: two editors saving the same record cannot both win.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(40))
     issue: Mapped[str] = mapped_column(Text)
@@ -258,3 +273,8 @@ class Place(Provenance, Base):
 def utcnow() -> datetime:
     """Now, as an aware UTC datetime (what every provenance column holds)."""
     return datetime.now(UTC)
+
+
+# The staff tables (accounts, history) share this metadata; importing them here registers them for
+# Alembic and for every store, wherever the models are imported from.
+from finder.store import staff as _staff  # noqa: E402, F401

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import delete, func, inspect, select
+from sqlalchemy import delete, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from finder import create_app
@@ -66,6 +66,41 @@ def test_every_migration_can_be_undone_and_redone(empty_store):
     assert current(empty_store) is None
     upgrade(empty_store)
     assert current(empty_store) == head()
+
+
+def test_upgrading_a_store_at_the_first_schema_keeps_its_teams_and_starts_every_record_at_version_1(empty_store):
+    upgrade(empty_store, "0001")
+    stamp = NOW.replace(tzinfo=None)
+    with empty_store.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO force (id, name, source, fetched_at) VALUES ('metropolitan', 'Met', 'policeuk', :t)"),
+            {"t": stamp},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO team (id, force_id, ward_code, policeuk_id, name, source, fetched_at) "
+                "VALUES (7, 'metropolitan', 'E05013806', 'E05013806N', 'St James''s', 'officer', :t)"
+            ),
+            {"t": stamp},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO officer (team_id, key, name, role, display_order, source, fetched_at) "
+                "VALUES (7, 'k', 'Jo Bloggs', 'pcso', 0, 'policeuk', :t)"
+            ),
+            {"t": stamp},
+        )
+    upgrade(empty_store)
+    with empty_store.session() as session:
+        team = session.scalars(select(Team)).one()
+        assert (team.name, team.source, team.version) == ("St James's", "officer", 1)
+        assert [(o.name, o.version) for o in team.officers] == [("Jo Bloggs", 1)]
+        team.name = "St James's team"
+    with empty_store.session() as session:
+        assert session.scalars(select(Team)).one().version == 2  # each save moves the version on
+    downgrade(empty_store, "0001")
+    with empty_store.engine.connect() as connection:
+        assert connection.execute(text("SELECT name FROM team")).scalar_one() == "St James's team"
 
 
 def test_init_db_creates_the_store_and_a_second_run_changes_nothing(tmp_path):
