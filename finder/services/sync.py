@@ -22,6 +22,9 @@ match (finder.store.records.apply_team). How it behaves:
   is "incomplete" and removes no teams. A listing or a team that would hold fewer records than the
   store does, by more than SHRINK_THRESHOLD and at least SHRINK_MIN_ITEMS, is held back and reported
   (the run stays incomplete) unless `--allow-shrink` says the smaller answer is right.
+- Recorded: what a run changes in a ward's team goes into the ward's history (source police.uk),
+  and each difference from an officer's record waits as a task for the ward's editors
+  (finder.services.editing.record_sync).
 - `--dry-run` fetches everything, applies it inside transactions that are rolled back, and prints
   what would change.
 """
@@ -48,6 +51,7 @@ from sqlalchemy.orm import Session
 
 from finder.geo.wards import Ward
 from finder.services import policeuk
+from finder.services.editing import record_sync
 from finder.store import Store
 from finder.store.models import Place, SyncRun, Team, team_place, utcnow
 from finder.store.records import Outcome, TeamData, apply_team, find_team, incoming_counts, stored_counts
@@ -573,10 +577,13 @@ class Sync:
                 return
             if shrunk:
                 report.notes.append(f"{nid}: {shrunk}, allowed by --allow-shrink")
-            outcome = apply_team(session, data, source="policeuk", now=self.now(), run_id=run_id)
+            now = self.now()
+            outcome = apply_team(session, data, source="policeuk", now=now, run_id=run_id)
             if dry_run:
                 session.rollback()
             else:
+                # The same history as officers' edits; disagreements with them become tasks.
+                record_sync(session, outcome.team.ward_code, outcome.changes, now)
                 session.commit()
         report.synced += 1
         report.add(outcome, f"{nid} {data.name}")

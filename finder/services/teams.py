@@ -79,6 +79,22 @@ def london_now() -> datetime:
     return datetime.now(LONDON).replace(tzinfo=None)
 
 
+def age_in_words(when: datetime, now: datetime) -> str:
+    """How long ago, as people say it: today, yesterday, 5 days ago, 3 weeks ago, 4 months ago, 2 years ago."""
+    days = (now.astimezone(UTC).date() - when.astimezone(UTC).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days < 14:
+        return f"{days} days ago"
+    if days < 60:
+        return f"{days // 7} weeks ago"
+    if days < 730:
+        return f"{days // 30} months ago"
+    return f"{days // 365} years ago"
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Where an item came from and when it was last confirmed."""
@@ -101,6 +117,15 @@ class Provenance:
     def confirmed_at(self) -> datetime:
         """The latest of fetched and verified."""
         return max(t for t in (self.fetched_at, self.verified_at) if t is not None)
+
+    def freshness(self, now: datetime | None = None) -> str:
+        """How fresh the item is, for residents: "Checked by the team 4 months ago"."""
+        if self.sample:
+            return "Sample data — fictional"
+        ago = age_in_words(self.confirmed_at, now or datetime.now(UTC))
+        if self.verified_at is not None or self.source == "officer":
+            return f"Checked by the team {ago}"
+        return f"Confirmed by {self.source_label} {ago}"
 
     @property
     def source_label(self) -> str:
@@ -496,6 +521,11 @@ class TeamDirectory:
             return None
         found = next((x for x in team.meetings if x.id == meeting_id), None)
         return (team, found) if found else None
+
+    def forget(self, ward_code: str) -> None:
+        """Drop this process's copy of a ward's team: an approved edit shows on this worker at once."""
+        self._teams.pop(ward_code, None)
+        self._places = None
 
     def _fresh(self, stamp: float) -> bool:
         return self.cache_seconds > 0 and self.monotonic() - stamp < self.cache_seconds

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from finder.store.models import ContactRoute, Force, Meeting, Officer, Place, Priority, Team
 
@@ -140,6 +141,11 @@ class Change:
     label: str
     fields: tuple[str, ...] = ()
     note: str = ""
+    # For the history (finder.services.editing.record_sync): the record, its version before this
+    # change, and (field, stored value, incoming value) for updates and conflicts.
+    record: Any = field(default=None, compare=False, repr=False)
+    version: int | None = field(default=None, compare=False, repr=False)
+    values: tuple[tuple[str, Any, Any], ...] = field(default=(), compare=False, repr=False)
 
     def __str__(self) -> str:
         text = f"{SYMBOLS[self.action]} {self.entity} {self.label}"
@@ -175,28 +181,49 @@ class _Applier:
         self.source = source
         self.now = now
         self.changes: list[Change] = []
+        self.unchanged: dict[type, list[Any]] = {}  # records only fetched again: no new version
+
+    def touch_unchanged(self) -> None:
+        """Stamp fetched_at on records that did not change, without an ORM UPDATE: a fetch that
+        changes nothing is not a new version, so an editor's open form does not go stale at each sync."""
+        for cls, records in self.unchanged.items():
+            ids = [r.id for r in records]
+            for start in range(0, len(ids), 500):
+                self.session.execute(
+                    update(cls.__table__)
+                    .where(cls.__table__.c.id.in_(ids[start : start + 500]))
+                    .values(fetched_at=self.now)
+                )
+            for record in records:
+                set_committed_value(record, "fetched_at", self.now)
+        self.unchanged.clear()
 
     def assign(self, obj: Any, values: dict[str, Any], entity: str, label: str) -> None:
         """Bring an existing record in line with `values`, unless an officer has locked it."""
         diffs = tuple(k for k, v in values.items() if not _same(getattr(obj, k), v))
+        version = getattr(obj, "version", None)
+        pairs = tuple((k, getattr(obj, k), values[k]) for k in diffs)
         if obj.locked:
             if diffs:
                 who = "an officer entered" if obj.source == "officer" else "an officer verified"
-                self.changes.append(Change("conflict", entity, label, diffs, f"kept what {who}"))
+                self.changes.append(Change("conflict", entity, label, diffs, f"kept what {who}", obj, version, pairs))
             return
         for name in diffs:
             setattr(obj, name, values[name])
         if obj.source != self.source:
+            pairs = (*pairs, ("source", obj.source, self.source))
             obj.source = self.source
             diffs = (*diffs, "source")
         if diffs:
-            self.changes.append(Change("update", entity, label, diffs))
-        obj.fetched_at = self.now
+            self.changes.append(Change("update", entity, label, diffs, record=obj, version=version, values=pairs))
+            obj.fetched_at = self.now
+        elif obj.id is not None and obj.fetched_at != self.now:
+            self.unchanged.setdefault(type(obj), []).append(obj)
 
     def new(self, cls: type, values: dict[str, Any], entity: str, label: str) -> Any:
         """A new record from this source, stamped now."""
         obj = cls(**values, source=self.source, fetched_at=self.now)
-        self.changes.append(Change("add", entity, label))
+        self.changes.append(Change("add", entity, label, record=obj))
         return obj
 
     def reconcile(
@@ -225,11 +252,19 @@ class _Applier:
                 self.changes.append(Change("keep", entity, label_of(obj), note="entered by an officer"))
             elif obj.locked:
                 self.changes.append(
-                    Change("conflict", entity, label_of(obj), note="verified by an officer but no longer listed; kept")
+                    Change(
+                        "conflict",
+                        entity,
+                        label_of(obj),
+                        note="verified by an officer but no longer listed; kept",
+                        record=obj,
+                        version=getattr(obj, "version", None),
+                    )
                 )
             else:
+                version = getattr(obj, "version", None)
                 remove(obj)
-                self.changes.append(Change("remove", entity, label_of(obj)))
+                self.changes.append(Change("remove", entity, label_of(obj), record=obj, version=version))
         return result
 
 
@@ -430,6 +465,7 @@ def apply_team(session: Session, data: TeamData, *, source: str, now: datetime, 
 
     _apply_places(ap, team, data)
     session.flush()
+    ap.touch_unchanged()
     return Outcome(team, ap.changes)
 
 
@@ -463,7 +499,7 @@ def _apply_places(ap: _Applier, team: Team, data: TeamData) -> None:
     for place in list(team.places):
         if place.key not in wanted:
             team.places.remove(place)
-            ap.changes.append(Change("remove", "place link", place.name))
+            ap.changes.append(Change("remove", "place link", place.name, record=place))
     for place in linked:
         if place.key not in before:
             team.places.append(place)

@@ -1,0 +1,1233 @@
+"""Ward officers keep their team's details right: edits, review, history, restore and sync conflicts.
+
+Every save is one transaction that writes the records and a `ChangeSet` (who, when, why) with one
+`Change` per field (before and after, as text), so the history is complete by construction. Each
+operation takes the `version` of the record the editor opened; if the record has moved on since,
+the save raises `EditConflict` with what changed, and nothing is written. Two checks make that hold
+under real concurrency: the version compared when the record is read, and SQLAlchemy's
+`version_id_col` (`UPDATE … WHERE version = ?`), which catches a save that commits in between.
+
+Approval, restore and picking a side in a sync conflict are all the same thing: a list of
+operations (`Op`) replayed through the same `_apply`, checked against the versions they were made
+against. No Flask here: the web views, the CLI and the tests share this service.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from finder.services import validation as v
+from finder.store import Store
+from finder.store import models as m
+from finder.store.models import UTCDateTime, utcnow
+from finder.store.records import MeetingData, PriorityData, RouteData, fold
+from finder.store.staff import BoroughSetting, Change, ChangeSet, StaffUser
+
+Entity = Literal["team", "route", "officer", "meeting", "priority"]
+MODELS: dict[str, type] = {
+    "team": m.Team,
+    "route": m.ContactRoute,
+    "officer": m.Officer,
+    "meeting": m.Meeting,
+    "priority": m.Priority,
+}
+# What an editor may change on each kind of record (a route's officer is fixed when it is added).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "team": ("name", "description", "url_force"),
+    "route": ("kind", "label", "value", "hours", "display_order"),
+    "officer": ("name", "rank", "role", "collar_number", "bio", "display_order"),
+    "meeting": ("title", "kind", "start", "end", "place", "description"),
+    "priority": ("issue", "action", "issue_date", "action_date", "display_order"),
+}
+STAMP = ("verified_at", "verified_by")
+STALE_DAYS = 90
+LONDON = ZoneInfo("Europe/London")
+CSV_COLUMNS = (
+    "change_set",
+    "when_utc",
+    "ward",
+    "who",
+    "source",
+    "status",
+    "note",
+    "entity",
+    "entity_id",
+    "action",
+    "field",
+    "before",
+    "after",
+)
+_ACTION_ORDER = {"add": 1, "update": 2, "confirm": 2, "remove": 3}
+
+
+# ---- errors ------------------------------------------------------------------------------------
+
+
+class EditingError(Exception):
+    """Base of what an edit can refuse with; each carries a message a person can act on."""
+
+
+class NotAllowed(EditingError):
+    """The user may not do this to this ward (or change set)."""
+
+
+class NotFound(EditingError):
+    """No such team, record or change set (in this ward)."""
+
+
+class Invalid(EditingError):
+    """The input needs fixing: `errors` maps each field to a message; `values` is what was typed."""
+
+    def __init__(self, errors: Mapping[str, str], values: Mapping[str, Any] | None = None) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = dict(errors)
+        self.values = dict(values or {})
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One field where what this editor submitted differs from what the store holds now."""
+
+    field: str
+    yours: str | None
+    current: str | None
+
+
+class EditConflict(EditingError):
+    """The record moved on since the editor opened it. Nothing was written.
+
+    `current_version` is the version to submit to overwrite knowingly (None when the record was
+    removed); `differences` compares the submitted values with the current ones; `changed_since`
+    is the history of the record since the version the editor saw (who changed what)."""
+
+    def __init__(
+        self,
+        entity: str,
+        entity_id: int | None,
+        *,
+        removed: bool,
+        current_version: int | None,
+        differences: Sequence[Difference] = (),
+        changed_since: Sequence[HistoryChange] = (),
+    ) -> None:
+        what = "was removed" if removed else "was changed by someone else"
+        super().__init__(f"This {entity} {what} after you opened it. Check the changes and choose what to keep.")
+        self.entity, self.entity_id, self.removed = entity, entity_id, removed
+        self.current_version = current_version
+        self.differences = tuple(differences)
+        self.changed_since = tuple(changed_since)
+
+
+class _Stale(Exception):
+    def __init__(self, op: Op) -> None:
+        self.op = op
+
+
+# ---- values ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: what the rules need of a StaffUser, safe to pass outside its session."""
+
+    id: int
+    role: str
+    name: str
+    borough_code: str | None = None
+    ward_codes: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, user: StaffUser) -> Actor:
+        """The actor for a (loaded) StaffUser."""
+        return cls(user.id, user.role, user.name, user.borough_code, user.ward_codes)
+
+
+def may_edit(actor: Actor, ward_code: str, ward_borough: str | None) -> bool:
+    """Site admins anywhere, borough admins in their borough, ward editors in their wards."""
+    if actor.role == "site_admin":
+        return True
+    if actor.role == "borough_admin":
+        return ward_borough is not None and ward_borough == actor.borough_code
+    return actor.role == "ward_editor" and ward_code in actor.ward_codes
+
+
+def may_review(actor: Actor, ward_borough: str | None) -> bool:
+    """Site admins any ward; borough admins their borough's wards; never ward editors."""
+    if actor.role == "site_admin":
+        return True
+    return actor.role == "borough_admin" and ward_borough is not None and ward_borough == actor.borough_code
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a save did: "applied", "pending" (waiting for review) or "unchanged" (nothing differed)."""
+
+    change_set_id: int | None
+    status: Literal["applied", "pending", "unchanged", "rejected"]
+    entity_id: int | None = None
+
+
+@dataclass(frozen=True)
+class HistoryChange:
+    """One field of one record in a change set (values as text)."""
+
+    entity: str
+    entity_id: int | None
+    action: str
+    field: str | None
+    before: str | None
+    after: str | None
+    version: int | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change set, ready to show: who, when, why, what, and its review."""
+
+    id: int
+    ward_code: str
+    source: str
+    status: str
+    note: str | None
+    created_at: datetime
+    user_id: int | None
+    who: str
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    review_reason: str | None
+    restored_from: int | None
+    changes: tuple[HistoryChange, ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One editable record as the editor opens it: its id and version travel with the form."""
+
+    entity: str
+    id: int
+    version: int
+    values: dict[str, Any]
+    source: str
+    fetched_at: datetime
+    verified_at: datetime | None
+    verified_by: str | None
+    officer_id: int | None = None
+
+    def form(self) -> dict[str, str]:
+        """The values as a form shows them: phones in national format, times as 2026-03-27T18:30."""
+        out = {}
+        for name, value in self.values.items():
+            if value is None:
+                out[name] = ""
+            elif isinstance(value, datetime):
+                out[name] = value.strftime("%Y-%m-%dT%H:%M")
+            elif name == "value" and self.values.get("kind") in v.PHONE_KINDS:
+                out[name] = v.format_phone(value)
+            else:
+                out[name] = str(value)
+        return out
+
+
+@dataclass(frozen=True)
+class PlaceOption:
+    """A front counter or contact point of the force, and whether the team lists it."""
+
+    id: int
+    name: str
+    kind: str
+    postcode: str | None
+    listed: bool
+
+
+@dataclass(frozen=True)
+class EditableTeam:
+    """Everything the editing pages show for one ward, with versions."""
+
+    ward_code: str
+    force_id: str
+    team: Item
+    routes: tuple[Item, ...]  # the team's own and its officers' (see officer_id)
+    officers: tuple[Item, ...]
+    meetings: tuple[Item, ...]
+    priorities: tuple[Item, ...]
+    places: tuple[PlaceOption, ...]
+
+
+@dataclass(frozen=True)
+class StaleItem:
+    """A record nobody in the team has confirmed for a while."""
+
+    entity: str
+    id: int
+    label: str
+    verified_at: datetime | None
+
+
+@dataclass
+class Op:
+    """One operation on one record: the unit that saves, approvals and restores replay."""
+
+    entity: str
+    action: str  # add | update | remove | confirm
+    entity_id: int | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    version: int | None = None  # the version the editor saw
+    expect: dict[str, str | None] | None = None  # or: what the record must still hold (restore)
+    stamp: bool = True  # stamp source/verified as an officer's write
+    old_id: int | None = None  # a restore re-adding a removed record: its former id
+
+
+def to_text(value: Any) -> str | None:
+    """A value as the history keeps it."""
+    if value is None:
+        return None
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def from_text(entity: str, name: str, text: str | None) -> Any:
+    """A history value back into the store's type."""
+    if text is None:
+        return None
+    column = MODELS[entity].__mapper__.attrs[name].columns[0]
+    if isinstance(column.type, UTCDateTime):
+        return datetime.fromisoformat(text)
+    kind = column.type.python_type
+    if kind is datetime:
+        return datetime.fromisoformat(text)
+    if kind is date:
+        return date.fromisoformat(text)
+    if kind is int:
+        return int(text)
+    if kind is float:
+        return float(text)
+    return text
+
+
+def csv_cell(value: Any) -> str:
+    """A value for a spreadsheet: text that a spreadsheet would run as a formula starts with '."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _label(entity: str, record: Any) -> str:
+    if entity == "team":
+        return record.name
+    if entity == "route":
+        return f"{record.label}: {record.value}"
+    if entity == "officer":
+        return f"{record.rank} {record.name}" if record.rank else record.name
+    if entity == "meeting":
+        return f"{record.start:%Y-%m-%d %H:%M} {record.title}"
+    return " ".join(record.issue.split())[:80]
+
+
+# ---- the service -------------------------------------------------------------------------------
+
+
+class Editing:
+    """The editing rules over one store.
+
+    `borough_of(ward_code)` gives a ward's borough code (None for an unknown ward);
+    `force_domains` maps a force id to the email domains its team addresses may use;
+    `on_change(ward_code)` is told after each applied change (e.g. TeamDirectory.forget)."""
+
+    def __init__(
+        self,
+        store: Store,
+        borough_of: Callable[[str], str | None],
+        *,
+        force_domains: Mapping[str, Sequence[str]] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        on_change: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.borough_of = borough_of
+        self.force_domains = force_domains
+        self.clock = clock
+        self.on_change = on_change
+
+    # -- reading --
+
+    def editable(self, ward_code: str) -> EditableTeam:
+        """The ward's team and its records, with ids and versions, for the editing forms."""
+        with self.store.reader() as session:
+            team = self._team(session, ward_code)
+            linked = {p.id for p in team.places}
+            places = session.scalars(select(m.Place).where(m.Place.force_id == team.force_id).order_by(m.Place.name))
+            return EditableTeam(
+                ward_code=ward_code,
+                force_id=team.force_id,
+                team=_item("team", team),
+                routes=tuple(_item("route", r) for r in team.routes),
+                officers=tuple(_item("officer", o) for o in team.officers),
+                meetings=tuple(_item("meeting", x) for x in team.meetings),
+                priorities=tuple(_item("priority", p) for p in team.priorities),
+                places=tuple(PlaceOption(p.id, p.name, p.kind, p.postcode, p.id in linked) for p in places),
+            )
+
+    def stale_items(self, ward_code: str, days: int = STALE_DAYS) -> list[StaleItem]:
+        """The ward's records no one in the team has confirmed in `days` days (or ever)."""
+        cutoff = self.clock() - timedelta(days=days)
+        with self.store.reader() as session:
+            team = self._team(session, ward_code)
+            records = [("team", team)] + [
+                (entity, r)
+                for entity, rows in (
+                    ("route", team.routes),
+                    ("officer", team.officers),
+                    ("meeting", team.meetings),
+                    ("priority", team.priorities),
+                )
+                for r in rows
+            ]
+            return [
+                StaleItem(entity, r.id, _label(entity, r), r.verified_at)
+                for entity, r in records
+                if r.verified_at is None or r.verified_at < cutoff
+            ]
+
+    def history(self, ward_code: str, *, limit: int = 200, statuses: Iterable[str] | None = None) -> list[HistoryEntry]:
+        """The ward's change sets, newest first (all statuses unless `statuses` says)."""
+        query = select(ChangeSet).where(ChangeSet.ward_code == ward_code)
+        if statuses is not None:
+            query = query.where(ChangeSet.status.in_(tuple(statuses)))
+        return self._entries(query.order_by(ChangeSet.id.desc()).limit(limit))
+
+    def change_set(self, change_set_id: int) -> HistoryEntry | None:
+        """One change set, or None."""
+        found = self._entries(select(ChangeSet).where(ChangeSet.id == change_set_id))
+        return found[0] if found else None
+
+    def submissions(self, actor: Actor, *, limit: int = 100) -> list[HistoryEntry]:
+        """What this user saved, newest first, with each outcome (applied, pending, rejected and why)."""
+        query = select(ChangeSet).where(ChangeSet.user_id == actor.id).order_by(ChangeSet.id.desc()).limit(limit)
+        return self._entries(query)
+
+    def pending(self, ward_codes: Iterable[str] | None = None) -> list[HistoryEntry]:
+        """Editors' saves waiting for review, oldest first (in these wards, or everywhere)."""
+        query = select(ChangeSet).where(ChangeSet.status == "pending", ChangeSet.source != "policeuk")
+        if ward_codes is not None:
+            query = query.where(ChangeSet.ward_code.in_(tuple(ward_codes)))
+        return self._entries(query.order_by(ChangeSet.id))
+
+    def conflicts(self, ward_code: str) -> list[HistoryEntry]:
+        """Where police.uk disagrees with what the team entered: each change's `before` is what the team
+        has, `after` what police.uk says. Oldest first."""
+        query = select(ChangeSet).where(
+            ChangeSet.ward_code == ward_code, ChangeSet.status == "pending", ChangeSet.source == "policeuk"
+        )
+        return self._entries(query.order_by(ChangeSet.id))
+
+    def history_csv(self, ward_codes: Iterable[str], *, limit: int = 100_000) -> str:
+        """The change history of these wards as CSV, one row per field, safe to open in a spreadsheet."""
+        codes = tuple(ward_codes)
+        query = select(ChangeSet).where(ChangeSet.ward_code.in_(codes)).order_by(ChangeSet.id).limit(limit)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_COLUMNS)
+        for entry in self._entries(query):
+            head = [
+                entry.id,
+                entry.created_at.isoformat(),
+                entry.ward_code,
+                entry.who,
+                entry.source,
+                entry.status,
+                entry.note,
+            ]
+            for c in entry.changes or (HistoryChange("", None, "", None, None, None, None),):
+                writer.writerow(
+                    [csv_cell(x) for x in (*head, c.entity, c.entity_id, c.action, c.field, c.before, c.after)]
+                )
+        return out.getvalue()
+
+    # -- editing --
+
+    def add(
+        self,
+        actor: Actor,
+        ward_code: str,
+        entity: Entity,
+        form: Mapping[str, Any],
+        *,
+        officer_id: int | None = None,
+        note: str | None = None,
+    ) -> Saved:
+        """Add a route (the team's, or `officer_id`'s), an officer, a meeting or a priority.
+
+        Raises Invalid, NotAllowed, NotFound."""
+        if entity == "team":
+            raise NotAllowed("A ward has one team; change its details instead.")
+        borough = self._allow(actor, ward_code)
+        values = self._check(entity, form, ward_code, new=True)
+        if entity == "route":
+            values["officer_id"] = officer_id
+        return self._save(actor, ward_code, borough, [Op(entity, "add", values=values)], note)
+
+    def update(
+        self,
+        actor: Actor,
+        ward_code: str,
+        entity: Entity,
+        entity_id: int,
+        form: Mapping[str, Any],
+        version: int,
+        *,
+        note: str | None = None,
+    ) -> Saved:
+        """Change a record of the ward's team, as of `version`. Raises Invalid, EditConflict, NotAllowed, NotFound."""
+        borough = self._allow(actor, ward_code)
+        values = self._check(entity, form, ward_code, new=False)
+        op = Op(entity, "update", entity_id, values, version)
+        return self._save(actor, ward_code, borough, [op], note)
+
+    def remove(
+        self, actor: Actor, ward_code: str, entity: Entity, entity_id: int, version: int, *, note: str | None = None
+    ) -> Saved:
+        """Remove a record (an officer goes with their routes). Raises EditConflict, NotAllowed, NotFound."""
+        if entity == "team":
+            raise NotAllowed("A ward's team cannot be removed here.")
+        borough = self._allow(actor, ward_code)
+        return self._save(actor, ward_code, borough, [Op(entity, "remove", entity_id, version=version)], note)
+
+    def set_places(
+        self, actor: Actor, ward_code: str, place_ids: Iterable[int], team_version: int, *, note: str | None = None
+    ) -> Saved:
+        """Which of the force's front counters and contact points the team lists (as of the team's version)."""
+        borough = self._allow(actor, ward_code)
+        wanted = set(place_ids)
+        with self.store.reader() as session:
+            team = self._team(session, ward_code)
+            known = set(session.scalars(select(m.Place.id).where(m.Place.force_id == team.force_id)))
+            linked = {p.id for p in team.places}
+            team_id = team.id
+        if wanted - known:
+            raise Invalid({"places": "Select front counters from the list"})
+        ops = [Op("team", "update", team_id, {}, team_version)]
+        ops += [Op("place", "add", pid) for pid in sorted(wanted - linked)]
+        ops += [Op("place", "remove", pid) for pid in sorted(linked - wanted)]
+        if len(ops) == 1:
+            return Saved(None, "unchanged", team_id)
+        return self._save(actor, ward_code, borough, ops, note)
+
+    def confirm_ward(self, actor: Actor, ward_code: str, *, note: str | None = None) -> Saved:
+        """ "Still correct": stamp the team and every record of it verified now, by this user, in one change set."""
+        self._allow(actor, ward_code)
+        now = self.clock()
+        with self.store.session() as session:
+            team = self._team(session, ward_code)
+            rows: list[Change] = []
+            for entity, record in [
+                ("team", team),
+                *(("route", r) for r in team.routes),
+                *(("officer", o) for o in team.officers),
+                *(("meeting", x) for x in team.meetings),
+                *(("priority", p) for p in team.priorities),
+            ]:
+                for name, after in (("verified_at", now), ("verified_by", actor.name[:120])):
+                    before = getattr(record, name)
+                    rows.append(
+                        Change(
+                            entity=entity,
+                            entity_id=record.id,
+                            action="confirm",
+                            field=name,
+                            before=to_text(before),
+                            after=to_text(after),
+                            version=record.version,
+                        )
+                    )
+                    setattr(record, name, after)
+            change_set = self._change_set(ward_code, actor, "officer", "applied", note, now, rows)
+            session.add(change_set)
+            session.flush()
+            saved = Saved(change_set.id, "applied", team.id)
+        self._changed(ward_code)
+        return saved
+
+    # -- review --
+
+    def approve(self, reviewer: Actor, change_set_id: int) -> Saved:
+        """Apply a pending change set as it was submitted, if nothing it touches moved on (else EditConflict)."""
+        return self._decide(reviewer, change_set_id, approve=True)
+
+    def reject(self, reviewer: Actor, change_set_id: int, reason: str) -> Saved:
+        """Turn a pending change set down, with a reason the editor will see."""
+        text = (reason or "").strip()
+        if not text:
+            raise Invalid({"reason": "Enter a reason, so the editor knows what to change"}, {"reason": reason})
+        if len(text) > v.TEXT_LIMIT:
+            raise Invalid({"reason": f"The reason must be {v.TEXT_LIMIT} characters or fewer"}, {"reason": reason})
+        return self._decide(reviewer, change_set_id, approve=False, reason=text)
+
+    def resolve_conflict(
+        self, actor: Actor, change_set_id: int, keep: Literal["policeuk", "team"], *, note: str | None = None
+    ) -> Saved:
+        """Settle a sync conflict: take police.uk's values (an officer's write, so the sync leaves them be)
+        or keep the team's. Raises EditConflict if the record changed since police.uk's values were seen."""
+        if keep not in ("policeuk", "team"):
+            raise Invalid({"keep": "Select which to keep: police.uk's details or the team's"})
+        with self.store.reader() as session:
+            found = session.get(ChangeSet, change_set_id)
+            if found is None or found.source != "policeuk" or found.status != "pending":
+                raise NotFound("That conflict is not waiting any more.")
+            ward_code = found.ward_code
+        self._allow(actor, ward_code)
+        if keep == "team":
+            return self._decide(
+                actor, change_set_id, approve=False, reason="The team kept its own details.", check=False
+            )
+        return self._decide(actor, change_set_id, approve=True, check=False, note=note)
+
+    def restore(
+        self,
+        actor: Actor,
+        change_set_id: int,
+        *,
+        seen: Mapping[tuple[str, int], int] | None = None,
+        note: str | None = None,
+    ) -> Saved:
+        """Put back the `before` values of an applied change set, as a new change set (source "restore").
+
+        Admins only. Refuses (EditConflict) when a record no longer holds that change set's `after`;
+        pass `seen={(entity, id): version}` (from the conflict's current_version) to restore anyway."""
+        with self.store.reader() as session:
+            original = session.get(ChangeSet, change_set_id)
+            if original is None or original.status != "applied":
+                raise NotFound("Only applied changes can be restored.")
+            ward_code = original.ward_code
+            rows = [_history_change(c) for c in original.changes]
+        borough = self.borough_of(ward_code)
+        if not may_review(actor, borough):
+            raise NotAllowed("Only an admin for this ward's borough can restore earlier details.")
+        ops = _undo(rows, seen or {})
+        if not ops:
+            return Saved(None, "unchanged")
+        return self._save(actor, ward_code, borough, ops, note, source="restore", restored_from=change_set_id)
+
+    # -- internals --
+
+    def _allow(self, actor: Actor, ward_code: str) -> str | None:
+        borough = self.borough_of(ward_code)
+        if not may_edit(actor, ward_code, borough):
+            raise NotAllowed("You cannot change this ward's details.")
+        return borough
+
+    def _check(self, entity: str, form: Mapping[str, Any], ward_code: str, *, new: bool) -> dict[str, Any]:
+        if entity == "route":
+            with self.store.reader() as session:
+                force_id = self._team(session, ward_code).force_id
+            checked = v.check_route(form, email_domains=v.force_domains_for(force_id, self.force_domains))
+        elif entity == "officer":
+            checked = v.check_officer(form)
+        elif entity == "meeting":
+            now = self.clock().astimezone(LONDON).replace(tzinfo=None)
+            checked = v.check_meeting(form, now=now, new=new)
+        elif entity == "priority":
+            checked = v.check_priority(form)
+        elif entity == "team":
+            checked = v.check_team(form)
+        else:
+            raise NotFound(f"Unknown kind of record: {entity!r}")
+        if not checked.ok:
+            raise Invalid(checked.errors, {k: form.get(k) for k in FIELDS[entity]})
+        return checked.values
+
+    def _team(self, session: Session, ward_code: str) -> m.Team:
+        team = session.scalar(select(m.Team).where(m.Team.ward_code == ward_code))
+        if team is None:
+            raise NotFound("This ward has no team in the finder yet.")
+        return team
+
+    def _needs_review(self, session: Session, actor: Actor, borough: str | None) -> bool:
+        if actor.role != "ward_editor" or borough is None:
+            return False
+        setting = session.get(BoroughSetting, borough)
+        return bool(setting and setting.review_required)
+
+    def _change_set(
+        self,
+        ward_code: str,
+        actor: Actor | None,
+        source: str,
+        status: str,
+        note: str | None,
+        now: datetime,
+        rows: list[Change],
+        restored_from: int | None = None,
+    ) -> ChangeSet:
+        note = (note or "").strip() or None
+        if note is not None and len(note) > v.TEXT_LIMIT:
+            raise Invalid({"note": f"The note must be {v.TEXT_LIMIT} characters or fewer"}, {"note": note})
+        return ChangeSet(
+            ward_code=ward_code,
+            user_id=actor.id if actor else None,
+            source=source,
+            status=status,
+            note=note,
+            created_at=now,
+            restored_from=restored_from,
+            changes=rows,
+        )
+
+    def _save(
+        self,
+        actor: Actor,
+        ward_code: str,
+        borough: str | None,
+        ops: list[Op],
+        note: str | None,
+        *,
+        source: str = "officer",
+        restored_from: int | None = None,
+    ) -> Saved:
+        """Apply `ops` (or hold them for review) in one transaction with their change set."""
+        now = self.clock()
+        try:
+            with self.store.session() as session:
+                team = self._team(session, ward_code)
+                review = source == "officer" and self._needs_review(session, actor, borough)
+                rows = self._draft(session, team, ops) if review else self._apply(session, team, ops, actor, now)
+                if not rows:
+                    return Saved(None, "unchanged", ops[0].entity_id)
+                status = "pending" if review else "applied"
+                change_set = self._change_set(ward_code, actor, source, status, note, now, rows, restored_from)
+                session.add(change_set)
+                session.flush()
+                saved = Saved(change_set.id, status, rows[0].entity_id)
+        except (_Stale, StaleDataError) as exc:
+            raise self._conflict(
+                ward_code, exc.op if isinstance(exc, _Stale) else self._stale_op(ward_code, ops)
+            ) from None
+        if saved.status == "applied":
+            self._changed(ward_code)
+        return saved
+
+    def _decide(
+        self,
+        reviewer: Actor,
+        change_set_id: int,
+        *,
+        approve: bool,
+        reason: str | None = None,
+        check: bool = True,
+        note: str | None = None,
+    ) -> Saved:
+        """Approve (apply) or reject a pending change set; `check` applies the reviewer rule."""
+        now = self.clock()
+        try:
+            with self.store.session() as session:
+                change_set = session.get(ChangeSet, change_set_id)
+                if change_set is None or change_set.status != "pending":
+                    raise NotFound("That change is not waiting for review.")
+                ward_code = change_set.ward_code
+                if check and (change_set.source == "policeuk" or not may_review(reviewer, self.borough_of(ward_code))):
+                    raise NotAllowed("Only an admin for this ward's borough can review its changes.")
+                if approve:
+                    ops = _ops([_history_change(c) for c in change_set.changes])
+                    team = self._team(session, ward_code)
+                    rows = self._apply(session, team, ops, reviewer, now)
+                    change_set.changes = rows
+                    change_set.status = "applied"
+                else:
+                    change_set.status = "rejected"
+                    change_set.review_reason = reason
+                if note:
+                    change_set.note = note
+                change_set.reviewed_by, change_set.reviewed_at = reviewer.id, now
+                session.flush()
+                saved = Saved(change_set.id, change_set.status)
+        except (_Stale, StaleDataError) as exc:
+            if isinstance(exc, _Stale):
+                raise self._conflict(ward_code, exc.op) from None
+            raise self._conflict(ward_code, self._stale_op(ward_code, ops)) from None
+        if approve:
+            self._changed(ward_code)
+        return saved
+
+    def _changed(self, ward_code: str) -> None:
+        if self.on_change is not None:
+            self.on_change(ward_code)
+
+    def _record(self, session: Session, team: m.Team, op: Op) -> Any:
+        """The op's record, in this team (else the op is stale: it was removed)."""
+        model = MODELS[op.entity]
+        record = session.get(model, op.entity_id, populate_existing=True)
+        if record is None and (op.version is not None or op.expect is not None) and op.entity != "team":
+            raise _Stale(op)  # removed since the editor opened it
+        owner = record.id if op.entity == "team" and record is not None else getattr(record, "team_id", None)
+        if record is None or owner != team.id:
+            raise NotFound(f"That {op.entity} is not part of this ward's team.")
+        if op.version is not None and record.version != op.version:
+            raise _Stale(op)
+        if op.expect is not None and any(to_text(getattr(record, k)) != t for k, t in op.expect.items()):
+            raise _Stale(op)
+        return record
+
+    def _draft(self, session: Session, team: m.Team, ops: list[Op]) -> list[Change]:
+        """The changes `ops` would make, checked but not applied (a save waiting for review)."""
+        rows = []
+        for op in ops:
+            if op.entity == "place":
+                before, after = (None, "yes") if op.action == "add" else ("yes", None)
+                rows.append(
+                    Change(
+                        entity="place",
+                        entity_id=op.entity_id,
+                        action=op.action,
+                        field="linked",
+                        before=before,
+                        after=after,
+                    )
+                )
+                continue
+            if op.action == "add":
+                rows += [
+                    Change(entity=op.entity, action="add", field=k, after=to_text(x))
+                    for k, x in op.values.items()
+                    if x is not None
+                ]
+                continue
+            record = self._record(session, team, op)
+            if op.action == "remove":
+                rows += _snapshot(op.entity, record, "remove")
+                continue
+            rows += [
+                Change(
+                    entity=op.entity,
+                    entity_id=record.id,
+                    action="update",
+                    field=k,
+                    before=to_text(getattr(record, k)),
+                    after=to_text(x),
+                    version=record.version,
+                )
+                for k, x in op.values.items()
+                if _differs(op.entity, k, getattr(record, k), x)
+            ]
+            if op.entity == "team" and not op.values:  # the place-link ops' version check
+                rows.append(
+                    Change(entity="team", entity_id=record.id, action="update", field=None, version=record.version)
+                )
+        return rows if any(r.field is not None for r in rows) else []
+
+    def _apply(self, session: Session, team: m.Team, ops: list[Op], actor: Actor, now: datetime) -> list[Change]:
+        """Carry out `ops` on the team's records; the changes made, one per field."""
+        rows: list[Change] = []
+        new_ids: dict[tuple[str, int], int] = {}
+        by = actor.name[:120]
+
+        def stamp(record: Any) -> None:
+            record.source, record.verified_at, record.verified_by = "officer", now, by
+
+        for op in ops:
+            if op.entity == "place":
+                rows += self._link(session, team, op)
+                continue
+            model = MODELS[op.entity]
+            if op.action == "add":
+                values = dict(op.values)
+                if values.get("officer_id") is not None:
+                    values["officer_id"] = new_ids.get(("officer", values["officer_id"]), values["officer_id"])
+                record = model(
+                    **values, team_id=team.id, key=self._key(session, team, op.entity, values), fetched_at=now
+                )
+                stamp(record)
+                session.add(record)
+                session.flush()
+                if op.old_id is not None:
+                    new_ids[(op.entity, op.old_id)] = record.id
+                rows += [
+                    Change(entity=op.entity, entity_id=record.id, action="add", field=k, after=to_text(x))
+                    for k, x in values.items()
+                    if x is not None
+                ]
+                continue
+            record = self._record(session, team, op)
+            if op.action == "remove":
+                if op.entity == "officer":
+                    for route in list(record.routes):
+                        rows += _snapshot("route", route, "remove")
+                        session.delete(route)
+                rows += _snapshot(op.entity, record, "remove")
+                session.delete(record)
+                session.flush()
+                continue
+            changed = [
+                Change(
+                    entity=op.entity,
+                    entity_id=record.id,
+                    action=op.action,
+                    field=k,
+                    before=to_text(getattr(record, k)),
+                    after=to_text(x),
+                    version=record.version,
+                )
+                for k, x in op.values.items()
+                if _differs(op.entity, k, getattr(record, k), x)
+            ]
+            for row in changed:
+                setattr(record, row.field, op.values[row.field])
+            # A change of place links (a team op with no values) confirms the team's listing.
+            if (changed and op.stamp) or (op.entity == "team" and not op.values):
+                stamp(record)
+            rows += changed
+            session.flush()
+        return rows
+
+    def _link(self, session: Session, team: m.Team, op: Op) -> list[Change]:
+        place = session.get(m.Place, op.entity_id)
+        if place is None or place.force_id != team.force_id:
+            raise NotFound("That front counter is not one of the force's.")
+        listed = place in team.places
+        if op.action == "add" and not listed:
+            team.places.append(place)
+        elif op.action == "remove" and listed:
+            team.places.remove(place)
+        else:
+            return []
+        before, after = ("yes", None) if listed else (None, "yes")
+        return [
+            Change(entity="place", entity_id=place.id, action=op.action, field="linked", before=before, after=after)
+        ]
+
+    def _key(self, session: Session, team: m.Team, entity: str, values: dict[str, Any]) -> str:
+        """The natural key the sync matches by; a duplicate of an existing record is refused."""
+        model = MODELS[entity]
+        if entity == "officer":
+            base = fold(values["name"])[:200]
+            taken = set(session.scalars(select(m.Officer.key).where(m.Officer.team_id == team.id)))
+            n, key = 1, base
+            while key in taken:
+                n += 1
+                key = f"{base}#{n}"
+            return key
+        if entity == "route":
+            owner = "team"
+            if values.get("officer_id") is not None:
+                officer = session.get(m.Officer, values["officer_id"])
+                if officer is None or officer.team_id != team.id:
+                    raise NotFound("That officer is not part of this ward's team.")
+                owner = f"officer:{officer.key}"
+            key, name, message = (
+                RouteData(values["kind"], "", _keyed_value(values["kind"], values["value"])).key(owner),
+                "value",
+                "The team already lists this contact detail",
+            )
+        elif entity == "meeting":
+            key = MeetingData(values["title"], values["kind"], values["start"]).key()
+            name, message = "title", "There is already a meeting with this title at this time"
+        else:
+            key = PriorityData(values["issue"], issue_date=values.get("issue_date")).key()
+            name, message = "issue", "The team already lists this priority"
+        if session.scalar(select(model.id).where(model.team_id == team.id, model.key == key)) is not None:
+            raise Invalid({name: message}, values)
+        return key
+
+    def _stale_op(self, ward_code: str, ops: list[Op]) -> Op:
+        """Which op failed the version check at write time (another save committed in between)."""
+        with self.store.reader() as session:
+            team = self._team(session, ward_code)
+            for op in ops:
+                if op.entity in MODELS and op.action != "add":
+                    try:
+                        self._record(session, team, op)
+                    except (_Stale, NotFound):
+                        return op
+        return next((op for op in ops if op.entity in MODELS and op.action != "add"), ops[0])
+
+    def _conflict(self, ward_code: str, op: Op) -> EditConflict:
+        """What the editor needs to choose: the submitted values against the current ones, and who changed what."""
+        with self.store.reader() as session:
+            record = session.get(MODELS[op.entity], op.entity_id) if op.entity in MODELS else None
+            query = (
+                select(Change)
+                .join(ChangeSet)
+                .where(
+                    ChangeSet.ward_code == ward_code,
+                    ChangeSet.status == "applied",
+                    Change.entity == op.entity,
+                    Change.entity_id == op.entity_id,
+                )
+                .order_by(Change.id)
+            )
+            if op.version is not None:
+                query = query.where(Change.version >= op.version)
+            since = [_history_change(c) for c in session.scalars(query)]
+            if record is None:
+                return EditConflict(op.entity, op.entity_id, removed=True, current_version=None, changed_since=since)
+            # What this save would have written (a removal: what it expected to find), against now.
+            yours = op.values or {k: from_text(op.entity, k, t) for k, t in (op.expect or {}).items()}
+            differences = [
+                Difference(k, to_text(x), to_text(getattr(record, k)))
+                for k, x in yours.items()
+                if to_text(getattr(record, k)) != to_text(x)
+            ]
+            return EditConflict(
+                op.entity,
+                op.entity_id,
+                removed=False,
+                current_version=record.version,
+                differences=differences,
+                changed_since=since,
+            )
+
+    def _entries(self, query: Any) -> list[HistoryEntry]:
+        with self.store.reader() as session:
+            sets = session.scalars(query).all()
+            ids = {s.user_id for s in sets} | {s.reviewed_by for s in sets}
+            names = dict(
+                session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(ids - {None}))).all()
+            )
+            return [
+                HistoryEntry(
+                    id=s.id,
+                    ward_code=s.ward_code,
+                    source=s.source,
+                    status=s.status,
+                    note=s.note,
+                    created_at=s.created_at,
+                    user_id=s.user_id,
+                    who=names.get(s.user_id)
+                    or ("police.uk" if s.source == "policeuk" else "a user who has since been removed"),
+                    reviewed_by=names.get(s.reviewed_by),
+                    reviewed_at=s.reviewed_at,
+                    review_reason=s.review_reason,
+                    restored_from=s.restored_from,
+                    changes=tuple(_history_change(c) for c in s.changes),
+                )
+                for s in sets
+            ]
+
+
+def _differs(entity: str, name: str, stored: Any, new: Any) -> bool:
+    """Whether a save changes a field: a phone number or email written another way is the same."""
+    if stored == new:
+        return False
+    if entity == "route" and name == "value" and isinstance(stored, str) and isinstance(new, str):
+        return v.parse_phone(stored) != new and stored.casefold() != new.casefold()
+    return True
+
+
+def _keyed_value(kind: str, value: str) -> str:
+    """A new route's value as police.uk tends to write it (phones in national format), so that the
+    sync matches the same number to this route rather than adding it again."""
+    return v.format_phone(value) if kind in v.PHONE_KINDS else value
+
+
+def _item(entity: str, record: Any) -> Item:
+    return Item(
+        entity=entity,
+        id=record.id,
+        version=record.version,
+        values={k: getattr(record, k) for k in FIELDS[entity]},
+        source=record.source,
+        fetched_at=record.fetched_at,
+        verified_at=record.verified_at,
+        verified_by=record.verified_by,
+        officer_id=getattr(record, "officer_id", None) if entity == "route" else None,
+    )
+
+
+def _snapshot(entity: str, record: Any, action: str) -> list[Change]:
+    """A record's values as `before` rows (what a restore needs to bring it back)."""
+    names = FIELDS[entity] + (("officer_id",) if entity == "route" else ())
+    return [
+        Change(
+            entity=entity,
+            entity_id=record.id,
+            action=action,
+            field=k,
+            before=to_text(getattr(record, k)),
+            version=record.version,
+        )
+        for k in names
+        if getattr(record, k) is not None
+    ]
+
+
+def _history_change(c: Change) -> HistoryChange:
+    return HistoryChange(c.entity, c.entity_id, c.action, c.field, c.before, c.after, c.version)
+
+
+def _groups(rows: Iterable[HistoryChange]) -> list[list[HistoryChange]]:
+    """Rows grouped by record and action, in order (one group per operation)."""
+    groups: list[list[HistoryChange]] = []
+    for row in rows:
+        if groups and (groups[-1][0].entity, groups[-1][0].entity_id, groups[-1][0].action) == (
+            row.entity,
+            row.entity_id,
+            row.action,
+        ):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
+def _ops(rows: Iterable[HistoryChange]) -> list[Op]:
+    """The operations a pending change set (or a sync conflict) holds: `after` values, checked against `version`."""
+    ops = []
+    for group in _groups(rows):
+        first = group[0]
+        if first.entity == "place":
+            ops.append(Op("place", first.action, first.entity_id))
+            continue
+        values = {r.field: from_text(r.entity, r.field, r.after) for r in group if r.field is not None}
+        action = "update" if first.action == "confirm" else first.action
+        ops.append(Op(first.entity, action, first.entity_id, values if action != "remove" else {}, first.version))
+    return ops
+
+
+def _undo(rows: Iterable[HistoryChange], seen: Mapping[tuple[str, int], int]) -> list[Op]:
+    """The operations that put a change set's `before` values back (adds removed, removes re-added)."""
+    ops = []
+    for group in _groups(rows):
+        first = group[0]
+        version = seen.get((first.entity, first.entity_id)) if first.entity_id is not None else None
+        if first.entity == "place":
+            ops.append(Op("place", "remove" if first.action == "add" else "add", first.entity_id))
+        elif first.action == "add":
+            expect = None if version is not None else {}
+            ops.append(Op(first.entity, "remove", first.entity_id, version=version, expect=expect))
+        elif first.action == "remove":
+            values = {r.field: from_text(r.entity, r.field, r.before) for r in group if r.field}
+            ops.append(Op(first.entity, "add", values=values, old_id=first.entity_id))
+        elif first.field is not None or len(group) > 1:
+            named = [r for r in group if r.field is not None]
+            ops.append(
+                Op(
+                    first.entity,
+                    "update",
+                    first.entity_id,
+                    {r.field: from_text(r.entity, r.field, r.before) for r in named},
+                    version=version,
+                    expect=None if version is not None else {r.field: r.after for r in named},
+                    stamp=first.action != "confirm",
+                )
+            )
+    order = {"officer": 0}
+    return sorted(ops, key=lambda op: (_ACTION_ORDER[op.action], order.get(op.entity, 1)))
+
+
+def record_sync(session: Session, ward_code: str | None, changes: Iterable[Any], now: datetime) -> ChangeSet | None:
+    """Write what a police.uk sync changed in one team into the ward's history (source "policeuk"),
+    and each conflict with an officer's record as a pending change set: the task "police.uk says X,
+    you have Y" (`before` the team's value, `after` police.uk's). A conflict already waiting with the
+    same values is not repeated; one with other values is replaced."""
+    if not ward_code:
+        return None
+    rows: list[Change] = []
+    for c in changes:
+        record = getattr(c, "record", None)
+        entity = "place" if c.entity == "place link" else c.entity
+        if record is None or entity not in (*MODELS, "place"):
+            continue
+        if entity == "place":
+            if c.action == "remove":
+                rows.append(Change(entity="place", entity_id=record.id, action="remove", field="linked", before="yes"))
+        elif c.action == "add":
+            rows += [
+                Change(entity=entity, entity_id=record.id, action="add", field=k, after=to_text(getattr(record, k)))
+                for k in FIELDS[entity]
+                if getattr(record, k) is not None
+            ]
+        elif c.action == "update":
+            rows += [
+                Change(
+                    entity=entity,
+                    entity_id=record.id,
+                    action="update",
+                    field=k,
+                    before=to_text(b),
+                    after=to_text(a),
+                    version=c.version,
+                )
+                for k, b, a in c.values
+            ]
+        elif c.action == "remove":
+            rows += [replace_version(r, c.version) for r in _snapshot(entity, record, "remove")]
+        elif c.action == "conflict":
+            _record_conflict(session, ward_code, entity, record, c, now)
+    if not rows:
+        return None
+    change_set = ChangeSet(ward_code=ward_code, source="policeuk", status="applied", created_at=now, changes=rows)
+    session.add(change_set)
+    return change_set
+
+
+def replace_version(row: Change, version: int | None) -> Change:
+    """A snapshot row with the version the record had before the sync touched it."""
+    if version is not None:
+        row.version = version
+    return row
+
+
+def _record_conflict(session: Session, ward_code: str, entity: str, record: Any, c: Any, now: datetime) -> None:
+    if c.values:
+        wanted = [(k, to_text(ours), to_text(theirs)) for k, ours, theirs in c.values if k in FIELDS[entity]]
+        action = "update"
+    else:  # police.uk no longer lists a record an officer verified
+        wanted, action = [(None, None, None)], "remove"
+    if not wanted:
+        return
+    waiting = (
+        session.scalars(
+            select(ChangeSet)
+            .join(Change)
+            .where(
+                ChangeSet.ward_code == ward_code,
+                ChangeSet.source == "policeuk",
+                ChangeSet.status == "pending",
+                Change.entity == entity,
+                Change.entity_id == record.id,
+            )
+        )
+        .unique()
+        .all()
+    )
+    for old in waiting:
+        if [(r.field, r.before, r.after) for r in old.changes] == wanted and old.changes[0].action == action:
+            return
+        session.delete(old)
+    rows = [
+        Change(entity=entity, entity_id=record.id, action=action, field=k, before=b, after=a, version=record.version)
+        for k, b, a in wanted
+    ]
+    session.add(ChangeSet(ward_code=ward_code, source="policeuk", status="pending", created_at=now, changes=rows))
+
+
+__all__ = [
+    "STALE_DAYS",
+    "Actor",
+    "EditConflict",
+    "EditableTeam",
+    "Editing",
+    "EditingError",
+    "HistoryChange",
+    "HistoryEntry",
+    "Invalid",
+    "Item",
+    "NotAllowed",
+    "NotFound",
+    "PlaceOption",
+    "Saved",
+    "StaleItem",
+    "csv_cell",
+    "may_edit",
+    "may_review",
+    "record_sync",
+    "to_text",
+]
