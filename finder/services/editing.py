@@ -973,7 +973,7 @@ class Editing:
             differences = [
                 Difference(k, to_text(x), to_text(getattr(record, k)))
                 for k, x in yours.items()
-                if to_text(getattr(record, k)) != to_text(x)
+                if _differs(op.entity, k, getattr(record, k), x)
             ]
             return EditConflict(
                 op.entity,
