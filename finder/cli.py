@@ -168,12 +168,49 @@ def load_sample_teams_command(remove: bool) -> None:
     store.dispose()
 
 
+SERVE_URL = "http://127.0.0.1:5000"  # ./scripts/serve's default address, for links without FINDER_PUBLIC_URL
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="", help="Their name as staff see it (default: the email's part before the @).")
+@with_appcontext
+def create_admin(email: str, name: str) -> None:
+    """Make a site admin and print their invitation link (they set their own password through it)."""
+    from finder.services.accounts import Accounts, FormErrors
+    from finder.store.migrate import ensure_ready
+
+    store = _store()
+    ensure_ready(store)
+    service = Accounts(store, secret=current_app.config["SECRET_KEY"])
+    try:
+        account, token = service.invite(
+            None,
+            email=email,
+            name=name or email.partition("@")[0],
+            role="site_admin",
+            borough_of=lambda _code: None,
+            boroughs=(),
+        )
+    except FormErrors as error:
+        raise click.ClickException("; ".join(error.errors.values())) from None
+    finally:
+        store.dispose()
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"] or SERVE_URL):
+        from flask import url_for
+
+        link = url_for("admin.invitation", token=token, _external=True)
+    click.echo(f"site admin {account.email} created. Send them this link; it works once, within 24 hours:")
+    click.echo(link)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     app.cli.add_command(build_geodata)
     app.cli.add_command(init_db)
     app.cli.add_command(sync_policeuk)
     app.cli.add_command(load_sample_teams_command)
+    app.cli.add_command(create_admin)
 
 
 def _create_app():

@@ -1,7 +1,14 @@
 """Configuration, picked by FINDER_ENV. Every environment variable the app reads is here.
 
 - FINDER_ENV: development (default), production or testing.
-- SECRET_KEY: signing key for sessions; random per process when unset.
+- SECRET_KEY: signing key for staff sessions and CSRF tokens. Required in production (the app refuses
+  to start without it; every worker and instance must share it); random per process when unset
+  elsewhere, so staff are signed out when the process restarts.
+- FINDER_STAFF_IDLE_MINUTES: a staff session ends after this many minutes without a request (default 30).
+- FINDER_SMTP_URL: where invitation and password-reset emails go, like smtp://host:25 or
+  smtps://user:pass@host:465 (STARTTLS is used when an smtp:// server offers it). Unset, the admin
+  sees each link on screen to pass on, and staff cannot reset their own password (an admin sends a link).
+- FINDER_MAIL_FROM: the From address of those emails (default finder@ the public URL's host).
 - FINDER_GEODATA: folder of built geodata (default <repo>/geodata).
 - FINDER_RAW_DATA: raw open-data mirror for `finder build-geodata` (default ../shared/data-raw).
 - FINDER_CODEPOINT_URL, FINDER_WARDS_URL, FINDER_ONSPD_URL: where `finder build-geodata` downloads
@@ -106,6 +113,12 @@ class Config:
     RATE_LIMIT = os.environ.get("FINDER_RATE_LIMIT", "120/minute")
     API_MAX_AGE = int(os.environ.get("FINDER_API_MAX_AGE", "300"))
     PROXIES = int(os.environ.get("FINDER_PROXIES", "0"))
+    STAFF_IDLE_MINUTES = float(os.environ.get("FINDER_STAFF_IDLE_MINUTES", "30"))
+    SMTP_URL = os.environ.get("FINDER_SMTP_URL", "")
+    MAIL_FROM = os.environ.get("FINDER_MAIL_FROM", "")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "finder_session"
 
 
 LOCAL_ANCESTORS = "http://127.0.0.1:* http://localhost:*"  # host pages on another local port
@@ -119,6 +132,8 @@ class DevelopmentConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")  # no random fallback: the app refuses to start without it
+    SESSION_COOKIE_SECURE = True
 
 
 class TestingConfig(Config):
@@ -131,6 +146,7 @@ class TestingConfig(Config):
     TEAM_CACHE_SECONDS = 0.0  # tests change the store and look at once
     EMBED_ANCESTORS = f"https: {LOCAL_ANCESTORS}"
     RATE_LIMIT = "100000/minute"  # high, so no test trips it by accident; tests of limits lower it
+    SMTP_URL = ""  # tests that send mail run their own server on 127.0.0.1
 
 
 CONFIGS = {"development": DevelopmentConfig, "production": ProductionConfig, "testing": TestingConfig}

@@ -55,6 +55,7 @@ WARDS = 704
 
 SERVER_ENV = {
     "FINDER_ENV": "production",
+    "SECRET_KEY": "benchmark only",  # production refuses to start without one
     "FINDER_PUBLIC_URL": "http://127.0.0.1",  # production needs one; the benchmark's requests name this host
     "FINDER_GEOCODER_URL": "",  # never call out: only 127.0.0.1 is contacted
     # One client (wrk on 127.0.0.1) sends everything: the limiter still counts every API request,
@@ -180,6 +181,7 @@ def make_app():
     app = create_app(
         {
             "ENV_NAME": "production",
+            "SECRET_KEY": "benchmark only",
             "PUBLIC_URL": SERVER_ENV["FINDER_PUBLIC_URL"],
             "GEOCODER_URL": "",
             "RATE_LIMIT": SERVER_ENV["FINDER_RATE_LIMIT"],

@@ -109,6 +109,7 @@ def app_for(geodata: GeoData, store: Store | None):
     app = create_app(
         {
             "ENV_NAME": "production",
+            "SECRET_KEY": "benchmark only",
             "PUBLIC_URL": "http://127.0.0.1",
             "RATE_LIMIT": "off",
             "TILES_URL": "",
@@ -151,6 +152,7 @@ def gunicorn_wrk(url: str, paths: list[str], seconds: int, workdir: Path) -> dic
     env = {
         **os.environ,
         "FINDER_ENV": "production",
+        "SECRET_KEY": "benchmark only",  # production refuses to start without one
         "FINDER_PUBLIC_URL": "http://127.0.0.1",
         "DATABASE_URL": url,
         "FINDER_GEOCODER_URL": "",

@@ -24,7 +24,7 @@ BAD_HOSTS = [
 
 
 def make_app(lookup: Lookup, **config):
-    app = create_app({"ENV_NAME": "testing", **config})
+    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "test only", **config})
     app.extensions["finder.lookup"] = lookup
     return app
 

@@ -1,0 +1,543 @@
+"""Staff accounts: who may sign in, how, and which wards each may change. No Flask here.
+
+- Roles: a ward editor changes their assigned wards; a borough admin every ward of their borough
+  (and invites and assigns editors there); a site admin everything, users included.
+- Invitation and password-reset links are one-time secrets (`secrets.token_urlsafe(32)`) that
+  expire after 24 hours; only their SHA-256 is stored, and a link is spent by a conditional UPDATE,
+  so two clicks cannot both use it.
+- Passwords are argon2 hashes (rehashed when the parameters change), at least 12 characters.
+- Admins add a second step: TOTP (a time step is never accepted twice) or one of ten single-use
+  recovery codes, stored as SHA-256 hashes.
+- Failed sign-ins are counted in the store per account and per address (keyed HMACs, never the
+  values), so the limit holds across workers; a refusal never says whether the account exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from finder.errors import FinderError
+from finder.store import Store
+from finder.store.models import utcnow
+from finder.store.staff import STAFF_ROLES, LoginAttempt, StaffToken, StaffUser, StaffWard
+
+TOKEN_LIFETIME = timedelta(hours=24)
+THROTTLE_WINDOW = timedelta(minutes=15)
+ACCOUNT_FAILURES = 5  # failed sign-ins per account in the window before it is refused
+ADDRESS_FAILURES = 20  # and per client address
+RESET_REQUESTS = 3  # reset emails per account in the window; more are silently not sent
+MIN_PASSWORD, MAX_PASSWORD = 12, 1000
+RECOVERY_CODE_COUNT = 10
+TOTP_ISSUER = "London police team finder"
+ROLE_NAMES = {"site_admin": "Site admin", "borough_admin": "Borough admin", "ward_editor": "Ward editor"}
+
+SIGN_IN_REFUSED = "Email or password is wrong. Check them and try again."
+TOO_MANY = "Too many failed attempts to sign in. Wait 15 minutes, then try again."
+
+hasher = PasswordHasher()
+BoroughOf = Callable[[str], "str | None"]  # a ward's borough code, None for no such ward
+
+
+class AccountError(FinderError):
+    """A request about accounts that cannot be done as asked."""
+
+
+class SignInRefused(AccountError):
+    """Wrong email, password or code: the same answer whether or not the account exists."""
+
+    code = "sign_in_refused"
+
+
+class Throttled(AccountError):
+    """Too many recent failures for this account or address (429)."""
+
+    status = 429
+    code = "too_many_attempts"
+
+
+class LinkInvalid(AccountError):
+    """An invitation or reset link that is unknown (404), or expired or used (410)."""
+
+    status = 404
+    code = "link_invalid"
+
+
+class LinkSpent(LinkInvalid):
+    """A link that has expired or has already been used (410)."""
+
+    status = 410
+
+
+class NotAllowed(AccountError):
+    """The signed-in user's role does not allow this (403)."""
+
+    status = 403
+    code = "not_allowed"
+
+
+class FormErrors(AccountError):
+    """Fields a person must correct: field name -> message, in the order shown."""
+
+    code = "invalid_form"
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(next(iter(errors.values())))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Account:
+    """A staff user as the web layer sees them: plain data, safe to keep after the session ends."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    borough_code: str | None
+    wards: frozenset[str]
+    session_generation: int
+    totp_enrolled: bool
+    has_password: bool
+    active: bool
+    recovery_codes_left: int
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ("site_admin", "borough_admin")
+
+    @property
+    def role_name(self) -> str:
+        return ROLE_NAMES[self.role]
+
+    @classmethod
+    def of(cls, user: StaffUser) -> Account:
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=user.role,
+            borough_code=user.borough_code,
+            wards=user.ward_codes,
+            session_generation=user.session_generation,
+            totp_enrolled=user.totp_secret is not None,
+            has_password=user.password_hash is not None,
+            active=user.active,
+            recovery_codes_left=len(json.loads(user.recovery_codes or "[]")),
+        )
+
+
+def may_edit(user: Account, ward_code: str, borough_of: BoroughOf) -> bool:
+    """Whether `user` may change `ward_code`'s team: site admins any, borough admins their borough's."""
+    if not user.active:
+        return False
+    if user.role == "site_admin":
+        return borough_of(ward_code) is not None
+    if user.role == "borough_admin":
+        return user.borough_code is not None and borough_of(ward_code) == user.borough_code
+    return ward_code in user.wards
+
+
+def may_manage(actor: Account, target: Account, borough_of: BoroughOf) -> bool:
+    """Whether `actor` may send `target` links and assign their wards."""
+    if actor.role == "site_admin":
+        return True
+    if actor.role == "borough_admin" and target.role == "ward_editor":
+        return any(borough_of(code) == actor.borough_code for code in target.wards)
+    return False
+
+
+def normalise_email(text: str) -> str:
+    """A checked email address, lower case; FormErrors saying how to fix it otherwise."""
+    try:
+        return validate_email(text.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise FormErrors({"email": f"Enter an email address like name@example.org. {exc}"}) from None
+
+
+def check_new_password(password: str, confirm: str) -> str:
+    """The new password, if it is long enough and typed the same twice."""
+    if len(password) < MIN_PASSWORD:
+        raise FormErrors({"password": f"Enter a password of at least {MIN_PASSWORD} characters"})
+    if len(password) > MAX_PASSWORD:
+        raise FormErrors({"password": f"Enter a password of at most {MAX_PASSWORD:,} characters"})
+    if password != confirm:
+        raise FormErrors({"confirm": "The two passwords are not the same. Type the password again in both boxes"})
+    return password
+
+
+def parse_ward_codes(text: str) -> list[str]:
+    """Ward codes separated by spaces, commas or new lines, upper case, in order, once each."""
+    return list(dict.fromkeys(code.upper() for code in re.split(r"[\s,;]+", text) if code))
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(email: str, secret: str) -> str:
+    """The otpauth:// URI an authenticator app reads from the enrolment QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _recovery_hash(code: str) -> str:
+    return _sha256(re.sub(r"[^0-9a-z]", "", code.lower()))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when no account matches, so unknown emails take as long as wrong passwords."""
+    return hasher.hash(secrets.token_hex(16))
+
+
+def _load(session: Session, **where: object) -> StaffUser | None:
+    query = select(StaffUser).options(selectinload(StaffUser.wards)).filter_by(**where)
+    return session.scalars(query).one_or_none()
+
+
+class Accounts:
+    """Account rules over one store. `secret` keys the hashes that name accounts and addresses."""
+
+    def __init__(self, store: Store, *, secret: str | bytes, clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store
+        self.secret = secret.encode() if isinstance(secret, str) else secret
+        self.clock = clock
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def get(self, user_id: int) -> Account | None:
+        with self.store.reader() as session:
+            user = _load(session, id=user_id)
+            return Account.of(user) if user else None
+
+    def users_for(self, actor: Account, borough_of: BoroughOf) -> list[Account]:
+        """The accounts `actor` may manage (site admins: everyone), by name."""
+        if not actor.is_admin:
+            raise NotAllowed("Only admins can see and invite users.")
+        with self.store.reader() as session:
+            users = session.scalars(select(StaffUser).options(selectinload(StaffUser.wards)).order_by(StaffUser.name))
+            accounts = [Account.of(user) for user in users]
+        return [a for a in accounts if a.id == actor.id or may_manage(actor, a, borough_of)]
+
+    # -- creating and one-time links ---------------------------------------------------------------
+
+    def invite(
+        self,
+        actor: Account | None,
+        *,
+        email: str,
+        name: str,
+        role: str,
+        borough_code: str = "",
+        wards: str | Iterable[str] = (),
+        borough_of: BoroughOf,
+        boroughs: Collection[str],
+    ) -> tuple[Account, str]:
+        """Make an account and its invitation link's secret. `actor` None is the command line."""
+        if actor is not None and not actor.is_admin:
+            raise NotAllowed("Only admins can invite people.")
+        errors: dict[str, str] = {}
+        try:
+            email = normalise_email(email)
+        except FormErrors as exc:
+            errors.update(exc.errors)
+        name = " ".join(name.split())
+        if not name:
+            errors["name"] = "Enter the person's name"
+        elif len(name) > 200:
+            errors["name"] = "Enter a name of at most 200 characters"
+        codes = parse_ward_codes(wards) if isinstance(wards, str) else list(wards)
+        borough_code = borough_code.strip().upper()
+        if role not in STAFF_ROLES:
+            errors["role"] = "Choose a role"
+        elif actor is not None and actor.role == "borough_admin" and role != "ward_editor":
+            errors["role"] = "Borough admins can invite ward editors only"
+        if role == "borough_admin" and borough_code not in boroughs:
+            errors["borough_code"] = "Enter the borough's code, like E09000033"
+        if role == "ward_editor":
+            problem = _unknown_wards(codes, borough_of) or (actor and _outside_borough(actor, codes, borough_of))
+            if problem:
+                errors["wards"] = problem
+            elif not codes:
+                errors["wards"] = "Enter at least one ward code, like E05013806"
+        if errors:
+            raise FormErrors(errors)
+        now = self.clock()
+        with self.store.session() as session:
+            if session.scalar(select(StaffUser.id).filter_by(email=email)) is not None:
+                raise FormErrors({"email": "There is already an account with this email address"})
+            user = StaffUser(
+                email=email,
+                name=name,
+                role=role,
+                borough_code=borough_code if role == "borough_admin" else None,
+                created_at=now,
+                session_generation=1,
+                active=True,
+                wards=[StaffWard(ward_code=c) for c in codes] if role == "ward_editor" else [],
+            )
+            session.add(user)
+            session.flush()
+            token = self._issue(session, user.id, "invite", now)
+            return Account.of(user), token
+
+    def new_link(self, actor: Account, user_id: int, borough_of: BoroughOf) -> tuple[Account, str, str]:
+        """A fresh invitation (no password yet) or reset link for someone `actor` manages."""
+        target = self.get(user_id)
+        if target is None or not may_manage(actor, target, borough_of):
+            raise NotAllowed("You can only send links to people you manage.")
+        purpose = "reset" if target.has_password else "invite"
+        with self.store.session() as session:
+            return target, purpose, self._issue(session, user_id, purpose, self.clock())
+
+    def request_reset(self, email: str) -> tuple[Account, str] | None:
+        """A reset link's secret for an active account, or None (no account, or asked too often)."""
+        try:
+            email = normalise_email(email)
+        except FormErrors:
+            return None
+        now = self.clock()
+        key = self._key("reset", email)
+        with self.store.session() as session:
+            if self._count(session, key, now) >= RESET_REQUESTS:
+                return None
+            session.add(LoginAttempt(key=key, at=now))
+            user = _load(session, email=email)
+            if user is None or not user.active:
+                return None
+            return Account.of(user), self._issue(session, user.id, "reset", now)
+
+    def _issue(self, session: Session, user_id: int, purpose: str, now: datetime) -> str:
+        """A new link's secret; the user's earlier unused links for the same purpose stop working."""
+        self._spend_all(session, user_id, purpose, now)
+        token = secrets.token_urlsafe(32)
+        session.add(
+            StaffToken(
+                user_id=user_id,
+                purpose=purpose,
+                token_hash=_sha256(token),
+                created_at=now,
+                expires_at=now + TOKEN_LIFETIME,
+            )
+        )
+        return token
+
+    @staticmethod
+    def _spend_all(session: Session, user_id: int, purpose: str, now: datetime) -> None:
+        session.execute(
+            update(StaffToken)
+            .where(StaffToken.user_id == user_id, StaffToken.purpose == purpose, StaffToken.used_at.is_(None))
+            .values(used_at=now)
+        )
+
+    def _token(self, session: Session, token: str, purpose: str, now: datetime) -> StaffToken:
+        row = session.scalar(select(StaffToken).filter_by(token_hash=_sha256(token), purpose=purpose))
+        kind = "invitation" if purpose == "invite" else "password reset"
+        if row is None:
+            raise LinkInvalid(f"This {kind} link is not valid. Check you copied all of it, or ask for a new one.")
+        if row.used_at is not None:
+            raise LinkSpent(f"This {kind} link has already been used. Ask for a new one.")
+        if row.expires_at <= now:
+            raise LinkSpent(f"This {kind} link has expired: links last 24 hours. Ask for a new one.")
+        return row
+
+    def link_account(self, token: str, purpose: str) -> Account:
+        """Whose link this is, if it can still be used."""
+        with self.store.reader() as session:
+            row = self._token(session, token, purpose, self.clock())
+            user = _load(session, id=row.user_id)
+            assert user is not None
+            return Account.of(user)
+
+    def use_link(self, token: str, purpose: str, password: str, confirm: str) -> Account:
+        """Set the password through a link, spending it; a reset also signs the user out everywhere."""
+        now = self.clock()
+        with self.store.session() as session:
+            row = self._token(session, token, purpose, now)
+            check_new_password(password, confirm)
+            spent = session.execute(
+                update(StaffToken).where(StaffToken.id == row.id, StaffToken.used_at.is_(None)).values(used_at=now)
+            )
+            if spent.rowcount != 1:  # another request used it first
+                raise LinkSpent("This link has already been used. Ask for a new one.")
+            user = _load(session, id=row.user_id)
+            assert user is not None
+            user.password_hash = hasher.hash(password)
+            if purpose == "reset":
+                user.session_generation += 1
+                self._spend_all(session, user.id, "reset", now)
+            return Account.of(user)
+
+    # -- signing in -------------------------------------------------------------------------------
+
+    def _key(self, kind: str, value: str) -> str:
+        return f"{kind}:{hmac.new(self.secret, value.encode(), hashlib.sha256).hexdigest()}"
+
+    @staticmethod
+    def _count(session: Session, key: str, now: datetime) -> int:
+        return session.scalar(
+            select(func.count()).where(LoginAttempt.key == key, LoginAttempt.at > now - THROTTLE_WINDOW)
+        )
+
+    def _check_throttle(self, session: Session, keys: tuple[str, str], now: datetime) -> None:
+        account_key, address_key = keys
+        if self._count(session, account_key, now) >= ACCOUNT_FAILURES:
+            raise Throttled(TOO_MANY)
+        if self._count(session, address_key, now) >= ADDRESS_FAILURES:
+            raise Throttled(TOO_MANY)
+
+    def _fail(self, keys: tuple[str, str], now: datetime, message: str = SIGN_IN_REFUSED) -> SignInRefused:
+        """Record a failure (in its own transaction, so it counts whatever happens next)."""
+        with self.store.session() as session:
+            session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - THROTTLE_WINDOW))
+            session.add_all(LoginAttempt(key=key, at=now) for key in keys)
+        return SignInRefused(message)
+
+    def sign_in(self, email: str, password: str, address: str) -> Account:
+        """The account, if the password is right and neither it nor the address is over its limit."""
+        email = email.strip().lower()
+        keys = (self._key("account", email), self._key("address", address))
+        now = self.clock()
+        with self.store.session() as session:
+            self._check_throttle(session, keys, now)
+            user = _load(session, email=email)
+            stored = user.password_hash if user is not None and user.active else None
+            try:
+                hasher.verify(stored or _dummy_hash(), password)
+                ok = stored is not None
+            except (VerificationError, InvalidHashError):
+                ok = False
+            if ok and user is not None:
+                if hasher.check_needs_rehash(stored):
+                    user.password_hash = hasher.hash(password)
+                user.last_login_at = now
+                session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
+                return Account.of(user)
+        raise self._fail(keys, now)
+
+    def second_step(self, user_id: int, code: str, address: str) -> Account:
+        """Check a TOTP code (never one already used) or spend a recovery code."""
+        now = self.clock()
+        code = "".join(code.split())
+        with self.store.session() as session:
+            user = _load(session, id=user_id)
+            if user is None or user.totp_secret is None or not user.active:
+                raise SignInRefused("Sign in again.")
+            keys = (self._key("account", user.email), self._key("address", address))
+            self._check_throttle(session, keys, now)
+            if re.fullmatch(r"\d{6}", code):
+                step = _matching_step(user.totp_secret, code, now, user.totp_last_step)
+                if step is not None:
+                    used = session.execute(
+                        update(StaffUser)
+                        .where(
+                            StaffUser.id == user.id,
+                            or_(StaffUser.totp_last_step.is_(None), StaffUser.totp_last_step < step),
+                        )
+                        .values(totp_last_step=step)
+                    )
+                    if used.rowcount == 1:
+                        session.expire(user, ["totp_last_step"])
+                        return Account.of(user)
+            elif code:
+                hashes = json.loads(user.recovery_codes or "[]")
+                if (wanted := _recovery_hash(code)) in hashes:
+                    left = json.dumps([h for h in hashes if h != wanted])
+                    spent = session.execute(
+                        update(StaffUser)
+                        .where(and_(StaffUser.id == user.id, StaffUser.recovery_codes == user.recovery_codes))
+                        .values(recovery_codes=left)
+                    )
+                    if spent.rowcount == 1:
+                        session.expire(user, ["recovery_codes"])
+                        return Account.of(user)
+        raise self._fail(
+            keys, now, "That code is not right, or has been used. Enter the 6-digit code your app shows now."
+        )
+
+    def enrol_totp(self, user_id: int, secret: str, code: str) -> tuple[Account, list[str]]:
+        """Turn on TOTP once the user proves their app holds `secret`; returns ten recovery codes."""
+        now = self.clock()
+        step = _matching_step(secret, "".join(code.split()), now, None)
+        if step is None:
+            raise FormErrors({"code": "That code is not right. Enter the 6-digit code your app shows now"})
+        codes = [f"{c[:5]}-{c[5:]}" for c in (secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT))]
+        with self.store.session() as session:
+            user = _load(session, id=user_id)
+            if user is None or user.totp_secret is not None:
+                raise SignInRefused("Sign in again.")
+            user.totp_secret = secret
+            user.totp_last_step = step
+            user.recovery_codes = json.dumps([_recovery_hash(c) for c in codes])
+            return Account.of(user), codes
+
+    def sign_out_everywhere(self, user_id: int) -> None:
+        """Every session of this user stops working (their generation no longer matches)."""
+        with self.store.session() as session:
+            session.execute(
+                update(StaffUser)
+                .where(StaffUser.id == user_id)
+                .values(session_generation=StaffUser.session_generation + 1)
+            )
+
+    # -- wards ------------------------------------------------------------------------------------
+
+    def set_wards(self, actor: Account, user_id: int, text: str, borough_of: BoroughOf) -> Account:
+        """Assign an editor's wards. A borough admin changes only their own borough's part."""
+        target = self.get(user_id)
+        if target is None or target.role != "ward_editor" or not may_manage(actor, target, borough_of):
+            raise NotAllowed("You can only assign wards to ward editors you manage.")
+        codes = parse_ward_codes(text)
+        if problem := _unknown_wards(codes, borough_of) or _outside_borough(actor, codes, borough_of):
+            raise FormErrors({"wards": problem})
+        if actor.role == "borough_admin":
+            codes = sorted({c for c in target.wards if borough_of(c) != actor.borough_code} | set(codes))
+        with self.store.session() as session:
+            user = _load(session, id=user_id)
+            assert user is not None
+            user.wards = [StaffWard(ward_code=c) for c in codes]
+            session.flush()
+            return Account.of(user)
+
+
+def _unknown_wards(codes: list[str], borough_of: BoroughOf) -> str | None:
+    unknown = [c for c in codes if borough_of(c) is None]
+    if unknown:
+        return f"{', '.join(unknown)} is not a London ward code. Ward codes look like E05013806"
+    return None
+
+
+def _outside_borough(actor: Account, codes: list[str], borough_of: BoroughOf) -> str | None:
+    """For a borough admin: the wards outside their borough, which they may not assign."""
+    elsewhere = [c for c in codes if borough_of(c) != actor.borough_code]
+    if actor.role == "borough_admin" and elsewhere:
+        return f"You can only assign wards in your own borough, and {', '.join(elsewhere)} is not in it"
+    return None
+
+
+def _matching_step(secret: str, code: str, now: datetime, last_step: int | None) -> int | None:
+    """The time step (now, or one either side for clock drift) whose code is `code`, if newer than `last_step`."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if (last_step is None or step > last_step) and hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None

@@ -1,0 +1,253 @@
+"""The staff area, /admin: sign-in, accounts, and the checks every staff view must carry.
+
+Every view of this blueprint is marked with one of the decorators below, and a view that is not is
+refused (403) before it runs; tests/web/test_admin_routes_meta.py walks the url_map to prove it:
+- `staff_required`: signed in, and for admins the second step (TOTP) done.
+- `admin_required`: as above, and a borough or site admin.
+- `ward_required`: as `staff_required`, and the user may edit the URL's `<ward_code>` (`require_ward`).
+- `open_page`: the few pages for people not yet signed in (sign-in, second step, links).
+
+Sessions are Flask's signed cookies, read by Flask-Login. The user's id is stored with their
+session generation ("7:3"); "sign out everywhere" bumps the generation, so every older cookie
+stops loading a user. A session ends after STAFF_IDLE_MINUTES without a request. Every POST in
+the app needs a CSRF token (Flask-WTF) except the JSON API, which takes no cookies.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import SQLAlchemyError
+
+from finder.services.accounts import Account, Accounts, may_edit
+from finder.services.mail import check_smtp_url
+from finder.store import Store
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+VIEW_MODULES = ("auth",)  # modules whose views join the blueprint (import order is route order)
+SEEN = "staff_seen"  # the time of the session's last request, for the idle timeout
+SECOND_STEP_DONE = "staff_second_step"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Staff(UserMixin):
+    """The signed-in user for Flask-Login: an Account, and an id that carries its session generation."""
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+
+    def get_id(self) -> str:
+        return f"{self.account.id}:{self.account.session_generation}"
+
+
+# -- what the views use ----------------------------------------------------------------------------
+
+
+def staff_store() -> Store:
+    """The store the resident pages read teams from: staff edits land where residents look."""
+    from finder.web import lookup
+
+    teams = lookup().teams
+    if teams is None:
+        raise RuntimeError("the staff area needs the team store (the lookup was built without one)")
+    return teams.store
+
+
+def accounts() -> Accounts:
+    return Accounts(staff_store(), secret=current_app.config["SECRET_KEY"])
+
+
+def borough_of(ward_code: str) -> str | None:
+    """A ward's borough code, or None when there is no such ward."""
+    from finder.web import lookup
+
+    ward = lookup().geo.wards.get(ward_code)
+    return ward.borough_code if ward else None
+
+
+def boroughs() -> dict[str, str]:
+    """Every borough, code -> name, in name order."""
+    from finder.services.boroughs import boroughs as all_boroughs
+    from finder.web import lookup
+
+    return {code: b.name for code, b in all_boroughs(lookup().geo.wards).items()}
+
+
+def current_account() -> Account:
+    """The signed-in user (only in views marked staff_required, admin_required or ward_required)."""
+    return current_user.account
+
+
+def require_ward(user: Account, ward_code: str) -> None:
+    """404 for no such ward; 403 unless `user` may edit it (accounts.may_edit)."""
+    if borough_of(ward_code) is None:
+        abort(404, description=f"There is no ward with the code {ward_code}.")
+    if not may_edit(user, ward_code, borough_of):
+        abort(403, description="You cannot edit this ward. Ask your borough admin if you should.")
+
+
+def _mark(view: F, check: str) -> F:
+    view.staff_check = check  # type: ignore[attr-defined]
+    return view
+
+
+def open_page(view: F) -> F:
+    """For pages anyone may open (sign-in and one-time links): they check what they need themselves."""
+    return _mark(view, "open")
+
+
+def _signed_in_check() -> Any:
+    """A redirect to sign in (or to finish the second step), or None when the user may go on."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_account().is_admin and not session.get(SECOND_STEP_DONE):
+        logout_user()
+        flash("Sign in again: admins must also enter a code from their authenticator app.")
+        return redirect(url_for("admin.sign_in"))
+    return None
+
+
+def staff_required(view: F) -> F:
+    """Signed in, with the second step done for admins."""
+
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        return _signed_in_check() or view(*args, **kwargs)
+
+    return _mark(checked, "staff")  # type: ignore[arg-type]
+
+
+def admin_required(view: F) -> F:
+    """Signed in as a borough or site admin, second step done."""
+
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if refusal := _signed_in_check():
+            return refusal
+        if not current_account().is_admin:
+            abort(403, description="Only borough and site admins can do this.")
+        return view(*args, **kwargs)
+
+    return _mark(checked, "admin")  # type: ignore[arg-type]
+
+
+def ward_required(view: F) -> F:
+    """Signed in, and allowed to edit the ward named by the URL's `ward_code`."""
+
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if refusal := _signed_in_check():
+            return refusal
+        require_ward(current_account(), kwargs["ward_code"])
+        return view(*args, **kwargs)
+
+    return _mark(checked, "ward")  # type: ignore[arg-type]
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a staff page of ours, never another site."""
+    if target and target.startswith("/admin") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("admin.home")
+
+
+# -- every request to /admin -------------------------------------------------------------------------
+
+
+@bp.before_request
+def _before_staff_request() -> Any:
+    """Refuse views without a check; end sessions idle too long; no caching of staff pages."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and not getattr(view, "staff_check", None):
+        abort(403, description="This page has no access check, so nobody may use it.")
+    now = time.time()
+    seen = session.get(SEEN)
+    if seen is not None and now - seen > current_app.config["STAFF_IDLE_MINUTES"] * 60:
+        session.clear()
+        logout_user()
+        minutes = int(current_app.config["STAFF_IDLE_MINUTES"])
+        flash(f"You were signed out because you did nothing for {minutes} minutes. Sign in again.")
+        return redirect(url_for("admin.sign_in"))
+    if seen is not None:
+        session[SEEN] = now
+    return None
+
+
+@bp.context_processor
+def _staff_template_globals() -> dict[str, Any]:
+    return {"current_user": current_user}
+
+
+@bp.after_request
+def _no_store(response: Any) -> Any:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(SQLAlchemyError)
+def _store_unavailable(error: SQLAlchemyError) -> Any:
+    current_app.logger.warning("staff area: the store failed: %s", type(error).__name__)
+    message = "The staff area cannot reach its database right now. Try again in a minute."
+    return render_template("admin/message.html", title="Try again later", message=message), 503
+
+
+def _csrf_refused(error: CSRFError) -> Any:
+    message = (
+        "This form could not be accepted: it was open too long, or was sent from somewhere else. "
+        "Go back, reload the page and try again."
+    )
+    return render_template("admin/message.html", title="Try again", message=message), 400
+
+
+# -- set-up ---------------------------------------------------------------------------------------
+
+
+def init_app(app: Flask) -> None:
+    """Sessions, CSRF and the staff blueprint. Settings that could never work stop the app here."""
+    import importlib
+
+    from finder.web.api import bp as api_bp
+
+    if not app.config.get("SECRET_KEY"):
+        raise ValueError(
+            "SECRET_KEY must be set in production: a long random value, like the output of "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))', the same for every worker. "
+            "It signs staff sessions and form tokens."
+        )
+    if app.config["SMTP_URL"]:
+        check_smtp_url(app.config["SMTP_URL"])
+    for name in VIEW_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    # Only staff pages may read the session: public pages and the API must not vary by cookie.
+    login_manager.init_app(app, add_context_processor=False)
+    # Nor may its "remember me" hook (unused here: no remember cookies), which reads the session
+    # after every response and so would add "Vary: Cookie" to every public page and API answer.
+    app.after_request_funcs[None].remove(login_manager._update_remember_cookie)
+    login_manager.login_view = "admin.sign_in"
+    login_manager.login_message = "Sign in to see that page."
+    csrf.init_app(app)
+    csrf.exempt(api_bp)  # the JSON API takes no cookies, so there is nothing to forge
+    app.register_blueprint(bp)
+    app.register_error_handler(CSRFError, _csrf_refused)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> Staff | None:
+    """The session's user, unless the account is gone, disabled or signed out everywhere since."""
+    id_text, _, generation = user_id.partition(":")
+    if not id_text.isdigit():
+        return None
+    account = accounts().get(int(id_text))
+    if account is None or not account.active or str(account.session_generation) != generation:
+        return None
+    return Staff(account)

@@ -1,0 +1,336 @@
+"""Signing in and out, the second step, one-time links, the staff home and the users page.
+
+An admin's password step leaves the session "pending" (their id and generation, nothing signed
+in); the code from their authenticator app, or enrolling one, completes it. Every sign-in starts
+a fresh session, so a cookie planted before it signs nobody in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Any
+from urllib.parse import urlsplit
+
+import segno
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import login_user, logout_user
+from markupsafe import Markup
+
+from finder.services.accounts import (
+    ROLE_NAMES,
+    Account,
+    AccountError,
+    FormErrors,
+    new_totp_secret,
+    totp_uri,
+)
+from finder.services.mail import MailError, send_mail
+from finder.web.admin import (
+    SECOND_STEP_DONE,
+    SEEN,
+    Staff,
+    accounts,
+    admin_required,
+    borough_of,
+    boroughs,
+    bp,
+    current_account,
+    open_page,
+    safe_next,
+    staff_required,
+)
+
+PENDING = "staff_pending"  # "id:generation" after an admin's password, before their code
+PENDING_NEXT = "staff_pending_next"
+ENROL_SECRET = "staff_enrol_secret"  # the TOTP secret being enrolled, until its first code proves it
+
+
+def _field(name: str) -> str:
+    value = request.form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _no_referrer(response: Any) -> Any:
+    """Pages whose URL holds a one-time secret must not pass it on in a Referer header."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _start_session(account: Account, *, second_step: bool) -> None:
+    """A fresh session for this user: nothing from before signing in survives (session fixation)."""
+    session.clear()
+    login_user(Staff(account))
+    session[SEEN] = time.time()
+    if second_step:
+        session[SECOND_STEP_DONE] = True
+
+
+def _pending() -> Account | None:
+    """The admin between their password and their code, if their session is still good."""
+    user_id, _, generation = str(session.get(PENDING, "")).partition(":")
+    account = accounts().get(int(user_id)) if user_id.isdigit() else None
+    if account is None or not account.active or str(account.session_generation) != generation:
+        return None
+    return account
+
+
+# -- signing in ------------------------------------------------------------------------------------
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@open_page
+def sign_in() -> Any:
+    if request.method == "GET":
+        return render_template("admin/sign_in.html", email="", next=request.args.get("next", ""))
+    email, next_page = _field("email"), _field("next")
+    try:
+        account = accounts().sign_in(email, _field("password"), _address())
+    except AccountError as error:
+        return render_template("admin/sign_in.html", error=error, email=email, next=next_page), error.status
+    if not account.is_admin:
+        _start_session(account, second_step=False)
+        return redirect(safe_next(next_page))
+    session.clear()
+    session.update({PENDING: f"{account.id}:{account.session_generation}", PENDING_NEXT: next_page, SEEN: time.time()})
+    return redirect(url_for("admin.second_step" if account.totp_enrolled else "admin.enrol"))
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@open_page
+def second_step() -> Any:
+    account = _pending()
+    if account is None or not account.totp_enrolled:
+        return redirect(url_for("admin.sign_in"))
+    if request.method == "GET":
+        return render_template("admin/second_step.html")
+    try:
+        account = accounts().second_step(account.id, _field("code"), _address())
+    except AccountError as error:
+        return render_template("admin/second_step.html", error=error), error.status
+    next_page = session.get(PENDING_NEXT)
+    _start_session(account, second_step=True)
+    if account.recovery_codes_left < 3:
+        flash(f"You have {account.recovery_codes_left} recovery codes left. Ask a site admin to reset your app.")
+    return redirect(safe_next(next_page))
+
+
+@bp.route("/sign-in/set-up-app", methods=["GET", "POST"])
+@open_page
+def enrol() -> Any:
+    """An admin's first sign-in: add the finder to an authenticator app, then get recovery codes."""
+    account = _pending()
+    if account is None or account.totp_enrolled:
+        return redirect(url_for("admin.sign_in"))
+    secret = session.setdefault(ENROL_SECRET, new_totp_secret())
+    error = None
+    if request.method == "POST":
+        try:
+            account, codes = accounts().enrol_totp(account.id, secret, _field("code"))
+        except FormErrors as failed:
+            error = failed
+        else:
+            _start_session(account, second_step=True)
+            return render_template("admin/recovery_codes.html", codes=codes)
+    # segno draws the QR code as SVG markup: no script, no data: URI, nothing from the user as markup.
+    qr = Markup(segno.make(totp_uri(account.email, secret), error="m").svg_inline(scale=4, title="QR code"))
+    page = render_template("admin/enrol.html", qr=qr, secret=secret, error=error)
+    return page, 400 if error else 200
+
+
+@bp.route("/sign-out", methods=["POST"])
+@staff_required
+def sign_out() -> Any:
+    logout_user()
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("admin.sign_in"))
+
+
+@bp.route("/sign-out-everywhere", methods=["POST"])
+@staff_required
+def sign_out_everywhere() -> Any:
+    accounts().sign_out_everywhere(current_account().id)
+    logout_user()
+    session.clear()
+    flash("You have signed out on every device and browser.")
+    return redirect(url_for("admin.sign_in"))
+
+
+# -- one-time links ----------------------------------------------------------------------------------
+
+
+def _set_password(token: str, purpose: str) -> Any:
+    try:
+        account = accounts().link_account(token, purpose)
+    except AccountError as error:
+        page = _message("This link cannot be used", error.message, error.status)
+        return _no_referrer(current_app.make_response(page))
+    error = None
+    if request.method == "POST":
+        try:
+            accounts().use_link(token, purpose, _field("password"), _field("confirm"))
+        except AccountError as failed:
+            error = failed
+        else:
+            flash("Your password is set. Sign in with it now.")
+            return redirect(url_for("admin.sign_in"))
+    page = render_template("admin/set_password.html", account=account, purpose=purpose, error=error)
+    return _no_referrer(current_app.make_response((page, error.status if error else 200)))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@open_page
+def invitation(token: str) -> Any:
+    return _set_password(token, "invite")
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@open_page
+def reset(token: str) -> Any:
+    return _set_password(token, "reset")
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@open_page
+def reset_request() -> Any:
+    """Ask for a reset email. The answer is the same whether or not the account exists."""
+    by_email = bool(current_app.config["SMTP_URL"])
+    if request.method == "POST" and by_email:
+        found = accounts().request_reset(_field("email"))
+        if found is not None:
+            account, token = found
+            try:
+                _send_link(account, "reset", token)
+            except MailError as error:
+                current_app.logger.warning("password reset email not sent: %s", error)
+        return render_template("admin/reset_request.html", by_email=True, sent=True)
+    return render_template("admin/reset_request.html", by_email=by_email, sent=False)
+
+
+def _link_url(purpose: str, token: str) -> str:
+    return url_for("admin.invitation" if purpose == "invite" else "admin.reset", token=token, _external=True)
+
+
+def _send_link(account: Account, purpose: str, token: str) -> None:
+    """Email a link to its owner (MailError when the server will not take it)."""
+    url = _link_url(purpose, token)
+    if purpose == "invite":
+        subject = "Your account on the London police team finder"
+        opening = "You have been invited to keep your ward's police team details up to date."
+    else:
+        subject = "Reset your password for the London police team finder"
+        opening = "Someone asked to reset the password of your account. If it was not you, ignore this email."
+    body = (
+        f"Hello {account.name},\n\n{opening}\n\nSet your password here (the link works once, within 24 hours):\n{url}\n"
+    )
+    sender = current_app.config["MAIL_FROM"] or f"finder@{urlsplit(url).hostname}"
+    send_mail(current_app.config["SMTP_URL"], sender=sender, to=account.email, subject=subject, body=body)
+
+
+def _deliver(account: Account, purpose: str, token: str) -> str | None:
+    """Email the link when mail is set up; otherwise (or when sending fails) return it to show the admin."""
+    if current_app.config["SMTP_URL"]:
+        try:
+            _send_link(account, purpose, token)
+        except MailError as error:
+            flash(f"The email could not be sent ({error}). Pass this link on yourself instead.")
+            return _link_url(purpose, token)
+        flash(f"We have emailed {account.email} a link. It works once, within 24 hours.")
+        return None
+    return _link_url(purpose, token)
+
+
+def _message(title: str, message: str, status: int = 200) -> tuple[str, int]:
+    return render_template("admin/message.html", title=title, message=message), status
+
+
+# -- the staff home and users -----------------------------------------------------------------------
+
+
+def _editable_wards(account: Account) -> dict[str, list[tuple[str, str]]]:
+    """Borough name -> [(ward code, ward name)] of the wards `account` may edit."""
+    from finder.web import lookup
+
+    wards = lookup().geo.wards
+    grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for ward in sorted(wards.wards, key=lambda w: (w.borough_name, w.name)):
+        if (
+            account.role == "site_admin"
+            or (account.role == "borough_admin" and ward.borough_code == account.borough_code)
+            or ward.code in account.wards
+        ):
+            grouped[ward.borough_name].append((ward.code, ward.name))
+    return dict(grouped)
+
+
+@bp.route("/")
+@staff_required
+def home() -> Any:
+    account = current_account()
+    return render_template("admin/home.html", account=account, wards=_editable_wards(account))
+
+
+def _users_page(
+    *,
+    error: AccountError | None = None,
+    link: str | None = None,
+    link_for: Account | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    actor = current_account()
+    people = accounts().users_for(actor, borough_of)
+    page = render_template(
+        "admin/users.html",
+        actor=actor,
+        people=people,
+        roles=ROLE_NAMES if actor.role == "site_admin" else {"ward_editor": ROLE_NAMES["ward_editor"]},
+        boroughs=boroughs(),
+        own_wards=_editable_wards(actor) if actor.role == "borough_admin" else {},
+        error=error,
+        link=link,
+        link_for=link_for,
+        form=form or {"role": "ward_editor"},
+    )
+    return page, status
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@admin_required
+def users() -> Any:
+    """Everyone the admin manages, and the invitation form."""
+    if request.method == "GET":
+        return _users_page()
+    form = {name: _field(name) for name in ("email", "name", "role", "borough_code", "wards")}
+    try:
+        account, token = accounts().invite(current_account(), **form, borough_of=borough_of, boroughs=boroughs())
+    except AccountError as error:
+        return _users_page(error=error, form=form, status=error.status)
+    return _users_page(link=_deliver(account, "invite", token), link_for=account)
+
+
+@bp.route("/users/<int:user_id>/wards", methods=["POST"])
+@admin_required
+def user_wards(user_id: int) -> Any:
+    try:
+        account = accounts().set_wards(current_account(), user_id, _field("wards"), borough_of)
+    except AccountError as error:
+        return _users_page(error=error, status=error.status)
+    flash(f"{account.name}'s wards are saved.")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/link", methods=["POST"])
+@admin_required
+def user_link(user_id: int) -> Any:
+    """A new invitation (no password set yet) or password reset link for someone the admin manages."""
+    try:
+        account, purpose, token = accounts().new_link(current_account(), user_id, borough_of)
+    except AccountError as error:
+        return _users_page(error=error, status=error.status)
+    return _users_page(link=_deliver(account, purpose, token), link_for=account)

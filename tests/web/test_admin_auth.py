@@ -1,0 +1,388 @@
+"""Signing in to the staff area, its sessions, links, email and users page, through the real app."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+from html import unescape
+
+import pyotp
+import pytest
+from sqlalchemy import select, update
+
+from finder import create_app
+from finder.store.models import utcnow
+from finder.store.staff import StaffToken, StaffUser
+from finder.store.testing import discard, new_store, wipe
+from finder.web.admin import SEEN
+from tests.store import backends
+from tests.support.smtp import smtp_server
+from tests.support.staff import (
+    CAMDEN_WARD,
+    PASSWORD,
+    ST_JAMESS,
+    WESTMINSTER,
+    csrf_token,
+    make_user,
+    post,
+    sign_in,
+    staff_app,
+)
+
+migrated_store = backends.migrated_store  # every test taking `store` runs on SQLite and PostgreSQL
+store = backends.store
+
+HOSTILE = '{{ 7*7 }}</script><b>"Bob" O\'Hara</b>'
+NEW_PASSWORD = "a much longer passphrase"
+
+
+@pytest.fixture(scope="module")
+def sqlite_db(tmp_path_factory):
+    db = new_store("sqlite", tmp_path_factory.mktemp("staff"))
+    yield db
+    discard(db)
+
+
+@pytest.fixture()
+def db(sqlite_db):
+    wipe(sqlite_db)
+    return sqlite_db
+
+
+@pytest.fixture()
+def app(db, geodata):
+    return staff_app(db, geodata)
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def form_sign_in(client, email: str, password: str = PASSWORD, address: str = "10.0.0.1"):
+    return post(client, "/admin/sign-in", {"email": email, "password": password}, environ_base={"REMOTE_ADDR": address})
+
+
+def error_summary(response) -> str:
+    match = re.search(r'<div class="error-summary".*?</div>', response.get_data(as_text=True), re.S)
+    assert match, "no error summary"
+    return match.group(0)
+
+
+def session_cookie(client) -> str | None:
+    cookie = client.get_cookie("finder_session")
+    return cookie.value if cookie else None
+
+
+# -- signing in ---------------------------------------------------------------------------------------
+
+
+def test_an_editor_signs_in_with_the_form_and_sees_their_wards(client, db):
+    make_user(db, "ed@example.org", wards=[ST_JAMESS])
+    response = form_sign_in(client, "Ed@Example.org ")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/"
+    home = client.get("/admin/").get_data(as_text=True)
+    assert f'<a href="/admin/wards/{ST_JAMESS}">St James&#39;s</a>' in home
+    assert "/admin/wards/E05013792" not in home  # another Westminster ward
+
+
+def test_a_wrong_password_and_an_unknown_account_get_the_same_answer(client, db):
+    make_user(db, "ed@example.org")
+    wrong = form_sign_in(client, "ed@example.org", "not the password")
+    unknown = form_sign_in(client, "nobody@example.org", PASSWORD)
+    assert wrong.status_code == unknown.status_code == 400
+    assert error_summary(wrong) == error_summary(unknown)
+    assert "Email or password is wrong" in error_summary(wrong)
+    assert 'value="nobody@example.org"' in unknown.get_data(as_text=True)  # what was typed is kept
+
+
+def test_staff_pages_send_people_who_are_not_signed_in_to_sign_in(client):
+    response = client.get("/admin/users")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/admin/sign-in?next=")
+
+
+def test_after_signing_in_the_session_cookie_is_new_and_the_old_one_signs_nobody_in(app, client, db):
+    make_user(db, "ed@example.org", wards=[ST_JAMESS])
+    csrf_token(client)  # the sign-in form put a token in the session
+    before = session_cookie(client)
+    assert before
+    assert form_sign_in(client, "ed@example.org").status_code == 302
+    after = session_cookie(client)
+    assert after and after != before
+    planted = app.test_client()
+    planted.set_cookie("finder_session", before)
+    assert planted.get("/admin/").status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax_and_secure_in_production(client, db, geodata):
+    make_user(db, "ed@example.org")
+    form_sign_in(client, "ed@example.org")
+    cookie = client.get_cookie("finder_session")
+    assert cookie.http_only and cookie.same_site == "Lax" and not cookie.secure
+    production = staff_app(db, geodata, ENV_NAME="production", PUBLIC_URL="https://finder.example.org", SECRET_KEY="k")
+    assert production.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_will_not_start_without_a_secret_key(finder_lookup):
+    with pytest.raises(ValueError, match="SECRET_KEY must be set in production"):
+        create_app({"ENV_NAME": "production", "PUBLIC_URL": "https://finder.example.org", "SECRET_KEY": ""})
+
+
+def test_a_session_idle_for_longer_than_the_limit_is_signed_out(client, db):
+    editor = make_user(db, "ed@example.org", wards=[ST_JAMESS])
+    sign_in(client, editor)
+    assert client.get("/admin/").status_code == 200
+    with client.session_transaction() as session:
+        session[SEEN] = time.time() - 31 * 60
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/sign-in"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "signed out because you did nothing for 30 minutes" in page
+    assert client.get("/admin/").status_code == 302
+
+
+def test_signing_out_everywhere_ends_the_session_in_another_browser(app, db):
+    make_user(db, "ed@example.org", wards=[ST_JAMESS])
+    laptop, phone = app.test_client(), app.test_client()
+    form_sign_in(laptop, "ed@example.org")
+    form_sign_in(phone, "ed@example.org")
+    assert phone.get("/admin/").status_code == 200
+    assert post(laptop, "/admin/sign-out-everywhere").status_code == 302
+    assert phone.get("/admin/").status_code == 302
+    assert laptop.get("/admin/").status_code == 302
+    form_sign_in(phone, "ed@example.org")  # signing in again works
+    assert phone.get("/admin/").status_code == 200
+
+
+def test_signing_out_ends_the_session(client, db):
+    make_user(db, "ed@example.org")
+    form_sign_in(client, "ed@example.org")
+    assert post(client, "/admin/sign-out").status_code == 302
+    assert client.get("/admin/").status_code == 302
+
+
+# -- the second step ---------------------------------------------------------------------------------
+
+
+def test_an_admin_needs_their_code_after_the_password_and_a_code_is_accepted_only_once(app, db):
+    secret = pyotp.random_base32()
+    make_user(db, "admin@example.org", "site_admin", totp_secret=secret)
+    client = app.test_client()
+    response = form_sign_in(client, "admin@example.org")
+    assert response.headers["Location"] == "/admin/sign-in/code"
+    assert client.get("/admin/").status_code == 302  # not signed in yet
+    code = pyotp.TOTP(secret).now()
+    assert post(client, "/admin/sign-in/code", {"code": code}).headers["Location"] == "/admin/"
+    assert client.get("/admin/users").status_code == 200
+
+    thief = app.test_client()
+    form_sign_in(thief, "admin@example.org", address="10.6.6.6")
+    replayed = post(thief, "/admin/sign-in/code", {"code": code})
+    assert replayed.status_code == 400 and "has been used" in error_summary(replayed)
+    assert thief.get("/admin/").status_code == 302
+
+
+def test_an_admin_without_an_app_must_set_one_up_before_anything_else(app, db):
+    admin = make_user(db, "admin@example.org", "site_admin", name=HOSTILE)
+    with db.session() as session:  # invited as an admin, not yet enrolled
+        session.execute(update(StaffUser).values(totp_secret=None))
+    client = app.test_client()
+    assert form_sign_in(client, "admin@example.org").headers["Location"] == "/admin/sign-in/set-up-app"
+    assert client.get("/admin/users").status_code == 302
+    page = client.get("/admin/sign-in/set-up-app")
+    html = page.get_data(as_text=True)
+    assert "<svg" in html and "data:" not in html and "<script" not in html
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', html).group(1)
+    wrong = post(client, "/admin/sign-in/set-up-app", {"code": "12345"})
+    assert wrong.status_code == 400 and "That code is not right" in wrong.get_data(as_text=True)
+    done = post(client, "/admin/sign-in/set-up-app", {"code": pyotp.TOTP(secret).now()})
+    codes = re.findall(r"<li><code>([0-9a-f]{5}-[0-9a-f]{5})</code></li>", done.get_data(as_text=True))
+    assert done.status_code == 200 and len(set(codes)) == 10
+    users = client.get("/admin/users").get_data(as_text=True)
+    assert admin.id and "{{ 7*7 }}&lt;/script&gt;&lt;b&gt;&#34;Bob&#34; O&#39;Hara&lt;/b&gt;" in users
+
+    other = app.test_client()  # a recovery code works once instead of the app
+    form_sign_in(other, "admin@example.org")
+    assert post(other, "/admin/sign-in/code", {"code": codes[0]}).headers["Location"] == "/admin/"
+    again = app.test_client()
+    form_sign_in(again, "admin@example.org")
+    assert post(again, "/admin/sign-in/code", {"code": codes[0]}).status_code == 400
+
+
+# -- throttling -----------------------------------------------------------------------------------------
+
+
+def test_failures_are_counted_across_two_app_instances_sharing_a_store(store, geodata):
+    make_user(store, "ed@example.org")
+    first, second = (staff_app(store, geodata, SECRET_KEY="shared by every instance") for _ in range(2))
+    clients = [first.test_client(), second.test_client()]
+    for n in range(5):
+        assert form_sign_in(clients[n % 2], "ed@example.org", "wrong password!", f"10.0.0.{n}").status_code == 400
+    refused = form_sign_in(clients[1], "ed@example.org", PASSWORD, "10.0.1.1")
+    assert refused.status_code == 429 and "Too many failed attempts" in error_summary(refused)
+    for n in range(20):
+        form_sign_in(clients[n % 2], f"guess{n}@example.org", "wrong password!", "10.6.6.6")
+    make_user(store, "other@example.org")
+    assert form_sign_in(clients[0], "other@example.org", PASSWORD, "10.6.6.6").status_code == 429
+    assert form_sign_in(clients[0], "other@example.org", PASSWORD, "10.0.0.99").status_code == 302
+
+
+# -- CSRF -------------------------------------------------------------------------------------------
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused_with_a_readable_page(client, db):
+    make_user(db, "ed@example.org")
+    assert client.application.config["WTF_CSRF_ENABLED"] is True
+    response = client.post("/admin/sign-in", data={"email": "ed@example.org", "password": PASSWORD})
+    assert response.status_code == 400 and "Go back, reload the page and try again" in response.get_data(as_text=True)
+    forged = client.post("/admin/sign-in", data={"email": "ed@example.org", "password": PASSWORD, "csrf_token": "x"})
+    assert forged.status_code == 400 and client.get("/admin/").status_code == 302
+
+
+def test_the_api_batch_post_needs_no_csrf_token_and_public_pages_set_no_cookie(client):
+    response = client.post("/api/v1/postcodes", json={"postcodes": ["SW1A 2AA"]})
+    assert response.status_code == 200
+    for page in ("/", "/search?postcode=SW1A+2AA", "/embed", "/embed/build", "/api/v1/postcodes/SW1A2AA"):
+        answer = client.get(page)
+        assert answer.status_code == 200 and "Set-Cookie" not in answer.headers, page
+        assert "Cookie" not in answer.headers.get("Vary", ""), page
+
+
+# -- invitations, resets and email ---------------------------------------------------------------------
+
+
+def invite(client, **fields):
+    form = {"name": "Ed", "email": "ed@example.org", "role": "ward_editor", "wards": ST_JAMESS, **fields}
+    return post(client, "/admin/users", form)
+
+
+def shown_link(response) -> str:
+    match = re.search(r'<code class="one-time-link">([^<]+)</code>', response.get_data(as_text=True))
+    assert match, "no link on the page"
+    return unescape(match.group(1))
+
+
+def test_an_admin_invites_an_editor_who_sets_a_password_through_the_link_once(app, client, db):
+    sign_in(client, make_user(db, "admin@example.org", "site_admin"))
+    response = invite(client)
+    link = shown_link(response)
+    assert link.startswith("http://localhost/admin/invitation/")
+    path = link.removeprefix("http://localhost")
+
+    newcomer = app.test_client()
+    page = newcomer.get(path)
+    assert page.status_code == 200 and "ed@example.org" in page.get_data(as_text=True)
+    assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "no-store"
+    short = post(newcomer, path, {"password": "too short", "confirm": "too short"})
+    assert short.status_code == 400 and "at least 12 characters" in error_summary(short)
+    done = post(newcomer, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert done.headers["Location"] == "/admin/sign-in"
+    assert form_sign_in(newcomer, "ed@example.org", NEW_PASSWORD).status_code == 302
+    again = app.test_client().get(path)
+    assert again.status_code == 410 and "already been used" in again.get_data(as_text=True)
+
+
+def test_an_expired_invitation_link_is_refused_and_a_new_one_can_be_sent(app, client, db):
+    sign_in(client, make_user(db, "admin@example.org", "site_admin"))
+    path = shown_link(invite(client)).removeprefix("http://localhost")
+    with db.session() as session:
+        session.execute(update(StaffToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+    expired = app.test_client().get(path)
+    assert expired.status_code == 410 and "expired" in expired.get_data(as_text=True)
+    with db.reader() as session:
+        user_id = session.scalar(select(StaffUser.id).filter_by(email="ed@example.org"))
+    fresh = post(client, f"/admin/users/{user_id}/link")
+    assert app.test_client().get(shown_link(fresh).removeprefix("http://localhost")).status_code == 200
+
+
+def test_with_smtp_set_the_invitation_is_emailed_through_the_server(db, geodata):
+    with smtp_server() as inbox:
+        app = staff_app(db, geodata, SMTP_URL=inbox.url)
+        client = app.test_client()
+        sign_in(client, make_user(db, "admin@example.org", "site_admin"))
+        response = post(
+            client,
+            "/admin/users",
+            {"name": HOSTILE, "email": "ed@example.org", "role": "ward_editor", "wards": ST_JAMESS},
+        )
+        assert response.status_code == 200 and 'class="one-time-link"' not in response.get_data(as_text=True)
+    (message,) = inbox.messages
+    assert message["To"] == "ed@example.org" and message["From"] == "finder@localhost"
+    body = message.get_content()
+    assert f"Hello {HOSTILE}," in body
+    path = re.search(r"http://localhost(/admin/invitation/\S+)", body).group(1)
+    assert app.test_client().get(path).status_code == 200
+
+
+def test_a_password_reset_is_emailed_and_the_page_says_the_same_for_an_unknown_account(db, geodata):
+    make_user(db, "ed@example.org")
+    with smtp_server() as inbox:
+        client = staff_app(db, geodata, SMTP_URL=inbox.url).test_client()
+        known = post(client, "/admin/reset", {"email": "ed@example.org"})
+        unknown = post(client, "/admin/reset", {"email": "nobody@example.org"})
+    assert known.status_code == unknown.status_code == 200
+    strip = lambda r: re.sub(r'value="[^"]*"', "", r.get_data(as_text=True))  # noqa: E731
+    assert strip(known) == strip(unknown)
+    (message,) = inbox.messages
+    path = re.search(r"http://localhost(/admin/reset/\S+)", message.get_content()).group(1)
+    assert post(client, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
+    assert form_sign_in(client, "ed@example.org", NEW_PASSWORD).status_code == 302
+
+
+def test_without_smtp_nobody_can_ask_for_a_reset_link_by_email(client, db):
+    make_user(db, "ed@example.org")
+    page = client.get("/admin/reset").get_data(as_text=True)
+    assert "Ask your borough admin or a site admin" in page and "<form" not in page.split("<main")[1]
+
+
+# -- who may do what on the users page -----------------------------------------------------------------
+
+
+def test_an_editor_cannot_see_users_or_invite(client, db):
+    sign_in(client, make_user(db, "ed@example.org", wards=[ST_JAMESS]))
+    assert client.get("/admin/users").status_code == 403
+    assert invite(client, email="new@example.org").status_code == 403
+
+
+def test_a_borough_admin_cannot_invite_for_another_borough(client, db):
+    sign_in(client, make_user(db, "b@example.org", "borough_admin", borough_code=WESTMINSTER))
+    refused = invite(client, wards=CAMDEN_WARD)
+    assert refused.status_code == 400 and f"{CAMDEN_WARD} is not in it" in error_summary(refused)
+    assert f'value="{CAMDEN_WARD}"' in refused.get_data(as_text=True)  # the form keeps what was typed
+    camden_editor = make_user(db, "c@example.org", wards=[CAMDEN_WARD])
+    assert post(client, f"/admin/users/{camden_editor.id}/wards", {"wards": ST_JAMESS}).status_code == 403
+    assert post(client, f"/admin/users/{camden_editor.id}/link").status_code == 403
+    assert invite(client).status_code == 200
+
+
+def test_names_typed_by_staff_are_shown_as_text(client, db):
+    sign_in(client, make_user(db, "admin@example.org", "site_admin", name=HOSTILE))
+    invite(client, name=HOSTILE)
+    for page in ("/admin/", "/admin/users"):
+        html = client.get(page).get_data(as_text=True)
+        assert "{{ 7*7 }}&lt;/script&gt;&lt;b&gt;&#34;Bob&#34; O&#39;Hara&lt;/b&gt;" in html, page
+        assert "<b>" not in html and "O'Hara" not in html, page
+
+
+# -- the command line ----------------------------------------------------------------------------------
+
+
+def test_create_admin_makes_a_site_admin_and_prints_a_link_on_the_public_url(db, geodata):
+    app = staff_app(db, geodata, DATABASE_URL=db.url, PUBLIC_URL="https://finder.example.org")
+    result = app.test_cli_runner().invoke(args=["create-admin", "Boss@Example.org", "--name", "The Boss"])
+    assert result.exit_code == 0, result.output
+    link = re.search(r"https://finder\.example\.org/admin/invitation/\S+", result.output).group(0)
+    path = link.removeprefix("https://finder.example.org")
+    page = app.test_client().get(path, headers={"Host": "finder.example.org"})
+    assert page.status_code == 200 and "The Boss" in page.get_data(as_text=True)
+    again = app.test_cli_runner().invoke(args=["create-admin", "boss@example.org"])
+    assert again.exit_code != 0 and "already an account" in again.output
+
+
+def test_create_admin_links_to_the_local_server_without_a_public_url(db, geodata):
+    app = staff_app(db, geodata, DATABASE_URL=db.url)
+    result = app.test_cli_runner().invoke(args=["create-admin", "boss@example.org"])
+    assert "http://127.0.0.1:5000/admin/invitation/" in result.output
