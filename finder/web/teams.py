@@ -11,7 +11,7 @@ lookup (`Lookup.resolve`) and the store behind it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Blueprint, Response, current_app, url_for
 from werkzeug.exceptions import ServiceUnavailable
@@ -19,7 +19,8 @@ from werkzeug.exceptions import ServiceUnavailable
 from finder.errors import NotFound
 from finder.services import exports
 from finder.services.lookup import Result
-from finder.services.teams import Meeting, Provenance, TeamsUnavailable, force_area_page
+from finder.services.teams import Meeting, Provenance, Route, TeamsUnavailable, force_area_page
+from finder.services.validation import PHONE_KINDS, format_phone
 from finder.web import lookup
 
 bp = Blueprint("teams", __name__)
@@ -112,24 +113,16 @@ def meeting(code: str, meeting_id: int):
     return _download(body, "text/calendar", f"{result.ward.code}-meeting-{meeting_id}.ics")
 
 
+@bp.app_template_filter("route_value")
+def route_value(route: Route) -> str:
+    """A route's value as people write it: phone numbers (stored E.164 by officers) in national format."""
+    return format_phone(route.value) if route.kind in PHONE_KINDS else route.value
+
+
 @bp.app_template_filter("confirmed")
 def confirmed(provenance: Provenance, now: datetime | None = None) -> str:
-    """How fresh an item is, in words: "Confirmed by police.uk 3 days ago"."""
-    if provenance.sample:
-        return "Sample data — fictional"
-    when = provenance.confirmed_at
-    days = ((now or datetime.now(UTC)).date() - when.astimezone(UTC).date()).days
-    if days <= 0:
-        ago = "today"
-    elif days == 1:
-        ago = "yesterday"
-    elif days < 60:
-        ago = f"{days} days ago"
-    else:
-        ago = f"on {when:%-d %B %Y}"
-    if provenance.verified_at is not None or provenance.source == "officer":
-        return f"Checked by the neighbourhood team {ago}"
-    return f"Confirmed by {provenance.source_label} {ago}"
+    """How fresh an item is, in words residents read: "Checked by the team 4 months ago"."""
+    return provenance.freshness(now)
 
 
 def _clock(when: datetime) -> str:
