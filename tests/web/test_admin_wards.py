@@ -1,0 +1,263 @@
+"""Officers editing their ward's team through the staff pages, end to end on SQLite and PostgreSQL.
+
+The resident page, the API and the vCard read the same store, so each test that saves looks at
+what residents then see. Users are made directly and signed in through the session
+(tests/support/staff.py); signing in itself is tested in test_admin_auth.py.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html import unescape
+
+import pytest
+
+from finder.services.editing import Editing
+from finder.services.samples import load_sample_teams
+from finder.services.teams import london_now
+from finder.store import Store
+from finder.store.models import utcnow
+from finder.store.staff import BoroughSetting
+from tests.store.backends import migrated_store, store  # noqa: F401  (fixtures)
+from tests.store.teamdata import FORCE_NAMES, HOSTILE_NAME, SAMPLE_WARD
+from tests.support.staff import WESTMINSTER, make_user, post, sign_in, staff_app
+
+OTHER_WESTMINSTER_WARD = "E05013808"  # West End: Westminster, no team loaded
+HOSTILE = "{{ 7*7 }}</script><b>bold</b> \"quoted\" 'single' back\\slash"
+
+
+@pytest.fixture()
+def teams(store: Store) -> Store:  # noqa: F811  (the store fixture, on each backend)
+    load_sample_teams(store, FORCE_NAMES)
+    return store
+
+
+@pytest.fixture()
+def app(teams: Store, geodata):
+    return staff_app(teams, geodata)
+
+
+def editor_client(app, teams: Store, wards=(SAMPLE_WARD,), email="ed@example.org"):
+    account = make_user(teams, email, "ward_editor", name="Eddie Editor", wards=wards)
+    client = app.test_client()
+    sign_in(client, account)
+    return client, account
+
+
+def admin_client(app, teams: Store, email="boro@example.org"):
+    account = make_user(teams, email, "borough_admin", name="Bo Admin", borough_code=WESTMINSTER)
+    client = app.test_client()
+    sign_in(client, account)
+    return client, account
+
+
+def team_phone(teams: Store, geodata):
+    """The sample team's own phone route, as the editing forms open it."""
+    editable = Editing(teams, lambda code: geodata.wards.get(code).borough_code).editable(SAMPLE_WARD)
+    return next(r for r in editable.routes if r.values["kind"] == "phone" and r.officer_id is None)
+
+
+def route_form(route, **changes) -> dict:
+    return {**route.form(), "version": route.version, **changes}
+
+
+def test_an_editor_sees_their_wards_team_as_forms_and_no_other_ward(app, teams):
+    client, _ = editor_client(app, teams)
+    page = client.get(f"/admin/wards/{SAMPLE_WARD}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "St James&#39;s: your neighbourhood team" in html
+    assert "Ways to reach the team" in html and "Officers and PCSOs" in html and 'name="version"' in html
+    assert client.get(f"/admin/wards/{OTHER_WESTMINSTER_WARD}").status_code == 403
+    assert client.get("/admin/wards/E05999999").status_code == 404
+
+
+def test_an_editor_changes_the_team_phone_and_residents_see_it_on_the_page_the_api_and_the_vcard(app, teams, geodata):
+    client, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    response = post(client, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0777"))
+    assert response.status_code == 302
+    assert "Residents see it now" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+    resident = app.test_client()
+    page = resident.get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True)
+    assert '<a class="route-value" href="tel:+442079460777">020 7946 0777</a>' in page  # stored E.164, shown national
+    api = resident.get(f"/api/v1/wards/{SAMPLE_WARD}").get_json()["team"]
+    assert "+442079460777" in [r["value"] for r in api["contact_routes"]]
+    assert "TEL;TYPE=WORK,VOICE:+442079460777" in resident.get(f"/wards/{SAMPLE_WARD}/team.vcf").get_data(as_text=True)
+
+
+def test_a_phone_number_that_is_not_one_comes_back_with_a_message_and_everything_typed(app, teams, geodata):
+    client, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    response = post(
+        client,
+        f"/admin/wards/{SAMPLE_WARD}/route/{route.id}",
+        route_form(route, value="0207 946", label="Team phone (new)"),
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "There is a problem" in html and f'href="#route-{route.id}-value"' in html
+    assert 'value="0207 946"' in html and 'value="Team phone (new)"' in html  # nothing lost
+
+
+def test_a_team_email_must_be_on_the_forces_own_domain(app, teams, geodata):
+    client, _ = editor_client(app, teams)
+    response = post(
+        client,
+        f"/admin/wards/{SAMPLE_WARD}/route/new",
+        {"kind": "email", "label": "Team email", "value": "someone@gmail.com", "display_order": "5"},
+    )
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400 and "met.police.uk" in html and 'value="someone@gmail.com"' in html
+
+
+def test_two_editors_on_one_record_the_second_sees_what_changed_and_chooses(app, teams, geodata):
+    first, _ = editor_client(app, teams, email="first@example.org")
+    second, _ = editor_client(app, teams, email="second@example.org")
+    route = team_phone(teams, geodata)  # both open the same version
+
+    assert (
+        post(
+            first, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0111")
+        ).status_code
+        == 302
+    )
+    clash = post(second, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0222"))
+    html = clash.get_data(as_text=True)
+    assert clash.status_code == 409 and "Someone changed this contact route after you opened it" in html
+    assert "020 7946 0222" in html and "+442079460111" in html  # what they typed, and what it says now
+    assert team_phone(teams, geodata).values["value"] == "+442079460111"  # nothing silently overwritten
+
+    current = re.search(r'name="version" value="(\d+)"', html).group(1)
+    mine = post(
+        second,
+        f"/admin/wards/{SAMPLE_WARD}/route/{route.id}",
+        route_form(route, value="020 7946 0222", version=current),
+    )
+    assert mine.status_code == 302 and team_phone(teams, geodata).values["value"] == "+442079460222"
+
+
+def test_a_new_meeting_must_be_in_the_future_and_then_shows_to_residents(app, teams):
+    client, _ = editor_client(app, teams)
+    past = (london_now() - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    refused = post(
+        client,
+        f"/admin/wards/{SAMPLE_WARD}/meeting/new",
+        {"title": "Street surgery", "kind": "contact_session", "start": past},
+    )
+    assert refused.status_code == 400 and 'value="Street surgery"' in refused.get_data(as_text=True)
+
+    soon = (london_now() + timedelta(days=5)).replace(hour=18, minute=30).strftime("%Y-%m-%dT%H:%M")
+    added = post(
+        client,
+        f"/admin/wards/{SAMPLE_WARD}/meeting/new",
+        {"title": "Street surgery", "kind": "contact_session", "start": soon, "place": "Outside the library"},
+    )
+    assert added.status_code == 302
+    assert "Street surgery" in app.test_client().get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True)
+    assert "Street surgery" in app.test_client().get(f"/wards/{SAMPLE_WARD}/calendar.ics").get_data(as_text=True)
+
+
+def test_an_editor_cannot_change_another_wards_record_by_editing_ids(app, teams, geodata):
+    """The ward in the URL is the editor's; the record id belongs to another ward's team."""
+    client, _ = editor_client(app, teams, wards=(OTHER_WESTMINSTER_WARD,))
+    route = team_phone(teams, geodata)  # St James's route
+    response = post(
+        client, f"/admin/wards/{OTHER_WESTMINSTER_WARD}/route/{route.id}", route_form(route, value="020 7946 0999")
+    )
+    assert response.status_code in (403, 404)
+    assert team_phone(teams, geodata).values["value"] == route.values["value"]
+    direct = post(client, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0999"))
+    assert direct.status_code == 403 and team_phone(teams, geodata).values["value"] == route.values["value"]
+
+
+def test_still_correct_stamps_the_team_checked_today_and_residents_see_it(app, teams):
+    client, _ = editor_client(app, teams)
+    assert post(client, f"/admin/wards/{SAMPLE_WARD}/confirm").status_code == 302
+    history = client.get(f"/admin/wards/{SAMPLE_WARD}/history").get_data(as_text=True)
+    assert "Eddie Editor" in history and "verified_at" in history
+    api = app.test_client().get(f"/api/v1/wards/{SAMPLE_WARD}").get_json()["team"]
+    assert api["verified_by_officer"] is True
+
+
+def test_history_shows_each_change_and_an_admin_restores_the_old_phone(app, teams, geodata):
+    editor, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    old = route.values["value"]
+    post(
+        editor,
+        f"/admin/wards/{SAMPLE_WARD}/route/{route.id}",
+        route_form(route, value="020 7946 0333", note="new desk"),
+    )
+    assert "Restore" not in editor.get(f"/admin/wards/{SAMPLE_WARD}/history").get_data(as_text=True)
+
+    admin, _ = admin_client(app, teams)
+    history = admin.get(f"/admin/wards/{SAMPLE_WARD}/history").get_data(as_text=True)
+    assert "Why: new desk" in history and "+442079460333" in history and old in history
+    change_set = re.search(r"/history/(\d+)/restore", history).group(1)
+    assert post(admin, f"/admin/wards/{SAMPLE_WARD}/history/{change_set}/restore").status_code == 302
+    assert team_phone(teams, geodata).values["value"] == old
+    assert "Puts back the details from change" in admin.get(f"/admin/wards/{SAMPLE_WARD}/history").get_data(
+        as_text=True
+    )
+    csv = admin.get(f"/admin/wards/{SAMPLE_WARD}/history.csv")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv" and "+442079460333" in csv.get_data(as_text=True)
+    assert editor.get(f"/admin/wards/{SAMPLE_WARD}/history.csv").status_code == 403
+
+
+def test_with_review_required_an_edit_waits_until_an_admin_approves_it(app, teams, geodata):
+    with teams.session() as session:
+        session.add(BoroughSetting(borough_code=WESTMINSTER, review_required=True, changed_at=utcnow()))
+    editor, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    saved = post(editor, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0444"))
+    assert "waiting for review" in editor.get(saved.headers["Location"]).get_data(as_text=True)
+    assert team_phone(teams, geodata).values["value"] == route.values["value"]  # residents see no change yet
+
+    admin, _ = admin_client(app, teams)
+    queue = admin.get("/admin/review").get_data(as_text=True)
+    assert "Eddie Editor" in queue and "+442079460444" in queue
+    pending = re.search(r"/admin/review/(\d+)", queue).group(1)
+    assert post(admin, f"/admin/review/{pending}", {"decision": "approve"}).status_code == 302
+    assert team_phone(teams, geodata).values["value"] == "+442079460444"
+    assert editor.get("/admin/review").status_code == 403  # editors do not review
+
+
+def test_a_rejection_needs_a_reason_and_changes_nothing(app, teams, geodata):
+    with teams.session() as session:
+        session.add(BoroughSetting(borough_code=WESTMINSTER, review_required=True, changed_at=utcnow()))
+    editor, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    post(editor, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0555"))
+    admin, _ = admin_client(app, teams)
+    pending = re.search(r"/admin/review/(\d+)", admin.get("/admin/review").get_data(as_text=True)).group(1)
+    post(admin, f"/admin/review/{pending}", {"decision": "reject", "reason": "That number is the front desk"})
+    assert team_phone(teams, geodata).values["value"] == route.values["value"]
+    history = editor.get(f"/admin/wards/{SAMPLE_WARD}/history").get_data(as_text=True)
+    assert "That number is the front desk" in history and "rejected" in history
+
+
+def test_hostile_text_typed_by_an_editor_is_text_on_the_staff_pages_and_the_residents_page(app, teams):
+    client, _ = editor_client(app, teams)
+    response = post(
+        client,
+        f"/admin/wards/{SAMPLE_WARD}/priority/new",
+        {"issue": HOSTILE, "action": HOSTILE_NAME, "display_order": "9"},
+    )
+    assert response.status_code == 302
+    for page in (f"/admin/wards/{SAMPLE_WARD}", f"/admin/wards/{SAMPLE_WARD}/history"):
+        html = client.get(page).get_data(as_text=True)
+        assert "<b>bold</b>" not in html and "</script><b>" not in html
+        assert "{{ 7*7 }}&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;" in html  # literally, never evaluated
+    resident = app.test_client().get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True)
+    assert "{{ 7*7 }}&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;" in resident and "<img src=x" not in resident
+
+
+def test_a_form_without_its_csrf_token_is_refused(app, teams, geodata):
+    client, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    response = client.post(
+        f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", data=route_form(route, value="020 7946 0666")
+    )
+    assert response.status_code == 400 and team_phone(teams, geodata).values["value"] == route.values["value"]
