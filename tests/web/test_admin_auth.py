@@ -105,11 +105,15 @@ def test_staff_pages_send_people_who_are_not_signed_in_to_sign_in(client):
 def test_after_signing_in_the_session_cookie_is_new_and_the_old_one_signs_nobody_in(app, client, db):
     make_user(db, "ed@example.org", wards=[ST_JAMESS])
     csrf_token(client)  # the sign-in form put a token in the session
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+        old_token = session["csrf_token"]
     before = session_cookie(client)
-    assert before
     assert form_sign_in(client, "ed@example.org").status_code == 302
     after = session_cookie(client)
     assert after and after != before
+    with client.session_transaction() as session:
+        assert "planted" not in session and session.get("csrf_token") != old_token
     planted = app.test_client()
     planted.set_cookie("finder_session", before)
     assert planted.get("/admin/").status_code == 302
