@@ -559,6 +559,25 @@ class Editing:
 
     # -- review --
 
+    def review_required(self, borough_code: str) -> bool:
+        """Whether editors' changes in this borough wait for an admin's approval."""
+        with self.store.reader() as session:
+            setting = session.get(BoroughSetting, borough_code)
+            return bool(setting and setting.review_required)
+
+    def set_review_required(self, actor: Actor, borough_code: str, required: bool) -> None:
+        """Turn review on or off for a borough: its own borough admins, or a site admin."""
+        if not may_review(actor, borough_code):
+            raise NotAllowed("Only this borough's admins or a site admin can change how it reviews changes.")
+        with self.store.session() as session:
+            setting = session.get(BoroughSetting, borough_code)
+            if setting is None:
+                setting = BoroughSetting(borough_code=borough_code)
+                session.add(setting)
+            setting.review_required = required
+            setting.changed_by = actor.id
+            setting.changed_at = self.clock()
+
     def approve(self, reviewer: Actor, change_set_id: int) -> Saved:
         """Apply a pending change set as it was submitted, if nothing it touches moved on (else EditConflict)."""
         return self._decide(reviewer, change_set_id, approve=True)

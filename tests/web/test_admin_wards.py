@@ -261,3 +261,20 @@ def test_a_form_without_its_csrf_token_is_refused(app, teams, geodata):
         f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", data=route_form(route, value="020 7946 0666")
     )
     assert response.status_code == 400 and team_phone(teams, geodata).values["value"] == route.values["value"]
+
+
+def test_a_borough_admin_turns_review_on_for_their_borough_only(app, teams, geodata):
+    admin, _ = admin_client(app, teams)
+    assert (
+        post(admin, "/admin/review/settings", {"borough_code": WESTMINSTER, "review_required": "1"}).status_code == 302
+    )
+    assert "Westminster" in admin.get("/admin/review").get_data(as_text=True).split("Waiting")[0]
+    camden = post(admin, "/admin/review/settings", {"borough_code": "E09000007", "review_required": "1"})
+    assert camden.status_code == 403
+    editor, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    post(editor, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0888"))
+    assert team_phone(teams, geodata).values["value"] == route.values["value"]  # waiting for review now
+    assert (
+        post(editor, "/admin/review/settings", {"borough_code": WESTMINSTER, "review_required": "0"}).status_code == 403
+    )

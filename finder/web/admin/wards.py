@@ -35,6 +35,7 @@ from finder.store.staff import BoroughSetting
 from finder.web.admin import (
     admin_required,
     borough_of,
+    boroughs,
     bp,
     current_account,
     staff_store,
@@ -344,11 +345,36 @@ def restore(ward_code: str, change_set_id: int) -> Any:
 @bp.get("/review")
 @admin_required
 def review() -> Any:
-    """Edits waiting for review in the admin's wards."""
-    account = current_account()
-    entries = editing().pending()
+    """Edits waiting for review in the admin's wards, and whether their borough requires review."""
+    account, service = current_account(), editing()
+    entries = service.pending()
     mine = [e for e in entries if account.role == "site_admin" or borough_of(e.ward_code) == account.borough_code]
-    return render_template("admin/review.html", entries=mine, ward_name=ward_name)
+    names = boroughs()
+    settings = {code: service.review_required(code) for code in names}
+    if account.role != "site_admin":
+        settings = {code: on for code, on in settings.items() if code == account.borough_code}
+    return render_template("admin/review.html", entries=mine, ward_name=ward_name, settings=settings, names=names)
+
+
+@bp.post("/review/settings")
+@admin_required
+def review_settings() -> Any:
+    """Turn review on or off for a borough (its admins, or a site admin)."""
+    borough_code = request.form.get("borough_code", "")
+    if borough_code not in boroughs():
+        abort(400, description="Choose a London borough from the list.")
+    required = request.form.get("review_required") == "1"
+    try:
+        editing().set_review_required(actor(), borough_code, required)
+    except NotAllowed as error:
+        abort(403, description=str(error))
+    name = boroughs()[borough_code]
+    flash(
+        f"Editors' changes in {name} now wait for review."
+        if required
+        else f"Editors' changes in {name} now show at once."
+    )
+    return redirect(url_for("admin.review"))
 
 
 @bp.post("/review/<int:change_set_id>")
