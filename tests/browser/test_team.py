@@ -29,7 +29,7 @@ from tests.support.liveserver import serving
 
 pytestmark = pytest.mark.browser
 
-PLACE_MARKER = 'path[fill="#912b88"]'  # finder.geo.maps.PLACE_STYLE
+PLACE_MARKER = 'path[fill="#912b88"]'  # static/map.js, placeStyle
 
 
 @dataclass(frozen=True)
