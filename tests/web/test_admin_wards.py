@@ -278,3 +278,102 @@ def test_a_borough_admin_turns_review_on_for_their_borough_only(app, teams, geod
     assert (
         post(editor, "/admin/review/settings", {"borough_code": WESTMINSTER, "review_required": "0"}).status_code == 403
     )
+
+
+OWN_WARD = "E05013655"  # another sample team's ward, which this editor may edit
+
+
+def st_jamess_items(teams: Store, geodata) -> dict[str, object]:
+    """One record of each kind from St James's team, as its forms would carry them."""
+    editable = Editing(teams, lambda code: geodata.wards.get(code).borough_code).editable(SAMPLE_WARD)
+    return {
+        "team": editable.team,
+        "route": editable.routes[0],
+        "officer": editable.officers[0],
+        "meeting": editable.meetings[0],
+        "priority": editable.priorities[0],
+    }
+
+
+@pytest.mark.parametrize("entity", ["team", "route", "officer", "meeting", "priority"])
+@pytest.mark.parametrize("remove", [False, True])
+def test_an_editor_cannot_save_or_remove_another_wards_record_through_their_own_ward(
+    app, teams, geodata, entity, remove
+):
+    client, _ = editor_client(app, teams, wards=(OWN_WARD,))
+    item = st_jamess_items(teams, geodata)[entity]
+    data = {**item.form(), "version": item.version, **({"remove": "1"} if remove else {})}
+    response = post(client, f"/admin/wards/{OWN_WARD}/{entity}/{item.id}", data)
+    assert 400 <= response.status_code < 500  # refused (404, or 400 when its values fail first), never saved
+    after = st_jamess_items(teams, geodata)[entity]
+    assert (after.id, after.version, after.values) == (item.id, item.version, item.values)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/admin/wards/{SAMPLE_WARD}",
+        f"/admin/wards/{SAMPLE_WARD}/history",
+        f"/admin/wards/{SAMPLE_WARD}/history.csv",
+    ],
+)
+def test_an_editor_cannot_read_another_wards_team_drafts_or_history(app, teams, path):
+    client, _ = editor_client(app, teams, wards=(OWN_WARD,))
+    assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path, data",
+    [
+        (f"/admin/wards/{SAMPLE_WARD}/route/new", {"kind": "phone", "label": "Phone", "value": "020 7946 0999"}),
+        (f"/admin/wards/{SAMPLE_WARD}/confirm", {}),
+        (f"/admin/wards/{SAMPLE_WARD}/places", {"version": "1"}),
+        (f"/admin/wards/{SAMPLE_WARD}/conflicts/1", {"keep": "team"}),
+        (f"/admin/wards/{SAMPLE_WARD}/history/1/restore", {}),
+    ],
+)
+def test_an_editor_cannot_post_any_form_of_another_ward(app, teams, path, data):
+    client, _ = editor_client(app, teams, wards=(OWN_WARD,))
+    before = Editing(teams, lambda code: "E09000033").history(SAMPLE_WARD)
+    assert post(client, path, data).status_code == 403
+    assert Editing(teams, lambda code: "E09000033").history(SAMPLE_WARD) == before
+
+
+def test_a_change_set_of_another_ward_cannot_be_restored_or_settled_through_ones_own_ward(app, teams, geodata):
+    st_james_editor, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    post(st_james_editor, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0121"))
+    change_set = Editing(teams, lambda code: "E09000033").history(SAMPLE_WARD)[0].id
+    admin = make_user(teams, "camden@example.org", "borough_admin", name="Cam Admin", borough_code="E09000007")
+    client = app.test_client()
+    sign_in(client, admin)
+    assert post(client, f"/admin/wards/{OWN_WARD}/history/{change_set}/restore").status_code == 404
+    assert post(client, f"/admin/wards/{OWN_WARD}/conflicts/{change_set}", {"keep": "team"}).status_code == 404
+    assert post(client, f"/admin/review/{change_set}", {"decision": "approve"}).status_code in (403, 404)
+    assert team_phone(teams, geodata).values["value"] == "+442079460121"
+
+
+def test_a_saved_change_shows_at_once_on_the_same_worker_and_on_others_once_their_cache_expires(teams, geodata):
+    from finder.services.lookup import Lookup, load_forces
+    from finder.services.teams import TeamDirectory
+
+    now = [0.0]
+
+    def worker():
+        app = staff_app(teams, geodata, TEAM_CACHE_SECONDS=30.0)
+        directory = TeamDirectory(teams, geodata.wards, cache_seconds=30, monotonic=lambda: now[0])
+        app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=directory)
+        return app
+
+    this, other = worker(), worker()
+    for app in (this, other):  # both workers have read (and cached) the team
+        assert "020 7946 0123" in app.test_client().get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True)
+    client, _ = editor_client(this, teams)
+    route = team_phone(teams, geodata)
+    saved = post(client, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0432"))
+    assert "within 30 seconds" in client.get(saved.headers["Location"]).get_data(as_text=True)
+
+    assert "020 7946 0432" in this.test_client().get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True)
+    assert "020 7946 0123" in other.test_client().get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True)
+    now[0] += 31
+    assert "020 7946 0432" in other.test_client().get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True)
