@@ -9,6 +9,8 @@
   smtps://user:pass@host:465 (STARTTLS is used when an smtp:// server offers it). Unset, the admin
   sees each link on screen to pass on, and staff cannot reset their own password (an admin sends a link).
 - FINDER_MAIL_FROM: the From address of those emails (default finder@ the public URL's host).
+- FINDER_FORCE_EMAIL_DOMAINS: the email domains each force's team addresses may use, as
+  force=domain,domain;force=domain (default metropolitan=met.police.uk;city-of-london=cityoflondon.police.uk).
 - FINDER_GEODATA: folder of built geodata (default <repo>/geodata).
 - FINDER_RAW_DATA: raw open-data mirror for `finder build-geodata` (default ../shared/data-raw).
 - FINDER_CODEPOINT_URL, FINDER_WARDS_URL, FINDER_ONSPD_URL: where `finder build-geodata` downloads
@@ -82,6 +84,19 @@ def host_names(text: str) -> tuple[str, ...]:
 LOCAL_HOSTS = ("localhost", "127.0.0.1")  # ./scripts/serve's default address and the test client's
 
 
+def force_domains(text: str) -> dict[str, tuple[str, ...]] | None:
+    """FINDER_FORCE_EMAIL_DOMAINS as {force: domains}; None when unset (the built-in defaults apply)."""
+    if not text.strip():
+        return None
+    found: dict[str, tuple[str, ...]] = {}
+    for part in filter(str.strip, text.split(";")):
+        force, sep, domains = part.partition("=")
+        if not sep or not force.strip():
+            raise ValueError(f"FINDER_FORCE_EMAIL_DOMAINS: write force=domain,domain, not {part.strip()!r}")
+        found[force.strip()] = tuple(d.strip().lower() for d in domains.split(",") if d.strip())
+    return found
+
+
 class Config:
     """Defaults shared by every environment."""
 
@@ -115,6 +130,7 @@ class Config:
     PROXIES = int(os.environ.get("FINDER_PROXIES", "0"))
     STAFF_IDLE_MINUTES = float(os.environ.get("FINDER_STAFF_IDLE_MINUTES", "30"))
     SMTP_URL = os.environ.get("FINDER_SMTP_URL", "")
+    FORCE_EMAIL_DOMAINS = force_domains(os.environ.get("FINDER_FORCE_EMAIL_DOMAINS", ""))
     MAIL_FROM = os.environ.get("FINDER_MAIL_FROM", "")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -8,21 +8,34 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import numpy as np
 
 from finder.errors import InvalidInput, NotFound, OutsideArea
 from finder.geo import geodata as layout
 from finder.geo.geocoder import PostcodesIO
-from finder.geo.geodata import GeoData
-from finder.geo.postcodes import PostcodeFormatError, parse
-from finder.geo.wards import Ward
+from finder.geo.geodata import District, GeoData
+from finder.geo.postcodes import GIROBANK, PostcodeFormatError, parse
+from finder.geo.wards import Ward, to_bng
 from finder.services.teams import Team, TeamDirectory, TeamLookup, team_to_api
 
 POLICE_UK = "https://www.police.uk/"
 POLICE_SCOTLAND = "https://www.scotland.police.uk/"  # police.uk covers England, Wales and Northern Ireland
 FORCES_FILE = Path(__file__).resolve().parent.parent / "data" / "forces.json"
+POLICE_AREAS_FILE = FORCES_FILE.with_name("police_areas.json")
+NON_GEOGRAPHIC_FILE = FORCES_FILE.with_name("non_geographic.json")
+LONDON = "E09"
+# A point this close to a postcode whose record disagrees with the ward boundaries takes the postcode's
+# recorded ward, so a place and its postcode get one answer (the Temple: City of London Police).
+RECORD_NEAR_M = 75.0
+# How far from a point outside London the nearest GB postcode may be and still name its force.
+NEAREST_POSTCODE_M = 5000.0
 WARD_MATCH = {
     layout.RECORDED: "recorded",
     layout.INSIDE: "inside",
@@ -31,21 +44,69 @@ WARD_MATCH = {
 }
 
 
-def find_elsewhere(district_code: str | None) -> dict[str, str]:
-    """Where to find a local police team outside London: police.uk, or Police Scotland for Scotland."""
-    if district_code and district_code.startswith("S"):
-        return {"name": "Police Scotland", "url": POLICE_SCOTLAND}
+@dataclass(frozen=True)
+class ForceRef:
+    """A police force outside London, named: its website only where a stored public page gives one."""
+
+    id: str
+    name: str
+    website: str | None = None
+
+    def to_api(self) -> dict[str, str | None]:
+        return {"id": self.id, "name": self.name, "website": self.website}
+
+
+class PoliceAreas:
+    """Which force polices a district (Police Act 1996, Schedule 1), or a place beyond England and Wales."""
+
+    def __init__(self, path: Path = POLICE_AREAS_FILE) -> None:
+        data = json.loads(path.read_text("utf-8"))
+        self.forces = {fid: ForceRef(fid, f["name"], f["website"]) for fid, f in data["forces"].items()}
+        self.beyond = {key: ForceRef(b["id"], b["name"], b["website"]) for key, b in data["beyond"].items()}
+        self.counties: dict[str, str] = data["counties"]
+        self.districts: dict[str, str] = data["districts"]
+        self.postcode_areas: dict[str, str] = data["postcode_areas"]
+
+    def for_district(self, district: District | None) -> ForceRef | None:
+        """A district's force: listed by itself (unitary, metropolitan, Welsh), else with its county."""
+        if district is None:
+            return None
+        if district.code.startswith("S"):
+            return self.beyond["scotland"]
+        force_id = self.districts.get(district.code) or self.counties.get(district.county or "")
+        return self.forces.get(force_id) if force_id else None
+
+    def for_postcode_area(self, outcode: str) -> ForceRef | None:
+        """Northern Ireland (BT) and the Crown dependencies (GY, JE, IM), which Code-Point Open leaves out."""
+        key = self.postcode_areas.get(re.match(r"[A-Z]*", outcode).group())  # type: ignore[union-attr]
+        return self.beyond[key] if key else None
+
+
+def find_elsewhere(force: ForceRef | None) -> dict[str, str] | None:
+    """Where to look outside London: the force's own website, else police.uk (England, Wales, NI)."""
+    if force is not None and force.website:
+        return {"name": force.name, "url": force.website}
+    if force is None or force.id in ("guernsey", "isle-of-man"):
+        return None if force else {"name": "police.uk", "url": POLICE_UK}
     return {"name": "police.uk", "url": POLICE_UK}
 
 
-def outside_london(postcode: str, district: dict[str, str | None] | None = None) -> OutsideArea:
-    """The error for a real postcode or outward code that this finder does not cover."""
-    where = f"in {district['name']}, outside" if district and district.get("name") else "outside London,"
+def outside_london(
+    place: str, district: District | None = None, force: ForceRef | None = None, *, lead: str | None = None
+) -> OutsideArea:
+    """The error for a real postcode, outward code or place that this finder does not cover, naming its force."""
+    where = f"is in {district.name}, outside" if district else "is outside London,"
+    message = lead or f"{place} {where} the area this finder covers."
+    if force is not None:
+        message += f" It is policed by {force.name}."
+        if not force.website and force.id in ("guernsey", "isle-of-man"):
+            message += f" Contact {force.name} directly: police.uk does not cover it."
     return OutsideArea(
-        f"{postcode} is {where} the area this finder covers.",
-        postcode=postcode,
-        district=district,
-        find_elsewhere=find_elsewhere(district.get("code") if district else None),
+        message,
+        postcode=place,
+        district={"code": district.code, "name": district.name} if district else None,
+        force=force.to_api() if force else None,
+        find_elsewhere=find_elsewhere(force),
     )
 
 
@@ -58,6 +119,19 @@ class ContactRoute:
     value: str
     href: str
     use_when: str
+    source: str  # the public page these details were checked against
+    checked: str  # ISO date of that check, shown on the about page
+
+    @property
+    def checked_on(self) -> str:
+        """The check's date as people write it: "1 December 2026"."""
+        day = date.fromisoformat(self.checked)
+        return f"{day.day} {day:%B %Y}"
+
+    @property
+    def source_site(self) -> str:
+        """The source page's host, to name the link on the about page."""
+        return urlsplit(self.source).hostname or self.source
 
 
 @dataclass(frozen=True)
@@ -72,15 +146,20 @@ class Force:
 
 
 def load_forces(path: Path = FORCES_FILE) -> dict[str, Force]:
-    """Read the reviewed force and contact-route file."""
+    """Read the reviewed force and contact-route file; a force names a shared route by its id."""
     data = json.loads(path.read_text("utf-8"))
+    shared = data.get("shared_routes", {})
+
+    def route(entry: str | dict[str, str]) -> ContactRoute:
+        return ContactRoute(id=entry, **shared[entry]) if isinstance(entry, str) else ContactRoute(**entry)
+
     return {
         force_id: Force(
             force_id,
             f["name"],
             f["short_name"],
             f["website"],
-            tuple(ContactRoute(**route) for route in f["routes"]),
+            tuple(route(entry) for entry in f["routes"]),
         )
         for force_id, f in data["forces"].items()
     }
@@ -103,8 +182,17 @@ class Result:
     corrected_from: str | None = None
     outcode: str | None = None
     outcode_wards: tuple[tuple[Ward, int], ...] = field(default_factory=tuple)
+    outcode_total: int = 0  # every live GB postcode in the outward code, London or not
+    outcode_outside: tuple[tuple[District, ForceRef | None, int], ...] = field(default_factory=tuple)
+    other_ward: Ward | None = None  # where the postcode's record and the ward boundaries disagree
+    other_force: Force | None = None
+    other_reason: Literal["postcode_centre", "ward_boundary"] | None = None
     neighbours: tuple[Ward, ...] = field(default_factory=tuple)
     teams: TeamLookup | None = None  # the ward's team from the store; None when no store is configured
+
+    @property
+    def outcode_outside_count(self) -> int:
+        return sum(n for _, _, n in self.outcode_outside)
 
     @property
     def has_location(self) -> bool:
@@ -133,6 +221,17 @@ class Result:
         body["force"] = {"id": self.force.id, "name": self.force.name, "website": self.force.website}
         body["contact_routes"] = [route.__dict__.copy() for route in self.force.routes]
         body["ward_match"] = {"method": self.ward_match, "distance_m": self.distance_m}
+        body["other_ward"] = (
+            {
+                "code": self.other_ward.code,
+                "name": self.other_ward.name,
+                "borough": {"code": self.other_ward.borough_code, "name": self.other_ward.borough_name},
+                "force": {"id": self.other_force.id, "name": self.other_force.name, "website": self.other_force.website},
+                "reason": self.other_reason,
+            }
+            if self.other_ward is not None and self.other_force is not None
+            else None
+        )
         body["team_status"] = self.team_status
         body["team"] = team_to_api(self.teams, self.ward.code) if self.teams else None
         return body
@@ -152,6 +251,14 @@ class Lookup:
         self.forces = forces
         self.geocoder = geocoder
         self.teams = teams
+        self.areas = PoliceAreas()
+        non_geographic = json.loads(NON_GEOGRAPHIC_FILE.read_text("utf-8"))
+        self.non_geographic_outcodes: dict[str, str] = non_geographic["outcodes"]
+        self.non_geographic_postcodes: dict[str, str] = non_geographic["postcodes"]
+        # Live postcodes whose point lies in another ward than the recorded one (about 250 of them).
+        rows = geodata.postcodes.rows
+        odd = np.nonzero((rows["status"] == layout.LIVE) & (rows["centre"] >= 0) & (rows["centre"] != rows["ward"]))[0]
+        self._odd = rows[odd][["easting", "northing", "ward", "centre"]].copy()
 
     def resolve(
         self,
@@ -170,11 +277,13 @@ class Lookup:
             return self._ward(ward)
         raise InvalidInput("Enter a postcode, like SW1A 2AA", code="invalid_postcode")
 
-    def _with_ward(self, ward: Ward, **fields: Any) -> Result:
+    def _with_ward(self, ward: Ward, other_ward: Ward | None = None, **fields: Any) -> Result:
         teams = self.teams.lookup(ward.code, fields.get("lat"), fields.get("lon")) if self.teams else None
         return Result(
             ward=ward,
             force=self.forces[ward.force_id],
+            other_ward=other_ward,
+            other_force=self.forces[other_ward.force_id] if other_ward else None,
             neighbours=self.geo.wards.neighbours(ward.code),
             teams=teams,
             **fields,
@@ -189,12 +298,16 @@ class Lookup:
             return self._outcode(parsed.value)
         pc = parsed.value
         corrected = text.strip() if parsed.corrected else None
+        self._refuse_non_geographic(pc, parsed.outcode)
         row_no = self.geo.postcodes.find(pc)
         if row_no is not None:
             row = self.geo.postcodes.rows[row_no]
             status = "live" if row["status"] == layout.LIVE else "terminated"
+            ward_no, centre = int(row["ward"]), int(row["centre"])
             return self._with_ward(
-                self.geo.wards.wards[int(row["ward"])],
+                self.geo.wards.wards[ward_no],
+                self.geo.wards.wards[centre] if centre not in (-1, ward_no) else None,
+                other_reason="postcode_centre" if centre not in (-1, ward_no) else None,
                 kind="postcode",
                 postcode=pc,
                 status=status,
@@ -204,16 +317,25 @@ class Lookup:
                 source="codepoint",
                 corrected_from=corrected,
             )
-        district = self.geo.district_of(pc)
-        if district is not None:
-            raise outside_london(pc, {"code": district.code, "name": district.name})
+        gb_row = self.geo.gb_postcodes.find(pc)
+        if gb_row is not None:
+            district = self.geo.district_of(pc)
+            if district is None:
+                raise NotFound(
+                    f"{pc} is a real postcode, but it has no place on the map: Code-Point Open gives it no "
+                    "location, as for most PO boxes. It is not a home address, so it has no ward team. "
+                    "Enter the postcode of the place you want the police team for.",
+                    code="po_box_postcode",
+                    postcode=pc,
+                )
+            raise outside_london(pc, district, self.areas.for_district(district))
         if parsed.outcode not in self.geo.outcodes:
-            raise outside_london(pc)
+            raise outside_london(pc, force=self.areas.for_postcode_area(parsed.outcode))
         remote = self.geocoder.lookup(pc) if self.geocoder else None
         if remote is not None:
             match = self.geo.wards.locate(remote.lat, remote.lon)
             if match is None:
-                raise outside_london(pc, {"code": None, "name": remote.district} if remote.district else None)
+                raise outside_london(pc, District("", remote.district) if remote.district else None)
             return self._with_ward(
                 match.ward,
                 kind="postcode",
@@ -232,21 +354,83 @@ class Lookup:
             postcode=pc,
         )
 
-    def _outcode(self, outcode: str) -> Result:
-        wards = self.geo.outcodes.get(outcode)
-        if wards is None:
-            raise outside_london(outcode)
-        if not wards:
+    def _refuse_non_geographic(self, postcode: str, outcode: str) -> None:
+        """PO boxes and other postcodes that are not a place (sources in finder/data/non_geographic.json)."""
+        if postcode == GIROBANK:
             raise NotFound(
-                f"No postcodes in {outcode} are in use any more. Enter your full postcode, like SW1A 2AA.",
-                code="postcode_not_found",
+                f"{GIROBANK} is a real postcode, but not a place anyone lives: it was made for post to "
+                "Girobank in Bootle, Merseyside, and is not in London. Enter the postcode of the place "
+                "you want the police team for.",
+                code="non_geographic_postcode",
+                postcode=postcode,
+            )
+        what = self.non_geographic_postcodes.get(postcode) or self.non_geographic_outcodes.get(outcode)
+        if what:
+            raise NotFound(
+                f"{postcode} is a PO box or business postcode ({what}), not a home address, so it has no "
+                "ward team of its own. Enter the postcode of the place you want the police team for.",
+                code="po_box_postcode",
+                postcode=postcode,
+            )
+
+    def _outcode(self, outcode: str) -> Result:
+        what = self.non_geographic_outcodes.get(outcode)
+        if what:
+            raise NotFound(
+                f"{outcode} postcodes are PO boxes and business postcodes ({what}), not home addresses. "
+                "Enter the postcode of the place you want the police team for.",
+                code="po_box_postcode",
                 postcode=outcode,
             )
+        wards = self.geo.outcodes.get(outcode)
+        counted = [(d, n) for d, n in self.geo.outcode_districts(outcode) if d is not None]
+        total = sum(n for _, n in counted)
+        outside = tuple((d, self.areas.for_district(d), n) for d, n in counted if not d.code.startswith(LONDON))
+        if not wards:
+            if outside:
+                district, force, n = outside[0]
+                share = "All" if n == total else f"{n:,} of the {total:,}"
+                raise outside_london(
+                    outcode,
+                    district,
+                    force,
+                    lead=f"{outcode} is outside London, the area this finder covers. "
+                    f"{share} postcodes starting {outcode} are in {district.name}.",
+                )
+            if wards is not None:
+                raise NotFound(
+                    f"No postcodes in {outcode} are in use any more. Enter your full postcode, like SW1A 2AA.",
+                    code="postcode_not_found",
+                    postcode=outcode,
+                )
+            parts = sorted(oc for oc in self.geo.outcodes if re.fullmatch(rf"{outcode}[A-Z]", oc))
+            if parts:
+                raise InvalidInput(
+                    f"{outcode} is a London postal district, now split into the outward codes "
+                    f"{', '.join(parts)}. Enter your full postcode, like {parts[0]} 1AA, or one of those codes.",
+                    code="postal_district",
+                    postcode=outcode,
+                    outcodes=parts,
+                )
+            raise outside_london(outcode, force=self.areas.for_postcode_area(outcode))
         return Result(
             kind="outcode",
             outcode=outcode,
             outcode_wards=tuple((self.geo.wards.by_code[code], n) for code, n in wards),
+            outcode_total=total,
+            outcode_outside=outside,
         )
+
+    def _recorded_near(self, easting: float, northing: float, ward: Ward) -> tuple[Ward, float] | None:
+        """The recorded ward of a nearby postcode whose point lies in `ward` but whose record names another."""
+        odd = self._odd[self._odd["centre"] == ward.index]
+        if not len(odd):
+            return None
+        d = np.hypot(odd["easting"] - easting, odd["northing"] - northing)
+        i = int(np.argmin(d))
+        if d[i] > RECORD_NEAR_M:
+            return None
+        return self.geo.wards.wards[int(odd[i]["ward"])], round(float(d[i]), 1)
 
     def _point(self, lat: Any, lon: Any) -> Result:
         try:
@@ -261,12 +445,32 @@ class Lookup:
                 "Latitude must be between -90 and 90 and longitude between -180 and 180",
                 code="invalid_location",
             )
-        match = self.geo.wards.locate(lat_f, lon_f)
+        easting, northing = to_bng(lon_f, lat_f)
+        match = self.geo.wards.locate_bng(easting, northing)
         if match is None:
+            nearest = self.geo.nearest_gb_postcode(easting, northing, NEAREST_POSTCODE_M)
+            force = self.areas.for_district(nearest[1]) if nearest else None
+            message = "That place is outside London, the area this finder covers."
+            if nearest and force:
+                message += f" The nearest postcode, {nearest[0]}, is in {nearest[1].name}, policed by {force.name}."
             raise OutsideArea(
-                "That place is outside London, the area this finder covers.",
+                message,
                 location={"lat": lat_f, "lon": lon_f},
-                find_elsewhere=find_elsewhere(None),
+                district={"code": nearest[1].code, "name": nearest[1].name} if nearest else None,
+                force=force.to_api() if force else None,
+                find_elsewhere=find_elsewhere(force),
+            )
+        recorded = self._recorded_near(easting, northing, match.ward)
+        if recorded is not None:
+            return self._with_ward(
+                recorded[0],
+                match.ward,
+                other_reason="ward_boundary",
+                kind="point",
+                lat=round(lat_f, 6),
+                lon=round(lon_f, 6),
+                ward_match="recorded",
+                distance_m=recorded[1],
             )
         return self._with_ward(
             match.ward,

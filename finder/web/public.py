@@ -11,9 +11,12 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from finder.errors import FinderError
 from finder.geo.maps import ward_map_script
+from finder.geo.svg import ward_outline_svg
+from finder.geo.wards import WardIndex
 from finder.services.lookup import Result
 from finder.services.teams import NearbyPlace
 from finder.web import lookup, tiles
@@ -68,7 +71,9 @@ def ward_map(code: str):
     """The Leaflet script for a ward's map: the same trusted file for everyone (static/map.js adds the rest)."""
     if lookup().geo.wards.get(code) is None:
         abort(404)
-    response = Response(_map_script(lookup().geo.wards, code, tiles()), mimetype="text/javascript")
+    # Tiles and their credit are added by static/map.js: the credit is the operator's HTML, and it stays
+    # out of Folium, which compiles what it renders as templates.
+    response = Response(_map_script(lookup().geo.wards, code), mimetype="text/javascript")
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     response.add_etag()
@@ -89,7 +94,9 @@ def map_data(result: Result) -> dict[str, Any]:
     point = [result.lat, result.lon] if result.has_location else None
     origin = "your postcode" if result.postcode else ("the place you chose" if point else "the ward centre")
     counters = result.teams.front_counters if result.teams else ()
+    layer = tiles()
     return {
+        "tiles": {"url": layer.url, "attribution": layer.attribution} if layer else None,
         "point": point,
         "pointLabel": "Your postcode" if result.postcode else "The place you chose",
         "places": [
@@ -97,6 +104,17 @@ def map_data(result: Result) -> dict[str, Any]:
             for p in counters
         ],
     }
+
+
+@bp.app_template_global()
+def ward_outline(code: str) -> Markup:
+    """The ward's boundary as inline SVG, shown where the map cannot be (no JavaScript, printing)."""
+    return Markup(_outline(lookup().geo.wards, code))
+
+
+@lru_cache(maxsize=1024)  # bounded by the 704 wards, like the map scripts
+def _outline(wards: WardIndex, code: str) -> str:
+    return ward_outline_svg(wards.feature(code), wards.by_code[code].name)
 
 
 def place_lines(place: NearbyPlace, origin: str) -> list[str]:
@@ -117,4 +135,6 @@ def place_lines(place: NearbyPlace, origin: str) -> list[str]:
 @bp.get("/about")
 def about():
     """Where the data comes from, how current it is, and the licences."""
-    return render_template("about.html", manifest=lookup().geo.manifest, config=current_app.config)
+    return render_template(
+        "about.html", manifest=lookup().geo.manifest, config=current_app.config, forces=lookup().forces.values()
+    )

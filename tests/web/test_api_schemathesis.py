@@ -25,7 +25,8 @@ BOUNDED = settings(max_examples=50, deadline=None, database=None, suppress_healt
 @schema.parametrize()
 @BOUNDED
 def test_every_api_operation_keeps_to_the_openapi_document(case, app) -> None:
-    case.call_and_validate(app=app)
+    # The in-process transport does not undo Content-Encoding, and a full answer is big enough to be compressed.
+    case.call_and_validate(app=app, headers={"Accept-Encoding": "identity"})
 
 
 @pytest.fixture()

@@ -271,8 +271,14 @@ def _editable_wards(account: Account) -> dict[str, list[tuple[str, str]]]:
 @bp.route("/")
 @staff_required
 def home() -> Any:
+    """The user's wards, and what became of the changes they saved lately (applied, waiting, rejected and why)."""
+    from finder.web.admin.wards import actor, editing, ward_name
+
     account = current_account()
-    return render_template("admin/home.html", account=account, wards=_editable_wards(account))
+    recent = editing().submissions(actor(), limit=10)
+    return render_template(
+        "admin/home.html", account=account, wards=_editable_wards(account), recent=recent, ward_name=ward_name
+    )
 
 
 def _users_page(

@@ -28,6 +28,7 @@ from finder.services.editing import (
     NotAllowed,
     NotFound,
     Saved,
+    may_review,
 )
 from finder.services.teams import MEETING_LABELS, ROLE_LABELS
 from finder.services.validation import ROUTE_KIND_LABELS
@@ -315,6 +316,22 @@ def history_csv(ward_code: str) -> Any:
     body = editing().history_csv([ward_code])
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{ward_code}-history.csv"'
+    return response
+
+
+@bp.get("/boroughs/<borough_code>/history.csv")
+@admin_required
+def borough_history_csv(borough_code: str) -> Any:
+    """Every change in a borough's wards as CSV: its own admins, or a site admin."""
+    from finder.web import lookup
+
+    if borough_code not in boroughs():
+        abort(404, description="There is no London borough with that code.")
+    if not may_review(actor(), borough_code):
+        abort(403, description="Only this borough's admins or a site admin can export its history.")
+    wards = [w.code for w in lookup().geo.wards.wards if w.borough_code == borough_code]
+    response = Response(editing().history_csv(wards), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{borough_code}-history.csv"'
     return response
 
 
