@@ -377,3 +377,28 @@ def test_a_saved_change_shows_at_once_on_the_same_worker_and_on_others_once_thei
     assert "020 7946 0123" in other.test_client().get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True)
     now[0] += 31
     assert "020 7946 0432" in other.test_client().get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True)
+
+
+def test_an_editor_sees_on_their_home_page_what_became_of_their_changes(app, teams, geodata):
+    with teams.session() as session:
+        session.add(BoroughSetting(borough_code=WESTMINSTER, review_required=True, changed_at=utcnow()))
+    editor, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    post(editor, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0555"))
+    assert "waiting for review" in editor.get("/admin/").get_data(as_text=True)
+    admin, _ = admin_client(app, teams)
+    pending = re.search(r"/admin/review/(\d+)", admin.get("/admin/review").get_data(as_text=True)).group(1)
+    post(admin, f"/admin/review/{pending}", {"decision": "reject", "reason": "Use the shared desk number"})
+    assert "rejected (Use the shared desk number)" in editor.get("/admin/").get_data(as_text=True)
+
+
+def test_a_borough_admin_downloads_their_boroughs_history_and_no_other(app, teams, geodata):
+    editor, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    post(editor, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="=HYPERLINK(1)"))
+    post(editor, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0556"))
+    admin, _ = admin_client(app, teams)
+    csv = admin.get(f"/admin/boroughs/{WESTMINSTER}/history.csv")
+    assert csv.status_code == 200 and "+442079460556" in csv.get_data(as_text=True)
+    assert admin.get("/admin/boroughs/E09000007/history.csv").status_code == 403
+    assert editor.get(f"/admin/boroughs/{WESTMINSTER}/history.csv").status_code == 403
