@@ -10,6 +10,14 @@ from werkzeug.routing import MapAdapter
 from finder.config import ROOT, config_for
 from finder.web.jsonprovider import FastJSONProvider
 
+# Small answers (most single-postcode JSON) go out as they are: compressing them saves less than a packet.
+COMPRESSION = {
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_MIMETYPES": ["text/html", "application/json", "application/geo+json", "text/javascript", "text/css"],
+    "COMPRESS_MIN_SIZE": 1400,
+    "COMPRESS_STREAMS": False,
+}
+
 
 class Finder(Flask):
     """Flask, except that an unhandled error is logged with its route's pattern, never the path.
@@ -45,6 +53,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.json = FastJSONProvider(app)  # keeps the documented field order; orjson never sorts keys
 
+    from flask_compress import Compress
+
+    # Registered first so it runs last, after the ETag and headers: pages and JSON over
+    # COMPRESS_MIN_SIZE go out as brotli or gzip (static files are compressed ahead, finder/web/assets.py).
+    for key, value in COMPRESSION.items():
+        app.config.setdefault(key, value)
+    Compress(app)
     from finder.web import init_app as init_web
     from finder.web.logs import init_app as init_logs
 

@@ -31,13 +31,4 @@
   // Put focus on the error summary so screen readers announce it.
   var summary = document.querySelector("[data-error-summary]");
   if (summary) summary.focus();
-
-  // A click on the map looks that place up. The map script defines map_finder.
-  window.addEventListener("load", function () {
-    var map = window.map_finder;
-    if (!map || !map.on) return;
-    // On touch screens one finger scrolls the page, not the map; buttons and pinch still zoom.
-    if (window.L && window.L.Browser.mobile) map.dragging.disable();
-    map.on("click", function (event) { locate(event.latlng.lat, event.latlng.lng); });
-  });
 })();

@@ -68,15 +68,18 @@ def test_hovering_a_neighbouring_ward_on_the_map_names_it(page: Page) -> None:
     expect(page.locator("section[aria-labelledby=neighbours-title]")).to_contain_text(spot["name"])
 
 
-def test_clicking_the_map_looks_up_the_place_clicked_and_leaves_only_the_wards_address(
+def test_clicking_the_map_asks_first_then_looks_up_the_place_and_leaves_only_the_wards_address(
     page: Page, finder_lookup: Lookup
 ) -> None:
     page.goto(f"/wards/{ST_JAMESS}")
     map_ = page.locator("#map_finder.leaflet-container")
     expect(map_.locator(WARD_PATH)).to_be_visible()
 
+    map_.click()  # the centre of the map, which Leaflet has fitted to the ward
+    expect(page.locator(".leaflet-popup")).to_contain_text("Look up this place?")
+    expect(page).to_have_url(re.compile(rf"/wards/{ST_JAMESS}$"))  # nothing happens until the resident says so
     with page.expect_request(re.compile(r"/locate\?lat=-?[\d.]+&lon=-?[\d.]+$")) as asked:
-        map_.click()  # the centre of the map, which Leaflet has fitted to the ward
+        page.get_by_role("button", name="Look up this place").click()
 
     query = parse_qs(urlsplit(asked.value.url).query)
     expected = finder_lookup.resolve(lat=query["lat"][0], lon=query["lon"][0])

@@ -34,9 +34,9 @@ def test_searching_a_postcode_from_the_home_page_shows_its_ward_force_contacts_a
     expect(page.get_by_role("heading", level=1)).to_contain_text("St James's")
     # The address bar and the history show the ward's own page, not the postcode searched for.
     expect(page).to_have_url(re.compile(r"/wards/E05013806$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Westminster")
     facts = page.locator("dl.facts")
     expect(facts).to_contain_text("SW1A 1AA")
-    expect(facts).to_contain_text("Westminster")
     expect(facts).to_contain_text("Metropolitan Police Service")
     routes = page.locator(".contact-routes")
     expect(routes.locator('a[href="tel:999"]')).to_have_text("999")
@@ -110,14 +110,17 @@ def test_search_works_without_javascript_and_every_fact_is_in_the_html(browser_p
         term.inner_text(): term.locator("xpath=following-sibling::dd").inner_text()
         for term in page.locator("dl.facts dt").all()
     }
-    assert facts == {
-        "Postcode": "SW1A 1AA",
-        "Ward": "St James's",
-        "Borough": "Westminster",
-        "Police force": "Metropolitan Police Service",
-    }
+    assert facts == {"Postcode": "SW1A 1AA", "Police force": "Metropolitan Police Service"}  # not the heading again
+    expect(page.get_by_role("heading", level=1)).to_have_text("St James's ward, Westminster")
     routes = page.locator(".contact-routes")
     expect(routes.get_by_role("heading")).to_have_text("Contact Metropolitan Police Service")
     for href in ("tel:999", "tel:101", "https://www.met.police.uk/ro/report/", "tel:18000", "tel:0800555111"):
         expect(routes.locator(f'a[href="{href}"]')).to_be_visible()
     expect(page.locator("#map_finder")).not_to_have_class(re.compile("leaflet-container"))  # no script ran
+    # The ward's boundary, drawn on the server, stands in for the map; no instruction to use a map that is not there.
+    outline = page.get_by_role("img", name="Outline of St James's ward")
+    expect(outline).to_be_visible()
+    assert outline.bounding_box()["height"] > 100
+    assert outline.locator("path").get_attribute("d").count("L") > 20
+    expect(page.locator("[data-map-instruction]")).to_be_hidden()
+    expect(page.get_by_text("Select a place on the map")).to_have_count(0)

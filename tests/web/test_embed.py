@@ -57,12 +57,14 @@ def test_the_widget_is_the_postcode_form_without_the_sites_header_and_footer(cli
     assert "Contains OS data" in html  # the licences' attribution travels with the data
 
 
-def test_a_postcode_in_the_widget_shows_the_ward_team_contact_routes_and_a_map(client) -> None:
+def test_a_postcode_in_the_widget_shows_how_to_reach_the_team_a_map_and_a_link_to_the_rest(client) -> None:
     html = page(client, "/embed/search?postcode=sw1a1aa")
 
     assert "St James&#39;s" in html and "Westminster" in html
-    assert 'aria-labelledby="team-title"' in html
+    assert 'aria-labelledby="reach-title"' in html and "How to reach your team" in html
     assert 'class="contact-routes"' in html and 'href="tel:101"' in html
+    assert 'aria-labelledby="team-title"' not in html  # officers, meetings and the rest are on the full page
+    assert f'href="/wards/{ST_JAMESS}" data-full-details' in html
     assert 'id="map_finder"' in html
     assert f'src="/maps/{ST_JAMESS}.js"' in html
     data = json.loads(unescape(re.search(r"data-map='([^']*)'", html).group(1)))
@@ -112,7 +114,7 @@ def test_the_widget_tells_its_height_only_to_the_parent_origin_it_was_given(clie
     html = page(client, "/embed?parent=https://www.camden.gov.uk")
 
     assert 'data-parent-origin="https://www.camden.gov.uk"' in html
-    assert '<script src="/static/widget.js" defer></script>' in html
+    assert re.search(r'<script src="/static/widget\.[0-9a-f]{12}\.js" defer></script>', html)  # fingerprinted
 
 
 def test_a_postcode_outside_the_chosen_borough_is_sent_to_the_full_finder(client) -> None:

@@ -40,8 +40,10 @@ def team_client(teams_lookup):
 
 
 def team_section(html: str) -> str:
-    start = html.index('<section class="team')
-    return html[start : html.index("</section>", start)]
+    """From "How to reach your team" (first after the heading) to the end of the team's own section."""
+    start = html.index('<section class="reach"')
+    last = html.find('<section class="team', start)
+    return html[start : html.index("</section>", last if last > 0 else start)]
 
 
 def test_a_postcode_with_a_team_shows_the_officers_by_role_with_names_and_ranks(team_client):
@@ -101,13 +103,13 @@ def test_the_nearest_front_counters_show_distance_from_the_postcode_and_opening_
     assert "from the centre of St James&#39;s" in ward_page
 
 
-def test_the_force_wide_routes_and_their_guidance_stay_beside_the_team(team_client):
+def test_the_force_wide_routes_and_their_guidance_follow_the_teams_own_routes_before_the_officers(team_client):
     html = team_client.get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True)
-    routes = html[html.index('<section class="contact-routes"') :]
+    routes = html[html.index('<div class="contact-routes"') :]
     for href in ('href="tel:999"', 'href="tel:101"', 'href="tel:18000"', 'href="tel:0800555111"'):
         assert href in routes
     assert "A crime is happening now" in routes
-    assert html.index('<section class="team') < html.index('<section class="contact-routes"')
+    assert html.index("data-team-routes") < html.index('<div class="contact-routes"') < html.index("data-officer")
 
 
 def test_a_city_of_london_postcode_shows_its_city_police_team(team_client):
@@ -154,8 +156,8 @@ def test_when_the_store_cannot_be_read_the_page_still_answers_with_the_force_rou
 def test_the_embedded_widget_shows_the_team_and_its_sample_label(team_client):
     html = team_client.get("/embed/search", query_string={"postcode": SAMPLE_POSTCODE}).get_data(as_text=True)
     team = team_section(html)
-    assert "Sample data — fictional." in team and "Amara Quill" in team
-    assert "mailto:stjames.sample@example.org" in team
+    assert "Sample data — fictional:" in team and "mailto:stjames.sample@example.org" in team
+    assert "Amara Quill" not in html and f'href="/wards/{SAMPLE_WARD}" data-full-details' in html  # the rest: full page
 
 
 def map_data(html: str) -> dict:
