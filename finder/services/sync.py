@@ -484,18 +484,7 @@ class Sync:
             else:
                 report.held.append(("listing", f"{why}; no team is removed"))
 
-        wards: dict[str, str | None] = {}
-        holders: dict[str, str] = {}
-        for ref in references:
-            code, how = self.matcher.match(force_id, ref["id"], ref["name"])
-            if code is not None and code in holders:
-                code, how = None, f"ward {code} is already matched to neighbourhood {holders[code]}"
-            if code is None:
-                report.unmatched.append((ref["id"], ref["name"], how))
-            else:
-                holders[code] = ref["id"]
-                report.matched[how] += 1
-            wards[ref["id"]] = code
+        wards = self._match(force_id, references, report)
 
         run_id, done = (None, set()) if dry_run else self._start_run(force_id, restart, report)
         report.run_id = run_id
@@ -533,6 +522,27 @@ class Sync:
                 run.finished_at = self.now()
                 run.summary = json.dumps(report.summary())
         return report
+
+    def _match(self, force_id: str, references: list[dict[str, Any]], report: SyncReport) -> dict[str, str | None]:
+        """Each listed neighbourhood's ward, or None (reported). Where several claim one ward, the choice does not
+        depend on the listing's order: a match by id beats one by name, and of X and XN (both listed) XN wins."""
+        found = {ref["id"]: self.matcher.match(force_id, ref["id"], ref["name"]) for ref in references}
+        holders: dict[str, str] = {}
+        for nid in sorted(found, key=lambda nid: (found[nid][1] != "id", not nid.upper().endswith("N"), nid)):
+            code = found[nid][0]
+            if code is not None:
+                holders.setdefault(code, nid)
+        wards: dict[str, str | None] = {}
+        for ref in references:
+            code, how = found[ref["id"]]
+            if code is not None and holders[code] != ref["id"]:
+                code, how = None, f"ward {code} is already matched to neighbourhood {holders[code]}"
+            if code is None:
+                report.unmatched.append((ref["id"], ref["name"], how))
+            else:
+                report.matched[how] += 1
+            wards[ref["id"]] = code
+        return wards
 
     def _write(
         self,

@@ -12,6 +12,8 @@ from finder.services.sync import (
     SHRINK_MIN_ITEMS,
     SHRINK_THRESHOLD,
     ClientStats,
+    Sync,
+    SyncReport,
     TokenBucket,
     WardMatcher,
     retry_after,
@@ -19,6 +21,7 @@ from finder.services.sync import (
 )
 from finder.services.teams import safe_href
 from finder.services.text import one_line, plain_text
+from tests.services.syncdata import FORCE_NAMES
 
 
 class FakeClock:
@@ -228,3 +231,15 @@ def test_an_email_is_stored_and_linked_as_just_the_address_without_subject_or_bo
 def test_a_shrink_needs_allowing_when_it_loses_more_than_a_fifth_and_at_least_two(before, after, held):
     assert shrinks_too_much(before, after) is held
     assert (SHRINK_THRESHOLD, SHRINK_MIN_ITEMS) == (0.2, 2)
+
+
+@pytest.mark.parametrize("order", [("E05013806N", "E05013806"), ("E05013806", "E05013806N")])
+def test_when_x_and_xn_are_both_listed_xn_holds_the_ward_whatever_the_order_and_x_is_reported(order, geodata):
+    matcher = WardMatcher(geodata.wards.wards)
+    sync = Sync(None, None, matcher, FORCE_NAMES, log=lambda line: None)
+    report = SyncReport("metropolitan", dry_run=True)
+    wards = sync._match("metropolitan", [{"id": nid, "name": "St James's"} for nid in order], report)
+    assert wards == {"E05013806N": "E05013806", "E05013806": None}
+    assert report.unmatched == [
+        ("E05013806", "St James's", "ward E05013806 is already matched to neighbourhood E05013806N")
+    ]
