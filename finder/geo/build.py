@@ -5,9 +5,10 @@ Reads a mirror laid out like ../shared/data-raw (see its SOURCES.md), or the fil
 
 - wards.geojson        704 wards, WGS84 (maps, API), with borough codes and names
 - wards_bng.geojson    the same polygons in British National Grid metres (matching)
-- postcodes.npy        live and withdrawn London postcodes, sorted, with location and ward
+- postcodes.npy        live and withdrawn London postcodes, sorted, with location, recorded ward and
+                       the ward whose boundary holds the point (they differ for 0.15%)
 - gb_postcodes.npy     every live GB postcode with its district (to name places outside London)
-- districts.json       district codes and clean names for gb_postcodes.npy
+- districts.json       district codes, clean names and counties (two-tier areas) for gb_postcodes.npy
 - outcodes.json        each London outward code and the wards its postcodes fall in
 - manifest.json        sources, versions, row counts, checksums and the cross-check figures
 
@@ -252,11 +253,13 @@ def _build(raw_dir: Path, raw: dict[str, str], out: _Staging, log: Log) -> dict[
     live_rows["ward"] = live.Admin_ward_code.map(ward_no).to_numpy()
     live_rows["status"], live_rows["match"] = LIVE, RECORDED
     pip = index.locate_many_bng(live.Eastings.to_numpy(float), live.Northings.to_numpy(float))
+    live_rows["centre"] = pip
     agree = int((pip == live_rows["ward"]).sum())
     stats["live_postcodes"] = len(live_rows)
     stats["pip_agrees_with_recorded_ward"] = agree
     stats["pip_agreement_percent"] = round(100 * agree / len(live_rows), 3)
     stats["pip_in_no_polygon"] = int((pip == -1).sum())
+    stats["pip_in_another_ward"] = int(((pip != live_rows["ward"]) & (pip != -1)).sum())
     log(
         f"postcodes: {len(live_rows):,} live; point-in-polygon agrees with the recorded ward for "
         f"{agree:,} ({stats['pip_agreement_percent']}%), {stats['pip_in_no_polygon']} in no polygon"
@@ -274,6 +277,7 @@ def _build(raw_dir: Path, raw: dict[str, str], out: _Staging, log: Log) -> dict[
     gone_rows["lat"], gone_rows["lon"] = gone.latitude, gone.longitude
     gone_rows["easting"], gone_rows["northing"] = gone.Eastings, gone.Northings
     gone_rows["status"] = TERMINATED
+    gone_rows["centre"] = index.locate_many_bng(gone.Eastings.to_numpy(float), gone.Northings.to_numpy(float))
     matches = Counter()
     for i, (e, n) in enumerate(zip(gone.Eastings.tolist(), gone.Northings.tolist(), strict=True)):
         match = index.locate_bng(e, n)
@@ -322,12 +326,17 @@ def _build(raw_dir: Path, raw: dict[str, str], out: _Staging, log: Log) -> dict[
     log("postcodes: reading all GB postcodes (1.7 million rows; takes a few seconds)")
     gb = pd.read_csv(
         raw_dir / raw["gb_postcodes"],
-        usecols=["postcode", "Eastings", "Northings", "Admin_district_code"],
-        dtype={"postcode": str, "Admin_district_code": str},
+        usecols=["postcode", "Eastings", "Northings", "Admin_county_code", "Admin_district_code"],
+        dtype={"postcode": str, "Admin_county_code": str, "Admin_district_code": str},
         keep_default_na=False,
     )
     district_codes = sorted(set(gb.Admin_district_code) - {""})
-    districts = [{"code": c, "name": names.get(c, c)} for c in district_codes]
+    # A district in a two-tier area is policed with its county (Police Act 1996, Schedule 1).
+    county_of = dict(zip(gb.Admin_district_code, gb.Admin_county_code, strict=True))
+    districts = [
+        {"code": c, "name": names.get(c, c), **({"county": county_of[c]} if county_of[c] else {})}
+        for c in district_codes
+    ]
     district_no = {c: i for i, c in enumerate(district_codes)}
     gb_rows = np.zeros(len(gb), dtype=GB_DTYPE)
     gb_rows["postcode"] = gb.postcode.to_numpy(dtype="S8")

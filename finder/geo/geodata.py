@@ -40,6 +40,7 @@ POSTCODE_DTYPE = np.dtype(
         ("easting", "<i4"),
         ("northing", "<i4"),
         ("ward", "<i2"),
+        ("centre", "<i2"),  # the ward whose boundary holds the postcode's point, -1 for none
         ("status", "u1"),
         ("match", "u1"),
     ]
@@ -99,10 +100,11 @@ def _check_refs(path: Path, values: np.ndarray, lowest: int, count: int, what: s
 
 @dataclass(frozen=True)
 class District:
-    """A local authority district anywhere in Great Britain."""
+    """A local authority district anywhere in Great Britain, and its county where there are two tiers."""
 
     code: str
     name: str
+    county: str | None = None
 
 
 class GeoData:
@@ -125,7 +127,8 @@ class GeoData:
             }
         with _reading(path["districts.json"]):
             self.districts = [
-                District(d["code"], d["name"]) for d in json.loads(path["districts.json"].read_text("utf-8"))
+                District(d["code"], d["name"], d.get("county"))
+                for d in json.loads(path["districts.json"].read_text("utf-8"))
             ]
         postcodes = load_rows(path["postcodes.npy"], POSTCODE_DTYPE)
         _check_refs(path["postcodes.npy"], postcodes["ward"], 0, len(self.wards), "ward")
@@ -141,6 +144,38 @@ class GeoData:
             return None
         district = int(self.gb_postcodes.rows[row]["district"])
         return self.districts[district] if district >= 0 else None
+
+    def outcode_districts(self, outcode: str) -> list[tuple[District | None, int]]:
+        """Every live GB postcode in an outward code, counted by district (None: no location), most first."""
+        keys = self.gb_postcodes.keys
+        prefix = outcode.encode("ascii") + b" "
+        start, stop = np.searchsorted(keys, [prefix, prefix + b"\xff"])
+        if start == stop:
+            return []
+        numbers, counts = np.unique(self.gb_postcodes.rows["district"][start:stop], return_counts=True)
+        found = [(self.districts[int(n)] if n >= 0 else None, int(c)) for n, c in zip(numbers, counts, strict=True)]
+        return sorted(found, key=lambda dc: (-dc[1], dc[0].name if dc[0] else ""))
+
+    @cached_property
+    def _by_easting(self) -> tuple[np.ndarray, np.ndarray]:
+        """GB postcodes with a district, ordered by easting (built on first use: points outside London)."""
+        rows = self.gb_postcodes.rows
+        located = np.nonzero(rows["district"] >= 0)[0]
+        order = located[np.argsort(rows["easting"][located], kind="stable")]
+        return order, np.asarray(rows["easting"][order])
+
+    def nearest_gb_postcode(self, easting: float, northing: float, within_m: float) -> tuple[str, District] | None:
+        """The closest live GB postcode with a district, within `within_m` metres."""
+        order, eastings = self._by_easting
+        start, stop = np.searchsorted(eastings, [easting - within_m, easting + within_m])
+        near = self.gb_postcodes.rows[order[start:stop]]
+        if not len(near):
+            return None
+        d = np.hypot(near["easting"] - easting, near["northing"] - northing)
+        i = int(np.argmin(d))
+        if d[i] > within_m:
+            return None
+        return near[i]["postcode"].decode("ascii"), self.districts[int(near[i]["district"])]
 
     @cached_property
     def manifest(self) -> dict:

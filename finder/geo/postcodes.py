@@ -1,16 +1,17 @@
 """UK postcode rules and a sorted, memory-mapped postcode index.
 
-People type postcodes in every case, spacing and punctuation. `parse` turns what they typed
-into one canonical form ("SW1A 1AA") or an outward code ("SE1"), and says clearly when it is
-neither. `PostcodeIndex` looks canonical postcodes up in a sorted NumPy array, one at a time
-or a whole column at once, without building a Python dict per process.
+People type postcodes in every case, spacing and punctuation, with a letter I, L or O where a
+digit must stand, or inside a pasted address. `parse` turns what they typed into one canonical
+form ("SW1A 1AA") or an outward code ("SE1"), says when it read something other than what was
+typed, and says clearly when it is neither. `PostcodeIndex` looks canonical postcodes up in a
+sorted NumPy array, one at a time or a whole column at once, without building a Python dict per process.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -22,6 +23,14 @@ _OUTWARD_ONLY = re.compile(OUTWARD)
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
 # The letters Royal Mail never uses in the last two places of a postcode.
 _BAD_UNIT = re.compile(r"[CIKMOV]")
+# Where a digit must stand, these letters can only be that digit mistyped.
+_AS_DIGIT = {"O": "0", "I": "1", "L": "1"}
+# The digit places of each shape of outward code, by its length (A = letter, 9 = digit).
+_OUTWARD_DIGITS = {2: ((1,),), 3: ((1, 2), (2,), (1,)), 4: ((2, 3), (2,))}
+# A postcode inside longer text, like a pasted address ("10 Downing Street, SW1A 2AA").
+_IN_TEXT = re.compile(rf"(?<![A-Z0-9])({OUTWARD}) ?({INWARD})(?![A-Z0-9])")
+# Girobank's postcode, the one that breaks the pattern (non-geographic).
+GIROBANK = "GIR 0AA"
 
 KEY_DTYPE = "S8"
 
@@ -37,24 +46,41 @@ class ParsedPostcode:
     kind: Literal["postcode", "outcode"]
     value: str
     outcode: str
-    corrected: bool = False  # True when a typed letter O was read as a zero
+    corrected: bool = False  # True when what was typed was read as something else (a letter as a digit, an address)
 
 
 def parse(text: str | None) -> ParsedPostcode:
     """Read a typed postcode or outward code; raise PostcodeFormatError when it is neither.
 
-    Case, spaces and punctuation are ignored. A letter O where the inward code's digit must
-    stand ("SW1A OAA") is read as a zero, because it can be nothing else.
+    Case, spaces and punctuation are ignored. A letter O, I or L where a digit must stand
+    ("SWIA OAA") is read as that digit, because it can be nothing else. Text too long to be a
+    postcode is searched for one postcode (a pasted address); `corrected` says so either way.
     """
-    compact = _NOT_ALNUM.sub("", (text or "").upper())
+    upper = (text or "").upper()
+    compact = _NOT_ALNUM.sub("", upper)
     if not compact:
         raise PostcodeFormatError("Enter a postcode, like SW1A 2AA")
     if len(compact) > 7:
-        raise PostcodeFormatError("That is too long for a postcode. Enter a postcode, like SW1A 2AA")
+        found = {f"{outward} {inward}" for outward, inward in _IN_TEXT.findall(upper)}
+        if len(found) > 1:
+            raise PostcodeFormatError(
+                f"That has more than one postcode in it ({', '.join(sorted(found))}). Enter just one, like SW1A 2AA"
+            )
+        if not found:
+            raise PostcodeFormatError("We could not find a postcode in that. Enter a postcode, like SW1A 2AA")
+        return replace(_parse_compact(found.pop().replace(" ", "")), corrected=True)
+    return _parse_compact(compact)
+
+
+def _parse_compact(compact: str) -> ParsedPostcode:
+    """Parse capitals and digits only, mending letters typed for digits when nothing else fits."""
+    if compact == GIROBANK.replace(" ", ""):
+        return ParsedPostcode("postcode", GIROBANK, "GIR")
     corrected = False
-    if len(compact) >= 5 and compact[-3] == "O" and _FULL.fullmatch(compact[:-3] + "0" + compact[-2:]):
-        compact = compact[:-3] + "0" + compact[-2:]
-        corrected = True
+    if not (_FULL.fullmatch(compact) or _OUTWARD_ONLY.fullmatch(compact)):
+        mended = _as_digits(compact)
+        if mended is not None:
+            compact, corrected = mended, True
     full = _FULL.fullmatch(compact)
     if full:
         outward, inward = full.groups()
@@ -64,8 +90,27 @@ def parse(text: str | None) -> ParsedPostcode:
             )
         return ParsedPostcode("postcode", f"{outward} {inward}", outward, corrected)
     if _OUTWARD_ONLY.fullmatch(compact):
-        return ParsedPostcode("outcode", compact, compact)
+        return ParsedPostcode("outcode", compact, compact, corrected)
     raise PostcodeFormatError("Enter a full postcode, like SW1A 2AA")
+
+
+def _as_digits(compact: str) -> str | None:
+    """The postcode or outward code meant, reading O as 0 and I or L as 1 where only a digit fits."""
+
+    def mend(chars: str, places: tuple[int, ...]) -> str | None:
+        out = list(chars)
+        for i in places:
+            out[i] = _AS_DIGIT.get(out[i], out[i])
+        return "".join(out)
+
+    for outward_len, inward in ((len(compact) - 3, compact[-3:]), (len(compact), "")):
+        outward = compact[:outward_len]
+        inward_mended = mend(inward, (0,)) if inward else ""
+        for places in _OUTWARD_DIGITS.get(len(outward), ()):
+            candidate = mend(outward, places) + inward_mended  # type: ignore[operator]
+            if (_FULL if inward else _OUTWARD_ONLY).fullmatch(candidate):
+                return candidate
+    return None
 
 
 def normalise(text: str | None) -> str:

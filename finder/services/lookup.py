@@ -226,7 +226,11 @@ class Result:
                 "code": self.other_ward.code,
                 "name": self.other_ward.name,
                 "borough": {"code": self.other_ward.borough_code, "name": self.other_ward.borough_name},
-                "force": {"id": self.other_force.id, "name": self.other_force.name, "website": self.other_force.website},
+                "force": {
+                    "id": self.other_force.id,
+                    "name": self.other_force.name,
+                    "website": self.other_force.website,
+                },
                 "reason": self.other_reason,
             }
             if self.other_ward is not None and self.other_force is not None
@@ -367,8 +371,8 @@ class Lookup:
         what = self.non_geographic_postcodes.get(postcode) or self.non_geographic_outcodes.get(outcode)
         if what:
             raise NotFound(
-                f"{postcode} is a PO box or business postcode ({what}), not a home address, so it has no "
-                "ward team of its own. Enter the postcode of the place you want the police team for.",
+                f"{postcode} is a postcode for {what}, not a home address, so it has no ward team of its own. "
+                "Enter the postcode of the place you want the police team for.",
                 code="po_box_postcode",
                 postcode=postcode,
             )
@@ -377,8 +381,8 @@ class Lookup:
         what = self.non_geographic_outcodes.get(outcode)
         if what:
             raise NotFound(
-                f"{outcode} postcodes are PO boxes and business postcodes ({what}), not home addresses. "
-                "Enter the postcode of the place you want the police team for.",
+                f"{outcode} postcodes are for {what}, not home addresses, so they have no ward team of their "
+                "own. Enter the postcode of the place you want the police team for.",
                 code="po_box_postcode",
                 postcode=outcode,
             )

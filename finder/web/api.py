@@ -94,7 +94,7 @@ def postcodes():
 
 @bp.get("/outcodes/<outcode>")
 def outcode(outcode: str):
-    """The wards an outward code's postcodes fall in, most postcodes first."""
+    """The wards an outward code's postcodes fall in, most first; its postcodes outside London by district and force."""
     result = lookup().resolve(postcode=outcode)
     if result.kind != "outcode":
         raise InvalidInput("Give an outward code alone, like SE1", code="invalid_outcode")
@@ -109,6 +109,15 @@ def outcode(outcode: str):
                     "postcodes": n,
                 }
                 for w, n in result.outcode_wards
+            ],
+            "postcodes": result.outcode_total,
+            "outside": [
+                {
+                    "district": {"code": d.code, "name": d.name},
+                    "force": force.to_api() if force else None,
+                    "postcodes": n,
+                }
+                for d, force, n in result.outcode_outside
             ],
         }
     )

@@ -3,9 +3,22 @@
 import numpy as np
 import pytest
 
-from finder.errors import OutsideArea
+from finder.errors import FinderError, OutsideArea
 from finder.geo import geodata as layout
 from finder.geo.postcodes import parse
+
+
+def _places(rows: np.ndarray, finder_lookup) -> np.ndarray:
+    """Which rows are places, not PO boxes or organisations' postcodes (finder/data/non_geographic.json)."""
+    odd_outcodes, odd_postcodes = finder_lookup.non_geographic_outcodes, finder_lookup.non_geographic_postcodes
+    return np.array(
+        [
+            pc.split(b" ")[0].decode() not in odd_outcodes and pc.decode() not in odd_postcodes
+            for pc in rows["postcode"].tolist()
+        ],
+        dtype=bool,
+    )
+
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +38,7 @@ def test_the_build_holds_the_documented_counts(geodata):
 def test_every_live_postcode_resolves_to_its_recorded_ward(finder_lookup, geodata):
     rows = geodata.postcodes.rows
     live = rows[rows["status"] == layout.LIVE]
+    live = live[_places(live, finder_lookup)]
     wrong = []
     for postcode, ward in zip(live["postcode"].tolist(), live["ward"].tolist(), strict=True):
         result = finder_lookup.resolve(postcode=postcode.decode().replace(" ", "").lower())
@@ -48,6 +62,7 @@ def test_point_in_polygon_agrees_with_the_recorded_ward_for_at_least_99_8_percen
 def test_every_withdrawn_postcode_says_so_and_has_a_ward(finder_lookup, geodata):
     rows = geodata.postcodes.rows
     gone = rows[rows["status"] == layout.TERMINATED]
+    gone = gone[_places(gone, finder_lookup)]
     statuses = {finder_lookup.resolve(postcode=pc.decode()).status for pc in gone["postcode"].tolist()}
     assert statuses == {"terminated"}
     assert (gone["ward"] >= 0).all()
@@ -69,3 +84,32 @@ def test_postcodes_outside_london_are_named_with_their_district(finder_lookup, g
 def test_every_postcode_in_the_data_passes_the_postcode_rules(geodata):
     keys = geodata.postcodes.rows["postcode"].tolist()
     assert all(parse(k.decode()).value == k.decode() for k in keys)
+
+
+def test_no_postcode_in_a_london_outward_code_is_given_the_wrong_force(finder_lookup, geodata):
+    """Every live GB postcode whose outward code has London postcodes: London's answer names the Met or the
+    City of London Police by borough; outside London the answer names the district's own force, never those two."""
+    london_forces = {"metropolitan", "city-of-london"}
+    gb = geodata.gb_postcodes.rows
+    outcodes = set(geodata.outcodes)
+    in_london_outcodes = np.array([pc.split(b" ")[0].decode() in outcodes for pc in gb["postcode"].tolist()])
+    rows = gb[in_london_outcodes & (gb["district"] >= 0)]
+    rows = rows[_places(rows, finder_lookup)]
+    wrong, outside = [], 0
+    for postcode, number in zip(rows["postcode"].tolist(), rows["district"].tolist(), strict=True):
+        district = geodata.districts[number]
+        try:
+            result = finder_lookup.resolve(postcode=postcode.decode())
+            force = result.force.id
+        except FinderError as error:
+            force = (error.details.get("force") or {}).get("id")
+            outside += 1
+        if district.code.startswith("E09"):
+            expected_ok = force == ("city-of-london" if district.code == "E09000001" else "metropolitan")
+        else:
+            expected_ok = force is not None and force not in london_forces
+            expected_ok = expected_ok and force == finder_lookup.areas.for_district(district).id
+        if not expected_ok:
+            wrong.append((postcode, district.name, force))
+    assert len(rows) > 190_000 and outside > 5_000
+    assert wrong == []

@@ -71,3 +71,31 @@ def test_index_finds_rows_one_at_a_time_and_many_at_once():
     assert index.find("B2 2BA") is None
     assert index.find("ZZ9 9ZZ") is None
     assert index.find_many(["C3 3CC", "nope", "A1 1AA", "ZZ9 9ZZ"]).tolist() == [2, -1, 0, -1]
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [("SWIA 2AA", "SW1A 2AA"), ("swla oaa", "SW1A 0AA"), ("LI 8JQ", "L1 8JQ"), ("SWIA", "SW1A")],
+)
+def test_a_letter_i_or_l_where_a_digit_must_be_is_read_as_one_and_said(typed, canonical):
+    parsed = parse(typed)
+    assert parsed.value == canonical and parsed.corrected
+
+
+@pytest.mark.parametrize(
+    "typed", ["10 Downing Street, SW1A 2AA", "SW1A 2AA, London", "Flat 3, 1 High St, London sw1a2aa"]
+)
+def test_the_postcode_inside_a_pasted_address_is_found_and_said(typed):
+    parsed = parse(typed)
+    assert (parsed.kind, parsed.value, parsed.corrected) == ("postcode", "SW1A 2AA", True)
+
+
+def test_an_address_with_two_postcodes_or_none_asks_for_one():
+    with pytest.raises(PostcodeFormatError, match="more than one postcode"):
+        parse("SW1A 2AA or SW1A 1AA")
+    with pytest.raises(PostcodeFormatError, match="could not find a postcode"):
+        parse("10 Downing Street, London")
+
+
+def test_girobanks_postcode_is_read_although_it_breaks_the_pattern():
+    assert parse("gir0aa").value == "GIR 0AA"

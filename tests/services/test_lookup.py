@@ -164,3 +164,114 @@ def _bng_to_wgs84(easting, northing):
     from pyproj import Transformer
 
     return Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(easting, northing)
+
+
+def test_every_district_of_england_and_wales_maps_to_exactly_one_of_43_forces(finder_lookup, geodata):
+    areas = finder_lookup.areas
+    ew = [d for d in geodata.districts if d.code[0] in "EW"]
+    assert len(ew) == 318
+    for district in ew:  # listed by itself or through its county, never both
+        assert (district.code in areas.districts) != (district.county in areas.counties), district
+    forces = {areas.for_district(d).id for d in ew}
+    assert len(forces) == 43 == len(areas.forces)
+    london = {d.code: areas.for_district(d).id for d in ew if d.code.startswith("E09")}
+    assert len(london) == 33
+    assert london.pop("E09000001") == "city-of-london" and set(london.values()) == {"metropolitan"}
+
+
+@pytest.mark.parametrize(
+    ("postcode", "force"),
+    [
+        ("KT19 8AA", "Surrey Police"),
+        ("M1 1AE", "Greater Manchester Police"),
+        ("EH1 1YZ", "Police Scotland"),
+        ("CF10 1EP", "South Wales Police"),
+        ("BT1 1AA", "Police Service of Northern Ireland"),
+        ("GY1 1AA", "Guernsey Police"),
+        ("JE2 3AA", "States of Jersey Police"),
+        ("IM1 1AA", "Isle of Man Constabulary"),
+    ],
+)
+def test_a_postcode_outside_london_names_the_force_that_polices_it(finder_lookup, postcode, force):
+    with pytest.raises(OutsideArea) as error:
+        finder_lookup.resolve(postcode=postcode)
+    assert error.value.details["force"]["name"] == force
+    assert f"It is policed by {force}." in error.value.message
+
+
+def test_scottish_outward_codes_and_points_go_to_police_scotland_not_police_uk(finder_lookup):
+    for query in ({"postcode": "EH1"}, {"postcode": "G1"}, {"lat": 55.9533, "lon": -3.1883}):
+        with pytest.raises(OutsideArea) as error:
+            finder_lookup.resolve(**query)
+        assert error.value.details["force"]["name"] == "Police Scotland"
+        assert error.value.details["find_elsewhere"]["url"] == "https://www.scotland.police.uk/"
+
+
+def test_crown_dependencies_without_a_sourced_website_get_no_made_up_link(finder_lookup):
+    with pytest.raises(OutsideArea) as error:
+        finder_lookup.resolve(postcode="IM1")
+    assert error.value.details["force"] == {"id": "isle-of-man", "name": "Isle of Man Constabulary", "website": None}
+    assert error.value.details["find_elsewhere"] is None
+
+
+def test_an_outward_code_across_the_boundary_counts_every_postcode_and_names_the_force_outside(finder_lookup):
+    result = finder_lookup.resolve(postcode="KT19")
+    assert result.outcode_total == 731
+    (district, force, count), *_ = result.outcode_outside
+    assert (district.name, force.name, count) == ("Epsom and Ewell", "Surrey Police", 728)
+    assert sum(n for _, n in result.outcode_wards) == 3
+
+
+def test_an_outward_code_wholly_outside_london_names_its_district_and_force(finder_lookup):
+    with pytest.raises(OutsideArea) as error:
+        finder_lookup.resolve(postcode="GU1")
+    assert "All postcodes starting GU1 are in Guildford" in error.value.message
+    assert error.value.details["force"]["id"] == "surrey"
+
+
+@pytest.mark.parametrize(
+    ("district", "first", "last"), [("W1", "W1A", "W1W"), ("EC2", "EC2A", "EC2Y"), ("SW1", "SW1A", "SW1Y")]
+)
+def test_a_london_postal_district_lists_the_outward_codes_it_covers(finder_lookup, district, first, last):
+    with pytest.raises(InvalidInput) as error:
+        finder_lookup.resolve(postcode=district)
+    assert error.value.code == "postal_district"
+    codes = error.value.details["outcodes"]
+    assert (codes[0], codes[-1]) == (first, last)
+    assert "London postal district" in error.value.message and "outside" not in error.value.message
+
+
+@pytest.mark.parametrize("postcode", ["W1A 1AA", "N1P 1AA", "SE1P 5LX", "EC4P 4BQ", "TW6 1EL", "W1A", "SE1P"])
+def test_po_box_postcodes_say_so_instead_of_naming_the_delivery_offices_ward(finder_lookup, postcode):
+    with pytest.raises(NotFound) as error:
+        finder_lookup.resolve(postcode=postcode)
+    assert error.value.code == "po_box_postcode"
+    assert "PO boxes" in error.value.message and "home address" in error.value.message
+
+
+def test_girobanks_postcode_is_answered_truthfully(finder_lookup):
+    with pytest.raises(NotFound) as error:
+        finder_lookup.resolve(postcode="GIR 0AA")
+    assert error.value.code == "non_geographic_postcode" and "Girobank" in error.value.message
+
+
+def test_a_postcode_whose_centre_lies_in_another_ward_says_so_and_keeps_its_recorded_ward(finder_lookup):
+    result = finder_lookup.resolve(postcode="EC4Y 9AH")
+    assert (result.ward.name, result.force.id) == ("Farringdon Without", "city-of-london")
+    assert (result.other_ward.name, result.other_force.id, result.other_reason) == (
+        "St James's",
+        "metropolitan",
+        "postcode_centre",
+    )
+    assert result.to_api()["other_ward"]["force"]["id"] == "metropolitan"
+
+
+def test_a_point_at_a_temple_postcode_answers_city_of_london_police_like_the_postcode(finder_lookup):
+    postcode = finder_lookup.resolve(postcode="EC4Y 9AJ")
+    point = finder_lookup.resolve(lat=postcode.lat, lon=postcode.lon)
+    assert point.ward == postcode.ward and point.force.id == "city-of-london"
+    assert (point.other_ward.name, point.other_reason, point.ward_match) == ("St James's", "ward_boundary", "recorded")
+
+
+def test_an_ordinary_postcode_has_no_other_ward(finder_lookup):
+    assert finder_lookup.resolve(postcode="SW1A 1AA").other_ward is None

@@ -8,7 +8,7 @@ import shapely.geometry
 from finder.web.api import OPENAPI_FILE
 
 RESULT_KEYS = ["postcode", "status", "location", "ward", "borough", "force", "contact_routes", "ward_match"]
-RESULT_KEYS += ["team_status", "team"]  # why `team` is null, then the team
+RESULT_KEYS += ["other_ward", "team_status", "team"]  # why `team` is null, then the team
 POINT_KEYS = [k for k in RESULT_KEYS if k not in ("postcode", "status")]
 
 
@@ -168,3 +168,26 @@ def test_every_operation_documents_the_size_limits_clients_may_meet(app):
     batch = doc["paths"]["/api/v1/postcodes"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert batch["properties"]["postcodes"]["items"]["maxLength"] == app.config["MAX_POSTCODE_LENGTH"]
     assert batch["properties"]["postcodes"]["maxItems"] == app.config["MAX_BATCH"]
+
+
+def test_an_outward_code_across_the_boundary_lists_its_postcodes_outside_london_with_their_force(client):
+    body = client.get("/api/v1/outcodes/KT19").get_json()
+    assert body["postcodes"] == 731
+    assert body["outside"][0] == {
+        "district": {"code": "E07000208", "name": "Epsom and Ewell"},
+        "force": {"id": "surrey", "name": "Surrey Police", "website": "https://www.surrey.police.uk/"},
+        "postcodes": 728,
+    }
+
+
+def test_a_postcode_outside_london_carries_the_force_object(client):
+    error = client.get("/api/v1/postcodes/M1%201AE").get_json()["error"]
+    assert error["force"] == {"id": "greater-manchester", "name": "Greater Manchester Police", "website": None}
+    assert error["find_elsewhere"]["url"] == "https://www.police.uk/"
+
+
+def test_a_temple_postcode_names_both_wards_and_both_forces(client):
+    body = client.get("/api/v1/postcodes/EC4Y9AH").get_json()
+    assert body["force"]["id"] == "city-of-london"
+    assert body["other_ward"]["name"] == "St James's" and body["other_ward"]["reason"] == "postcode_centre"
+    assert body["other_ward"]["force"]["id"] == "metropolitan"

@@ -190,3 +190,40 @@ def test_a_scottish_postcode_points_to_police_scotland_not_police_uk(client):
     assert "EH1 1YZ is in City of Edinburgh" in html
     assert 'href="https://www.scotland.police.uk/"' in html
     assert 'href="https://www.police.uk/"' not in html
+
+
+def test_an_outward_code_across_the_boundary_says_most_postcodes_are_outside_and_who_polices_them(client):
+    html = client.get("/search?postcode=KT19").get_data(as_text=True)
+    assert "Most KT19 postcodes are outside London" in html
+    assert "728 in Epsom and Ewell, policed by" in html and "Surrey Police" in html
+    assert "Enter your full postcode" in html
+
+
+def test_a_london_postal_district_links_the_outward_codes_it_covers(client):
+    response = client.get("/search?postcode=W1")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "W1 is a London postal district" in html
+    assert 'href="/search?postcode=W1A"' in html and "outside London" not in html
+
+
+def test_a_mistyped_i_and_a_pasted_address_are_read_and_said(client):
+    html = client.get("/search?postcode=SWIA+2AA").get_data(as_text=True)
+    assert "We read “SWIA 2AA” as SW1A 2AA." in html
+    html = client.get("/search?postcode=10+Downing+Street%2C+SW1A+2AA").get_data(as_text=True)
+    assert "as SW1A 2AA." in html and "St James" in html
+
+
+def test_a_postcode_whose_centre_lies_in_another_ward_shows_both_teams(client):
+    html = client.get("/search?postcode=EC4Y+9AH").get_data(as_text=True)
+    assert "its centre lies in St James&#39;s (Westminster)" in html
+    assert "policed by Metropolitan Police Service" in html and 'href="/wards/E05013806"' in html
+
+
+def test_a_po_box_postcode_is_not_given_a_ward_team(client):
+    response = client.get("/search?postcode=N1P+1AA")
+    assert response.status_code == 404 and "not a home address" in response.get_data(as_text=True)
+
+
+def test_the_embed_names_the_force_outside_london(client):
+    html = client.get("/embed/search?postcode=EH1+1YZ").get_data(as_text=True)
+    assert "It is policed by Police Scotland." in html and 'href="https://www.scotland.police.uk/"' in html
