@@ -58,7 +58,25 @@
     history.replaceState(null, "", form.getAttribute("action") + (query ? "?" + query : ""));
   }
 
-  form.addEventListener("change", update);
+  // The same WCAG rule as finder/web/contrast.py: say when the colour is too light for links on white.
+  var warning = document.querySelector("[data-accent-warning]");
+  function luminance(hex) {
+    var c = [1, 3, 5].map(function (i) {
+      var v = parseInt(hex.substr(i, 2), 16) / 255;
+      return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  function warn() {
+    var accent = String(new FormData(form).get("accent") || defaultAccent).toLowerCase();
+    var ratio = 1.05 / (luminance(accent) + 0.05);
+    warning.hidden = ratio >= 4.5;
+    warning.textContent = warning.hidden ? "" : accent + " is too light to read as text on white (contrast " +
+      ratio.toFixed(1) + ":1; WCAG asks for 4.5:1). The finder keeps it for borders and buttons, and shows links " +
+      "in a darker shade of it. Choose a darker colour to use yours everywhere.";
+  }
+
+  form.addEventListener("change", function () { update(); if (warning) warn(); });
 
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     if (!navigator.clipboard) return;

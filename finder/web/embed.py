@@ -26,6 +26,7 @@ from werkzeug.datastructures import MultiDict
 from finder.errors import FinderError, InvalidInput
 from finder.services.boroughs import Borough, boroughs, within_borough
 from finder.web import lookup
+from finder.web.contrast import AA_TEXT, WHITE, contrast, readable_on_white, text_on
 from finder.web.security import frameable
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
@@ -69,14 +70,25 @@ class EmbedOptions:
 
     @property
     def accent_text(self) -> str:
-        """Black or white, whichever reads better on the accent colour (WCAG relative luminance)."""
-        hex_digits = (self.accent or DEFAULT_ACCENT)[1:]
-        if len(hex_digits) == 3:
-            hex_digits = "".join(c * 2 for c in hex_digits)
-        channels = [int(hex_digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
-        luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-        return "#0b0c0c" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
+        """Black or white, whichever reads better on the accent colour (buttons)."""
+        return text_on(self.accent or DEFAULT_ACCENT)
+
+    @property
+    def accent_link(self) -> str:
+        """The accent as a link colour on white: itself, or darkened until it reads at WCAG AA."""
+        return readable_on_white(self.accent or DEFAULT_ACCENT)
+
+    @property
+    def accent_warning(self) -> str | None:
+        """What the builder tells a council whose colour is too light for links on white."""
+        accent = self.accent or DEFAULT_ACCENT
+        if self.accent_link == accent:
+            return None
+        return (
+            f"{accent} is too light to read as text on white (contrast {contrast(accent, WHITE):.1f}:1; "
+            f"WCAG asks for {AA_TEXT:g}:1). The finder keeps it for borders and buttons, and shows links "
+            f"in {self.accent_link}, a darker shade of it. Choose a darker colour to use yours everywhere."
+        )
 
 
 def parse_options(args: MultiDict[str, str]) -> EmbedOptions:

@@ -16,6 +16,7 @@ import pytest
 
 from finder import create_app
 from finder.services.lookup import Lookup
+from finder.web.contrast import WHITE, contrast
 
 CAMDEN, WESTMINSTER, CITY = "E09000007", "E09000033", "E09000001"
 ST_JAMESS = "E05013806"
@@ -229,7 +230,7 @@ def test_the_accent_colour_is_set_with_button_text_that_stays_readable(client, a
     response = client.get(f"/embed?accent={accent}")
     html = response.get_data(as_text=True)
 
-    nonce = re.search(r'<style nonce="([^"]+)">:root \{ --finder-accent: #\w+; --finder-accent-text: (#\w+); \}', html)
+    nonce = re.search(r'<style nonce="([^"]+)">:root \{ --finder-accent: #\w+; --finder-accent-text: (#\w+);', html)
     assert nonce and nonce.group(2) == text
     assert f"'nonce-{nonce.group(1)}'" in response.headers["Content-Security-Policy"]
 
@@ -294,3 +295,15 @@ def test_the_builder_is_linked_from_the_widget_errors_but_is_not_itself_embeddab
 
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_light_accent_keeps_its_buttons_but_links_are_darkened_to_read_and_the_builder_says_why(client) -> None:
+    widget = page(client, "/embed?accent=%23ffcc00")
+    style = re.search(r"<style nonce=\"[^\"]+\">([^<]+)</style>", widget).group(1)
+    assert "--finder-accent: #ffcc00;" in style and "--finder-accent-text: #0b0c0c;" in style
+    link = re.search(r"--finder-accent-link: (#[0-9a-f]{6});", style).group(1)
+    assert link != "#ffcc00" and contrast(link, WHITE) >= 4.5
+
+    builder = page(client, "/embed/build?accent=%23ffcc00")
+    assert "#ffcc00 is too light to read as text on white (contrast 1.5:1; WCAG asks for 4.5:1)" in builder
+    assert "data-accent-warning hidden" in page(client, "/embed/build?accent=%23d4351c")
