@@ -190,13 +190,25 @@ def make_app():
     return app, build_lookup(app)
 
 
-def live_postcodes(lookup) -> list[str]:
+def live_postcodes(lookup, count: int = 20_000) -> list[str]:
+    """`count` live postcodes in a fixed random order, each one the finder answers with a ward
+    (PO boxes and other non-geographic postcodes, which it refuses, are left out)."""
+    from finder.errors import FinderError
     from finder.geo.geodata import LIVE
 
     rows = lookup.geo.postcodes.rows
     pcs = [k.decode("ascii") for k in rows["postcode"][rows["status"] == LIVE]]
     random.Random(SEED).shuffle(pcs)
-    return pcs
+    answered = []
+    for pc in pcs:
+        try:
+            if lookup.resolve(postcode=pc).ward is not None:
+                answered.append(pc)
+        except FinderError:
+            continue
+        if len(answered) == count:
+            break
+    return answered
 
 
 # ---------------------------------------------------------------------------------------------
