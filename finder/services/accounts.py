@@ -117,6 +117,11 @@ class Account:
     recovery_codes_left: int
 
     @property
+    def ward_codes(self) -> frozenset[str]:
+        """The wards a ward editor is assigned (the name the editing rules read)."""
+        return self.wards
+
+    @property
     def is_admin(self) -> bool:
         return self.role in ("site_admin", "borough_admin")
 
@@ -142,14 +147,10 @@ class Account:
 
 
 def may_edit(user: Account, ward_code: str, borough_of: BoroughOf) -> bool:
-    """Whether `user` may change `ward_code`'s team: site admins any, borough admins their borough's."""
-    if not user.active:
-        return False
-    if user.role == "site_admin":
-        return borough_of(ward_code) is not None
-    if user.role == "borough_admin":
-        return user.borough_code is not None and borough_of(ward_code) == user.borough_code
-    return ward_code in user.wards
+    """Whether an active `user` may change `ward_code`'s team: the one rule, `editing.may_edit`."""
+    from finder.services.editing import may_edit as rule
+
+    return user.active and rule(user, ward_code, borough_of(ward_code))
 
 
 def may_manage(actor: Account, target: Account, borough_of: BoroughOf) -> bool:

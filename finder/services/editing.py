@@ -153,9 +153,11 @@ class Actor:
 
 
 def may_edit(actor: Actor, ward_code: str, ward_borough: str | None) -> bool:
-    """Site admins anywhere, borough admins in their borough, ward editors in their wards."""
+    """Site admins in any London ward, borough admins in their borough's, ward editors in their own.
+
+    The one rule for who may change a ward's team; `accounts.may_edit` and the staff pages use it."""
     if actor.role == "site_admin":
-        return True
+        return ward_borough is not None
     if actor.role == "borough_admin":
         return ward_borough is not None and ward_borough == actor.borough_code
     return actor.role == "ward_editor" and ward_code in actor.ward_codes
