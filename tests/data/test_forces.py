@@ -40,7 +40,10 @@ def test_each_force_offers_the_routes_a_resident_may_need(force_id):
         "silent_999": ("999, then press 55", "tel:999"),
         "bsl_999": ("999bsl.co.uk", "https://www.999bsl.co.uk/"),
         "emergency_sms": ("Text 999 (register first)", "https://www.emergencysms.org.uk/"),
-        "crimestoppers_online": ("crimestoppers-uk.org/give-information", "https://crimestoppers-uk.org/give-information"),
+        "crimestoppers_online": (
+            "crimestoppers-uk.org/give-information",
+            "https://crimestoppers-uk.org/give-information",
+        ),
         "report_fraud": ("reportfraud.police.uk", "https://www.reportfraud.police.uk/"),
         "btp_text": ("61016", "sms:61016"),
         "btp_phone": ("0800 40 50 40", "tel:0800405040"),
