@@ -126,7 +126,7 @@ def sync_policeuk(
         sync = Sync(
             store,
             client,
-            WardMatcher(wards.wards),
+            WardMatcher(wards.wards, index=wards),
             _force_names(),
             workers=workers or config["POLICEUK_WORKERS"],
             log=click.echo,

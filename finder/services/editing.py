@@ -668,6 +668,9 @@ class Editing:
 
     def _team(self, session: Session, ward_code: str) -> m.Team:
         team = session.scalar(select(m.Team).where(m.Team.ward_code == ward_code))
+        if team is None:  # one team serving several wards: the others are in team_ward
+            served = select(m.TeamWard.team_id).where(m.TeamWard.ward_code == ward_code).scalar_subquery()
+            team = session.scalar(select(m.Team).where(m.Team.id == served))
         if team is None:
             raise NotFound("This ward has no team in the finder yet.")
         return team

@@ -72,6 +72,7 @@ LIST_RULES: dict[str, tuple[tuple[str, ...], int]] = {
     "events": (("title", "start_date"), MAX_MEETINGS),
     "priorities": (("issue",), MAX_PRIORITIES),
     "locations": ((), MAX_PLACES),  # a place may be named by its address alone
+    "boundary": (("latitude", "longitude"), 100_000),
 }
 
 
@@ -127,6 +128,39 @@ def check_details(value: Any) -> dict[str, Any]:
     check_list("locations", value["locations"])
     if not isinstance(value["contact_details"], dict):
         raise ShapeError(f"details: contact_details is {_what(value['contact_details'])}, not an object")
+    return value
+
+
+def boundary_points(value: Any) -> list[tuple[float, float]]:
+    """A /boundary answer as (lat, lon) points; ShapeError when it is not a list of points or a point is unreadable."""
+    points = []
+    for n, item in enumerate(check_list("boundary", value), 1):
+        lat, lon = parse_float(item["latitude"], -90, 90), parse_float(item["longitude"])
+        if lat is None or lon is None:
+            raise ShapeError(f"boundary: point {n} is not a latitude and longitude")
+        points.append((lat, lon))
+    return points
+
+
+def titled_links(items: Any, limit: int = 50) -> list[dict[str, str]]:
+    """police.uk `links` or `engagement_methods` as [{"title", "url", "description"?}]: http(s) URLs only."""
+    out = []
+    for item in as_list(items)[:limit]:
+        url = web_url(item.get("url"))
+        if url is None:
+            continue
+        link = {"title": one_line(item.get("title"), limit=200) or urlsplit(url).netloc, "url": url}
+        description = plain_text(item.get("description"), limit=1000)
+        if description:
+            link["description"] = description
+        out.append(link)
+    return out
+
+
+def check_force(value: Any) -> dict[str, Any]:
+    """`value` if it is a force (an object with an id); else ShapeError."""
+    if not isinstance(value, dict) or "error" in value or "id" not in value:
+        raise ShapeError(f"force: expected an object with an id, got {_what(value)}")
     return value
 
 
@@ -304,6 +338,7 @@ def meetings(events: Any) -> tuple[list[MeetingData], int]:
                 end=end if end and end >= start else None,
                 place=one_line(event.get("address"), limit=500),
                 description=plain_text(event.get("description"), limit=4000),
+                contacts=contact_routes(event.get("contact_details"))[:10],
             )
         )
     return out, skipped
@@ -363,6 +398,7 @@ def team_data(
     events: Any,
     priority_items: Any,
     ward_code: str | None,
+    extra_wards: list[str] | None = None,
 ) -> tuple[TeamData, list[str]]:
     """One neighbourhood's responses as a TeamData, and notes on what was left out; ShapeError over MAX_ROUTES."""
     details = as_dict(details)
@@ -377,6 +413,7 @@ def team_data(
         force_name=force_name,
         name=name,
         ward_code=ward_code,
+        extra_wards=list(extra_wards or []),
         policeuk_id=policeuk_id,
         description=plain_text(details.get("description"), limit=8000),
         url_force=web_url(details.get("url_force")),
@@ -388,6 +425,7 @@ def team_data(
         meetings=event_list,
         priorities=priorities(priority_items),
         places=places(details.get("locations")),
+        links=titled_links(details.get("links")),
     )
     routes = len(data.routes) + sum(len(o.routes) for o in data.officers)
     if routes > MAX_ROUTES:

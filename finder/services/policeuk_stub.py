@@ -5,6 +5,8 @@ It answers the endpoints the sync reads, in the real API's shapes (../shared/dat
     GET /api/{force}/neighbourhoods                   [{id, name}]
     GET /api/{force}/{id}                             details, with contact_details, centre, locations
     GET /api/{force}/{id}/people|events|priorities    lists
+    GET /api/{force}/{id}/boundary                    [{latitude, longitude}] (strings), when given
+    GET /api/forces/{force}                           the force, with engagement_methods, when given
 
 and behaves like the real service where it matters to a client: a leaky-bucket rate limit (15 a
 second, bursts of 30) answered with 429 and Retry-After, scripted failures (a 429 or a 500 before
@@ -76,6 +78,8 @@ class StubData:
     people: dict[tuple[str, str], Any] = field(default_factory=dict)
     events: dict[tuple[str, str], Any] = field(default_factory=dict)
     priorities: dict[tuple[str, str], Any] = field(default_factory=dict)
+    boundaries: dict[tuple[str, str], Any] = field(default_factory=dict)
+    forces: dict[str, Any] = field(default_factory=dict)
 
     def add(
         self,
@@ -167,6 +171,9 @@ class PoliceUKStub:
         if len(parts) < 3 or parts[0] != "api":
             return 404, {}, ""
         force, rest = parts[1], parts[2:]
+        if force == "forces" and len(rest) == 1:
+            found = self.data.forces.get(rest[0])
+            return (200, {}, json.dumps(found)) if found is not None else (404, {}, "")
         if rest == ["neighbourhoods"]:
             found = self.data.neighbourhoods.get(force)
             return (200, {}, json.dumps(found)) if found is not None else (404, {}, "")
@@ -178,6 +185,8 @@ class PoliceUKStub:
         table = {"people": self.data.people, "events": self.data.events, "priorities": self.data.priorities}
         if len(rest) == 2 and rest[1] in table:
             return 200, {}, json.dumps(table[rest[1]].get(key, []))
+        if rest[1:] == ["boundary"] and key in self.data.boundaries:
+            return 200, {}, json.dumps(self.data.boundaries[key])
         return 404, {}, ""
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
@@ -197,6 +206,11 @@ class PoliceUKStub:
             handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(data)
+
+
+def boundary_of(rings: Iterable[Iterable[tuple[float, float]]]) -> list[dict[str, str]]:
+    """(lon, lat) rings as police.uk gives a boundary: one list of string lat/lng points, rings one after another."""
+    return [{"latitude": f"{lat:.6f}", "longitude": f"{lon:.6f}"} for ring in rings for lon, lat in ring]
 
 
 FIRST = ["Alex", "Sam", "Jo", "Chris", "Priya", "Tomasz", "Amara", "Dean", "Ruth", "Colm", "Hana", "Ife", "Wen"]

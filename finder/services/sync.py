@@ -13,9 +13,14 @@ match (finder.store.records.apply_team). How it behaves:
   the next run for that force resumes it, skipping the neighbourhoods already done in it.
 - Idempotent: records are matched by natural keys, so rerunning changes nothing but fetched_at.
 - Honest about what it cannot do: neighbourhoods are matched to wards by id (the ward's GSS code,
-  sometimes with an "N" suffix), else by name within the force's wards; the unmatched are stored
-  without a ward and reported. Records an officer entered or verified are never overwritten; the
-  differences are reported as conflicts.
+  sometimes with an "N" suffix; if both X and XN are listed, XN holds the ward and X is reported),
+  else by name within the force's wards, else (given the ward shapes) by their police.uk boundary:
+  such a neighbourhood serves every ward mostly inside it that no other team holds (a force-wide
+  City of London neighbourhood, a merged team), the most covered as its ward and the rest in
+  `team_ward`. The unmatched are stored without a ward and reported. Records an officer entered
+  or verified are never overwritten; the differences are reported as conflicts.
+- Keeps what police.uk offers beyond the team: neighbourhood `links` and event contact details
+  (http(s) links and checked contacts only), and the force's `engagement_methods` (one request a run).
 - Never deletes on a bad answer: a 200 of the wrong shape (`{"error": …}`, null, an object where a
   list belongs, items without their keys, more than one team may hold: finder.services.policeuk) is
   retried like a 5xx, then that neighbourhood fails and nothing of it changes; a run with failures
@@ -49,12 +54,21 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from finder.geo.wards import Ward
+from finder.geo.coverage import boundary_polygon, wards_covered
+from finder.geo.wards import Ward, WardIndex
 from finder.services import policeuk
 from finder.services.editing import record_sync
 from finder.store import Store
 from finder.store.models import Place, SyncRun, Team, team_place, utcnow
-from finder.store.records import Outcome, TeamData, apply_team, find_team, incoming_counts, stored_counts
+from finder.store.records import (
+    Outcome,
+    TeamData,
+    apply_team,
+    ensure_force,
+    find_team,
+    incoming_counts,
+    stored_counts,
+)
 
 DEFAULT_URL = "https://data.police.uk/api"
 # An answer with fewer records than the store holds is believed only when it loses at most this share
@@ -256,7 +270,8 @@ def _name_key(name: str) -> str:
 class WardMatcher:
     """Matches police.uk neighbourhoods to ward GSS codes: by id (with or without "N"), then by name."""
 
-    def __init__(self, wards: Iterable[Ward]) -> None:
+    def __init__(self, wards: Iterable[Ward], index: WardIndex | None = None) -> None:
+        self.index = index  # ward shapes: with them, a neighbourhood unmatched by id is placed by its boundary
         self.by_code: dict[str, Ward] = {}
         self.by_name: dict[tuple[str, str], list[Ward]] = {}
         for ward in wards:
@@ -279,6 +294,13 @@ class WardMatcher:
         if len(found) > 1:
             return None, f"its name matches {len(found)} wards"
         return None, "no ward has this code or name"
+
+    def covered(self, force_id: str, points: list[tuple[float, float]]) -> list[str]:
+        """The force's wards mostly inside a police.uk boundary, most covered first."""
+        polygon = boundary_polygon(points) if self.index is not None else None
+        if polygon is None:
+            return []
+        return [ward.code for ward, _ in wards_covered(self.index, polygon) if ward.force_id == force_id]
 
 
 @dataclass
@@ -385,6 +407,7 @@ class Fetched:
     people: Any = None
     events: Any = None
     priorities: Any = None
+    boundary: list[tuple[float, float]] | None = None
     error: str | None = None
 
 
@@ -407,8 +430,9 @@ class Sync:
         self.workers = max(1, workers)
         self.log, self.now = log, now
 
-    def fetch(self, reference: dict[str, Any], force_id: str) -> Fetched:
-        """One neighbourhood's four requests (details carries its locations), each checked for its shape."""
+    def fetch(self, reference: dict[str, Any], force_id: str, boundary: bool = False) -> Fetched:
+        """One neighbourhood's four requests (details carries its locations), each checked for its shape,
+        and its boundary when asked (a neighbourhood without one is not a failure)."""
         nid = reference["id"]
         item = Fetched(reference)
         try:
@@ -422,6 +446,8 @@ class Sync:
                     item.error = f"police.uk has no {endpoint} for it (404)"
                     return item
                 setattr(item, endpoint, answer)
+            if boundary:
+                item.boundary = self.client.get(force_id, nid, "boundary", check=policeuk.boundary_points)
         except FetchError as exc:
             item.error = str(exc)
         return item
@@ -485,6 +511,8 @@ class Sync:
                 report.held.append(("listing", f"{why}; no team is removed"))
 
         wards = self._match(force_id, references, report)
+        engagement = self._engagement_methods(force_id, report)
+        self._claimed = {code for code in wards.values() if code is not None}
 
         run_id, done = (None, set()) if dry_run else self._start_run(force_id, restart, report)
         report.run_id = run_id
@@ -497,7 +525,10 @@ class Sync:
 
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="policeuk")
         try:
-            futures: list[Future[Fetched]] = [pool.submit(self.fetch, ref, force_id) for ref in todo]
+            by_boundary = self.matcher.index is not None
+            futures: list[Future[Fetched]] = [
+                pool.submit(self.fetch, ref, force_id, by_boundary and wards[ref["id"]] is None) for ref in todo
+            ]
             for n, future in enumerate(futures, 1):
                 item = future.result()
                 self._write(
@@ -517,6 +548,10 @@ class Sync:
         report.elapsed = time.monotonic() - started
         if not dry_run:
             with self.store.session() as session:
+                if engagement is not None:
+                    force = ensure_force(session, force_id, self.force_names[force_id], "policeuk", self.now())
+                    if not force.locked:
+                        force.engagement_methods = json.dumps(engagement, ensure_ascii=False) if engagement else None
                 run = session.get(SyncRun, run_id)
                 run.status = report.status
                 run.finished_at = self.now()
@@ -558,6 +593,9 @@ class Sync:
     ) -> None:
         nid = item.reference["id"]
         data = None
+        extra: list[str] = []
+        if not item.error and ward_code is None and item.boundary:
+            ward_code, extra = self._place_by_boundary(force_id, item, report)
         if not item.error:
             try:
                 data, notes = policeuk.team_data(
@@ -569,6 +607,7 @@ class Sync:
                     item.events,
                     item.priorities,
                     ward_code,
+                    extra,
                 )
             except policeuk.ShapeError as exc:
                 item.error = f"a wrong-shaped answer ({exc})"
@@ -605,6 +644,32 @@ class Sync:
                     self.log(f"    {change}")
         if on_team is not None:
             on_team(nid, outcome)
+
+    def _engagement_methods(self, force_id: str, report: SyncReport) -> list[dict[str, str]] | None:
+        """The force's engagement_methods (its own channels, http(s) only), or None when they cannot be read."""
+        try:
+            force = self.client.get("forces", force_id, check=policeuk.check_force)
+        except FetchError as exc:
+            report.notes.append(f"the force's engagement methods could not be read: {exc}")
+            return None
+        if force is None:
+            report.notes.append("police.uk has no force record (404): engagement methods left as they were")
+            return None
+        return policeuk.titled_links(force.get("engagement_methods"))
+
+    def _place_by_boundary(self, force_id: str, item: Fetched, report: SyncReport) -> tuple[str | None, list[str]]:
+        """The wards an unmatched neighbourhood's boundary covers that no other team took in this run:
+        (the most covered, the rest). Neighbourhoods are written in listing order, so the result is stable."""
+        nid = item.reference["id"]
+        codes = [code for code in self.matcher.covered(force_id, item.boundary or []) if code not in self._claimed]
+        if not codes:
+            report.notes.append(f"{nid}: its boundary covers no ward that is not already matched")
+            return None, []
+        self._claimed.update(codes)
+        report.unmatched = [u for u in report.unmatched if u[0] != nid]
+        report.matched["boundary"] += 1
+        report.notes.append(f"{nid}: by its boundary, serves {len(codes)} ward(s): {', '.join(codes)}")
+        return codes[0], codes[1:]
 
     def _stored_teams(self, force_id: str) -> int:
         """How many teams the store holds from the force's police.uk listing."""

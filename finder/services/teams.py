@@ -450,6 +450,9 @@ class TeamDirectory:
     def _load(self, session: Session, ward_code: str, since: datetime) -> Team | None:
         """Five small Core queries (no ORM identity map): the page's hot path."""
         team = session.execute(select(m.Team.__table__).where(m.Team.ward_code == ward_code)).first()
+        if team is None:  # a team serving several wards holds the others in team_ward
+            served = select(m.TeamWard.team_id).where(m.TeamWard.ward_code == ward_code).scalar_subquery()
+            team = session.execute(select(m.Team.__table__).where(m.Team.id == served)).first()
         if team is None:
             return None
 
@@ -463,7 +466,7 @@ class TeamDirectory:
         meetings = rows(m.Meeting, m.Meeting.__table__.c.starts_at >= since, order=[m.Meeting.start, m.Meeting.id])
         priorities = rows(m.Priority, order=[m.Priority.display_order, m.Priority.id])
         return Team(
-            ward_code=team.ward_code or "",
+            ward_code=ward_code,  # the ward asked about, which may be one of several the team serves
             force_id=team.force_id,
             policeuk_id=team.policeuk_id,
             name=team.name,

@@ -100,6 +100,8 @@ class Force(Provenance, Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # police.uk force id, e.g. "metropolitan"
     name: Mapped[str] = mapped_column(String(200))
+    # police.uk's engagement_methods (the force's own channels), as JSON [{"title", "url", "description"}].
+    engagement_methods: Mapped[str | None] = mapped_column(Text)
 
 
 class SyncRun(Base):
@@ -143,8 +145,14 @@ class Team(Provenance, Base):
     centre_lat: Mapped[float | None] = mapped_column(Float)
     centre_lon: Mapped[float | None] = mapped_column(Float)
     sync_run_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # police.uk's neighbourhood `links` (http(s) only), as JSON [{"title", "url"}].
+    links: Mapped[str | None] = mapped_column(Text)
 
     force: Mapped[Force] = relationship()
+    # The other wards a team serves (a merged or force-wide neighbourhood), beside `ward_code`.
+    extra_wards: Mapped[list[TeamWard]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="TeamWard.ward_code"
+    )
     officers: Mapped[list[Officer]] = relationship(
         back_populates="team", cascade="all, delete-orphan", order_by="Officer.display_order"
     )
@@ -158,6 +166,15 @@ class Team(Provenance, Base):
         back_populates="team", cascade="all, delete-orphan", order_by="Priority.display_order"
     )
     places: Mapped[list[Place]] = relationship(secondary=team_place, order_by="Place.name")
+
+
+class TeamWard(Base):
+    """A further ward a team serves. A ward has one team: its code is in `team.ward_code` or here, not both."""
+
+    __tablename__ = "team_ward"
+
+    ward_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
 
 
 class Officer(Provenance, Base):
@@ -226,6 +243,8 @@ class Meeting(Provenance, Base):
     end: Mapped[datetime | None] = mapped_column("ends_at", DateTime)
     place: Mapped[str | None] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
+    # The event's own contact details from police.uk, as JSON [{"kind", "label", "value"}].
+    contact_details: Mapped[str | None] = mapped_column(Text)
 
     team: Mapped[Team] = relationship(back_populates="meetings")
 
@@ -277,4 +296,5 @@ def utcnow() -> datetime:
 
 # The staff tables (accounts, history) share this metadata; importing them here registers them for
 # Alembic and for every store, wherever the models are imported from.
+from finder.store import reach as _reach  # noqa: E402, F401 (lookup counts, registered the same way)
 from finder.store import staff as _staff  # noqa: E402, F401

@@ -13,6 +13,7 @@ where the incoming data differs, a "conflict" change is reported instead.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from finder.store.models import ContactRoute, Force, Meeting, Officer, Place, Priority, Team
+from finder.store.models import ContactRoute, Force, Meeting, Officer, Place, Priority, Team, TeamWard
 
 Action = Literal["add", "update", "remove", "conflict", "keep"]
 SYMBOLS = {"add": "+", "update": "~", "remove": "-", "conflict": "!", "keep": "="}
@@ -73,10 +74,15 @@ class MeetingData:
     end: datetime | None = None
     place: str | None = None
     description: str | None = None
+    contacts: list[RouteData] = field(default_factory=list)  # the event's own contact details
 
     def key(self) -> str:
         """The natural key that matches this item to its stored row."""
         return _digest(self.start.isoformat(), fold(self.title))
+
+    def contact_json(self) -> str | None:
+        """The event's contacts as stored: JSON [{"kind", "label", "value"}], or None."""
+        return _json([{"kind": r.kind, "label": r.label, "value": r.value} for r in self.contacts])
 
 
 @dataclass
@@ -119,6 +125,7 @@ class TeamData:
     force_name: str
     name: str
     ward_code: str | None
+    extra_wards: list[str] = field(default_factory=list)  # further wards the team serves
     policeuk_id: str | None = None
     description: str | None = None
     url_force: str | None = None
@@ -130,6 +137,12 @@ class TeamData:
     meetings: list[MeetingData] = field(default_factory=list)
     priorities: list[PriorityData] = field(default_factory=list)
     places: list[PlaceData] = field(default_factory=list)
+    links: list[dict[str, str]] = field(default_factory=list)  # police.uk `links`, http(s) only
+
+
+def _json(items: list[dict[str, str]]) -> str | None:
+    """A list as compact JSON text, or None when empty (what the JSON text columns hold)."""
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":")) if items else None
 
 
 @dataclass(frozen=True)
@@ -352,6 +365,7 @@ def apply_team(session: Session, data: TeamData, *, source: str, now: datetime, 
         "population": data.population,
         "centre_lat": data.centre_lat,
         "centre_lon": data.centre_lon,
+        "links": _json(data.links),
     }
     if team is None:
         team = ap.new(Team, {**values, "force_id": data.force_id, "ward_code": data.ward_code}, "team", label)
@@ -428,6 +442,7 @@ def apply_team(session: Session, data: TeamData, *, source: str, now: datetime, 
                     "end": m.end,
                     "place": m.place,
                     "description": m.description,
+                    "contact_details": m.contact_json(),
                 },
                 f"{m.start:%Y-%m-%d %H:%M} {m.title}",
             )
@@ -464,6 +479,7 @@ def apply_team(session: Session, data: TeamData, *, source: str, now: datetime, 
     )
 
     _apply_places(ap, team, data)
+    _apply_extra_wards(ap, team, data, label)
     session.flush()
     ap.touch_unchanged()
     return Outcome(team, ap.changes)
@@ -503,6 +519,28 @@ def _apply_places(ap: _Applier, team: Team, data: TeamData) -> None:
     for place in linked:
         if place.key not in before:
             team.places.append(place)
+
+
+def _apply_extra_wards(ap: _Applier, team: Team, data: TeamData, label: str) -> None:
+    """Set the further wards the team serves to `data.extra_wards`, leaving out any another team holds."""
+    wanted = [code for code in dict.fromkeys(data.extra_wards) if code != (team.ward_code or data.ward_code)]
+    others = set()
+    if wanted:
+        others = set(
+            ap.session.scalars(select(Team.ward_code).where(Team.ward_code.in_(wanted), Team.id != team.id))
+        ) | set(
+            ap.session.scalars(
+                select(TeamWard.ward_code).where(TeamWard.ward_code.in_(wanted), TeamWard.team_id != team.id)
+            )
+        )
+    for code in sorted(others):
+        ap.changes.append(Change("conflict", "team", label, ("ward",), f"another team holds ward {code}"))
+    wanted = [code for code in wanted if code not in others]
+    for link in list(team.extra_wards):
+        if link.ward_code not in wanted:
+            team.extra_wards.remove(link)
+    held = {link.ward_code for link in team.extra_wards}
+    team.extra_wards.extend(TeamWard(ward_code=code) for code in wanted if code not in held)
 
 
 def _append(collection: list, obj: Any) -> Any:
