@@ -23,6 +23,10 @@
 - FINDER_TEAM_CACHE_SECONDS: how long each process keeps a ward's team and the front counters it
   read from the store (default 30; 0 reads the store on every lookup). A sync or an officer's
   edit shows on pages and in the API within this time.
+- FINDER_REACH_COUNTING: 0 turns off counting lookups per ward, day and surface (default on; the
+  counts hold no postcode, place, address or cookie, see finder/services/reach.py).
+- FINDER_REACH_FLUSH_SECONDS: how often each worker adds its counts to the store (default 60); a
+  worker that is killed loses at most this long of its counts.
 - DATABASE_URL: SQLAlchemy URL of the team store (default SQLite in the instance folder, created and
   migrated automatically). For PostgreSQL, postgresql://user:pass@host/db (psycopg 3 is used); run
   `finder init-db` once per deploy, before the workers start. Testing uses an in-memory SQLite.
@@ -114,6 +118,8 @@ class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL", "")
     DB_TIMEOUT = float(os.environ.get("FINDER_DB_TIMEOUT", "3"))
     TEAM_CACHE_SECONDS = float(os.environ.get("FINDER_TEAM_CACHE_SECONDS", "30"))
+    REACH_COUNTING = os.environ.get("FINDER_REACH_COUNTING", "1") != "0"
+    REACH_FLUSH_SECONDS = float(os.environ.get("FINDER_REACH_FLUSH_SECONDS", "60"))
     POLICEUK_URL = os.environ.get("FINDER_POLICEUK_URL", "https://data.police.uk/api")
     POLICEUK_RATE = float(os.environ.get("FINDER_POLICEUK_RATE", "14"))
     POLICEUK_BURST = int(os.environ.get("FINDER_POLICEUK_BURST", "20"))

@@ -67,7 +67,7 @@ def wants_json() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers and template globals."""
-    from finder.web import admin, assets, security
+    from finder.web import admin, assets, coverage, security
     from finder.web.api import bp as api_bp
     from finder.web.embed import bp as embed_bp
     from finder.web.public import bp as public_bp
@@ -77,6 +77,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(embed_bp)
     app.register_blueprint(teams_bp)
+    coverage.init_app(app)  # /coverage, its downloads and the API's /coverage; lookups counted per ward
     security.init_app(app)
     admin.init_app(app)  # staff sessions, CSRF on every form but the API's, and /admin
     # Static files skip Flask's hooks, so they get its security headers from WhiteNoise.

@@ -11,6 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from finder.errors import FinderError, InvalidInput
 from finder.services.lookup import Result
 from finder.web import lookup
+from finder.web.coverage import counted
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI_FILE = Path(__file__).resolve().parent.parent / "data" / "openapi.json"
@@ -62,7 +63,7 @@ def health():
 @bp.get("/postcodes/<path:postcode>")
 def postcode(postcode: str):
     """One postcode."""
-    return jsonify(_answer(_full_postcode(postcode)))
+    return jsonify(_answer(counted(_full_postcode(postcode), "api")))
 
 
 @bp.post("/postcodes")
@@ -86,7 +87,7 @@ def postcodes():
     results = []
     for item in items:
         try:
-            results.append({"query": item, "result": _full_postcode(item).to_api()})
+            results.append({"query": item, "result": counted(_full_postcode(item), "api").to_api()})
         except FinderError as error:
             results.append({"query": item, "status": error.status, **error.to_dict()})
     return jsonify({"results": results})
@@ -128,13 +129,13 @@ def locate():
     """A point: ?lat=…&lon=…"""
     if "lat" not in request.args or "lon" not in request.args:
         raise InvalidInput("Give both lat and lon, like ?lat=51.5014&lon=-0.1419", code="invalid_location")
-    return jsonify(_answer(lookup().resolve(lat=request.args["lat"], lon=request.args["lon"])))
+    return jsonify(_answer(counted(lookup().resolve(lat=request.args["lat"], lon=request.args["lon"]), "api")))
 
 
 @bp.get("/wards/<code>")
 def ward(code: str):
     """One ward, its borough, force and contact routes, and its neighbours."""
-    result = lookup().resolve(ward=code)
+    result = counted(lookup().resolve(ward=code), "api")
     body = _answer(result)
     body["neighbours"] = [{"code": w.code, "name": w.name} for w in result.neighbours]
     return jsonify(body)

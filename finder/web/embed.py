@@ -27,6 +27,7 @@ from finder.errors import FinderError, InvalidInput
 from finder.services.boroughs import Borough, boroughs, within_borough
 from finder.web import lookup
 from finder.web.contrast import AA_TEXT, WHITE, contrast, readable_on_white, text_on
+from finder.web.coverage import counted
 from finder.web.security import frameable
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
@@ -170,7 +171,7 @@ def search():
     options = parse_options(request.args)
     query = request.args.get("postcode", "")
     try:
-        result = lookup().resolve(postcode=query)
+        result = counted(lookup().resolve(postcode=query), "embed")
     except FinderError as error:
         return _render("embed/home.html", options, error.status, query=query, error=error)
     return _show(result, options, query)
@@ -181,7 +182,7 @@ def search():
 def ward(code: str):
     """A ward chosen from an outward code's list, inside the widget."""
     options = parse_options(request.args)
-    return _show(lookup().resolve(ward=code), options, "")
+    return _show(counted(lookup().resolve(ward=code), "embed"), options, "")
 
 
 def _show(result, options: EmbedOptions, query: str):

@@ -20,6 +20,7 @@ from finder.geo.wards import WardIndex
 from finder.services.lookup import Result
 from finder.services.teams import NearbyPlace
 from finder.web import lookup, tiles
+from finder.web.coverage import counted
 from finder.web.teams import confirmed
 
 bp = Blueprint("public", __name__)
@@ -36,7 +37,7 @@ def search():
     """The form's target: a postcode or outward code becomes a result, a ward list or a clear error."""
     query = request.args.get("postcode", "")
     try:
-        result = lookup().resolve(postcode=query)
+        result = counted(lookup().resolve(postcode=query), "page")
     except FinderError as error:
         return render_template("home.html", query=query, error=error), error.status
     if result.kind == "outcode":
@@ -62,7 +63,7 @@ def ward(code: str):
     """A shareable page for one ward (`?from=location` when "use my location" led here)."""
     if code != code.strip().upper():
         return redirect(url_for(".ward", code=code.strip().upper()), 301)
-    result = lookup().resolve(ward=code)
+    result = counted(lookup().resolve(ward=code), "page")  # "use my location" is counted here, after its redirect
     return render_template("result.html", result=result, query="", from_location=request.args.get("from") == "location")
 
 
