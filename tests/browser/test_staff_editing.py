@@ -116,7 +116,7 @@ def test_an_invited_editor_changes_the_team_an_admin_approves_residents_see_it_a
 
     resident = browser_page.new_context().page
     resident.goto(f"/wards/{SAMPLE_WARD}")
-    expect(resident.locator("section.team")).to_contain_text("020 7946 0123")  # nothing shows before approval
+    expect(resident.locator("section.reach")).to_contain_text("020 7946 0123")  # nothing shows before approval
 
     # The admin approves both.
     admin.goto("/admin/review")
@@ -127,9 +127,9 @@ def test_an_invited_editor_changes_the_team_an_admin_approves_residents_see_it_a
 
     # Residents see the change on the page, in the API and in the vCard.
     resident.goto(f"/wards/{SAMPLE_WARD}")
-    team = resident.locator("section.team")
-    expect(team.get_by_role("link", name="020 7946 0765")).to_have_attribute("href", "tel:+442079460765")
-    expect(team).to_contain_text("Coffee with a cop")
+    reach = resident.locator("section.reach")
+    expect(reach.get_by_role("link", name="020 7946 0765")).to_have_attribute("href", "tel:+442079460765")
+    expect(resident.locator("section.team")).to_contain_text("Coffee with a cop")
     api = resident.request.get(live_server.url(f"/api/v1/wards/{SAMPLE_WARD}")).json()["team"]
     assert "+442079460765" in [r["value"] for r in api["contact_routes"]]
     assert "Coffee with a cop" in [m["title"] for m in api["meetings"]]
@@ -143,4 +143,4 @@ def test_an_invited_editor_changes_the_team_an_admin_approves_residents_see_it_a
     entry.get_by_role("button", name="Restore what it said before this change").click()
     expect(admin.get_by_role("status")).to_contain_text("Saved the earlier version")
     resident.goto(f"/wards/{SAMPLE_WARD}")
-    expect(resident.locator("section.team").get_by_role("link", name="020 7946 0123")).to_be_visible()
+    expect(resident.locator("section.reach").get_by_role("link", name="020 7946 0123")).to_be_visible()

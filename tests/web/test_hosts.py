@@ -103,7 +103,7 @@ def test_with_a_public_url_every_absolute_url_names_it_whatever_the_host_asked(t
     assert f'<a href="{PUBLIC}/wards/{SAMPLE_WARD}">' in page
     assert f"&lt;script src=&#34;{PUBLIC}/static/embed.js&#34; async&gt;" in builder
     assert "localhost" not in vcard.get_data(as_text=True) + feed.get_data(as_text=True)
-    assert "Vary" not in vcard.headers  # the body is the same whichever trusted name was asked
+    assert "Host" not in vary(vcard)  # the body is the same whichever trusted name was asked
 
 
 def test_the_public_url_is_answered_and_other_names_are_not(finder_lookup: Lookup) -> None:
@@ -130,7 +130,7 @@ def test_without_a_public_url_a_cached_export_names_the_requests_host_and_varies
 
     assert f"URL:http://127.0.0.1:5000/wards/{SAMPLE_WARD}\r\n" in vcard.get_data(as_text=True)
     assert vcard.headers["Cache-Control"] == "public, max-age=300"
-    assert vcard.headers["Vary"] == "Host"
+    assert "Host" in vary(vcard)
 
 
 def test_production_will_not_start_without_a_public_url(finder_lookup: Lookup) -> None:
@@ -155,3 +155,8 @@ def test_production_will_not_start_without_a_public_url(finder_lookup: Lookup) -
 def test_a_public_url_that_is_not_an_origin_stops_the_app_with_a_clear_message(finder_lookup: Lookup, url) -> None:
     with pytest.raises(ValueError, match="is not the finder's public origin"):
         make_app(finder_lookup, ENV_NAME="production", PUBLIC_URL=url)
+
+
+def vary(response) -> set[str]:
+    """The headers a response says it varies by (compression adds Accept-Encoding)."""
+    return {name.strip() for name in response.headers.get("Vary", "").split(",") if name.strip()}
