@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from finder.services.lookup import FORCES_FILE, load_forces
+from finder.services.lookup import FORCES_FILE, POLICE_AREAS_FILE, load_forces
 
 FORCES = load_forces()
 ROUTES = [(force_id, route) for force_id, force in FORCES.items() for route in force.routes]
@@ -68,3 +68,23 @@ def test_the_about_page_shows_when_each_route_was_last_checked_and_against_what(
     assert '<time datetime="2026-12-01">1 December 2026</time>' in html
     assert '<a href="https://www.btp.police.uk/advice_and_information/faqs.aspx">www.btp.police.uk</a>' in html
     assert "forces.json" not in html
+
+
+def _police_areas() -> dict:
+    return json.loads(POLICE_AREAS_FILE.read_text())
+
+
+def test_every_force_website_is_https_and_names_the_page_it_was_found_on():
+    data = _police_areas()
+    for force_id, force in [*data["forces"].items(), *data["beyond"].items()]:
+        if force["website"] is None:
+            assert force["website_source"] is None, force_id
+            continue
+        assert force["website"].startswith("https://") and force["website"].endswith("/"), force_id
+        source = force["website_source"] or ""
+        assert source.startswith("http") or source.startswith("already in this finder"), force_id
+
+
+def test_forces_left_without_a_sourced_website_are_few_and_known():
+    missing = {fid for fid, f in _police_areas()["forces"].items() if f["website"] is None}
+    assert missing == {"cleveland", "cumbria", "leicestershire", "north-wales"}

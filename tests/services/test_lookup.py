@@ -67,8 +67,15 @@ def test_a_real_postcode_outside_london_is_named_with_its_district(finder_lookup
     assert error.value.code == "outside_area"
     assert error.value.details["district"]["name"] == district
     assert f"{postcode} is in {district}" in error.value.message
-    expected = "Police Scotland" if district == "City of Edinburgh" else "police.uk"
+    expected = "Police Scotland" if district == "City of Edinburgh" else "Greater Manchester Police"
     assert error.value.details["find_elsewhere"]["name"] == expected
+
+
+def test_a_force_with_no_sourced_website_sends_residents_to_police_uk(finder_lookup):
+    with pytest.raises(OutsideArea) as error:
+        finder_lookup.resolve(postcode="LE1 5WW")
+    assert error.value.details["force"] == {"id": "leicestershire", "name": "Leicestershire Police", "website": None}
+    assert error.value.details["find_elsewhere"] == {"name": "police.uk", "url": "https://www.police.uk/"}
 
 
 def test_an_unknown_postcode_in_an_outward_code_with_no_london_postcodes_is_outside_london(finder_lookup):
@@ -207,11 +214,18 @@ def test_scottish_outward_codes_and_points_go_to_police_scotland_not_police_uk(f
         assert error.value.details["find_elsewhere"]["url"] == "https://www.scotland.police.uk/"
 
 
-def test_crown_dependencies_without_a_sourced_website_get_no_made_up_link(finder_lookup):
+@pytest.mark.parametrize(
+    "outcode, name, website",
+    [
+        ("IM1", "Isle of Man Constabulary", "https://www.iompolice.im/"),
+        ("GY1", "Guernsey Police", "https://guernsey.police.uk/"),
+    ],
+)
+def test_crown_dependencies_link_to_their_own_force_not_police_uk(finder_lookup, outcode, name, website):
     with pytest.raises(OutsideArea) as error:
-        finder_lookup.resolve(postcode="IM1")
-    assert error.value.details["force"] == {"id": "isle-of-man", "name": "Isle of Man Constabulary", "website": None}
-    assert error.value.details["find_elsewhere"] is None
+        finder_lookup.resolve(postcode=outcode)
+    assert error.value.details["force"]["website"] == website
+    assert error.value.details["find_elsewhere"] == {"name": name, "url": website}
 
 
 def test_an_outward_code_across_the_boundary_counts_every_postcode_and_names_the_force_outside(finder_lookup):

@@ -182,8 +182,9 @@ def test_an_outward_code_across_the_boundary_lists_its_postcodes_outside_london_
 
 def test_a_postcode_outside_london_carries_the_force_object(client):
     error = client.get("/api/v1/postcodes/M1%201AE").get_json()["error"]
-    assert error["force"] == {"id": "greater-manchester", "name": "Greater Manchester Police", "website": None}
-    assert error["find_elsewhere"]["url"] == "https://www.police.uk/"
+    gmp = "https://www.gmp.police.uk/"
+    assert error["force"] == {"id": "greater-manchester", "name": "Greater Manchester Police", "website": gmp}
+    assert error["find_elsewhere"]["url"] == gmp
 
 
 def test_a_temple_postcode_names_both_wards_and_both_forces(client):

@@ -67,11 +67,17 @@ def test_an_unknown_london_postcode_is_404(client):
     assert "We could not find SW1A 9ZZ" in response.get_data(as_text=True)
 
 
-def test_a_postcode_outside_london_names_its_district_and_links_to_police_uk(client):
+def test_a_postcode_outside_london_names_its_district_and_links_to_its_force(client):
     response = client.get("/search?postcode=m11ae")
     html = response.get_data(as_text=True)
     assert response.status_code == 404
     assert "M1 1AE is in Manchester, outside the area this finder covers" in html
+    assert 'href="https://www.gmp.police.uk/"' in html
+
+
+def test_a_postcode_whose_force_has_no_sourced_website_links_to_police_uk(client):
+    html = client.get("/search?postcode=LE15WW").get_data(as_text=True)
+    assert "It is policed by Leicestershire Police." in html
     assert 'href="https://www.police.uk/"' in html
 
 
