@@ -12,6 +12,7 @@ one request its bounded wait, not every request.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -177,6 +178,54 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A police.uk link (the neighbourhood's `links`, the force's `engagement_methods`): `url` only when http(s)."""
+
+    title: str
+    url: str | None
+    description: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        """The item in the JSON API."""
+        return {"title": self.title, "url": self.url, "description": self.description}
+
+
+def _stored_items(text: str | None) -> list[dict[str, Any]]:
+    """A JSON list column as stored by the sync; anything else (a bad write, a hand edit) reads as empty."""
+    try:
+        items = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def _text(value: Any) -> str | None:
+    """A stored value as plain text, or None when it is not a non-empty string."""
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _links(text: str | None) -> tuple[Link, ...]:
+    """Stored links, each re-checked: a title to show and a URL to link only when it is http(s)."""
+    links = []
+    for item in _stored_items(text):
+        url = web_url(_text(item.get("url")) or "")
+        title = _text(item.get("title")) or url
+        if title:
+            links.append(Link(title, url, _text(item.get("description"))))
+    return tuple(links)
+
+
+def _meeting_contacts(text: str | None, provenance: Provenance) -> tuple[Route, ...]:
+    """A meeting's own contact details, linked (tel:, mailto:, http(s)) only when the value really is one."""
+    routes = []
+    for item in _stored_items(text):
+        kind, label, value = (_text(item.get(k)) for k in ("kind", "label", "value"))
+        if kind in m.ROUTE_KINDS and value:
+            routes.append(Route(kind, label or kind.capitalize(), value, None, safe_href(kind, value), provenance))
+    return tuple(routes)
+
+
+@dataclass(frozen=True)
 class Officer:
     """A member of the team: rank as given, role from the fixed set."""
 
@@ -224,6 +273,7 @@ class Meeting:
     place: str | None
     description: str | None
     provenance: Provenance
+    contacts: tuple[Route, ...] = ()  # the event's own contact details from police.uk
 
     @property
     def kind_label(self) -> str:
@@ -250,6 +300,7 @@ class Meeting:
             "end": self.end.replace(tzinfo=LONDON).isoformat() if self.end else None,
             "place": self.place,
             "description": self.description,
+            "contact_routes": [r.to_api() for r in self.contacts],
             **self.provenance.to_api(),
         }
 
@@ -327,6 +378,8 @@ class Team:
     officers: tuple[Officer, ...] = ()
     meetings: tuple[Meeting, ...] = ()  # upcoming, soonest first
     priorities: tuple[Priority, ...] = ()
+    more_links: tuple[Link, ...] = ()  # police.uk's neighbourhood `links`
+    force_engagement: tuple[Link, ...] = ()  # police.uk's force `engagement_methods`
 
     @property
     def sample(self) -> bool:
@@ -385,6 +438,12 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def _route(r: Any) -> Route:
     return Route(r.kind, r.label, r.value, r.hours, safe_href(r.kind, r.value), _provenance(r))
+
+
+def _meeting(x: Any) -> Meeting:
+    provenance = _provenance(x)
+    contacts = _meeting_contacts(x.contact_details, provenance)
+    return Meeting(x.id, x.key, x.title, x.kind, x.starts_at, x.ends_at, x.place, x.description, provenance, contacts)
 
 
 class TeamDirectory:
@@ -449,10 +508,15 @@ class TeamDirectory:
 
     def _load(self, session: Session, ward_code: str, since: datetime) -> Team | None:
         """Five small Core queries (no ORM identity map): the page's hot path."""
-        team = session.execute(select(m.Team.__table__).where(m.Team.ward_code == ward_code)).first()
+        force = m.Force.__table__
+        # The force's engagement methods come with the team row (a join, not another query).
+        team_row = select(m.Team.__table__, force.c.engagement_methods).outerjoin(
+            force, force.c.id == m.Team.__table__.c.force_id
+        )
+        team = session.execute(team_row.where(m.Team.ward_code == ward_code)).first()
         if team is None:  # a team serving several wards holds the others in team_ward
             served = select(m.TeamWard.team_id).where(m.TeamWard.ward_code == ward_code).scalar_subquery()
-            team = session.execute(select(m.Team.__table__).where(m.Team.id == served)).first()
+            team = session.execute(team_row.where(m.Team.id == served)).first()
         if team is None:
             return None
 
@@ -486,13 +550,12 @@ class TeamDirectory:
                 )
                 for o in officers
             ),
-            meetings=tuple(
-                Meeting(x.id, x.key, x.title, x.kind, x.starts_at, x.ends_at, x.place, x.description, _provenance(x))
-                for x in meetings
-            ),
+            meetings=tuple(_meeting(x) for x in meetings),
             priorities=tuple(
                 Priority(p.issue, p.action, p.issue_date, p.action_date, _provenance(p)) for p in priorities
             ),
+            more_links=_links(team.links),
+            force_engagement=_links(team.engagement_methods),
         )
 
     def lookup(self, ward_code: str, lat: float | None = None, lon: float | None = None) -> TeamLookup:
@@ -614,6 +677,8 @@ def team_to_api(lookup: TeamLookup, ward_code: str) -> dict[str, Any] | None:
         "officers": [o.to_api() for o in team.officers],
         "meetings": [{**x.to_api(), "ics": f"/wards/{ward_code}/meetings/{x.id}.ics"} for x in team.meetings],
         "priorities": [p.to_api() for p in team.priorities],
+        "more_links": [link.to_api() for link in team.more_links],
+        "force_engagement": [link.to_api() for link in team.force_engagement],
         "front_counters": [p.to_api() for p in lookup.front_counters],
         "links": team_links(ward_code),
     }

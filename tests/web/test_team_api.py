@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from finder import create_app
@@ -29,6 +31,8 @@ TEAM_KEYS = [
     "officers",
     "meetings",
     "priorities",
+    "more_links",
+    "force_engagement",
     "front_counters",
     "links",
 ]
@@ -86,7 +90,10 @@ def test_meetings_come_soonest_first_with_london_times_and_an_ics_link(api):
     assert [m["kind"] for m in meetings] == ["contact_session", "ward_panel", "other"]
     assert meetings == sorted(meetings, key=lambda m: m["start"])
     first = meetings[0]
-    assert set(first) == {"id", "title", "kind", "start", "end", "place", "description", "ics"} | PROVENANCE
+    assert (
+        set(first)
+        == {"id", "title", "kind", "start", "end", "place", "description", "contact_routes", "ics"} | PROVENANCE
+    )
     assert first["start"].endswith(("+00:00", "+01:00")) and first["start"][11:16] == "11:00"
     assert first["ics"] == f"/wards/{SAMPLE_WARD}/meetings/{first['id']}.ics"
 
@@ -139,3 +146,110 @@ def test_the_openapi_document_describes_the_team_and_the_answers_keep_to_it(api)
     for path in (f"/api/v1/wards/{SAMPLE_WARD}", f"/api/v1/wards/{HOSTILE_WARD}", f"/api/v1/wards/{NO_TEAM_WARD}"):
         validator.validate(api.get(path).get_json()["team"])
     validator.validate(api.get(f"/api/v1/postcodes/{CITY_POSTCODE}").get_json()["team"])
+
+
+def police_uk_extras_store():
+    """The team store with hostile police.uk extras written straight into the stored rows, as if a
+    bad write or an old sync had let them through: the read side must re-check every link itself."""
+    from sqlalchemy import update
+
+    from finder.store import models as m
+    from tests.store.teamdata import PWN
+
+    store = team_store()
+    links = [
+        {"title": f"<script>{PWN}</script>Ward newsletter", "url": "https://example.org/news?a=1&b=<2>"},
+        {"title": f'<img src=x onerror="{PWN}">Bad link', "url": f"javascript:{PWN}"},
+    ]
+    engagement = [
+        {"title": "Met on X", "url": "https://x.example.com/metpoliceuk", "description": f"<b>{PWN}</b>"},
+        {"title": "{{ 7*7 }} template", "url": "data:text/html,hi"},
+    ]
+    contacts = [
+        {"kind": "email", "label": "Email", "value": "panel@example.org"},
+        {"kind": "phone", "label": "Phone", "value": "020 7946 0123"},
+        {"kind": "web", "label": f"<i>{PWN}</i>", "value": f"javascript:{PWN}"},
+    ]
+    with store.session() as session:
+        team_id = session.execute(select_team_id(HOSTILE_WARD)).scalar_one()
+        session.execute(update(m.Team).where(m.Team.id == team_id).values(links=json.dumps(links)))
+        session.execute(
+            update(m.Force).where(m.Force.id == "metropolitan").values(engagement_methods=json.dumps(engagement))
+        )
+        session.execute(
+            update(m.Meeting).where(m.Meeting.team_id == team_id).values(contact_details=json.dumps(contacts))
+        )
+        session.execute(update(m.Team).where(m.Team.ward_code == SAMPLE_WARD).values(links='{"not": "a list"'))
+    return store
+
+
+def select_team_id(ward_code: str):
+    from sqlalchemy import select
+
+    from finder.store import models as m
+
+    return select(m.Team.id).where(m.Team.ward_code == ward_code)
+
+
+@pytest.fixture(scope="module")
+def extras_api(geodata):
+    app = create_app({"ENV_NAME": "testing"})
+    app.extensions["finder.lookup"] = team_lookup(geodata, police_uk_extras_store())
+    return app.test_client()
+
+
+def test_the_team_carries_its_police_uk_links_and_force_channels_linked_only_when_http(extras_api):
+    team = extras_api.get(f"/api/v1/wards/{HOSTILE_WARD}").get_json()["team"]
+    assert [(x["title"], x["url"]) for x in team["more_links"]] == [
+        ("<script>window.__pwned=1</script>Ward newsletter", "https://example.org/news?a=1&b=<2>"),
+        ('<img src=x onerror="window.__pwned=1">Bad link', None),
+    ]
+    assert team["force_engagement"] == [
+        {"title": "Met on X", "url": "https://x.example.com/metpoliceuk", "description": "<b>window.__pwned=1</b>"},
+        {"title": "{{ 7*7 }} template", "url": None, "description": None},
+    ]
+
+
+def test_each_meeting_carries_its_own_contact_details_with_safe_links(extras_api):
+    (meeting,) = extras_api.get(f"/api/v1/wards/{HOSTILE_WARD}").get_json()["team"]["meetings"]
+    routes = [(r["kind"], r["value"], r["href"]) for r in meeting["contact_routes"]]
+    assert routes == [
+        ("email", "panel@example.org", "mailto:panel@example.org"),
+        ("phone", "020 7946 0123", "tel:02079460123"),
+        ("web", "javascript:window.__pwned=1", None),
+    ]
+
+
+def test_stored_links_that_are_not_a_list_read_as_none(extras_api):
+    team = extras_api.get(f"/api/v1/wards/{SAMPLE_WARD}").get_json()["team"]
+    assert team["more_links"] == [] and team["force_engagement"][0]["title"] == "Met on X"
+
+
+def test_the_new_team_fields_keep_to_the_openapi_document(extras_api):
+    import jsonschema_rs
+
+    document = extras_api.get("/api/v1/openapi.json").get_json()
+    team = document["components"]["schemas"]["Team"]
+    assert {"more_links", "force_engagement"} <= set(team["required"])
+    validator = jsonschema_rs.Draft202012Validator({"components": document["components"], **team})
+    for ward in (HOSTILE_WARD, SAMPLE_WARD):
+        validator.validate(extras_api.get(f"/api/v1/wards/{ward}").get_json()["team"])
+
+
+def test_a_lookup_reads_the_force_channels_in_the_same_queries_as_before(geodata):
+    from sqlalchemy import event
+
+    store = police_uk_extras_store()
+    directory = team_lookup(geodata, store).teams
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        team = directory.team(HOSTILE_WARD)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert team.force_engagement and team.more_links
+    assert len(statements) == 5  # team (with its force's channels), routes, officers, meetings, priorities

@@ -199,3 +199,44 @@ def test_hostile_text_reaches_the_map_only_as_json_in_an_attribute(team_client):
     assert map_data(html)["places"][0]["name"] == HOSTILE_PLACE
     script = team_client.get(f"/maps/{HOSTILE_WARD}.js").get_data(as_text=True)
     assert PWN not in script  # the map script holds ward geometry only
+
+
+@pytest.fixture(scope="module")
+def extras_client(geodata):
+    from tests.web.test_team_api import police_uk_extras_store
+
+    app = create_app({"ENV_NAME": "testing"})
+    app.extensions["finder.lookup"] = team_lookup(geodata, police_uk_extras_store())
+    return app.test_client()
+
+
+def test_the_team_shows_more_from_the_team_with_links_only_where_they_are_http(extras_client):
+    html = extras_client.get(f"/wards/{HOSTILE_WARD}").get_data(as_text=True)
+    (section,) = re.findall(r"<ul class=\"team-links\" data-team-links>(.*?)</ul>", html, re.S)
+    assert "More from the team</h3>" in html
+    assert '<a href="https://example.org/news?a=1&amp;b=&lt;2&gt;" rel="noopener">' in section
+    assert '<a href="https://x.example.com/metpoliceuk" rel="noopener">Met on X</a>' in section
+    assert "&lt;img src=x onerror=&#34;window.__pwned=1&#34;&gt;Bad link" in section  # text, no link
+    assert "{{ 7*7 }} template" in section and "49 template" not in section  # never rendered as a template
+    assert section.count("<a ") == 2 and "javascript:" not in section and "data:text" not in section
+
+
+def test_each_meeting_shows_its_own_contact_details(extras_client):
+    html = extras_client.get(f"/wards/{HOSTILE_WARD}").get_data(as_text=True)
+    contacts = re.findall(r"<span class=\"meeting-contact\" data-meeting-contact>(.*?)</span>", html, re.S)
+    assert contacts[:2] == [
+        'Email: <a href="mailto:panel@example.org">panel@example.org</a>',
+        'Phone: <a href="tel:02079460123">020 7946 0123</a>',
+    ]
+    assert contacts[2] == "&lt;i&gt;window.__pwned=1&lt;/i&gt;: javascript:window.__pwned=1"
+
+
+def test_hostile_police_uk_extras_never_reach_the_page_as_markup(extras_client):
+    html = extras_client.get(f"/wards/{HOSTILE_WARD}").get_data(as_text=True)
+    assert f"<script>{PWN}" not in html and "<b>window" not in html and f'onerror="{PWN}"' not in html
+    assert 'href="javascript:' not in html and 'href="data:' not in html
+
+
+def test_a_team_without_police_uk_links_shows_no_more_from_the_team(team_client):
+    html = team_client.get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True)
+    assert "data-team-links" not in html
