@@ -169,6 +169,7 @@ class TestingConfig(Config):
     EMBED_ANCESTORS = f"https: {LOCAL_ANCESTORS}"
     RATE_LIMIT = "100000/minute"  # high, so no test trips it by accident; tests of limits lower it
     SMTP_URL = ""  # tests that send mail run their own server on 127.0.0.1
+    REACH_COUNTING = False  # no flush thread writing into tests' stores; the tests of counting turn it on
 
 
 CONFIGS = {"development": DevelopmentConfig, "production": ProductionConfig, "testing": TestingConfig}

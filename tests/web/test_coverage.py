@@ -33,7 +33,7 @@ def store():
 
 @pytest.fixture()
 def app(store, geodata):
-    return staff_app(store, geodata)
+    return staff_app(store, geodata, REACH_COUNTING=True)
 
 
 def test_the_coverage_page_lists_every_ward_worst_first_with_each_part_and_works_without_javascript(app):

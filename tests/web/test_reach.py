@@ -80,7 +80,7 @@ def test_the_counting_thread_adds_counts_to_the_store_on_its_own_every_interval(
 
 
 def test_a_search_leaves_only_a_ward_a_day_and_a_surface_in_the_count_keys(geodata):
-    app = staff_app(team_store(), geodata)
+    app = staff_app(team_store(), geodata, REACH_COUNTING=True)
     client = app.test_client()
     resident_visits_in_process = (
         ("/search", {"postcode": "SE1 7PB"}),
