@@ -7,6 +7,7 @@ server, so freezing it stalls nothing else. Every freeze and lock is undone in a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -62,8 +63,11 @@ class PostgresServer:
                 stopped.append(pid)
             yield
         finally:
-            for pid in stopped:
-                os.kill(pid, signal.SIGCONT)
+            # Backends first, the postmaster last: a thawed postmaster reaps a backend that was already
+            # exiting, and a process that is gone by then needs no thawing.
+            for pid in reversed(stopped):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
 
     def stop(self) -> None:
         """Stop the server and delete its folder."""
