@@ -712,12 +712,17 @@ end
 
 
 class Server:
-    """A gunicorn master (own process group) serving finder.wsgi:app on 127.0.0.1."""
+    """A gunicorn master (own process group) serving finder.wsgi:app on 127.0.0.1.
 
-    def __init__(self, name: str, args: list[str], workdir: Path) -> None:
+    Production settings (SERVER_ENV), with `env` on top for what one benchmark changes (its store,
+    its cache). scripts/bench_*.py serve through this too, so scripts/bench's trap stops them all.
+    """
+
+    def __init__(self, name: str, args: list[str], workdir: Path, env: dict[str, str] | None = None) -> None:
         self.name = name
         self.args = args
         self.workdir = workdir
+        self.env = env or {}
         self.proc: subprocess.Popen | None = None
         self.port = 0
 
@@ -745,7 +750,7 @@ class Server:
         self.proc = subprocess.Popen(
             cmd,
             cwd=ROOT,
-            env={**os.environ, **SERVER_ENV},
+            env={**os.environ, **SERVER_ENV, **self.env},
             stdout=self.errlog,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -15,13 +15,8 @@ Usage: .venv/bin/python scripts/bench_editing.py [--quick] [--output FILE]. Only
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +28,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 import pyotp  # noqa: E402
 import requests  # noqa: E402
+from bench import Server, make_app, write_lua, wrk  # noqa: E402
+from bench import live_postcodes as answered  # noqa: E402
 
 from finder.services.samples import load_sample_teams  # noqa: E402
 from finder.store import Store  # noqa: E402
@@ -44,29 +41,10 @@ from tests.support.staff import PASSWORD, WESTMINSTER, make_user  # noqa: E402
 
 CACHE_SECONDS = 30
 SAVES_PER_SECOND = 5
-LUA = """
-local paths = {%s}
-local i = 0
-request = function()
-  i = i %% #paths + 1
-  return wrk.format("GET", paths[i])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('BENCH_JSON {"requests":%%d,"duration_us":%%d,"errors":%%d}\\n',
-    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout + e.status))
-end
-"""
 
 
 def log(message: str) -> None:
     print(f"[bench-editing {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Staff:
@@ -114,26 +92,16 @@ class Staff:
 
 def live_postcodes(count: int) -> list[str]:
     """`count` postcodes the finder answers, URL-ready (as scripts/bench.py picks them)."""
-    from bench import live_postcodes as answered
-
-    from finder import create_app
-    from finder.web import build_lookup
-
-    lookup = build_lookup(create_app({"ENV_NAME": "testing"}))
+    _, lookup = make_app()
     return [pc.replace(" ", "%20") for pc in answered(lookup, count)]
 
 
-def wrk(base: str, script: Path, seconds: int) -> float:
-    done = subprocess.run(
-        ["wrk", "-t1", "-c8", f"-d{seconds}s", "--timeout", "5s", "-s", str(script), base],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-    )
-    result = json.loads(next(ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_JSON ")).split(" ", 1)[1])
+def rate(server: Server, script: Path, seconds: int) -> float:
+    """Requests a second under wrk (8 connections); any error stops the benchmark."""
+    result = wrk(server, script, seconds, 8)
     if result["errors"]:
         raise RuntimeError(f"wrk saw {result['errors']} errors")
-    return result["requests"] / (result["duration_us"] / 1e6)
+    return result["rps"]
 
 
 def main() -> None:
@@ -154,43 +122,20 @@ def main() -> None:
     )
     store.dispose()
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     env = {
-        **os.environ,
-        "FINDER_ENV": "production",
-        "SECRET_KEY": "benchmark only",
-        "FINDER_PUBLIC_URL": base,
         "DATABASE_URL": f"sqlite:///{workdir / 'finder.db'}",
-        "FINDER_GEOCODER_URL": "",
         "FINDER_RATE_LIMIT": "off",
         "FINDER_TEAM_CACHE_SECONDS": str(CACHE_SECONDS),
     }
-    args_ = ["--bind", f"127.0.0.1:{port}", "--workers", "2", "--preload", "--log-level", "warning"]
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), *args_, "finder.wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stderr=subprocess.DEVNULL,
-    )
+    server = Server("editing", ["--workers", "2"], workdir, env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/api/v1/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
+        server.start()
+        base = f"http://127.0.0.1:{server.port}"
         # https is what a deployment's cookies expect (Secure); here plain http on 127.0.0.1
-        health = workdir / "health.lua"
-        health.write_text(LUA % '"/api/v1/health"')
-        lookup = workdir / "lookup.lua"
-        lookup.write_text(LUA % ", ".join(f'"/api/v1/postcodes/{pc}"' for pc in live_postcodes(2000)))
+        health = write_lua(workdir, "health", ["/api/v1/health"])
+        lookup = write_lua(workdir, "lookup", [f"/api/v1/postcodes/{pc}" for pc in live_postcodes(2000)])
         editor = Staff(base, "editor@example.org")
-        wrk(base, health, 2), wrk(base, lookup, 2)  # warm up
+        rate(server, health, 2), rate(server, lookup, 2)  # warm up
 
         ratios: dict[str, list[float]] = {"quiet": [], "editing": []}
         save_ms: list[float] = []
@@ -211,7 +156,7 @@ def main() -> None:
                 thread = threading.Thread(target=edit, daemon=True)
                 if mode == "editing":
                     thread.start()
-                pair = [wrk(base, health, seconds), wrk(base, lookup, seconds)]
+                pair = [rate(server, health, seconds), rate(server, lookup, seconds)]
                 stop.set()
                 if mode == "editing":
                     thread.join(timeout=10)
@@ -252,8 +197,7 @@ def main() -> None:
                 streak = 0
             time.sleep(0.05)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        server.stop()
         store.dispose()
 
     quiet, editing = statistics.median(ratios["quiet"]), statistics.median(ratios["editing"])

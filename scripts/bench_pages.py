@@ -21,10 +21,7 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
+from bench import Server  # noqa: E402
 from playwright.sync_api import Browser, Route, sync_playwright  # noqa: E402
 
 from finder.services.lookup import load_forces  # noqa: E402
@@ -56,47 +54,6 @@ LOAD = """() => { const n = performance.getEntriesByType('navigation')[0]; retur
 
 def log(message: str) -> None:
     print(f"[bench-pages {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(database_url: str, port: int, log_file: Path) -> subprocess.Popen:
-    """gunicorn on 127.0.0.1:port, its access log in log_file (printed if it fails to start)."""
-    env = {
-        **os.environ,
-        "FINDER_ENV": "production",
-        "SECRET_KEY": "benchmark only",  # production refuses to start without one
-        "FINDER_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "DATABASE_URL": database_url,
-        "FINDER_TILES_URL": "",  # map tiles aside: they come from the tile server, not the finder
-        "FINDER_GEOCODER_URL": "",
-        "FINDER_REACH_COUNTING": "0",
-    }
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--preload", "--log-level", "warning"),
-            "finder.wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log_file.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError(f"gunicorn did not start:\n{log_file.read_text()[-2000:]}") from None
-            time.sleep(0.2)
 
 
 def measure(browser: Browser, base: str, path: str, throttle: bool = True) -> dict[str, Any]:
@@ -153,11 +110,16 @@ def main() -> None:
     load_sample_teams(store, {force_id: force.name for force_id, force in load_forces().items()})
     store.dispose()
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = start_server(f"sqlite:///{workdir / 'teams.db'}", port, workdir / "server.log")
+    env = {
+        "DATABASE_URL": f"sqlite:///{workdir / 'teams.db'}",
+        "FINDER_TILES_URL": "",  # map tiles aside: they come from the tile server, not the finder
+        "FINDER_REACH_COUNTING": "0",
+    }
+    server = Server("pages", ["--workers", "2"], workdir, env)
     results: dict[str, list[dict[str, Any]]] = {}
     try:
+        server.start()
+        base = f"http://127.0.0.1:{server.port}"
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
                 executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
@@ -171,8 +133,7 @@ def main() -> None:
                 results[label] = [measure(browser, base, path) for _ in range(rounds)]
             browser.close()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
     lines = [

@@ -10,7 +10,6 @@ Usage: .venv/bin/python scripts/bench_reach.py [--quick] [--output FILE]. Only 1
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import statistics
 import sys
@@ -45,10 +44,12 @@ def main() -> None:
             upgrade(store)
             load_sample_teams(store, FORCE_NAMES)
             store.dispose()
-            os.environ.update(
-                DATABASE_URL=f"sqlite:///{database}", FINDER_REACH_COUNTING=counting, FINDER_REACH_FLUSH_SECONDS="1"
-            )
-            servers[name] = Server(f"reach-{name}", ["--workers", "2"], workdir)
+            env = {
+                "DATABASE_URL": f"sqlite:///{database}",
+                "FINDER_REACH_COUNTING": counting,
+                "FINDER_REACH_FLUSH_SECONDS": "1",
+            }
+            servers[name] = Server(f"reach-{name}", ["--workers", "2"], workdir, env)
             servers[name].start()
         script = write_lua(workdir, "lookups", paths)
         try:

@@ -21,10 +21,7 @@ import os
 import platform
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import Server, write_lua, wrk  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from finder import create_app  # noqa: E402
@@ -121,81 +119,16 @@ def app_for(geodata: GeoData, store: Store | None):
     return app
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-LUA = """
-local paths = {%s}
-local i = 0
-request = function()
-  i = i %% #paths + 1
-  return wrk.format("GET", paths[i])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  local fields = '"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p99_us":%%d,"errors":%%d,"status":%%d'
-  io.write(string.format("BENCH_JSON {" .. fields .. "}\\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status))
-end
-"""
-
-
 def gunicorn_wrk(url: str, paths: list[str], seconds: int, workdir: Path) -> dict[str, Any]:
     """Ward pages through gunicorn (2 sync workers, --preload) under wrk, 8 connections."""
-    import json
-
-    port = free_port()
-    env = {
-        **os.environ,
-        "FINDER_ENV": "production",
-        "SECRET_KEY": "benchmark only",  # production refuses to start without one
-        "FINDER_PUBLIC_URL": "http://127.0.0.1",
-        "DATABASE_URL": url,
-        "FINDER_GEOCODER_URL": "",
-        "FINDER_RATE_LIMIT": "off",
-    }
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--preload", "--log-level", "warning"),
-            "finder.wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    server = Server("teams", ["--workers", "2"], workdir, {"DATABASE_URL": url, "FINDER_RATE_LIMIT": "off"})
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
-        script = workdir / "wards.lua"
-        script.write_text(LUA % ", ".join(f'"{p}"' for p in paths))
-        subprocess.run(
-            ["wrk", "-t1", "-c4", "-d2s", "-s", str(script), f"http://127.0.0.1:{port}"], capture_output=True
-        )
-        done = subprocess.run(
-            ["wrk", "-t1", "-c8", f"-d{seconds}s", "--timeout", "5s", "-s", str(script), f"http://127.0.0.1:{port}"],
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-        )
-        line = next(ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_JSON "))
-        result = json.loads(line.removeprefix("BENCH_JSON "))
-        result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-        return result
+        server.start()
+        script = write_lua(workdir, "wards", paths)
+        wrk(server, script, 2, 4)  # warm up
+        return wrk(server, script, seconds, 8)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        server.stop()
 
 
 def main() -> None:
@@ -304,8 +237,7 @@ def main() -> None:
         ]
         for label, r in served.items():
             lines.append(
-                f"| {label} | {r['rps']:.0f} | {r['p50_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} "
-                f"| {r['errors'] + r['status']} |"
+                f"| {label} | {r['rps']:.0f} | {r['p50_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} | {r['errors']} |"
             )
     text = "\n".join(lines) + "\n"
     print(text)

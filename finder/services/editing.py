@@ -567,6 +567,12 @@ class Editing:
             setting = session.get(BoroughSetting, borough_code)
             return bool(setting and setting.review_required)
 
+    def boroughs_reviewing(self) -> set[str]:
+        """The boroughs whose editors' changes wait for an admin's approval (one query)."""
+        with self.store.reader() as session:
+            found = select(BoroughSetting.borough_code).where(BoroughSetting.review_required.is_(True))
+            return set(session.scalars(found))
+
     def set_review_required(self, actor: Actor, borough_code: str, required: bool) -> None:
         """Turn review on or off for a borough: its own borough admins, or a site admin."""
         if not may_review(actor, borough_code):

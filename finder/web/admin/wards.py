@@ -32,7 +32,6 @@ from finder.services.editing import (
 )
 from finder.services.teams import MEETING_LABELS, ROLE_LABELS
 from finder.services.validation import ROUTE_KIND_LABELS
-from finder.store.staff import BoroughSetting
 from finder.web.admin import (
     admin_required,
     borough_of,
@@ -159,9 +158,7 @@ def _page(ward_code: str, *, status: int = 200, **extra: Any) -> tuple[str, int]
         team = None
     name, borough = ward_name(ward_code)
     borough_code = borough_of(ward_code)
-    with staff_store().reader() as session:
-        setting = session.get(BoroughSetting, borough_code) if borough_code else None
-        review = bool(setting and setting.review_required)
+    review = bool(borough_code) and service.review_required(borough_code)
     return (
         render_template(
             "admin/ward.html",
@@ -367,7 +364,8 @@ def review() -> Any:
     entries = service.pending()
     mine = [e for e in entries if account.role == "site_admin" or borough_of(e.ward_code) == account.borough_code]
     names = boroughs()
-    settings = {code: service.review_required(code) for code in names}
+    reviewing = service.boroughs_reviewing()
+    settings = {code: code in reviewing for code in names}
     if account.role != "site_admin":
         settings = {code: on for code, on in settings.items() if code == account.borough_code}
     return render_template("admin/review.html", entries=mine, ward_name=ward_name, settings=settings, names=names)
