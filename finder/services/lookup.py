@@ -31,9 +31,10 @@ FORCES_FILE = Path(__file__).resolve().parent.parent / "data" / "forces.json"
 POLICE_AREAS_FILE = FORCES_FILE.with_name("police_areas.json")
 NON_GEOGRAPHIC_FILE = FORCES_FILE.with_name("non_geographic.json")
 LONDON = "E09"
-# A point this close to a postcode whose record disagrees with the ward boundaries takes the postcode's
-# recorded ward, so a place and its postcode get one answer (the Temple: City of London Police).
-RECORD_NEAR_M = 75.0
+# A point whose nearest postcode (within this distance, inside the same ward boundary) is recorded in another
+# ward takes that recorded ward, so a place and its postcode get one answer. The generalised ward boundaries put
+# the Middle Temple's postcodes in Westminster; their record (and the law) puts them in the City.
+RECORD_NEAR_M = 150.0
 # How far from a point outside London the nearest GB postcode may be and still name its force.
 NEAREST_POSTCODE_M = 5000.0
 WARD_MATCH = {
@@ -259,10 +260,13 @@ class Lookup:
         non_geographic = json.loads(NON_GEOGRAPHIC_FILE.read_text("utf-8"))
         self.non_geographic_outcodes: dict[str, str] = non_geographic["outcodes"]
         self.non_geographic_postcodes: dict[str, str] = non_geographic["postcodes"]
-        # Live postcodes whose point lies in another ward than the recorded one (about 250 of them).
+        # For each ward boundary holding a live postcode recorded elsewhere (about 250 such postcodes), every
+        # live postcode inside that boundary: a point there answers as its nearest postcode does.
         rows = geodata.postcodes.rows
-        odd = np.nonzero((rows["status"] == layout.LIVE) & (rows["centre"] >= 0) & (rows["centre"] != rows["ward"]))[0]
-        self._odd = rows[odd][["easting", "northing", "ward", "centre"]].copy()
+        live = (rows["status"] == layout.LIVE) & (rows["centre"] >= 0)
+        odd_centres = np.unique(rows["centre"][live & (rows["centre"] != rows["ward"])])
+        near = rows[live & np.isin(rows["centre"], odd_centres)][["easting", "northing", "ward", "centre"]]
+        self._near_odd: dict[int, np.ndarray] = {int(c): near[near["centre"] == c].copy() for c in odd_centres}
 
     def resolve(
         self,
@@ -426,15 +430,15 @@ class Lookup:
         )
 
     def _recorded_near(self, easting: float, northing: float, ward: Ward) -> tuple[Ward, float] | None:
-        """The recorded ward of a nearby postcode whose point lies in `ward` but whose record names another."""
-        odd = self._odd[self._odd["centre"] == ward.index]
-        if not len(odd):
+        """The recorded ward of the point's nearest postcode in `ward`'s boundary, when the record names another."""
+        near = self._near_odd.get(ward.index)
+        if near is None:
             return None
-        d = np.hypot(odd["easting"] - easting, odd["northing"] - northing)
+        d = np.hypot(near["easting"] - easting, near["northing"] - northing)
         i = int(np.argmin(d))
-        if d[i] > RECORD_NEAR_M:
+        if d[i] > RECORD_NEAR_M or near[i]["ward"] == ward.index:
             return None
-        return self.geo.wards.wards[int(odd[i]["ward"])], round(float(d[i]), 1)
+        return self.geo.wards.wards[int(near[i]["ward"])], round(float(d[i]), 1)
 
     def _point(self, lat: Any, lon: Any) -> Result:
         try:
