@@ -60,10 +60,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for key, value in COMPRESSION.items():
         app.config.setdefault(key, value)
     Compress(app)
+    from finder.i18n import init_app as init_i18n
     from finder.web import init_app as init_web
     from finder.web.logs import init_app as init_logs
 
     init_logs(app)
+    init_i18n(app)  # residents' pages in their language (Flask-Babel); the API stays English
     init_web(app)
 
     from finder.cli import init_app as init_cli

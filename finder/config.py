@@ -9,6 +9,11 @@
   smtps://user:pass@host:465 (STARTTLS is used when an smtp:// server offers it). Unset, the admin
   sees each link on screen to pass on, and staff cannot reset their own password (an admin sends a link).
 - FINDER_MAIL_FROM: the From address of those emails (default finder@ the public URL's host).
+- FINDER_DIGEST_THRESHOLD: a ward whose coverage score is below this percentage of the six parts joins
+  the weekly digest (`finder send-digest`) of its editors and borough admins, as does one whose details
+  were last confirmed over 90 days ago (default 50: fewer than 3 of 6).
+- FINDER_NO_TEAM_RATE_LIMIT: how many "this ward has no published team" reports one client address may
+  send, like "10/hour" (counted in each worker's memory, like FINDER_RATE_LIMIT; default 10/hour).
 - FINDER_FORCE_EMAIL_DOMAINS: the email domains each force's team addresses may use, as
   force=domain,domain;force=domain (default metropolitan=met.police.uk;city-of-london=cityoflondon.police.uk).
 - FINDER_GEODATA: folder of built geodata (default <repo>/geodata).
@@ -138,6 +143,8 @@ class Config:
     SMTP_URL = os.environ.get("FINDER_SMTP_URL", "")
     FORCE_EMAIL_DOMAINS = force_domains(os.environ.get("FINDER_FORCE_EMAIL_DOMAINS", ""))
     MAIL_FROM = os.environ.get("FINDER_MAIL_FROM", "")
+    DIGEST_THRESHOLD = float(os.environ.get("FINDER_DIGEST_THRESHOLD", "50"))
+    NO_TEAM_RATE_LIMIT = os.environ.get("FINDER_NO_TEAM_RATE_LIMIT", "10/hour")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "finder_session"

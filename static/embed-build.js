@@ -21,7 +21,7 @@
     var lang = data.get("lang");
     var accent = String(data.get("accent") || "").toLowerCase();
     if (borough) params.push(["borough", borough]);
-    if (lang && lang !== "en") params.push(["lang", lang]);
+    if (lang) params.push(["lang", lang]);
     if (accent && accent !== defaultAccent) params.push(["accent", accent]);
     if (data.get("map") === "0") params.push(["map", "0"]);
     return params;

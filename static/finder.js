@@ -2,8 +2,10 @@
 (function () {
   "use strict";
 
-  function locate(lat, lon) {
-    window.location.href = "/locate?lat=" + encodeURIComponent(lat.toFixed(6)) + "&lon=" + encodeURIComponent(lon.toFixed(6));
+  // The page gives /locate's address (with the page's ?lang=) and the words, in the page's language.
+  function locate(base, lat, lon) {
+    window.location.href = base + (base.indexOf("?") < 0 ? "?" : "&") + "lat=" + encodeURIComponent(lat.toFixed(6)) +
+      "&lon=" + encodeURIComponent(lon.toFixed(6));
   }
 
   // "Use my location": shown only where the browser can do it.
@@ -13,10 +15,12 @@
     var status = wrapper.querySelector(".location-status");
     wrapper.hidden = false;
     button.addEventListener("click", function () {
-      status.textContent = "Finding your location…";
+      status.textContent = button.getAttribute("data-finding");
       navigator.geolocation.getCurrentPosition(
-        function (position) { locate(position.coords.latitude, position.coords.longitude); },
-        function () { status.textContent = "We could not get your location. Enter your postcode instead."; },
+        function (position) {
+          locate(button.getAttribute("data-locate"), position.coords.latitude, position.coords.longitude);
+        },
+        function () { status.textContent = button.getAttribute("data-failed"); },
         { enableHighAccuracy: false, timeout: 10000, maximumAge: 300000 }
       );
     });

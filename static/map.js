@@ -57,6 +57,7 @@
   map.on("layeradd", unfocusable);
 
   // A tap or click asks first ("Look up this place?"): a slip of the finger never leaves the page.
+  // Its words and /locate's address (keeping the page's ?lang=) come from the instruction's data attributes.
   var instruction = document.querySelector("[data-map-instruction]");
   if (!instruction) return;
   instruction.hidden = false;
@@ -64,13 +65,14 @@
   if (L.Browser.mobile) map.dragging.disable();
   map.on("click", function (event) {
     var box = text("div", "", "map-ask-box");
-    box.appendChild(text("p", "Look up this place?", "map-ask"));
-    var button = text("button", "Look up this place", "button map-ask-button");
+    box.appendChild(text("p", instruction.getAttribute("data-ask"), "map-ask"));
+    var button = text("button", instruction.getAttribute("data-ask-button"), "button map-ask-button");
     button.type = "button";
     button.setAttribute("data-map-lookup", "");
     button.addEventListener("click", function () {
-      window.location.href = "/locate?lat=" + encodeURIComponent(event.latlng.lat.toFixed(6)) +
-        "&lon=" + encodeURIComponent(event.latlng.lng.toFixed(6));
+      var base = instruction.getAttribute("data-locate");
+      window.location.href = base + (base.indexOf("?") < 0 ? "?" : "&") +
+        "lat=" + encodeURIComponent(event.latlng.lat.toFixed(6)) + "&lon=" + encodeURIComponent(event.latlng.lng.toFixed(6));
     });
     box.appendChild(button);
     L.popup().setLatLng(event.latlng).setContent(box).openOn(map);

@@ -29,12 +29,14 @@ def check_smtp_url(url: str) -> None:
         raise ValueError(f"FINDER_SMTP_URL must look like smtp://host:port or smtps://user:pass@host, not {url!r}")
 
 
-def send_mail(smtp_url: str, *, sender: str, to: str, subject: str, body: str) -> None:
-    """Send one plain-text message; MailError when the server cannot be reached or refuses it."""
+def send_mail(smtp_url: str, *, sender: str, to: str, subject: str, body: str, html: str | None = None) -> None:
+    """Send one plain-text message (with `html` as its alternative); MailError when the server cannot take it."""
     parts = urlsplit(smtp_url)
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, to, subject
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     secure = parts.scheme == "smtps"
     try:
         client_class = smtplib.SMTP_SSL if secure else smtplib.SMTP

@@ -296,5 +296,6 @@ def utcnow() -> datetime:
 
 # The staff tables (accounts, history) share this metadata; importing them here registers them for
 # Alembic and for every store, wherever the models are imported from.
+from finder.store import nudges as _nudges  # noqa: E402, F401 (no-team reports and the digest's log)
 from finder.store import reach as _reach  # noqa: E402, F401 (lookup counts, registered the same way)
 from finder.store import staff as _staff  # noqa: E402, F401

@@ -6,7 +6,7 @@ in the host's window (the templates set `<base target="_top">`). Options come in
 validated before anything is shown, because they end up in links, CSS and the page language:
 
 - borough=E09…  only that borough's results; a postcode elsewhere gets a link to the full finder
-- lang=en       the page language (English is the only one so far)
+- lang=pl       the page language (en, pl, bn or ar; finder/i18n.py); without it, the resident's browser chooses
 - accent=#rgb or #rrggbb  the colour of buttons and links
 - map=0         no map
 - parent=https://council.example  the host page's origin, so the widget sends its height there only
@@ -24,6 +24,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from finder.errors import FinderError, InvalidInput
+from finder.i18n import LANGUAGES
 from finder.services.boroughs import Borough, boroughs, within_borough
 from finder.web import lookup
 from finder.web.contrast import AA_TEXT, WHITE, contrast, readable_on_white, text_on
@@ -32,7 +33,6 @@ from finder.web.security import frameable
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 
-LANGUAGES = {"en": "English"}
 DEFAULT_ACCENT = "#1d70b8"
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 
@@ -48,7 +48,7 @@ class EmbedOptions:
     """The widget's validated options, carried through every link and form inside it."""
 
     borough: Borough | None = None
-    lang: str = "en"
+    lang: str | None = None  # None: the resident's browser chooses (Accept-Language)
     accent: str | None = None
     show_map: bool = True
     parent: str | None = None
@@ -59,7 +59,7 @@ class EmbedOptions:
         params: dict[str, str] = {}
         if self.borough:
             params["borough"] = self.borough.code
-        if self.lang != "en":
+        if self.lang:
             params["lang"] = self.lang
         if self.accent:
             params["accent"] = self.accent
@@ -103,9 +103,9 @@ def parse_options(args: MultiDict[str, str]) -> EmbedOptions:
                 f"borough={code} is not a London borough code. Use a code like E09000033 (Westminster); "
                 "the “Embed this finder” page lists them all."
             )
-    lang = args.get("lang", "").strip().lower() or "en"
-    if lang not in LANGUAGES:
-        raise InvalidOption(f"lang={lang} is not available: the finder is in English only so far (lang=en).")
+    lang = args.get("lang", "").strip().lower() or None
+    if lang is not None and lang not in LANGUAGES:
+        raise InvalidOption(f"lang={lang} is not available. Use one of: {', '.join(LANGUAGES)}.")
     accent = args.get("accent", "").strip() or None
     if accent is not None and not _HEX.match(accent):
         raise InvalidOption("accent must be a hex colour like #1d70b8 or #d4351c (with the #, written %23 in a URL).")
@@ -144,7 +144,10 @@ def _parent(args: MultiDict[str, str]) -> str | None:
 
 
 def _render(template: str, options: EmbedOptions, status: int = 200, **context):
-    return render_template(template, options=options, **context), status
+    # The language switcher's links: this view with the validated options only, never a refused one.
+    query = {"postcode": context["query"]} if context.get("query") else {}
+    here = (request.endpoint or "embed.widget", {**(request.view_args or {}), **options.params, **query})
+    return render_template(template, options=options, language_page=here, **context), status
 
 
 @bp.errorhandler(FinderError)
@@ -212,7 +215,7 @@ def build():
         options=options,
         error=error,
         boroughs=boroughs(lookup().geo.wards).values(),
-        languages=LANGUAGES,
+        languages={code: language.name for code, language in LANGUAGES.items()},
         default_accent=DEFAULT_ACCENT,
         public_url=public,
         preview_url=here,

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from finder.errors import FinderError
@@ -93,13 +94,13 @@ def map_data(result: Result) -> dict[str, Any]:
     It reaches the page as JSON in an attribute, never as template or script source.
     """
     point = [result.lat, result.lon] if result.has_location else None
-    origin = "your postcode" if result.postcode else ("the place you chose" if point else "the ward centre")
+    origin = _("your postcode") if result.postcode else (_("the place you chose") if point else _("the ward centre"))
     counters = result.teams.front_counters if result.teams else ()
     layer = tiles()
     return {
         "tiles": {"url": layer.url, "attribution": layer.attribution} if layer else None,
         "point": point,
-        "pointLabel": "Your postcode" if result.postcode else "The place you chose",
+        "pointLabel": _("Your postcode") if result.postcode else _("The place you chose"),
         "places": [
             {"name": p.name, "lat": round(p.lat, 6), "lon": round(p.lon, 6), "lines": place_lines(p, origin)}
             for p in counters
@@ -122,10 +123,10 @@ def place_lines(place: NearbyPlace, origin: str) -> list[str]:
     """What a station's map popup says, as plain lines (static/map.js puts them in with textContent)."""
     lines = []
     if place.provenance.sample:
-        lines.append("Sample data — fictional")
+        lines.append(_("Sample data — fictional"))
     if place.address:
         lines.append(place.address + (f", {place.postcode}" if place.postcode else ""))
-    lines.append(f"{place.distance_label} from {origin}")
+    lines.append(_("%(distance)s from %(origin)s", distance=place.distance_label, origin=origin))
     if place.opening_hours or place.description:
         lines.append(place.opening_hours or place.description or "")
     if not place.provenance.sample:

@@ -190,7 +190,7 @@ def test_an_unknown_ward_in_the_widget_is_a_404_inside_the_widget(client) -> Non
         ("borough=E09999999", "borough=E09999999 is not a London borough code"),
         ("borough=Camden", "borough=Camden is not a London borough code"),
         ("borough=E05013806", "is not a London borough code"),
-        ("lang=cy", "lang=cy is not available: the finder is in English only so far"),
+        ("lang=cy", "lang=cy is not available. Use one of: en, pl, bn, ar."),
         ("accent=red", "accent must be a hex colour like #1d70b8"),
         ("accent=%2312345", "accent must be a hex colour"),
         ("accent=%23fff;}body{display:none", "accent must be a hex colour"),
@@ -220,7 +220,7 @@ def test_empty_options_mean_the_defaults(client) -> None:
 def test_option_values_are_read_in_any_case(client) -> None:
     html = page(client, "/embed?borough=e09000033&lang=EN&accent=%23D4351C")
 
-    assert "in Westminster" in html and '<html lang="en">' in html and "--finder-accent: #d4351c" in html
+    assert "in Westminster" in html and '<html lang="en" dir="ltr">' in html and "--finder-accent: #d4351c" in html
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,179 @@
+"""Residents' pages in their language: which language a request gets, and text translated where it is shown.
+
+A page's language is `?lang=` when it names a shipped language (anything else is ignored), then the
+browser's Accept-Language, then English; a `?lang=` is carried into every link and form of the
+resident's pages, so a shared link keeps it. Staff pages and the JSON API stay English: the API's
+messages are data for programs (a `Text` serialises as its English), and no Babel work runs on /api/.
+
+Messages built outside a request (the lookup's errors) are `Text`: English as a string, translated
+only when a template shows it. This module imports Flask only inside functions, so the services can
+use `tr` without depending on the web layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup, escape
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+RESIDENT_BLUEPRINTS = ("public", "embed", "teams", "coverage")
+
+
+@dataclass(frozen=True)
+class Language:
+    """A shipped language: its name in itself, and its writing direction."""
+
+    name: str
+    dir: str = "ltr"
+
+
+LANGUAGES = {
+    "en": Language("English"),
+    "pl": Language("Polski"),
+    "bn": Language("বাংলা"),
+    "ar": Language("العربية", "rtl"),
+}
+
+
+class Text(str):
+    """English text (what str(), JSON and logs see) that a template shows translated.
+
+    Jinja escapes a value by calling its __html__, so `{{ error.message }}` shows the resident's
+    language with no filter; the parameters (postcodes, place names) are escaped, never translated.
+    """
+
+    msgid: str
+    plural: str | None
+    n: int | None
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, params: dict[str, Any], plural: str | None = None, n: int | None = None) -> Text:
+        english = plural if plural is not None and n != 1 else msgid
+        text = super().__new__(cls, english % params if params else english)
+        text.msgid, text.plural, text.n, text.params = msgid, plural, n, params
+        return text
+
+    def translated(self) -> str:
+        """The text in the current request's language (English outside a request)."""
+        from flask_babel import get_translations
+
+        catalogue = get_translations()
+        if self.plural is not None:
+            return catalogue.ungettext(self.msgid, self.plural, self.n)
+        return catalogue.ugettext(self.msgid)
+
+    def plain(self) -> str:
+        """Translated, unescaped, for places that escape for themselves (JSON in an attribute, vCards)."""
+        params = {key: plain(value) for key, value in self.params.items()}
+        return self.translated() % params if params else self.translated()
+
+    def __html__(self) -> Markup:
+        template = escape(self.translated())
+        return template % self.params if self.params else template
+
+
+def tr(msgid: str, **params: Any) -> Text:
+    """Mark a message for translation (`pybabel extract -k tr`); %(name)s placeholders take `params`."""
+    return Text(msgid, params)
+
+
+def ntr(singular: str, plural: str, n: int, **params: Any) -> Text:
+    """A message with a singular and plural form, chosen by `n` (given to the placeholders as `n` too)."""
+    return Text(singular, {"n": n, **params}, plural, n)
+
+
+def plain(value: Any) -> Any:
+    """A Text translated for the current request, anything else as it is."""
+    return value.plain() if isinstance(value, Text) else value
+
+
+def carried_lang() -> str | None:
+    """The language named in this request's `?lang=`, if it is one we ship."""
+    from flask import request
+
+    lang = request.args.get("lang", "").strip().lower()
+    return lang if lang in LANGUAGES else None
+
+
+def select_locale() -> str:
+    """`?lang=`, then Accept-Language, then English; staff pages are always English."""
+    from flask import g, request
+
+    if request.blueprint not in RESIDENT_BLUEPRINTS and request.endpoint is not None:
+        return "en"
+    lang = carried_lang()
+    if lang:
+        return lang
+    g.finder_lang_from_header = True
+    return request.accept_languages.best_match(LANGUAGES, "en")
+
+
+def current_lang() -> str:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in LANGUAGES else "en"
+
+
+def reviewed() -> bool:
+    """Whether the current language's catalogue says a native speaker has reviewed it (X-Reviewed: yes)."""
+    from flask_babel import get_translations
+
+    if current_lang() == "en":
+        return True
+    info = get_translations().info() if hasattr(get_translations(), "info") else {}
+    return info.get("x-reviewed", "no").strip().lower() == "yes"
+
+
+def language_url(code: str, page: tuple[str, dict[str, Any]] | None = None) -> str:
+    """This page (or `page`, an endpoint and its values) in another language."""
+    from flask import request, url_for
+
+    if page is not None:
+        return url_for(page[0], **{**page[1], "lang": code})
+    if request.endpoint is None or request.blueprint not in RESIDENT_BLUEPRINTS:
+        return url_for("public.home", lang=code)
+    args = {key: value for key, value in request.args.items() if key != "lang"}
+    return url_for(request.endpoint, **(request.view_args or {}), **args, lang=code)
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Babel with the finder's catalogues, the language in templates, links and Vary."""
+    from flask import g, has_request_context, request
+    from flask_babel import Babel
+
+    Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
+
+    @app.url_defaults
+    def keep_language(endpoint: str, values: dict[str, Any]) -> None:
+        """A `?lang=` the resident chose follows them to every resident page they go on to."""
+        if "lang" in values or not has_request_context() or endpoint.split(".")[0] not in RESIDENT_BLUEPRINTS:
+            return
+        lang = carried_lang()
+        if lang:
+            values["lang"] = lang
+
+    @app.context_processor
+    def language() -> dict[str, Any]:
+        lang = current_lang()
+        return {
+            "lang": lang,
+            "lang_dir": LANGUAGES[lang].dir,
+            "languages": LANGUAGES,
+            "carried_lang": carried_lang(),
+            "language_url": language_url,
+            "unreviewed": not reviewed(),
+        }
+
+    @app.after_request
+    def vary_on_language(response: Response) -> Response:
+        """A page whose language came from the browser's header differs by that header."""
+        if g.get("finder_lang_from_header") and not request.path.startswith("/api/"):
+            response.vary.add("Accept-Language")
+        return response
