@@ -20,11 +20,13 @@ from finder.geo.svg import ward_outline_svg
 from finder.geo.wards import WardIndex
 from finder.services.lookup import Result
 from finder.services.teams import NearbyPlace
-from finder.web import lookup, tiles
+from finder.web import lookup, pagecache, tiles
 from finder.web.coverage import counted
+from finder.web.pagecache import page
 from finder.web.teams import confirmed
 
 bp = Blueprint("public", __name__)
+bp.record_once(lambda state: pagecache.init_app(state.app))  # each worker's rendered ward pages
 
 
 @bp.get("/")
@@ -65,7 +67,12 @@ def ward(code: str):
     if code != code.strip().upper():
         return redirect(url_for(".ward", code=code.strip().upper()), 301)
     result = counted(lookup().resolve(ward=code), "page")  # "use my location" is counted here, after its redirect
-    return render_template("result.html", result=result, query="", from_location=request.args.get("from") == "location")
+    from_location = request.args.get("from") == "location"
+    return page(
+        result,
+        lambda: render_template("result.html", result=result, query="", from_location=from_location),
+        from_location,
+    )
 
 
 @bp.get("/maps/<code>.js")
