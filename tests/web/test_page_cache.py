@@ -154,3 +154,14 @@ def test_kept_pages_expire_after_the_team_cache_lifetime_and_the_oldest_go_first
     cache.get("a", render("a"))  # pushed out by b and c
     assert rendered == ["a", "a", "b", "c", "a"]
 
+
+def test_each_language_gets_its_own_page_and_the_answer_varies_by_accept_language(app):
+    client = app.test_client()
+    english = client.get(f"/wards/{SAMPLE_WARD}")
+    polish = client.get(f"/wards/{SAMPLE_WARD}", headers={"Accept-Language": "pl"})
+    chosen = client.get(f"/wards/{SAMPLE_WARD}", query_string={"lang": "pl"})  # its links carry ?lang=pl
+    assert len({english.headers["ETag"], polish.headers["ETag"], chosen.headers["ETag"]}) == 3
+    assert 'lang="pl"' in polish.get_data(as_text=True) and "lang=pl" in chosen.get_data(as_text=True)
+    assert "Accept-Language" in polish.headers["Vary"]
+    unknown = client.get(f"/wards/{SAMPLE_WARD}", query_string={"lang": "xx"})  # ignored: English, kept once
+    assert unknown.headers["ETag"] == english.headers["ETag"]
