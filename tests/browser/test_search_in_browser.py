@@ -88,11 +88,11 @@ def test_a_postcode_outside_london_names_its_area_and_links_to_police_uk(browser
     browser_page.expect_status_console_error(404)
     page = browser_page.page
 
-    response = search_from_home(page, "LE1 5WW")  # Leicestershire Police: no website found in a stored page
+    response = search_from_home(page, "TS1 1AA")  # Cleveland Police: no website found in a stored page
 
     assert response.status == 404
     summary = page.locator("[data-error-summary]")
-    expect(summary).to_contain_text("LE1 5WW is in City of Leicester, outside the area this finder covers")
+    expect(summary).to_contain_text("TS1 1AA is in Middlesbrough, outside the area this finder covers")
     police_uk = summary.get_by_role("link", name="police.uk", exact=True)
     expect(police_uk).to_have_attribute("href", "https://www.police.uk/")
 

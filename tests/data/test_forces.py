@@ -87,4 +87,4 @@ def test_every_force_website_is_https_and_names_the_page_it_was_found_on():
 
 def test_forces_left_without_a_sourced_website_are_few_and_known():
     missing = {fid for fid, f in _police_areas()["forces"].items() if f["website"] is None}
-    assert missing == {"cleveland", "cumbria", "leicestershire", "north-wales"}
+    assert missing == {"cleveland", "cumbria", "north-wales"}

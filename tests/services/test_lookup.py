@@ -73,8 +73,8 @@ def test_a_real_postcode_outside_london_is_named_with_its_district(finder_lookup
 
 def test_a_force_with_no_sourced_website_sends_residents_to_police_uk(finder_lookup):
     with pytest.raises(OutsideArea) as error:
-        finder_lookup.resolve(postcode="LE1 5WW")
-    assert error.value.details["force"] == {"id": "leicestershire", "name": "Leicestershire Police", "website": None}
+        finder_lookup.resolve(postcode="TS1 1AA")
+    assert error.value.details["force"] == {"id": "cleveland", "name": "Cleveland Police", "website": None}
     assert error.value.details["find_elsewhere"] == {"name": "police.uk", "url": "https://www.police.uk/"}
 
 
