@@ -70,6 +70,7 @@ def init_app(app: Flask) -> None:
     from finder.web import admin, assets, coverage, security
     from finder.web.api import bp as api_bp
     from finder.web.embed import bp as embed_bp
+    from finder.web.posters import bp as posters_bp
     from finder.web.public import bp as public_bp
     from finder.web.teams import bp as teams_bp
 
@@ -77,6 +78,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(embed_bp)
     app.register_blueprint(teams_bp)
+    app.register_blueprint(posters_bp)
     coverage.init_app(app)  # /coverage, its downloads and the API's /coverage; lookups counted per ward
     security.init_app(app)
     admin.init_app(app)  # staff sessions, CSRF on every form but the API's, and /admin
