@@ -13,6 +13,7 @@ use `tr` without depending on the web layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
     from flask import Flask, Response
+    from werkzeug.exceptions import HTTPException
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 RESIDENT_BLUEPRINTS = ("public", "embed", "teams", "coverage")
@@ -88,6 +90,11 @@ def ntr(singular: str, plural: str, n: int, **params: Any) -> Text:
     return Text(singular, {"n": n, **params}, plural, n)
 
 
+def joined(*parts: Text) -> Text:
+    """Sentences one after another, each translated on its own."""
+    return Text(" ".join(f"%(p{i})s" for i in range(len(parts))), {f"p{i}": part for i, part in enumerate(parts)})
+
+
 def plain(value: Any) -> Any:
     """A Text translated for the current request, anything else as it is."""
     return value.plain() if isinstance(value, Text) else value
@@ -143,12 +150,51 @@ def language_url(code: str, page: tuple[str, dict[str, Any]] | None = None) -> s
     return url_for(request.endpoint, **(request.view_args or {}), **args, lang=code)
 
 
+def translate(text: str) -> str:
+    """Text from a reviewed data file (forces.json's routes) in the page's language; escaped where shown."""
+    from flask_babel import get_translations
+
+    return get_translations().ugettext(text) if text else text
+
+
+def date_words(day: date | str) -> str:
+    """A date as the page's language writes it, like 1 December 2026 (CLDR month names, through Babel)."""
+    from babel.dates import format_date
+    from flask_babel import get_locale
+
+    return format_date(date.fromisoformat(day) if isinstance(day, str) else day, "d MMMM y", locale=get_locale())
+
+
+def error_title(status: int | None) -> str:
+    from flask_babel import gettext as _
+
+    return _("Page not found") if status == 404 else _("Sorry, there is a problem")
+
+
+def error_description(error: HTTPException) -> str:
+    """An HTTP error's own description when the finder wrote one, else a translated one for its status."""
+    from flask_babel import gettext as _
+
+    if error.description != type(error).description:
+        return error.description or ""
+    return {
+        400: _("The request could not be understood. Check the address, or search by postcode."),
+        404: _("We could not find that page. Check the address, or search by postcode."),
+        405: _("That page cannot be used that way. Search by postcode instead."),
+        503: _("This finder is not available just now. Please try again in a minute."),
+    }.get(error.code or 500, _("Something went wrong on our side. Please try again in a minute."))
+
+
 def init_app(app: Flask) -> None:
     """Flask-Babel with the finder's catalogues, the language in templates, links and Vary."""
     from flask import g, has_request_context, request
     from flask_babel import Babel
 
     Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
+    app.add_template_filter(translate)
+    app.add_template_filter(date_words)
+    app.add_template_global(error_title)
+    app.add_template_global(error_description)
 
     @app.url_defaults
     def keep_language(endpoint: str, values: dict[str, Any]) -> None:

@@ -16,6 +16,8 @@ from typing import Literal
 
 import numpy as np
 
+from finder.i18n import tr  # messages shown in the resident's language; English everywhere else
+
 OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
 INWARD = r"[0-9][A-Z]{2}"
 _FULL = re.compile(rf"({OUTWARD})({INWARD})")
@@ -59,15 +61,18 @@ def parse(text: str | None) -> ParsedPostcode:
     upper = (text or "").upper()
     compact = _NOT_ALNUM.sub("", upper)
     if not compact:
-        raise PostcodeFormatError("Enter a postcode, like SW1A 2AA")
+        raise PostcodeFormatError(tr("Enter a postcode, like SW1A 2AA"))
     if len(compact) > 7:
         found = {f"{outward} {inward}" for outward, inward in _IN_TEXT.findall(upper)}
         if len(found) > 1:
             raise PostcodeFormatError(
-                f"That has more than one postcode in it ({', '.join(sorted(found))}). Enter just one, like SW1A 2AA"
+                tr(
+                    "That has more than one postcode in it (%(found)s). Enter just one, like SW1A 2AA",
+                    found=", ".join(sorted(found)),
+                )
             )
         if not found:
-            raise PostcodeFormatError("We could not find a postcode in that. Enter a postcode, like SW1A 2AA")
+            raise PostcodeFormatError(tr("We could not find a postcode in that. Enter a postcode, like SW1A 2AA"))
         return replace(_parse_compact(found.pop().replace(" ", "")), corrected=True)
     return _parse_compact(compact)
 
@@ -86,12 +91,15 @@ def _parse_compact(compact: str) -> ParsedPostcode:
         outward, inward = full.groups()
         if _BAD_UNIT.search(inward[1:]):
             raise PostcodeFormatError(
-                f"{outward} {inward} is not a real postcode. Check it and try again, like SW1A 2AA"
+                tr(
+                    "%(postcode)s is not a real postcode. Check it and try again, like SW1A 2AA",
+                    postcode=f"{outward} {inward}",
+                )
             )
         return ParsedPostcode("postcode", f"{outward} {inward}", outward, corrected)
     if _OUTWARD_ONLY.fullmatch(compact):
         return ParsedPostcode("outcode", compact, compact, corrected)
-    raise PostcodeFormatError("Enter a full postcode, like SW1A 2AA")
+    raise PostcodeFormatError(tr("Enter a full postcode, like SW1A 2AA"))
 
 
 def _as_digits(compact: str) -> str | None:
@@ -117,7 +125,7 @@ def normalise(text: str | None) -> str:
     """Canonical form of a full postcode ("sw1a1aa" -> "SW1A 1AA"); errors for anything else."""
     parsed = parse(text)
     if parsed.kind != "postcode":
-        raise PostcodeFormatError("Enter a full postcode, like SW1A 2AA")
+        raise PostcodeFormatError(tr("Enter a full postcode, like SW1A 2AA"))
     return parsed.value
 
 

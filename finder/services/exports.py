@@ -8,7 +8,8 @@ UTF-8 character (RFC 5545 §3.1, RFC 6350 §3.2). Sample data says so in the nam
 DESCRIPTION, and in an X-FINDER-SAMPLE property.
 
 The vCard is version 3.0 (RFC 2426, whose text escaping RFC 6350 keeps): it is the version
-phones' and mail clients' contact importers read most reliably.
+phones' and mail clients' contact importers read most reliably. Words are in the resident's
+language (`said`, finder/i18n.py); data and the X- properties that machines read stay as they are.
 """
 
 from __future__ import annotations
@@ -18,13 +19,21 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from finder.i18n import plain, tr
 from finder.services.teams import Meeting, Officer, Team
 
 PRODID = "-//finder//London neighbourhood policing finder//EN"
-SAMPLE_WARNING = (
+SAMPLE_WARNING = tr(
     "SAMPLE DATA - FICTIONAL: these people, contact details and meetings are made up for a "
     "demonstration and cannot reach anyone."
 )
+
+
+def said(msgid: str, **params: object) -> str:
+    """A sentence in the current request's language (English outside a request)."""
+    return plain(tr(msgid, **params))
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -71,8 +80,11 @@ def _stamp(when: datetime) -> str:
 
 def team_display_name(team: Team, ward_name: str) -> str:
     """The card's name: the team's, prefixed when it is fictional sample data."""
-    name = team.name if ward_name.casefold() in team.name.casefold() else f"{ward_name} neighbourhood team"
-    return f"SAMPLE (fictional) - {name}" if team.sample else name
+    if ward_name.casefold() in team.name.casefold():
+        name = team.name
+    else:
+        name = said("%(ward)s neighbourhood team", ward=ward_name)
+    return said("SAMPLE (fictional) - %(name)s", name=name) if team.sample else name
 
 
 def vcard(team: Team, *, ward_name: str, borough_name: str, force_name: str, page_url: str) -> str:
@@ -101,17 +113,30 @@ def vcard(team: Team, *, ward_name: str, borough_name: str, force_name: str, pag
         else:
             lines.append(f"URL:{escape_uri(route.href)}")
     lines.append(f"URL:{escape_uri(page_url)}")
-    note = [SAMPLE_WARNING] if team.sample else []
-    note.append(f"Neighbourhood policing team for {ward_name} ward, {borough_name} ({force_name}).")
+    note = [plain(SAMPLE_WARNING)] if team.sample else []
+    note.append(
+        said(
+            "Neighbourhood policing team for %(ward)s ward, %(borough)s (%(force)s).",
+            ward=ward_name,
+            borough=borough_name,
+            force=force_name,
+        )
+    )
     if team.officers:
-        note.append("Team: " + "; ".join(_officer(o) for o in team.officers) + ".")
+        note.append(said("Team: %(officers)s.", officers="; ".join(_officer(o) for o in team.officers)))
     for route in team.routes:
         if route.hours:
             note.append(f"{route.label} ({route.value}): {route.hours}")
-    note.append("In an emergency call 999. For non-emergencies call 101 or report online.")
+    note.append(said("In an emergency call 999. For non-emergencies call 101 or report online."))
     if not team.sample:
-        note.append(f"From {team.provenance.source_label}, confirmed {team.provenance.confirmed_at:%-d %B %Y}.")
-    note.append(f"Check the latest at {page_url}")
+        note.append(
+            said(
+                "From %(source)s, confirmed %(date)s.",
+                source=plain(team.provenance.source_label),
+                date=f"{team.provenance.confirmed_at:%-d %B %Y}",
+            )
+        )
+    note.append(said("Check the latest at %(url)s", url=page_url))
     lines.append(f"NOTE:{escape_text(chr(10).join(note))}")
     if team.sample:
         lines.append("X-FINDER-SAMPLE:TRUE")
@@ -123,17 +148,17 @@ def _officer(officer: Officer) -> str:
     """An officer for the note, like PC Jo Bloggs (Police constable); a rank that says the role is not repeated."""
     if officer.rank and officer.role_label.casefold() in officer.rank.casefold():
         return officer.title
-    return f"{officer.title} ({officer.role_label})"
+    return f"{officer.title} ({plain(officer.role_label)})"
 
 
 def _event(meeting: Meeting, team: Team, ward_code: str, page_url: str) -> list[str]:
     sample = meeting.provenance.sample or team.sample
-    summary = f"SAMPLE (fictional): {meeting.title}" if sample else meeting.title
-    description = [SAMPLE_WARNING] if sample else []
-    description.append(f"{meeting.kind_label} with the {team.name}.")
+    summary = said("SAMPLE (fictional): %(title)s", title=meeting.title) if sample else meeting.title
+    description = [plain(SAMPLE_WARNING)] if sample else []
+    description.append(said("%(kind)s with the %(team)s.", kind=plain(meeting.kind_label), team=team.name))
     if meeting.description:
         description.append(meeting.description)
-    description.append(f"Details and contacts: {page_url}")
+    description.append(said("Details and contacts: %(url)s", url=page_url))
     lines = [
         "BEGIN:VEVENT",
         f"UID:{uid(meeting.key, ward_code)}",
@@ -144,7 +169,7 @@ def _event(meeting: Meeting, team: Team, ward_code: str, page_url: str) -> list[
         lines.append(f"DTEND:{_stamp(meeting.end_utc)}")
     lines += [
         f"SUMMARY:{escape_text(summary)}",
-        f"CATEGORIES:{escape_text(meeting.kind_label)}",
+        f"CATEGORIES:{escape_text(plain(meeting.kind_label))}",
     ]
     if meeting.place:
         lines.append(f"LOCATION:{escape_text(meeting.place)}")
@@ -164,9 +189,9 @@ def calendar(
     team: Team, meetings: Iterable[Meeting], *, ward_code: str, ward_name: str, page_url: str, feed: bool
 ) -> str:
     """An iCalendar file: one meeting to add, or the ward's feed to subscribe to."""
-    name = f"{ward_name} police team meetings"
+    name = said("%(ward)s police team meetings", ward=ward_name)
     if team.sample:
-        name = f"SAMPLE (fictional) - {name}"
+        name = said("SAMPLE (fictional) - %(name)s", name=name)
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
     if feed:
         lines += [

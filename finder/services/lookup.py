@@ -23,6 +23,7 @@ from finder.geo.geocoder import PostcodesIO
 from finder.geo.geodata import District, GeoData
 from finder.geo.postcodes import GIROBANK, PostcodeFormatError, parse
 from finder.geo.wards import Ward, to_bng
+from finder.i18n import joined, tr
 from finder.services.teams import Team, TeamDirectory, TeamLookup, team_to_api
 
 POLICE_UK = "https://www.police.uk/"
@@ -96,12 +97,18 @@ def outside_london(
     place: str, district: District | None = None, force: ForceRef | None = None, *, lead: str | None = None
 ) -> OutsideArea:
     """The error for a real postcode, outward code or place that this finder does not cover, naming its force."""
-    where = f"is in {district.name}, outside" if district else "is outside London,"
-    message = lead or f"{place} {where} the area this finder covers."
+    if lead:
+        message = lead
+    elif district:
+        message = tr(
+            "%(place)s is in %(district)s, outside the area this finder covers.", place=place, district=district.name
+        )
+    else:
+        message = tr("%(place)s is outside London, the area this finder covers.", place=place)
     if force is not None:
-        message += f" It is policed by {force.name}."
+        message = joined(message, tr("It is policed by %(force)s.", force=force.name))
         if not force.website and force.id in ("guernsey", "isle-of-man"):
-            message += f" Contact {force.name} directly: police.uk does not cover it."
+            message = joined(message, tr("Contact %(force)s directly: police.uk does not cover it.", force=force.name))
     return OutsideArea(
         message,
         postcode=place,
@@ -283,7 +290,7 @@ class Lookup:
             return self._point(lat, lon)
         if ward is not None:
             return self._ward(ward)
-        raise InvalidInput("Enter a postcode, like SW1A 2AA", code="invalid_postcode")
+        raise InvalidInput(tr("Enter a postcode, like SW1A 2AA"), code="invalid_postcode")
 
     def _with_ward(self, ward: Ward, other_ward: Ward | None = None, **fields: Any) -> Result:
         teams = self.teams.lookup(ward.code, fields.get("lat"), fields.get("lon")) if self.teams else None
@@ -301,7 +308,7 @@ class Lookup:
         try:
             parsed = parse(text)
         except PostcodeFormatError as exc:
-            raise InvalidInput(str(exc), code="invalid_postcode") from None
+            raise InvalidInput(exc.args[0], code="invalid_postcode") from None  # a Text: shown translated
         if parsed.kind == "outcode":
             return self._outcode(parsed.value)
         pc = parsed.value
@@ -330,9 +337,12 @@ class Lookup:
             district = self.geo.district_of(pc)
             if district is None:
                 raise NotFound(
-                    f"{pc} is a real postcode, but it has no place on the map: Code-Point Open gives it no "
-                    "location, as for most PO boxes. It is not a home address, so it has no ward team. "
-                    "Enter the postcode of the place you want the police team for.",
+                    tr(
+                        "%(postcode)s is a real postcode, but it has no place on the map: Code-Point Open gives it no "
+                        "location, as for most PO boxes. It is not a home address, so it has no ward team. "
+                        "Enter the postcode of the place you want the police team for.",
+                        postcode=pc,
+                    ),
                     code="po_box_postcode",
                     postcode=pc,
                 )
@@ -357,7 +367,7 @@ class Lookup:
                 corrected_from=corrected,
             )
         raise NotFound(
-            f"We could not find {pc}. Check it is typed correctly, or try a nearby postcode.",
+            tr("We could not find %(postcode)s. Check it is typed correctly, or try a nearby postcode.", postcode=pc),
             code="postcode_not_found",
             postcode=pc,
         )
@@ -366,17 +376,24 @@ class Lookup:
         """PO boxes and other postcodes that are not a place (sources in finder/data/non_geographic.json)."""
         if postcode == GIROBANK:
             raise NotFound(
-                f"{GIROBANK} is a real postcode, but not a place anyone lives: it was made for post to "
-                "Girobank in Bootle, Merseyside, and is not in London. Enter the postcode of the place "
-                "you want the police team for.",
+                tr(
+                    "%(postcode)s is a real postcode, but not a place anyone lives: it was made for post to "
+                    "Girobank in Bootle, Merseyside, and is not in London. Enter the postcode of the place "
+                    "you want the police team for.",
+                    postcode=GIROBANK,
+                ),
                 code="non_geographic_postcode",
                 postcode=postcode,
             )
         what = self.non_geographic_postcodes.get(postcode) or self.non_geographic_outcodes.get(outcode)
         if what:
             raise NotFound(
-                f"{postcode} is a postcode for {what}, not a home address, so it has no ward team of its own. "
-                "Enter the postcode of the place you want the police team for.",
+                tr(
+                    "%(postcode)s is a postcode for %(what)s, not a home address, so it has no ward team of its own. "
+                    "Enter the postcode of the place you want the police team for.",
+                    postcode=postcode,
+                    what=what,
+                ),
                 code="po_box_postcode",
                 postcode=postcode,
             )
@@ -385,8 +402,12 @@ class Lookup:
         what = self.non_geographic_outcodes.get(outcode)
         if what:
             raise NotFound(
-                f"{outcode} postcodes are for {what}, not home addresses, so they have no ward team of their "
-                "own. Enter the postcode of the place you want the police team for.",
+                tr(
+                    "%(outcode)s postcodes are for %(what)s, not home addresses, so they have no ward team of their "
+                    "own. Enter the postcode of the place you want the police team for.",
+                    outcode=outcode,
+                    what=what,
+                ),
                 code="po_box_postcode",
                 postcode=outcode,
             )
@@ -397,25 +418,45 @@ class Lookup:
         if not wards:
             if outside:
                 district, force, n = outside[0]
-                share = "All" if n == total else f"{n:,} of the {total:,}"
+                if n == total:
+                    share = tr(
+                        "All postcodes starting %(outcode)s are in %(district)s.",
+                        outcode=outcode,
+                        district=district.name,
+                    )
+                else:
+                    share = tr(
+                        "%(n)s of the %(total)s postcodes starting %(outcode)s are in %(district)s.",
+                        n=f"{n:,}",
+                        total=f"{total:,}",
+                        outcode=outcode,
+                        district=district.name,
+                    )
                 raise outside_london(
                     outcode,
                     district,
                     force,
-                    lead=f"{outcode} is outside London, the area this finder covers. "
-                    f"{share} postcodes starting {outcode} are in {district.name}.",
+                    lead=joined(tr("%(place)s is outside London, the area this finder covers.", place=outcode), share),
                 )
             if wards is not None:
                 raise NotFound(
-                    f"No postcodes in {outcode} are in use any more. Enter your full postcode, like SW1A 2AA.",
+                    tr(
+                        "No postcodes in %(outcode)s are in use any more. Enter your full postcode, like SW1A 2AA.",
+                        outcode=outcode,
+                    ),
                     code="postcode_not_found",
                     postcode=outcode,
                 )
             parts = sorted(oc for oc in self.geo.outcodes if re.fullmatch(rf"{outcode}[A-Z]", oc))
             if parts:
                 raise InvalidInput(
-                    f"{outcode} is a London postal district, now split into the outward codes "
-                    f"{', '.join(parts)}. Enter your full postcode, like {parts[0]} 1AA, or one of those codes.",
+                    tr(
+                        "%(outcode)s is a London postal district, now split into the outward codes %(parts)s. "
+                        "Enter your full postcode, like %(example)s, or one of those codes.",
+                        outcode=outcode,
+                        parts=", ".join(parts),
+                        example=f"{parts[0]} 1AA",
+                    ),
                     code="postal_district",
                     postcode=outcode,
                     outcodes=parts,
@@ -445,12 +486,12 @@ class Lookup:
             lat_f, lon_f = float(lat), float(lon)
         except (TypeError, ValueError):
             raise InvalidInput(
-                "Give a latitude and longitude as decimal numbers, like lat=51.5014&lon=-0.1419",
+                tr("Give a latitude and longitude as decimal numbers, like lat=51.5014&lon=-0.1419"),
                 code="invalid_location",
             ) from None
         if not (math.isfinite(lat_f) and math.isfinite(lon_f) and -90 <= lat_f <= 90 and -180 <= lon_f <= 180):
             raise InvalidInput(
-                "Latitude must be between -90 and 90 and longitude between -180 and 180",
+                tr("Latitude must be between -90 and 90 and longitude between -180 and 180"),
                 code="invalid_location",
             )
         easting, northing = to_bng(lon_f, lat_f)
@@ -458,9 +499,17 @@ class Lookup:
         if match is None:
             nearest = self.geo.nearest_gb_postcode(easting, northing, NEAREST_POSTCODE_M)
             force = self.areas.for_district(nearest[1]) if nearest else None
-            message = "That place is outside London, the area this finder covers."
+            message = tr("That place is outside London, the area this finder covers.")
             if nearest and force:
-                message += f" The nearest postcode, {nearest[0]}, is in {nearest[1].name}, policed by {force.name}."
+                message = joined(
+                    message,
+                    tr(
+                        "The nearest postcode, %(postcode)s, is in %(district)s, policed by %(force)s.",
+                        postcode=nearest[0],
+                        district=nearest[1].name,
+                        force=force.name,
+                    ),
+                )
             raise OutsideArea(
                 message,
                 location={"lat": lat_f, "lon": lon_f},
@@ -493,7 +542,7 @@ class Lookup:
         ward = self.geo.wards.get(code.strip().upper())
         if ward is None:
             raise NotFound(
-                "We do not know that ward. Ward codes look like E05013806; search by postcode instead.",
+                tr("We do not know that ward. Ward codes look like E05013806; search by postcode instead."),
                 code="ward_not_found",
             )
         return self._with_ward(ward, kind="ward", ward_match="chosen")

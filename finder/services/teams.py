@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from finder.geo.places import nearest_bng, ward_centre
 from finder.geo.wards import WardIndex, to_bng
+from finder.i18n import ntr, tr
 from finder.services.policeuk import email_address, phone_number, web_url
 from finder.store import Store
 from finder.store import models as m
@@ -40,19 +41,19 @@ LONDON = ZoneInfo("Europe/London")
 
 ROLE_ORDER = ("sergeant", "police_constable", "pcso", "special_constable", "other")
 ROLE_LABELS = {
-    "sergeant": ("Sergeant", "Sergeants"),
-    "police_constable": ("Police constable", "Police constables"),
-    "pcso": ("PCSO", "Police community support officers (PCSOs)"),
-    "special_constable": ("Special constable", "Special constables"),
-    "other": ("Team member", "Others in the team"),
+    "sergeant": (tr("Sergeant"), tr("Sergeants")),
+    "police_constable": (tr("Police constable"), tr("Police constables")),
+    "pcso": (tr("PCSO"), tr("Police community support officers (PCSOs)")),
+    "special_constable": (tr("Special constable"), tr("Special constables")),
+    "other": (tr("Team member"), tr("Others in the team")),
 }
 MEETING_LABELS = {
-    "ward_panel": "Ward panel meeting",
-    "contact_session": "Contact session",
-    "meeting": "Meeting",
-    "other": "Event",
+    "ward_panel": tr("Ward panel meeting"),
+    "contact_session": tr("Contact session"),
+    "meeting": tr("Meeting"),
+    "other": tr("Event"),
 }
-SOURCE_LABELS = {"policeuk": "police.uk", "officer": "the neighbourhood team", "sample": "sample data"}
+SOURCE_LABELS = {"policeuk": "police.uk", "officer": tr("the neighbourhood team"), "sample": tr("sample data")}
 # The forces' own "your area" pages, where a resident can search for their ward's team. We link to
 # the search rather than guess a ward page's address.
 FORCE_AREA_PAGES = {
@@ -84,16 +85,16 @@ def age_in_words(when: datetime, now: datetime) -> str:
     """How long ago, as people say it: today, yesterday, 5 days ago, 3 weeks ago, 4 months ago, 2 years ago."""
     days = (now.astimezone(UTC).date() - when.astimezone(UTC).date()).days
     if days <= 0:
-        return "today"
+        return tr("today")
     if days == 1:
-        return "yesterday"
+        return tr("yesterday")
     if days < 14:
-        return f"{days} days ago"
+        return ntr("%(n)s day ago", "%(n)s days ago", days)
     if days < 60:
-        return f"{days // 7} weeks ago"
+        return ntr("%(n)s week ago", "%(n)s weeks ago", days // 7)
     if days < 730:
-        return f"{days // 30} months ago"
-    return f"{days // 365} years ago"
+        return ntr("%(n)s month ago", "%(n)s months ago", days // 30)
+    return ntr("%(n)s year ago", "%(n)s years ago", days // 365)
 
 
 @dataclass(frozen=True)
@@ -122,11 +123,11 @@ class Provenance:
     def freshness(self, now: datetime | None = None) -> str:
         """How fresh the item is, for residents: "Checked by the team 4 months ago"."""
         if self.sample:
-            return "Sample data — fictional"
+            return tr("Sample data — fictional")
         ago = age_in_words(self.confirmed_at, now or datetime.now(UTC))
         if self.verified_at is not None or self.source == "officer":
-            return f"Checked by the team {ago}"
-        return f"Confirmed by {self.source_label} {ago}"
+            return tr("Checked by the team %(ago)s", ago=ago)
+        return tr("Confirmed by %(source)s %(ago)s", source=self.source_label, ago=ago)
 
     @property
     def source_label(self) -> str:

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel import Locale
+from babel.dates import format_date, format_time
 from flask import Blueprint, Response, current_app, url_for
+from flask_babel import get_locale
 from werkzeug.exceptions import ServiceUnavailable
 
 from finder.errors import NotFound
+from finder.i18n import current_lang, tr
 from finder.services import exports
 from finder.services.lookup import Result
 from finder.services.teams import Meeting, Provenance, Route, TeamsUnavailable, force_area_page
@@ -33,8 +37,11 @@ def _ward_result(code: str) -> Result:
         raise TeamsUnavailable(lookup().teams.retry_after)
     if result.team is None:
         raise NotFound(
-            f"We have no neighbourhood team details for {result.ward.name} to export. "
-            "The ward's page lists the force-wide ways to contact the police.",
+            tr(
+                "We have no neighbourhood team details for %(ward)s to export. "
+                "The ward's page lists the force-wide ways to contact the police.",
+                ward=result.ward.name,
+            ),
             code="team_not_found",
         )
     return result
@@ -55,8 +62,10 @@ def store_unavailable(error: TeamsUnavailable):
     """503 with Retry-After (not 404: the team may well exist), rendered like every other HTTP error."""
     return current_app.handle_http_exception(
         ServiceUnavailable(
-            "We cannot read the neighbourhood team's details just now. Please try again in a minute; "
-            "meanwhile the ward's page lists the force-wide ways to contact the police.",
+            tr(
+                "We cannot read the neighbourhood team's details just now. Please try again in a minute; "
+                "meanwhile the ward's page lists the force-wide ways to contact the police."
+            ),
             retry_after=error.retry_after,
         )
     )
@@ -100,7 +109,7 @@ def meeting(code: str, meeting_id: int):
     result = _ward_result(code)
     found = lookup().teams.meeting(result.ward.code, meeting_id)
     if found is None:
-        raise NotFound("That meeting is not in our copy of the team's details.", code="meeting_not_found")
+        raise NotFound(tr("That meeting is not in our copy of the team's details."), code="meeting_not_found")
     team, item = found
     body = exports.calendar(
         team,
@@ -133,12 +142,28 @@ def _clock(when: datetime) -> str:
 @bp.app_template_filter("meeting_when")
 def meeting_when(meeting: Meeting) -> str:
     """When a meeting is, in words: "Tuesday 1 December 2026, 6:30pm to 8pm" (London time)."""
+    if current_lang() != "en":
+        return _meeting_when_in(meeting, get_locale())
     text = f"{meeting.start:%A %-d %B %Y}, {_clock(meeting.start)}"
     if meeting.end:
         if meeting.end.date() == meeting.start.date():
             text += f" to {_clock(meeting.end)}"
         else:
             text += f" to {meeting.end:%A %-d %B}, {_clock(meeting.end)}"
+    return text
+
+
+def _meeting_when_in(meeting: Meeting, locale: Locale) -> str:
+    """The same, as the resident's language writes days, dates and times (CLDR, through Babel)."""
+
+    def clock(when: datetime) -> str:
+        return format_time(when, "short", locale=locale)
+
+    text = f"{format_date(meeting.start, 'EEEE d MMMM y', locale=locale)}, {clock(meeting.start)}"
+    if meeting.end:
+        if meeting.end.date() == meeting.start.date():
+            return f"{text} – {clock(meeting.end)}"
+        return f"{text} – {format_date(meeting.end, 'EEEE d MMMM', locale=locale)}, {clock(meeting.end)}"
     return text
 
 

@@ -252,7 +252,8 @@ def test_the_builder_offers_every_borough_and_the_options(client) -> None:
     boroughs = [o["value"] for o in elements.all("option") if (o.get("value") or "").startswith("E09")]
     assert len(boroughs) == 33 and WESTMINSTER in boroughs
     assert "All of London" in html
-    assert "The finder is in English only so far." in html
+    select = html[html.index('id="lang"') : html.index("</select>", html.index('id="lang"'))]
+    assert [o["value"] for o in Elements(select).all("option")] == ["", "en", "pl", "bn", "ar"]  # "": the browser's
     assert [i["value"] for i in elements.all("input") if i.get("name") == "map"] == ["1", "0"]
     assert "any site served over https" in html
 
