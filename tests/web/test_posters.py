@@ -7,6 +7,8 @@ import html as html_lib
 import io
 import logging
 import re
+import subprocess
+import sys
 
 import pypdfium2
 import pytest
@@ -165,7 +167,7 @@ def test_urls_an_officer_types_into_team_fields_are_never_fetched_when_the_pdf_i
         server.fallback = lambda path: Reply(200, "body { color: red }", {"Content-Type": "text/css"})
         bait = (
             f'<img src="{server.url}/img"><link rel="stylesheet" href="{server.url}/link">'
-            f'<style>@import url({server.url}/import); body {{ background: url({server.url}/bg) }}</style>'
+            f"<style>@import url({server.url}/import); body {{ background: url({server.url}/bg) }}</style>"
             f'<div style="background-image: url({server.url}/inline)">x</div>'
         )
         store = team_store()
@@ -191,7 +193,7 @@ def test_the_pdf_writer_loads_only_the_files_it_is_given_even_from_raw_html(tmp_
         page = (
             '<link rel="stylesheet" href="/static/a5.css">'
             f'<link rel="stylesheet" href="{server.url}/a3.css"><img src="{server.url}/x.png">'
-            f'<style>@import url({server.url}/import.css); p {{ background: url({server.url}/bg.png) }}</style>'
+            f"<style>@import url({server.url}/import.css); p {{ background: url({server.url}/bg.png) }}</style>"
             f'<img src="file://{stylesheet}"><p>Hello</p>'
         )
 
@@ -261,3 +263,16 @@ def test_only_admins_of_the_borough_or_site_admins_may_download_its_posters(staf
     assert elsewhere.status_code == 403 and "your own borough" in elsewhere.get_data(as_text=True)
     assert as_editor.status_code == 403 and "posters.pdf" not in editor_home
     assert unknown.status_code == 404 and "no London borough" in unknown.get_data(as_text=True)
+
+
+def test_a_worker_loads_weasyprint_only_when_it_draws_a_poster():
+    script = (
+        "import sys\n"
+        "from finder import create_app\n"
+        "app = create_app({'ENV_NAME': 'testing'})\n"
+        "app.test_client().get('/wards/E05013806/poster')\n"
+        "print('weasyprint' in sys.modules)\n"
+    )
+    after_start = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+
+    assert after_start.stdout.strip() == "False"
