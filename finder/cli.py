@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
@@ -204,6 +205,51 @@ def create_admin(email: str, name: str) -> None:
     click.echo(link)
 
 
+@click.command("send-digest")
+@click.option("--dry-run", is_flag=True, help="List who would get which wards; send nothing.")
+@with_appcontext
+def send_digest(dry_run: bool) -> None:
+    """Email each ward editor and borough admin the wards that need attention (once a week each; run it weekly)."""
+    from finder.geo.wards import WardIndex
+    from finder.services.coverage import ward_coverage
+    from finder.services.digest import digests, london_today, month_start, no_team_reports, send_digests
+    from finder.services.mail import send_mail
+    from finder.store.migrate import ensure_ready
+    from finder.store.models import utcnow
+    from finder.web.nudges import render_digest
+
+    config = current_app.config
+    geodir = Path(config["GEODATA_DIR"])
+    wards = WardIndex.from_files(str(geodir / "wards.geojson"), str(geodir / "wards_bng.geojson"))
+    store = _store()
+    ensure_ready(store)
+    now = utcnow()
+    report = ward_coverage(store, wards, now)
+    found = digests(store, report, no_team_reports(store, month_start(london_today(now))), config["DIGEST_THRESHOLD"])
+    if dry_run or not config["SMTP_URL"]:
+        for digest in found:
+            click.echo(f"{digest.email}: {len(digest.wards)} wards")
+        why = "dry run" if dry_run else "FINDER_SMTP_URL is not set, so nothing was emailed"
+        click.echo(f"digest: {len(found)} people have wards that need attention ({why}; each sees the list at /admin)")
+        store.dispose()
+        return
+    base_url = config["PUBLIC_URL"] or SERVE_URL
+    sender = config["MAIL_FROM"] or f"finder@{urlsplit(base_url).hostname}"
+
+    def deliver(digest) -> None:
+        with current_app.test_request_context(base_url=base_url):
+            subject, text, html = render_digest(digest)
+        send_mail(config["SMTP_URL"], sender=sender, to=digest.email, subject=subject, body=text, html=html)
+
+    done = send_digests(store, found, deliver, now)
+    store.dispose()
+    click.echo(f"digest: {len(done.sent)} sent, {len(done.already)} already sent this week, {len(done.failed)} failed")
+    for email, why in done.failed:
+        click.echo(f"not sent to {email}: {why}", err=True)
+    if done.failed:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     app.cli.add_command(build_geodata)
@@ -211,6 +257,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(sync_policeuk)
     app.cli.add_command(load_sample_teams_command)
     app.cli.add_command(create_admin)
+    app.cli.add_command(send_digest)
 
 
 def _create_app():

@@ -273,11 +273,18 @@ def _editable_wards(account: Account) -> dict[str, list[tuple[str, str]]]:
 def home() -> Any:
     """The user's wards, and what became of the changes they saved lately (applied, waiting, rejected and why)."""
     from finder.web.admin.wards import actor, editing, ward_name
+    from finder.web.nudges import attention_for
 
     account = current_account()
     recent = editing().submissions(actor(), limit=10)
     return render_template(
-        "admin/home.html", account=account, wards=_editable_wards(account), recent=recent, ward_name=ward_name
+        "admin/home.html",
+        account=account,
+        wards=_editable_wards(account),
+        recent=recent,
+        ward_name=ward_name,
+        attention=attention_for(account),  # the weekly digest's list (finder send-digest emails it)
+        smtp=bool(current_app.config["SMTP_URL"]),
     )
 
 

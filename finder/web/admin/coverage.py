@@ -7,6 +7,7 @@ from typing import Any
 from flask import render_template
 
 from finder.services.coverage import MAXIMUM
+from finder.services.reach import shown
 from finder.web.admin import bp, current_account, staff_required
 
 
@@ -16,6 +17,7 @@ def coverage() -> Any:
     """Wards the user may edit that lack something a resident needs, worst first, grouped by borough."""
     from finder.web.admin.auth import _editable_wards
     from finder.web.coverage import coverage_report
+    from finder.web.nudges import month_reports
 
     mine = {code for wards in _editable_wards(current_account()).values() for code, _ in wards}
     ward_report, counts = coverage_report()
@@ -25,5 +27,12 @@ def coverage() -> Any:
             gaps.setdefault(ward.borough_name, []).append(ward)
     complete = sum(1 for w in ward_report.wards if w.code in mine and w.score == MAXIMUM)
     return render_template(
-        "admin/coverage.html", gaps=gaps, complete=complete, mine=len(mine), maximum=MAXIMUM, counts=counts
+        "admin/coverage.html",
+        gaps=gaps,
+        complete=complete,
+        mine=len(mine),
+        maximum=MAXIMUM,
+        counts=counts,
+        no_team=month_reports(),
+        shown=shown,
     )

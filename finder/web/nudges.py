@@ -1,0 +1,121 @@
+"""Nudges: residents tell the borough a ward has no published team; staff see what needs attention, and get it by email.
+
+The report is a public form with no CSRF token (a resident has no session, and the finder sets them
+no cookie): all it can do is add one to a ward's count for the day, and each client address may
+send NO_TEAM_RATE_LIMIT of them (the API's limiter, counted in this worker's memory). Nothing about
+the sender (address, browser, the page they came from) is kept. The rules live in
+finder/services/digest.py; this module renders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
+
+from finder.errors import FinderError
+from finder.i18n import tr
+from finder.services.accounts import Account
+from finder.services.coverage import MAXIMUM
+from finder.services.digest import (
+    Digest,
+    DigestWard,
+    attention_list,
+    london_today,
+    month_start,
+    no_team_reports,
+    report_no_team,
+)
+from finder.store.models import utcnow
+from finder.web import lookup
+from finder.web.security import ApiRateLimiter
+
+bp = Blueprint("nudges", __name__)
+
+
+class TooManyReports(FinderError):
+    """One client address has sent more reports than NO_TEAM_RATE_LIMIT allows (429)."""
+
+    status = 429
+    code = "too_many_reports"
+
+
+class ReportUnavailable(FinderError):
+    """The store cannot take the report just now (503)."""
+
+    status = 503
+    code = "store_unavailable"
+
+
+@bp.post("/wards/<code>/no-team")
+def no_team(code: str) -> Any:
+    """Count one "this ward has no published team" for today, then thank the resident (303)."""
+    allowed, _ = current_app.extensions["finder.no_team_limiter"].hit(request.remote_addr or "unknown")
+    if not allowed:
+        raise TooManyReports(tr("Thank you: you have already told us several times. Nothing more is needed."))
+    result = lookup().resolve(ward=code)  # 404 for an unknown ward
+    if result.team_status == "loaded":  # a team was published meanwhile: show it
+        return redirect(url_for("public.ward", code=result.ward.code), 303)
+    teams = lookup().teams
+    try:
+        if result.team_status == "unavailable" or teams is None:
+            raise SQLAlchemyError("the store is not answering")
+        report_no_team(teams.store, result.ward.code, london_today(utcnow()))
+    except SQLAlchemyError as exc:
+        raise ReportUnavailable(tr("We could not pass on your report just now. Please try again in a minute.")) from exc
+    return redirect(url_for(".no_team_thanks", code=result.ward.code), 303)
+
+
+@bp.get("/wards/<code>/no-team/thanks")
+def no_team_thanks(code: str) -> Any:
+    """Where a report lands: what happens next, and the force's routes meanwhile."""
+    ward = lookup().geo.wards.get(code)
+    if ward is None:
+        abort(404)
+    return render_template("no_team_thanks.html", ward=ward, force=lookup().forces[ward.force_id])
+
+
+# -- for staff: the dashboard, /admin/coverage and the emailed digest -------------------------------
+
+
+def month_reports() -> dict[str, int]:
+    """Ward code -> residents' no-team reports this month (London time)."""
+    teams = lookup().teams
+    return no_team_reports(teams.store, month_start(london_today(utcnow()))) if teams is not None else {}
+
+
+def attention_for(account: Account) -> tuple[DigestWard, ...]:
+    """The signed-in person's weekly list, as their dashboard shows it (the digest email's list)."""
+    from finder.web.coverage import coverage_report
+
+    report, _ = coverage_report()
+    threshold = current_app.config["DIGEST_THRESHOLD"]
+    return attention_list(account.role, account.borough_code, account.wards, report, month_reports(), threshold)
+
+
+def render_digest(digest: Digest) -> tuple[str, str, str]:
+    """(subject, text, HTML) of one digest email; call inside a request context for absolute links.
+
+    Untrusted text (ward names are trusted; team names and staff names are not) is only ever a
+    template variable: escaped in the HTML part, literal in the text part (a .txt template).
+    """
+    count = len(digest.wards)
+    subject = f"{count} of your wards need{'s' if count == 1 else ''} attention this week"
+    context = {"digest": digest, "maximum": MAXIMUM}
+    return subject, render_template("email/digest.txt", **context), render_template("email/digest.html", **context)
+
+
+def init_app(app: Flask) -> None:
+    """The report form's route and limiter (exempt from CSRF: no session to ride on)."""
+    from finder.web.admin import csrf
+
+    try:
+        app.extensions["finder.no_team_limiter"] = ApiRateLimiter(app.config["NO_TEAM_RATE_LIMIT"])
+    except ValueError:
+        raise ValueError(
+            f"FINDER_NO_TEAM_RATE_LIMIT {app.config['NO_TEAM_RATE_LIMIT']!r} is not a rate limit: "
+            "use a form like 10/hour, or off"
+        ) from None
+    csrf.exempt(no_team)
+    app.register_blueprint(bp)
