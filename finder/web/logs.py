@@ -17,6 +17,7 @@ import time
 from flask import Flask, Response, g, request
 
 access_log = logging.getLogger("finder.access")
+ACCESS_LINE = "%s %s %s %.1fms"  # method, route pattern, status, milliseconds
 REQUEST_LINE = re.compile(r'\S+ - - \[[^\]]*\] "')  # werkzeug: 127.0.0.1 - - [date] "GET /path HTTP/1.1" 200 -
 
 
@@ -50,6 +51,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def log_request(response: Response) -> Response:
-        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        access_log.info("%s %s %s %.1fms", request.method, route(), response.status_code, elapsed)
+        if access_log.isEnabledFor(logging.INFO):
+            elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+            args = (request.method, route(), response.status_code, elapsed)
+            # Handed over as a finished record: Logger.info would walk the stack for the caller's
+            # file and line on every request, which no access line shows.
+            access_log.handle(logging.LogRecord(access_log.name, logging.INFO, __file__, 0, ACCESS_LINE, args, None))
         return response

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.http import quote_etag
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -294,6 +295,14 @@ class ApiRateLimiter:
             del counts[oldest]
 
 
+class ApiWithoutSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that /api/v1 never reads one: nobody signs in to the API,
+    and checking a cookie's signature cost a tenth of an API answer. Its requests get a null session."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        return None if request.path.startswith(API_PREFIX) else super().open_session(app, request)
+
+
 def _client() -> str:
     """The client a limit counts against: its address (behind proxies, set FINDER_PROXIES)."""
     return request.remote_addr or "unknown"
@@ -349,10 +358,8 @@ def _api_headers(response: Response, settings: dict[str, Any]) -> Response:
     """CORS, caching and rate-limit headers for /api/v1 answers."""
     _rate_limit_headers(response)
     method = request.method
-    if method in ("GET", "HEAD") or (method == "OPTIONS" and "GET" in response.allow):
-        response.headers.extend(CORS_HEADERS)
-        if method == "OPTIONS":
-            response.headers.extend(PREFLIGHT_HEADERS)
+    if method == "OPTIONS" and "GET" in response.allow:  # GETs and HEADs get CORS from FixedHeaders
+        response.headers.extend([*CORS_HEADERS, *PREFLIGHT_HEADERS])
     cacheable = response.status_code == 200 and request.endpoint not in NOT_CACHED and not g.get("api_no_store")
     if method in ("GET", "HEAD") and cacheable:
         response.headers.add("Cache-Control", settings["api_cache_control"])
@@ -365,17 +372,43 @@ def _api_headers(response: Response, settings: dict[str, Any]) -> Response:
     return response
 
 
-def _security_headers(response: Response) -> Response:
-    """The headers every response carries, with framing decided by the view.
+class FixedHeaders:
+    """WSGI middleware: the headers that never vary, added as the response starts.
 
-    Headers are appended (`extend`, `add`) rather than set: no view sets these, and setting scans
-    every header already there, which cost more than the whole lookup behind an API answer.
+    Every response of the app gets `everywhere`; /api/v1 answers the API's policy, and GETs and HEADs
+    there CORS. A plain list append per response: werkzeug's Headers checks each value it is given,
+    which cost more than the lookup behind an API answer. (Static files are answered by WhiteNoise
+    before this and carry the same headers from it, finder/web/assets.py.)
+    """
+
+    def __init__(self, app: Callable, everywhere: list[tuple[str, str]]) -> None:
+        self.app = app
+        self.everywhere = everywhere
+        self.api = [*everywhere, *API_HEADERS]
+        self.api_get = [*self.api, *CORS_HEADERS]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
+        if not environ.get("PATH_INFO", "").startswith(API_PREFIX):
+            fixed = self.everywhere
+        else:
+            fixed = self.api_get if environ.get("REQUEST_METHOD") in ("GET", "HEAD") else self.api
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.extend(fixed)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
+
+
+def _security_headers(response: Response) -> Response:
+    """The headers that depend on the view: framing, the page's CSP (with its nonce), the API's caching.
+
+    The fixed ones come from FixedHeaders. Headers are appended (`add`) rather than set: no view sets
+    these, and setting scans every header already there.
     """
     settings: dict[str, Any] = current_app.extensions["finder.security"]
     headers = response.headers
-    headers.extend(settings["everywhere"])
     if _is_api():
-        headers.extend(API_HEADERS)
         return _api_headers(response, settings)
     if not settings["fixed_host"] and "public" in headers.get("Cache-Control", ""):
         response.vary.add("Host")  # without FINDER_PUBLIC_URL, absolute URLs name the request's host
@@ -418,6 +451,8 @@ def init_app(app: Flask) -> None:
     app.extensions["finder.rate_limiter"] = ApiRateLimiter(app.config["RATE_LIMIT"])
     if proxies := app.config["PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    app.wsgi_app = FixedHeaders(app.wsgi_app, everywhere)  # type: ignore[method-assign]
+    app.session_interface = ApiWithoutSessions()
     app.before_request(_check_rate_limit)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
