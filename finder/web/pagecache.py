@@ -1,22 +1,22 @@
 """Rendered ward pages, kept by each worker and validated by ETag, so a CDN or browser can keep them too.
 
-A ward page is a function of its `Result` (ward, force, team, front counters: frozen values), the
-language, `?from=location` and the host it names; rendering it again for every view of a ward cost
-more than the whole lookup behind it. So each worker keeps the rendered bytes, keyed by all of
-those, for as long as it keeps the team (TEAM_CACHE_SECONDS): "checked 4 months ago" and meetings
-that have just ended are as fresh as the team itself. The cache is bounded by the wards (704, in a
-few languages), never by requests: nothing a resident typed is part of a key, and pages that carry
-a resident's postcode or point (/search) are never kept. A page whose team could not be read is
-neither kept nor cacheable (no-store): the team is back in a moment.
+A ward page is a function of its `Result` (ward, force, team, upcoming meetings, front counters: frozen
+values), the language, `?from=location`, the host it names and the day ("checked 4 months ago");
+rendering it again for every view of a ward cost more than the whole lookup behind it. So each
+worker keeps the rendered bytes keyed by all of those: a page is never staler than the team cache
+it was made from (TEAM_CACHE_SECONDS; 0 keeps no page), because a changed team is a new key. The
+cache is bounded (least recently used first out), never grown by requests: nothing a resident typed
+is part of a key, and pages that carry a resident's postcode or point (/search) are never kept. A
+page whose team could not be read is neither kept nor cacheable (no-store): the team is back soon.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from datetime import UTC, datetime
 
 from flask import Flask, Response, current_app, request
 
@@ -27,32 +27,29 @@ PAGE_MAX_AGE = 60  # seconds a browser or CDN may reuse a page without asking
 
 
 class PageCache:
-    """A bounded LRU of (ETag, body) that forgets entries older than `seconds` (0 keeps nothing)."""
+    """A bounded LRU of (ETag, body); with `keep` false it keeps nothing and only makes ETags."""
 
-    def __init__(self, seconds: float, maxsize: int = MAX_PAGES, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds = seconds
+    def __init__(self, keep: bool, maxsize: int = MAX_PAGES) -> None:
+        self.keep = keep
         self.maxsize = maxsize
-        self.clock = clock
-        self._pages: OrderedDict[Hashable, tuple[float, str, bytes]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[str, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, render: Callable[[], str]) -> tuple[str, bytes]:
-        """The page's (ETag, body): kept, or rendered now (and kept when the cache keeps anything)."""
-        now = self.clock()
+        """The page's (ETag, body): kept, or rendered now (and kept)."""
         with self._lock:
             entry = self._pages.get(key)
-            if entry is not None and now - entry[0] < self.seconds:
+            if entry is not None:
                 self._pages.move_to_end(key)
-                return entry[1], entry[2]
+                return entry
         body = render().encode()
-        etag = hashlib.sha1(body).hexdigest()
-        if self.seconds > 0:
+        entry = (hashlib.sha1(body).hexdigest(), body)
+        if self.keep:
             with self._lock:
-                self._pages[key] = (now, etag, body)
-                self._pages.move_to_end(key)
+                self._pages[key] = entry
                 while len(self._pages) > self.maxsize:
                     self._pages.popitem(last=False)
-        return etag, body
+        return entry
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -78,7 +75,7 @@ def page(result: Result, render: Callable[[], str], *varies: Hashable) -> Respon
         response.cache_control.no_store = True
         return response
     cache: PageCache = current_app.extensions["finder.pages"]
-    key = (result, _language(), request.host, *varies)
+    key = (result, _language(), request.host, datetime.now(UTC).date(), *varies)
     etag, body = cache.get(key, render)
     response = Response(body, mimetype="text/html")
     response.cache_control.public = True
@@ -95,5 +92,5 @@ def page(result: Result, render: Callable[[], str], *varies: Hashable) -> Respon
 
 
 def init_app(app: Flask) -> None:
-    """Each worker's pages, kept as long as its teams."""
-    app.extensions["finder.pages"] = PageCache(app.config["TEAM_CACHE_SECONDS"])
+    """Each worker's pages, kept when its teams are (TEAM_CACHE_SECONDS > 0)."""
+    app.extensions["finder.pages"] = PageCache(app.config["TEAM_CACHE_SECONDS"] > 0)

@@ -136,23 +136,21 @@ def test_with_no_team_cache_every_view_is_rendered_but_still_validated(geodata, 
     assert renders.count("result.html") == 2
 
 
-def test_kept_pages_expire_after_the_team_cache_lifetime_and_the_oldest_go_first():
-    now = [0.0]
-    cache = PageCache(30, maxsize=2, clock=lambda: now[0])
+def test_the_cache_is_bounded_and_the_least_recently_used_page_goes_first():
+    cache = PageCache(keep=True, maxsize=2)
     rendered: list[str] = []
 
     def render(text: str):
         return lambda: rendered.append(text) or text
 
     assert cache.get("a", render("a")) == cache.get("a", render("a"))
-    now[0] = 30.0
-    cache.get("a", render("a"))
-    assert rendered == ["a", "a"]
     cache.get("b", render("b"))
-    cache.get("c", render("c"))
-    assert len(cache) == 2
-    cache.get("a", render("a"))  # pushed out by b and c
-    assert rendered == ["a", "a", "b", "c", "a"]
+    cache.get("a", render("a"))  # a is now the most recently used
+    cache.get("c", render("c"))  # so b goes
+    assert len(cache) == 2 and rendered == ["a", "b", "c"]
+    cache.get("a", render("a"))
+    cache.get("b", render("b"))
+    assert rendered == ["a", "b", "c", "b"]
 
 
 def test_each_language_gets_its_own_page_and_the_answer_varies_by_accept_language(app):
