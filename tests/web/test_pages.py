@@ -76,8 +76,8 @@ def test_a_postcode_outside_london_names_its_district_and_links_to_its_force(cli
 
 
 def test_a_postcode_whose_force_has_no_sourced_website_links_to_police_uk(client):
-    html = client.get("/search?postcode=LE15WW").get_data(as_text=True)
-    assert "It is policed by Leicestershire Police." in html
+    html = client.get("/search?postcode=TS11AA").get_data(as_text=True)
+    assert "It is policed by Cleveland Police." in html
     assert 'href="https://www.police.uk/"' in html
 
 
