@@ -12,8 +12,12 @@ use `tr` without depending on the web layer.
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -128,14 +132,19 @@ def current_lang() -> str:
     return locale.language if locale is not None and locale.language in LANGUAGES else "en"
 
 
-def reviewed() -> bool:
-    """Whether the current language's catalogue says a native speaker has reviewed it (X-Reviewed: yes)."""
-    from flask_babel import get_translations
+@lru_cache(maxsize=1)
+def reviewed_languages(directory: Path = TRANSLATIONS) -> frozenset[str]:
+    """English, and each language whose messages.po header says `# X-Reviewed: yes` (read once).
 
-    if current_lang() == "en":
-        return True
-    info = get_translations().info() if hasattr(get_translations(), "info") else {}
-    return info.get("x-reviewed", "no").strip().lower() == "yes"
+    The flag sits in the header comment, which `pybabel update` keeps (it drops unknown header fields).
+    """
+    found = {"en"}
+    for code in LANGUAGES:
+        po = directory / code / "LC_MESSAGES" / "messages.po"
+        header = po.read_text("utf-8").split('msgid ""', 1)[0] if po.exists() else ""
+        if re.search(r"^# X-Reviewed: yes\s*$", header, re.MULTILINE | re.IGNORECASE):
+            found.add(code)
+    return frozenset(found)
 
 
 def language_url(code: str, page: tuple[str, dict[str, Any]] | None = None) -> str:
@@ -185,6 +194,18 @@ def error_description(error: HTTPException) -> str:
     }.get(error.code or 500, _("Something went wrong on our side. Please try again in a minute."))
 
 
+def extract_forces(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple]:
+    """Babel extractor for forces.json: each route's label and when to use it, and values that are words."""
+    data = json.load(fileobj)
+    routes = [*data["shared_routes"].values()]
+    routes += [route for force in data["forces"].values() for route in force["routes"] if isinstance(route, dict)]
+    for route in routes:
+        yield 0, None, route["label"], ["forces.json: a contact route's name"]
+        yield 0, None, route["use_when"], ["forces.json: when to use the route. Keep every number exactly."]
+        if any(char.isalpha() for char in route["value"]) and " " in route["value"]:
+            yield 0, None, route["value"], ["forces.json: what to dial or type. Keep every number exactly."]
+
+
 def init_app(app: Flask) -> None:
     """Flask-Babel with the finder's catalogues, the language in templates, links and Vary."""
     from flask import g, has_request_context, request
@@ -214,7 +235,7 @@ def init_app(app: Flask) -> None:
             "languages": LANGUAGES,
             "carried_lang": carried_lang(),
             "language_url": language_url,
-            "unreviewed": not reviewed(),
+            "unreviewed": lang not in reviewed_languages(),
         }
 
     @app.after_request

@@ -23,8 +23,8 @@ def _rings(geometry: dict[str, Any]) -> Iterable[Sequence[Sequence[float]]]:
         yield from polygon
 
 
-def ward_outline_svg(feature: dict[str, Any], name: str) -> str:
-    """An <svg> holding the outline of one ward feature (GeoJSON, WGS84), titled with its name."""
+def ward_outline_svg(feature: dict[str, Any], name: str, label: str | None = None) -> str:
+    """An <svg> holding the outline of one ward feature (GeoJSON, WGS84), titled with its name (or `label`)."""
     rings = [list(ring) for ring in _rings(feature["geometry"])]
     lons = [p[0] for ring in rings for p in ring]
     lats = [p[1] for ring in rings for p in ring]
@@ -46,7 +46,7 @@ def ward_outline_svg(feature: dict[str, Any], name: str) -> str:
                 points.append((x, y))
         if len(points) >= 3:
             parts.append("M" + "L".join(f"{x:g} {y:g}" for x, y in points) + "Z")
-    title = html.escape(f"Outline of {name} ward")
+    title = html.escape(label or f"Outline of {name} ward")
     return (
         f'<svg class="ward-outline" viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
         f'aria-label="{title}" xmlns="http://www.w3.org/2000/svg">'

@@ -118,12 +118,13 @@ def map_data(result: Result) -> dict[str, Any]:
 @bp.app_template_global()
 def ward_outline(code: str) -> Markup:
     """The ward's boundary as inline SVG, shown where the map cannot be (no JavaScript, printing)."""
-    return Markup(_outline(lookup().geo.wards, code))
+    name = lookup().geo.wards.by_code[code].name
+    return Markup(_outline(lookup().geo.wards, code, _("Outline of %(name)s ward", name=name)))
 
 
-@lru_cache(maxsize=1024)  # bounded by the 704 wards, like the map scripts
-def _outline(wards: WardIndex, code: str) -> str:
-    return ward_outline_svg(wards.feature(code), wards.by_code[code].name)
+@lru_cache(maxsize=4096)  # bounded by the 704 wards in each language (about 500 bytes each)
+def _outline(wards: WardIndex, code: str, label: str) -> str:
+    return ward_outline_svg(wards.feature(code), wards.by_code[code].name, label)
 
 
 def place_lines(place: NearbyPlace, origin: str) -> list[str]:
