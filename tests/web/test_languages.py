@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
@@ -278,7 +279,7 @@ def test_the_template_lists_every_translatable_string_in_the_code(tmp_path) -> N
     fresh = tmp_path / "messages.pot"
     subprocess.run(
         [
-            ROOT / ".venv" / "bin" / "pybabel",
+            Path(sys.executable).with_name("pybabel"),
             "extract",
             "-F",
             "babel.cfg",
