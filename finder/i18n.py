@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from werkzeug.exceptions import HTTPException
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-RESIDENT_BLUEPRINTS = ("public", "embed", "teams", "coverage")
+RESIDENT_BLUEPRINTS = ("public", "embed", "teams", "coverage", "nudges")
 
 
 @dataclass(frozen=True)

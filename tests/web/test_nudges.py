@@ -195,3 +195,13 @@ def test_without_smtp_send_digest_says_the_lists_are_on_the_dashboards(store, ge
     result = digest_app(store, "").test_cli_runner().invoke(args=["send-digest"])
     assert result.exit_code == 0
     assert "westend@example.org: 1 wards" in result.output and "FINDER_SMTP_URL is not set" in result.output
+
+
+def test_a_report_made_in_polish_is_thanked_in_polish(store, geodata):
+    client = staff_app(store, geodata).test_client()
+    page = client.get(f"/wards/{WEST_END}?lang=pl").get_data(as_text=True)
+    assert f'action="/wards/{WEST_END}/no-team?lang=pl"' in page
+    sent = report(client, query_string={"lang": "pl"})
+    assert sent.status_code == 303 and sent.headers["Location"] == f"/wards/{WEST_END}/no-team/thanks?lang=pl"
+    thanks = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "<h1>Dziękujemy</h1>" in thanks and '<html lang="pl"' in thanks
