@@ -33,7 +33,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
-VIEW_MODULES = ("auth", "wards", "coverage", "posters")  # modules whose views join the blueprint (import order is route order)
+# Modules whose views join the blueprint (import order is route order).
+VIEW_MODULES = ("auth", "wards", "coverage", "posters")
 SEEN = "staff_seen"  # the time of the session's last request, for the idle timeout
 SECOND_STEP_DONE = "staff_second_step"
 
