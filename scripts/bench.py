@@ -585,7 +585,7 @@ def bench_pages(app, lookup, quick: bool) -> dict[str, Any]:
         False,
     )
 
-    cache = getattr(sys.modules.get("finder.web.public"), "_map_script", None)
+    cache = getattr(sys.modules.get("finder.web.public"), "_rendered", None)
     out["map_cache_max"] = cache.cache_info().maxsize if hasattr(cache, "cache_info") else None
 
     # a ward map never rendered in this process (the neighbour and bounds caches are already built)
@@ -712,17 +712,28 @@ end
 
 
 class Server:
-    """A gunicorn master (own process group) serving finder.wsgi:app on 127.0.0.1.
+    """A gunicorn (or granian) master, in its own process group, serving finder.wsgi:app on 127.0.0.1.
 
     Production settings (SERVER_ENV), with `env` on top for what one benchmark changes (its store,
     its cache). scripts/bench_*.py serve through this too, so scripts/bench's trap stops them all.
     """
 
-    def __init__(self, name: str, args: list[str], workdir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        *,
+        target: str = "finder.wsgi:app",
+        granian: bool = False,
+    ) -> None:
         self.name = name
         self.args = args
         self.workdir = workdir
         self.env = env or {}
+        self.target = target  # the WSGI app: the finder, or scripts.peer_app:app (bench_peer.py)
+        self.granian = granian  # granian's WSGI server instead of gunicorn (no --preload: each worker loads)
         self.proc: subprocess.Popen | None = None
         self.port = 0
 
@@ -732,20 +743,38 @@ class Server:
             self.port = s.getsockname()[1]
         self.pidfile = self.workdir / f"gunicorn-{self.name}.pid"
         self.errlog = open(self.workdir / f"gunicorn-{self.name}.log", "w")  # noqa: SIM115
-        cmd = [
-            str(Path(PYTHON).parent / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--preload",
-            "--pid",
-            str(self.pidfile),
-            "--log-level",
-            "warning",
-            "--timeout",
-            "30",
-            *self.args,
-            "finder.wsgi:app",
-        ]
+        if self.granian:
+            cmd = [
+                str(Path(PYTHON).parent / "granian"),
+                "--interface",
+                "wsgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--pid-file",
+                str(self.pidfile),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                *self.args,
+                self.target,
+            ]
+        else:
+            cmd = [
+                str(Path(PYTHON).parent / "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--preload",
+                "--pid",
+                str(self.pidfile),
+                "--log-level",
+                "warning",
+                "--timeout",
+                "30",
+                *self.args,
+                self.target,
+            ]
         t = time.perf_counter()
         self.proc = subprocess.Popen(
             cmd,

@@ -49,6 +49,7 @@ from finder.geo.geodata import (
     RECORDED,
     TERMINATED,
 )
+from finder.geo.maps import SCRIPTS_FILE, write_map_scripts
 from finder.geo.wards import NEAREST_WARD_LIMIT_M, WardIndex
 
 Log = Callable[[str], None]
@@ -236,6 +237,8 @@ def _build(raw_dir: Path, raw: dict[str, str], out: _Staging, log: Log) -> dict[
     stats["wards"] = len(index)
     stats["boroughs"] = len({w.borough_code for w in index.wards})
     log(f"wards: {stats['wards']} wards in {stats['boroughs']} boroughs")
+    log("wards: drawing each ward's map script (Folium), so the app never needs to")
+    write_map_scripts(index, out[SCRIPTS_FILE])
 
     log("postcodes: reading live London postcodes (Code-Point Open)")
     live = pd.read_csv(

@@ -12,8 +12,6 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-import folium
-
 from finder.geo.wards import WardIndex
 
 MAP_ID = "coverage"  # the map's element id is "map_coverage"
@@ -46,6 +44,8 @@ def choropleth_script(wards: WardIndex, scores: Mapping[str, int], maximum: int)
                 },
             }
         )
+    import folium  # here, not at import: serving processes never load it for ward maps (finder/geo/maps.py)
+
     map_ = folium.Map(tiles=None, control_scale=True, zoom_control=True, prefer_canvas=False)
     map_._id = MAP_ID
     folium.GeoJson(

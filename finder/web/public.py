@@ -11,11 +11,13 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from finder.errors import FinderError
-from finder.geo.maps import ward_map_script
+from finder.geo.geodata import GeoData
+from finder.geo.maps import prebuilt_scripts, ward_map_script
 from finder.geo.svg import ward_outline_svg
 from finder.geo.wards import WardIndex
 from finder.services.lookup import Result
@@ -26,7 +28,6 @@ from finder.web.pagecache import page
 from finder.web.teams import confirmed
 
 bp = Blueprint("public", __name__)
-bp.record_once(lambda state: pagecache.init_app(state.app))  # each worker's rendered ward pages
 
 
 @bp.get("/")
@@ -82,16 +83,31 @@ def ward_map(code: str):
         abort(404)
     # Tiles and their credit are added by static/map.js: the credit is the operator's HTML, and it stays
     # out of Folium, which compiles what it renders as templates.
-    response = Response(_map_script(lookup().geo.wards, code), mimetype="text/javascript")
+    response = Response(_map_script(lookup().geo, code), mimetype="text/javascript")
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     response.add_etag()
     return response.make_conditional(request)
 
 
+def _map_script(geo: GeoData, code: str) -> str:
+    """The ward's script as built with geodata; rendered here (and kept) only when geodata has none."""
+    prebuilt = prebuilt_scripts(geo.directory)
+    return prebuilt[code] if prebuilt is not None else _rendered(geo.wards, code)
+
+
 # One script per ward (704 of them, about 10 KB each): the cache's size is bounded by the geodata,
 # never by requests. Keyed by the ward index itself, so apps with different geodata never share.
-_map_script = lru_cache(maxsize=1024)(ward_map_script)
+_rendered = lru_cache(maxsize=1024)(ward_map_script)
+
+
+@bp.record_once
+def _before_fork(state: BlueprintSetupState) -> None:
+    """Each worker's ward pages; and, before gunicorn forks, what map scripts need, shared by the workers:
+    the scripts built with geodata, or Folium to render them."""
+    pagecache.init_app(state.app)
+    if prebuilt_scripts(state.app.config["GEODATA_DIR"]) is None:
+        import folium  # noqa: F401
 
 
 @bp.app_template_global()
