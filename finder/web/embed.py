@@ -215,7 +215,6 @@ def build():
         options=options,
         error=error,
         boroughs=boroughs(lookup().geo.wards).values(),
-        languages={code: language.name for code, language in LANGUAGES.items()},
         default_accent=DEFAULT_ACCENT,
         public_url=public,
         preview_url=here,

@@ -479,3 +479,10 @@ def test_no_english_is_left_in_the_words_of_vcards_and_calendars(pseudo_client, 
     data = data_strings(team) | resolved_data(teams_lookup, ward=SAMPLE_WARD) | {"police.uk"}
 
     assert english_left(" ".join(words), data) == []
+
+
+@pytest.mark.parametrize("path", ["/", "/embed", "/embed/build", "/about", f"/wards/{SAMPLE_WARD}"])
+def test_every_language_link_is_named_in_its_own_language(client, path) -> None:
+    html = client.get(path).get_data(as_text=True)
+    links = dict(re.findall(r'<a href="[^"]*" lang="(\w+)" hreflang="\1"[^>]*>([^<]*)</a>', html))
+    assert links == {code: language.name for code, language in LANGUAGES.items()}
