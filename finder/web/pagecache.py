@@ -12,12 +12,16 @@ page whose team could not be read is neither kept nor cacheable (no-store): the 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
+import brotli
 from flask import Flask, Response, current_app, request
 
 from finder.services.lookup import Result
@@ -26,30 +30,47 @@ MAX_PAGES = 1024  # every ward in English (704), and the most viewed in ?from=lo
 PAGE_MAX_AGE = 60  # seconds a browser or CDN may reuse a page without asking
 
 
+@dataclass
+class Page:
+    """A rendered page, and its compressed forms as browsers ask for them (made once, then kept too)."""
+
+    etag: str
+    body: bytes
+    encoded: dict[str, bytes] = field(default_factory=dict)
+
+    def encode(self, encoding: str, config: Mapping[str, Any]) -> bytes:
+        if encoding not in self.encoded:
+            if encoding == "br":
+                self.encoded[encoding] = brotli.compress(self.body, quality=config["COMPRESS_BR_LEVEL"])
+            else:
+                self.encoded[encoding] = gzip.compress(self.body, compresslevel=config["COMPRESS_LEVEL"])
+        return self.encoded[encoding]
+
+
 class PageCache:
-    """A bounded LRU of (ETag, body); with `keep` false it keeps nothing and only makes ETags."""
+    """A bounded LRU of pages; with `keep` false it keeps nothing and only makes ETags."""
 
     def __init__(self, keep: bool, maxsize: int = MAX_PAGES) -> None:
         self.keep = keep
         self.maxsize = maxsize
-        self._pages: OrderedDict[Hashable, tuple[str, bytes]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, Page] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, render: Callable[[], str]) -> tuple[str, bytes]:
-        """The page's (ETag, body): kept, or rendered now (and kept)."""
+    def get(self, key: Hashable, render: Callable[[], str]) -> Page:
+        """The page: kept, or rendered now (and kept)."""
         with self._lock:
-            entry = self._pages.get(key)
-            if entry is not None:
+            kept = self._pages.get(key)
+            if kept is not None:
                 self._pages.move_to_end(key)
-                return entry
+                return kept
         body = render().encode()
-        entry = (hashlib.sha1(body).hexdigest(), body)
+        kept = Page(hashlib.sha1(body).hexdigest(), body)
         if self.keep:
             with self._lock:
-                self._pages[key] = entry
+                self._pages[key] = kept
                 while len(self._pages) > self.maxsize:
                     self._pages.popitem(last=False)
-        return entry
+        return kept
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -76,19 +97,23 @@ def page(result: Result, render: Callable[[], str], *varies: Hashable) -> Respon
         return response
     cache: PageCache = current_app.extensions["finder.pages"]
     key = (result, _language(), request.host, datetime.now(UTC).date(), *varies)
-    etag, body = cache.get(key, render)
-    response = Response(body, mimetype="text/html")
+    kept = cache.get(key, render)
+    # Compressed here, once per page, rather than by Flask-Compress on every view (it leaves a response
+    # with a Content-Encoding alone); its algorithms, levels and "<etag>:<encoding>" validators.
+    encoding = request.accept_encodings.best_match(current_app.config["COMPRESS_ALGORITHM"])
+    if encoding in ("br", "gzip"):
+        response = Response(kept.encode(encoding, current_app.config), mimetype="text/html")
+        response.headers["Content-Encoding"] = encoding
+        response.set_etag(f"{kept.etag}:{encoding}")
+    else:
+        response = Response(kept.body, mimetype="text/html")
+        response.set_etag(kept.etag)
+    response.vary.add("Accept-Encoding")
     response.cache_control.public = True
     response.cache_control.max_age = PAGE_MAX_AGE
     if "babel" in current_app.extensions:
         response.vary.add("Accept-Language")
-    # Flask-Compress sends a compressed page as "<etag>:br" (or :gzip); either names these bytes.
-    for tag in (etag, f"{etag}:br", f"{etag}:gzip"):
-        if request.if_none_match.contains(tag):
-            response.set_etag(tag)
-            return response.make_conditional(request)
-    response.set_etag(etag)
-    return response
+    return response.make_conditional(request)
 
 
 def init_app(app: Flask) -> None:

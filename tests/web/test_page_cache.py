@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+
+import brotli
 import pytest
 from flask import template_rendered
 
@@ -72,6 +75,21 @@ def test_a_compressed_pages_etag_also_gets_304(app):
         f"/wards/{SAMPLE_WARD}", headers={"Accept-Encoding": "br", "If-None-Match": first.headers["ETag"]}
     )
     assert again.status_code == 304 and again.headers["ETag"] == first.headers["ETag"]
+
+
+def test_a_kept_page_is_compressed_once_per_encoding_and_decompresses_to_the_page(app):
+    client = app.test_client()
+    plain = client.get(f"/wards/{SAMPLE_WARD}")
+    brotli_page = client.get(f"/wards/{SAMPLE_WARD}", headers={"Accept-Encoding": "gzip, deflate, br"})
+    gzip_page = client.get(f"/wards/{SAMPLE_WARD}", headers={"Accept-Encoding": "gzip"})
+    assert brotli.decompress(brotli_page.data) == plain.data == gzip.decompress(gzip_page.data)
+    assert gzip_page.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
+    for response in (plain, brotli_page, gzip_page):
+        assert "Accept-Encoding" in response.headers["Vary"]
+    (kept,) = app.extensions["finder.pages"]._pages.values()
+    assert set(kept.encoded) == {"br", "gzip"}
+    again = client.get(f"/wards/{SAMPLE_WARD}", headers={"Accept-Encoding": "br"})
+    assert again.data == brotli_page.data and again.headers["ETag"] == brotli_page.headers["ETag"]
 
 
 def test_a_change_to_the_team_gives_a_new_page_and_a_new_etag(app, store):
