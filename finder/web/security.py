@@ -45,6 +45,7 @@ from finder.errors import FinderError
 API_PREFIX = "/api/v1/"
 NOT_LIMITED = {"api.health"}  # load balancers poll it; it does no work worth protecting
 NOT_CACHED = {"api.health"}
+LATE_HEADERS = "finder.late_headers"  # the WSGI environ key of _late_headers' list
 RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "Retry-After")
 PERMISSIONS_POLICY = "camera=(), geolocation=(self), microphone=(), payment=(), usb=()"
 HSTS = "max-age=31536000; includeSubDomains"
@@ -347,7 +348,14 @@ def _rate_limit_headers(response: Response) -> None:
     ]
     if response.status_code == 429:
         fields.append(("Retry-After", str(max(w.reset_after for w in windows if w.remaining == 0))))
-    response.headers.extend(fields)
+    _late_headers(fields)
+
+
+def _late_headers(fields: list[tuple[str, str]]) -> None:
+    """Headers of our own making (digits and fixed words), handed to FixedHeaders to append as the
+    response starts: werkzeug's Headers checks every value it is given, which cost more than the rest
+    of an API answer's headers together."""
+    request.environ.setdefault(LATE_HEADERS, []).extend(fields)
 
 
 # Headers that only validators read: a request carrying none of them cannot be answered with 304.
@@ -362,11 +370,16 @@ def _api_headers(response: Response, settings: dict[str, Any]) -> Response:
         response.headers.extend([*CORS_HEADERS, *PREFLIGHT_HEADERS])
     cacheable = response.status_code == 200 and request.endpoint not in NOT_CACHED and not g.get("api_no_store")
     if method in ("GET", "HEAD") and cacheable:
-        response.headers.add("Cache-Control", settings["api_cache_control"])
-        response.headers.add("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest()))
+        validators = [
+            ("Cache-Control", settings["api_cache_control"]),
+            ("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest())),
+        ]
         environ = request.environ
-        if any(name in environ for name in _CONDITIONAL):
+        if any(name in environ for name in _CONDITIONAL):  # the response itself must hold its ETag to compare
+            response.headers.extend(validators)
             response.make_conditional(environ)
+        else:
+            _late_headers(validators)
     elif method != "OPTIONS":
         response.headers.add("Cache-Control", "no-store")
     return response
@@ -395,6 +408,9 @@ class FixedHeaders:
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             headers.extend(fixed)
+            late = environ.get(LATE_HEADERS)
+            if late:
+                headers.extend(late)
             return start_response(status, headers, exc_info)
 
         return self.app(environ, start)
