@@ -82,8 +82,10 @@ def _language() -> tuple[str, bool]:
         return "", False
     from flask_babel import get_locale
 
+    from finder.i18n import carried_lang
+
     locale = str(get_locale())
-    return locale, request.args.get("lang") == locale
+    return locale, carried_lang() == locale  # ?lang=PL is ?lang=pl: its links carry lang=pl
 
 
 def page(result: Result, render: Callable[[], str], *varies: Hashable) -> Response:

@@ -181,3 +181,12 @@ def test_each_language_gets_its_own_page_and_the_answer_varies_by_accept_languag
     assert "Accept-Language" in polish.headers["Vary"]
     unknown = client.get(f"/wards/{SAMPLE_WARD}", query_string={"lang": "xx"})  # ignored: English, kept once
     assert unknown.headers["ETag"] == english.headers["ETag"]
+
+
+def test_lang_in_capitals_shares_the_page_of_lang_in_lower_case_not_the_browsers_choice(app):
+    client = app.test_client()
+    browser = client.get(f"/wards/{SAMPLE_WARD}", headers={"Accept-Language": "pl"})  # kept first: no ?lang= links
+    shouted = client.get(f"/wards/{SAMPLE_WARD}", query_string={"lang": "PL"})
+    chosen = client.get(f"/wards/{SAMPLE_WARD}", query_string={"lang": "pl"})
+    assert shouted.headers["ETag"] == chosen.headers["ETag"] != browser.headers["ETag"]
+    assert "lang=pl" in shouted.get_data(as_text=True)
