@@ -16,10 +16,9 @@ import gzip
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import brotli
 from flask import Flask, Response, current_app, request
@@ -28,6 +27,9 @@ from finder.services.lookup import Result
 
 MAX_PAGES = 1024  # every ward in English (704), and the most viewed in ?from=location or other languages
 PAGE_MAX_AGE = 60  # seconds a browser or CDN may reuse a page without asking
+# A kept page is compressed once, so harder than answers compressed on the fly (finder.COMPRESSION):
+# brotli 6 makes a ward page about 7% smaller than 4 and 19% smaller than 1, for 0.2 ms once.
+KEPT_BR_QUALITY, KEPT_GZIP_LEVEL = 6, 6
 
 
 @dataclass
@@ -38,12 +40,12 @@ class Page:
     body: bytes
     encoded: dict[str, bytes] = field(default_factory=dict)
 
-    def encode(self, encoding: str, config: Mapping[str, Any]) -> bytes:
+    def encode(self, encoding: str) -> bytes:
         if encoding not in self.encoded:
             if encoding == "br":
-                self.encoded[encoding] = brotli.compress(self.body, quality=config["COMPRESS_BR_LEVEL"])
+                self.encoded[encoding] = brotli.compress(self.body, quality=KEPT_BR_QUALITY)
             else:
-                self.encoded[encoding] = gzip.compress(self.body, compresslevel=config["COMPRESS_LEVEL"])
+                self.encoded[encoding] = gzip.compress(self.body, compresslevel=KEPT_GZIP_LEVEL)
         return self.encoded[encoding]
 
 
@@ -104,7 +106,7 @@ def page(result: Result, render: Callable[[], str], *varies: Hashable) -> Respon
     # with a Content-Encoding alone); its algorithms, levels and "<etag>:<encoding>" validators.
     encoding = request.accept_encodings.best_match(current_app.config["COMPRESS_ALGORITHM"])
     if encoding in ("br", "gzip"):
-        response = Response(kept.encode(encoding, current_app.config), mimetype="text/html")
+        response = Response(kept.encode(encoding), mimetype="text/html")
         response.headers["Content-Encoding"] = encoding
         response.set_etag(f"{kept.etag}:{encoding}")
     else:
