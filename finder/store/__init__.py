@@ -8,7 +8,7 @@ With a `timeout`, a slow or hung database cannot hold a web worker: a `reader()`
 after `timeout` (plus a second's grace, so the server's own statement_timeout acts first).
 PostgreSQL's statement_timeout is enforced by the server, so a frozen server never answers it, and
 its kernel still acknowledges TCP, so keepalives and tcp_user_timeout never fire either: only a
-client-side bound on each wait (`_BoundedConnection`) stops a worker waiting on it for ever.
+client-side bound on each wait (`postgres.BoundedConnection`) stops a worker waiting on it for ever.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg.errors import _WaitTimeout
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -116,8 +114,12 @@ class Store:
         left = self._time_left()
         return self.timeout + GRACE if left is None else max(left, MIN_WAIT)
 
-    def _connect_bounded(self, _dialect: Any, _record: Any, cargs: tuple, cparams: dict) -> psycopg.Connection:
+    def _connect_bounded(self, _dialect: Any, _record: Any, cargs: tuple, cparams: dict) -> Any:
         """Open a PostgreSQL connection whose connect, statements and waits are all bounded."""
+        import psycopg  # here, not above: an SQLite store never loads it
+
+        from finder.store.postgres import BoundedConnection
+
         assert self.timeout is not None
         left = self._time_left()
         if left is not None and left <= 0:  # the pooled connection used it all: do not start another wait
@@ -128,7 +130,7 @@ class Store:
         # The URL's own options come after ours, so an operator's setting wins.
         ours = f"-c statement_timeout={ms} -c lock_timeout={ms}"
         cparams["options"] = f"{ours} {cparams['options']}" if cparams.get("options") else ours
-        connection = _BoundedConnection.connect(*cargs, **cparams)
+        connection = BoundedConnection.connect(*cargs, **cparams)
         connection.limit = self._wait_limit
         return connection
 
@@ -142,25 +144,6 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({make_url(self.url).render_as_string(hide_password=True)!r})"
-
-
-class _BoundedConnection(psycopg.Connection):
-    """A psycopg connection that stops waiting when the server has not answered in time.
-
-    psycopg routes every wait (execute, fetch, commit, rollback) through `wait`. After a timeout
-    the conversation with the server is in an unknown state, so the connection is closed and
-    SQLAlchemy, seeing it closed, discards it from the pool.
-    """
-
-    limit: Any = None  # a callable giving the seconds the next wait may take
-
-    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
-        limit = self.limit() if timeout is None and self.limit is not None else timeout
-        try:
-            return super().wait(gen, interval, timeout=limit)
-        except _WaitTimeout as exc:
-            self.close()
-            raise psycopg.OperationalError(f"the database did not answer within {limit:.1f} s") from exc
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -59,7 +59,10 @@ class PostgresServer:
         stopped = []
         try:
             for pid in self.processes():
-                os.kill(pid, signal.SIGSTOP)
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                except ProcessLookupError:
+                    continue  # a backend whose connection closed (dispose) ended between the listing and now
                 stopped.append(pid)
             yield
         finally:

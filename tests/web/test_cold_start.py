@@ -1,0 +1,46 @@
+"""Cold start (issue 12): a fresh server process loads only what answering needs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from finder.config import ROOT
+
+FRESH_SERVER = """
+import json, sys
+import finder.wsgi
+response = finder.wsgi.app.test_client().get("/api/v1/postcodes/SW1A%201AA")
+print(json.dumps({"status": response.status_code, "ward": response.get_json()["ward"]["code"],
+                  "loaded": sorted({m.split(".")[0] for m in sys.modules} & {"alembic", "mako", "psycopg"})}))
+"""
+
+
+def fresh_server(tmp_path, **env: str) -> dict:
+    """What a new gunicorn master (finder.wsgi, production settings) has loaded once it answers a lookup."""
+    settings = {
+        "FINDER_ENV": "production",
+        "SECRET_KEY": "test only",
+        "FINDER_PUBLIC_URL": "http://localhost",
+        "FINDER_GEOCODER_URL": "",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'finder.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_SERVER],
+        cwd=ROOT,
+        env={**os.environ, **settings, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_server_on_a_current_sqlite_store_answers_without_loading_alembic_or_psycopg(tmp_path):
+    first = fresh_server(tmp_path)  # creates and migrates the store (Alembic is needed once)
+    assert first["status"] == 200 and first["loaded"] == ["alembic", "mako"]
+    again = fresh_server(tmp_path)
+    assert again == {"status": 200, "ward": first["ward"], "loaded": []}
