@@ -447,6 +447,73 @@ def _meeting(x: Any) -> Meeting:
     return Meeting(x.id, x.key, x.title, x.kind, x.starts_at, x.ends_at, x.place, x.description, provenance, contacts)
 
 
+def _team_rows() -> Any:
+    """Team rows with their force's engagement methods (a join, not another query)."""
+    force = m.Force.__table__
+    return select(m.Team.__table__, force.c.engagement_methods).outerjoin(
+        force, force.c.id == m.Team.__table__.c.force_id
+    )
+
+
+def _build_teams(session: Session, teams: list[Any], since: datetime, team_id: int | None = None) -> dict[int, Team]:
+    """The teams by id, with their routes, officers, meetings from `since` and priorities: four queries
+    (of `team_id` alone, or of every team), grouped in Python."""
+
+    def rows(model: type, *where: Any, order: Any) -> dict[int, list[Any]]:
+        """Each team's rows of one table, in display order."""
+        table = model.__table__
+        if team_id is not None:
+            where = (table.c.team_id == team_id, *where)
+        grouped: dict[int, list[Any]] = {}
+        for row in session.execute(select(table).where(*where).order_by(*order)):
+            grouped.setdefault(row.team_id, []).append(row)
+        return grouped
+
+    routes = rows(m.ContactRoute, order=[m.ContactRoute.display_order, m.ContactRoute.id])
+    officers = rows(m.Officer, order=[m.Officer.display_order, m.Officer.id])
+    meetings = rows(m.Meeting, m.Meeting.__table__.c.starts_at >= since, order=[m.Meeting.start, m.Meeting.id])
+    priorities = rows(m.Priority, order=[m.Priority.display_order, m.Priority.id])
+
+    def build(team: Any) -> Team:
+        its_routes = routes.get(team.id, [])
+        return Team(
+            ward_code=team.ward_code or "",
+            force_id=team.force_id,
+            policeuk_id=team.policeuk_id,
+            name=team.name,
+            description=team.description,
+            url=web_url(team.url_force),
+            provenance=_provenance(team),
+            routes=tuple(_route(r) for r in its_routes if r.officer_id is None),
+            officers=tuple(
+                Officer(
+                    o.name,
+                    o.rank,
+                    o.role,
+                    o.collar_number,
+                    o.bio,
+                    tuple(_route(r) for r in its_routes if r.officer_id == o.id),
+                    _provenance(o),
+                )
+                for o in officers.get(team.id, ())
+            ),
+            meetings=tuple(_meeting(x) for x in meetings.get(team.id, ())),
+            priorities=tuple(
+                Priority(p.issue, p.action, p.issue_date, p.action_date, _provenance(p))
+                for p in priorities.get(team.id, ())
+            ),
+            more_links=_links(team.links),
+            force_engagement=_links(team.engagement_methods),
+        )
+
+    return {team.id: build(team) for team in teams}
+
+
+def _shown_for(team: Team, ward_code: str) -> Team:
+    """The team as shown for one of the wards it serves."""
+    return team if team.ward_code == ward_code else replace(team, ward_code=ward_code)
+
+
 class TeamDirectory:
     """Reads teams and places from the store; one short session per call, none while it is backing off."""
 
@@ -472,7 +539,10 @@ class TeamDirectory:
         # read for `cache_seconds`: a sync or an officer's edit shows within that time.
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
-        self._teams: dict[str, tuple[float, Team | None]] = {}
+        # Every ward's team, read in one pass when the last pass is `cache_seconds` old, and the wards
+        # forgotten since (an officer's approved edit), which are read again one by one.
+        self._teams: tuple[float, dict[str, Team]] | None = None
+        self._forgotten: set[str] = set()
         self._places: tuple[float, list[Any], np.ndarray, np.ndarray] | None = None
         self.backoff_seconds = backoff_seconds
         self._state: StoreState = "unknown"  # as of the last read
@@ -508,56 +578,26 @@ class TeamDirectory:
         self._state = "ok"
 
     def _load(self, session: Session, ward_code: str, since: datetime) -> Team | None:
-        """Five small Core queries (no ORM identity map): the page's hot path."""
-        force = m.Force.__table__
-        # The force's engagement methods come with the team row (a join, not another query).
-        team_row = select(m.Team.__table__, force.c.engagement_methods).outerjoin(
-            force, force.c.id == m.Team.__table__.c.force_id
-        )
-        team = session.execute(team_row.where(m.Team.ward_code == ward_code)).first()
+        """One ward's team in five small Core queries (six when the ward is one of several a team serves)."""
+        team = session.execute(_team_rows().where(m.Team.ward_code == ward_code)).first()
         if team is None:  # a team serving several wards holds the others in team_ward
             served = select(m.TeamWard.team_id).where(m.TeamWard.ward_code == ward_code).scalar_subquery()
-            team = session.execute(team_row.where(m.Team.id == served)).first()
+            team = session.execute(_team_rows().where(m.Team.id == served)).first()
         if team is None:
             return None
+        # The ward asked about, which may be one of several the team serves.
+        return _shown_for(_build_teams(session, [team], since, team.id)[team.id], ward_code)
 
-        def rows(model: type, *where: Any, order: Any) -> list:
-            """The team's rows of one table, in display order."""
-            table = model.__table__
-            return session.execute(select(table).where(table.c.team_id == team.id, *where).order_by(*order)).all()
-
-        routes = rows(m.ContactRoute, order=[m.ContactRoute.display_order, m.ContactRoute.id])
-        officers = rows(m.Officer, order=[m.Officer.display_order, m.Officer.id])
-        meetings = rows(m.Meeting, m.Meeting.__table__.c.starts_at >= since, order=[m.Meeting.start, m.Meeting.id])
-        priorities = rows(m.Priority, order=[m.Priority.display_order, m.Priority.id])
-        return Team(
-            ward_code=ward_code,  # the ward asked about, which may be one of several the team serves
-            force_id=team.force_id,
-            policeuk_id=team.policeuk_id,
-            name=team.name,
-            description=team.description,
-            url=web_url(team.url_force),
-            provenance=_provenance(team),
-            routes=tuple(_route(r) for r in routes if r.officer_id is None),
-            officers=tuple(
-                Officer(
-                    o.name,
-                    o.rank,
-                    o.role,
-                    o.collar_number,
-                    o.bio,
-                    tuple(_route(r) for r in routes if r.officer_id == o.id),
-                    _provenance(o),
-                )
-                for o in officers
-            ),
-            meetings=tuple(_meeting(x) for x in meetings),
-            priorities=tuple(
-                Priority(p.issue, p.action, p.issue_date, p.action_date, _provenance(p)) for p in priorities
-            ),
-            more_links=_links(team.links),
-            force_engagement=_links(team.engagement_methods),
-        )
+    def _load_all(self, session: Session, since: datetime) -> dict[str, Team]:
+        """Every ward's team in six queries however many teams there are: one pass per cache period."""
+        rows = session.execute(_team_rows()).all()
+        teams = _build_teams(session, rows, since)
+        wards = {
+            w.ward_code: _shown_for(teams[w.team_id], w.ward_code)
+            for w in session.execute(select(m.TeamWard.__table__))
+        }
+        wards.update((t.ward_code, teams[t.id]) for t in rows if t.ward_code is not None)
+        return wards
 
     def lookup(self, ward_code: str, lat: float | None = None, lon: float | None = None) -> TeamLookup:
         """The ward's team (upcoming meetings only) and the front counters nearest the point or ward."""
@@ -591,22 +631,40 @@ class TeamDirectory:
 
     def forget(self, ward_code: str) -> None:
         """Drop this process's copy of a ward's team: an approved edit shows on this worker at once."""
-        self._teams.pop(ward_code, None)
+        self._forgotten.add(ward_code)
         self._places = None
 
     def _fresh(self, stamp: float) -> bool:
         return self.cache_seconds > 0 and self.monotonic() - stamp < self.cache_seconds
 
     def _cached_team(self, ward_code: str, now: datetime) -> Team | None:
-        """The ward's team with meetings from 12 hours ago on, from this process's cache when fresh."""
-        cached = self._teams.get(ward_code)
-        if cached is not None and self._fresh(cached[0]):
-            return cached[1]
-        stamp = self.monotonic()
-        with self._reading() as session:
-            team = self._load(session, ward_code, now - timedelta(hours=12))
-        self._teams[ward_code] = (stamp, team)
-        return team
+        """The ward's team with meetings from 12 hours ago on, from this process's cache when fresh.
+
+        The first lookup after the cache expires reads every team at once: with 700 teams, reading
+        each ward again as it is asked for cost the lookups a third of their speed.
+        """
+        since = now - timedelta(hours=12)
+        if self.cache_seconds <= 0:
+            with self._reading() as session:
+                return self._load(session, ward_code, since)
+        if self._teams is None or not self._fresh(self._teams[0]):
+            stamp, self._forgotten = self.monotonic(), set()  # a ward forgotten while reading is read again
+            with self._reading() as session:
+                self._teams = (stamp, self._load_all(session, since))
+        teams = self._teams[1]
+        if ward_code in self._forgotten:
+            self._forgotten.discard(ward_code)  # before reading: a ward forgotten while reading is read again
+            try:
+                with self._reading() as session:
+                    team = self._load(session, ward_code, since)
+            except TeamsUnavailable:
+                self._forgotten.add(ward_code)
+                raise
+            if team is None:
+                teams.pop(ward_code, None)
+            else:
+                teams[ward_code] = team
+        return teams.get(ward_code)
 
     def _front_counter_places(self) -> tuple[list[Any], np.ndarray, np.ndarray]:
         """Every front counter with a location, and its BNG coordinates (cached like teams)."""

@@ -3,13 +3,26 @@
 After the store fails, it is left alone for a short while too: lookups answer "unavailable" at once.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import event, select, update
 
 from finder.services.samples import load_sample_teams, remove_sample_teams
-from finder.services.teams import TeamDirectory, TeamsUnavailable
+from finder.services.teams import TeamDirectory, TeamsUnavailable, london_now
 from finder.store import Store
+from finder.store import models as m
 from finder.store.migrate import upgrade
-from tests.store.teamdata import FORCE_NAMES, NO_TEAM_WARD, SAMPLE_WARD, team_store
+from finder.store.models import utcnow
+from finder.store.records import MeetingData, OfficerData, PriorityData, RouteData, TeamData, apply_team
+from tests.store import backends
+from tests.store.teamdata import FORCE_NAMES, HOSTILE_WARD, NO_TEAM_WARD, SAMPLE_WARD, hostile_team, team_store
+
+migrated_store, store = backends.migrated_store, backends.store  # on SQLite and PostgreSQL
+BELSIZE, HAMPSTEAD_TOWN = "E05013652", "E05013659"  # Camden wards, not among the samples
 
 
 class Clock:
@@ -77,5 +90,150 @@ def test_a_team_read_moments_ago_is_still_served_while_the_store_is_backing_off(
     store.dispose()
     (tmp_path / "teams.db").write_bytes(b"not a database any more")
     clock.now += 5
-    assert teams.lookup(NO_TEAM_WARD).status == "unavailable"  # not cached: the store fails
-    assert teams.lookup(SAMPLE_WARD).status == "loaded"  # cached 5 s ago: still what this process read
+    with pytest.raises(TeamsUnavailable):
+        teams.team(SAMPLE_WARD)  # the store fails
+    assert teams.lookup(SAMPLE_WARD).status == "loaded"  # read 5 s ago: still what this process read
+    assert teams.lookup(NO_TEAM_WARD).status == "none"  # read in the same pass: no team
+
+
+def several_wards_team(today) -> TeamData:
+    """A team serving two wards, with a route of its own and of its officer, past and coming meetings."""
+    return TeamData(
+        force_id="metropolitan",
+        force_name=FORCE_NAMES["metropolitan"],
+        name="Belsize and Hampstead Town team",
+        ward_code=BELSIZE,
+        extra_wards=[HAMPSTEAD_TOWN],
+        routes=[RouteData("email", "Email", "belsize.test@example.org")],
+        officers=[
+            OfficerData("Sam Sergeant", "PS", "sergeant", routes=[RouteData("phone", "Desk", "020 7946 0111")]),
+            OfficerData("Pat Constable", "PC", "police_constable"),
+        ],
+        meetings=[
+            MeetingData("Last month's panel", "ward_panel", today - timedelta(days=30)),
+            MeetingData("Next panel", "ward_panel", today + timedelta(days=3), today + timedelta(days=3, hours=1)),
+        ],
+        priorities=[PriorityData("Cycle theft", "Patrols at the station")],
+    )
+
+
+def filled(store: Store) -> Store:
+    """The samples, the hostile team and a team serving two wards."""
+    load_sample_teams(store, FORCE_NAMES)
+    with store.session() as session:
+        apply_team(session, hostile_team(), source="officer", now=utcnow())
+        apply_team(session, several_wards_team(london_now()), source="policeuk", now=utcnow())
+    return store
+
+
+def wards_with_teams(store: Store) -> list[str]:
+    with store.reader() as session:
+        return sorted([*session.scalars(select(m.Team.ward_code)), *session.scalars(select(m.TeamWard.ward_code))])
+
+
+@contextmanager
+def counting_queries(store: Store) -> Iterator[list[str]]:
+    """Every statement the store is sent while inside."""
+    sent: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        sent.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+
+
+def add_teams(store: Store, wards: list[str]) -> None:
+    with store.session() as session:
+        for code in wards:
+            team = TeamData("metropolitan", FORCE_NAMES["metropolitan"], f"Team {code}", code)
+            team.routes = [RouteData("email", "Email", f"{code.lower()}@example.org")]
+            apply_team(session, team, source="policeuk", now=utcnow())
+
+
+def test_one_pass_over_every_team_gives_each_ward_the_same_team_as_reading_that_ward_alone(store, geodata):
+    filled(store)
+    now = london_now()
+    kept = TeamDirectory(store, geodata.wards, clock=lambda: now, cache_seconds=30, monotonic=Clock())
+    alone = TeamDirectory(store, geodata.wards, clock=lambda: now, cache_seconds=0)
+    wards = wards_with_teams(store)
+    assert {SAMPLE_WARD, HOSTILE_WARD, BELSIZE, HAMPSTEAD_TOWN} <= set(wards)
+    for code in [*wards, NO_TEAM_WARD]:
+        assert kept.lookup(code) == alone.lookup(code), code
+    shared = kept.lookup(HAMPSTEAD_TOWN).team
+    assert (shared.ward_code, shared.name) == (HAMPSTEAD_TOWN, "Belsize and Hampstead Town team")
+    assert [o.title for o in shared.officers] == ["PS Sam Sergeant", "PC Pat Constable"]
+    assert [x.title for x in shared.meetings] == ["Next panel"]
+    assert [r.value for r in shared.officers[0].routes] == ["020 7946 0111"]
+
+
+def test_reading_every_ward_after_the_cache_expires_costs_the_same_queries_however_many_teams(store, geodata):
+    filled(store)
+    clock = Clock()
+    teams = TeamDirectory(store, geodata.wards, cache_seconds=30, monotonic=clock)
+
+    def queries_to_read_every_ward() -> int:
+        clock.now += 31
+        with counting_queries(store) as sent:
+            for code in wards_with_teams(store):
+                assert teams.lookup(code).status == "loaded"
+        return len(sent) - 2  # less wards_with_teams' own two
+
+    before = queries_to_read_every_ward()
+    add_teams(store, ["E05013653", "E05013654", "E05013656", "E05013657", "E05013658"])  # more Camden wards
+    assert len(wards_with_teams(store)) == 12
+    assert queries_to_read_every_ward() == before <= 7  # teams, team_ward, four of their parts, front counters
+
+
+def test_the_first_lookup_after_the_cache_expires_reads_every_ward_in_one_pass(geodata):
+    store, clock = filled(team_store()), Clock()
+    teams = TeamDirectory(store, geodata.wards, cache_seconds=30, monotonic=clock)
+    assert teams.lookup(SAMPLE_WARD).status == "loaded"
+    clock.now += 31
+    assert teams.lookup(SAMPLE_WARD).status == "loaded"  # the pass: every ward read again
+
+    remove_sample_teams(store)
+    with counting_queries(store) as sent:
+        assert teams.lookup(HAMPSTEAD_TOWN).status == "loaded"
+        assert teams.lookup("E05009290").status == "loaded"  # a sample, removed since the pass
+    assert sent == []
+    clock.now += 30
+    assert teams.lookup("E05009290").status == "none"
+
+
+def test_a_forgotten_ward_is_read_again_at_once_and_only_it(geodata):
+    store, clock = filled(team_store()), Clock()
+    teams = TeamDirectory(store, geodata.wards, cache_seconds=30, monotonic=clock)
+    assert teams.lookup(BELSIZE).team.name == "Belsize and Hampstead Town team"
+    with store.session() as session:
+        session.execute(update(m.Team).where(m.Team.ward_code == BELSIZE).values(name="Renamed team"))
+
+    teams.forget(BELSIZE)
+    assert teams.lookup(BELSIZE).team.name == "Renamed team"
+    assert teams.lookup(HAMPSTEAD_TOWN).team.name == "Belsize and Hampstead Town team"  # until the cache expires
+    teams.forget(HAMPSTEAD_TOWN)
+    assert teams.lookup(HAMPSTEAD_TOWN).team == replace(teams.lookup(BELSIZE).team, ward_code=HAMPSTEAD_TOWN)
+    remove_sample_teams(store)
+    teams.forget(SAMPLE_WARD)
+    assert teams.lookup(SAMPLE_WARD).status == "none"
+
+
+def test_a_forgotten_ward_the_store_could_not_read_is_read_when_the_store_is_back(geodata, tmp_path):
+    path = tmp_path / "teams.db"
+    store, clock = filled(team_store(f"sqlite:///{path}")), Clock()
+    teams = TeamDirectory(store, geodata.wards, cache_seconds=30, monotonic=clock, backoff_seconds=15)
+    assert teams.lookup(BELSIZE).status == "loaded"
+    with store.session() as session:
+        session.execute(update(m.Team).where(m.Team.ward_code == BELSIZE).values(name="Renamed team"))
+    teams.forget(BELSIZE)
+
+    store.dispose()
+    path.rename(tmp_path / "away.db")  # the store fails: an empty file in its place has no tables
+    assert teams.lookup(BELSIZE).status == "unavailable"
+    store.dispose()
+    (tmp_path / "away.db").replace(path)  # and comes back before the cache expires
+    clock.now += 16
+    assert teams.lookup(BELSIZE).team.name == "Renamed team"
