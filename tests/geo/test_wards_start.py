@@ -1,0 +1,34 @@
+"""Ward neighbours are found ward by ward (issue 12, cold start), and are the same relation as all at once."""
+
+from __future__ import annotations
+
+import shapely
+
+from finder.geo.wards import NEIGHBOUR_GAP_M
+
+ST_JAMESS = "E05013806"
+
+
+def test_asking_for_one_wards_neighbours_finds_that_wards_alone(geodata):
+    wards = geodata.wards
+    wards._neighbours[:] = [None] * len(wards)  # as a fresh worker has them
+    neighbours = wards.neighbours(ST_JAMESS)
+    assert neighbours and sum(found is not None for found in wards._neighbours) == 1
+
+
+def test_every_wards_neighbours_are_the_wards_within_the_gap_by_name_and_the_relation_is_symmetric(geodata):
+    wards = geodata.wards
+    left, right = wards.tree.query(wards.bng, predicate="dwithin", distance=NEIGHBOUR_GAP_M)
+    expected: dict[int, set[int]] = {i: set() for i in range(len(wards))}
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        if a != b:
+            expected[a].add(b)
+    for ward in wards.wards:
+        found = wards.neighbours(ward.code)
+        assert {n.index for n in found} == expected[ward.index]
+        assert [n.name for n in found] == sorted(n.name for n in found)
+        assert all(ward in wards.neighbours(n.code) for n in found)
+    assert (
+        shapely.distance(wards.bng[0], wards.bng[[n.index for n in wards.neighbours(wards.wards[0].code)]]).max()
+        <= NEIGHBOUR_GAP_M
+    )
