@@ -26,8 +26,6 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from finder.geo.wards import WardIndex
 
 SCRIPTS_FILE = "ward_maps.json"  # beside the other geodata; not in its manifest (the app runs without it)
@@ -104,5 +102,5 @@ def _prebuilt(directory: Path) -> dict[str, str] | None:
     path = directory / SCRIPTS_FILE
     if not path.exists():
         return None
-    built = orjson.loads(path.read_bytes())  # 9.5 MB: orjson in half json's time
+    built = json.loads(path.read_text("utf-8"))
     return built["scripts"] if built.get("renderer") == renderer() else None
