@@ -13,10 +13,13 @@ FRESH_SERVER = """
 import gc, json, sys
 import finder.wsgi
 frozen = gc.get_freeze_count()
+engine = finder.wsgi.app.extensions["finder.store"].engine
+pooled, compiled = engine.pool.checkedin(), len(engine._compiled_cache)
 response = finder.wsgi.app.test_client().get("/api/v1/postcodes/SW1A%201AA")
+warmed = {"pooled": pooled, "compiled_by_first_lookup": len(engine._compiled_cache) - compiled}
 print(json.dumps({"status": response.status_code, "ward": response.get_json()["ward"]["code"],
                   "loaded": sorted({m.split(".")[0] for m in sys.modules} & {"alembic", "mako", "psycopg", "segno"}),
-                  "frozen": frozen}))
+                  "frozen": frozen, "warmed": warmed}))
 """
 
 
@@ -51,3 +54,8 @@ def test_a_server_on_a_current_sqlite_store_answers_without_loading_alembic_psyc
 def test_what_the_master_loaded_is_frozen_before_the_workers_fork_so_their_collections_leave_it_shared(tmp_path):
     # gc.freeze(): a worker's collections neither walk the master's objects nor write to their pages.
     assert fresh_server(tmp_path)["frozen"] > 100_000
+
+
+def test_the_master_answers_one_ward_before_the_workers_fork_and_keeps_no_connection_across_it(tmp_path):
+    warmed = fresh_server(tmp_path)["warmed"]
+    assert warmed == {"pooled": 0, "compiled_by_first_lookup": 0}  # compiled once, for every worker
