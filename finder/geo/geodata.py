@@ -158,9 +158,12 @@ class GeoData:
 
     @cached_property
     def _by_easting(self) -> tuple[np.ndarray, np.ndarray]:
-        """GB postcodes with a district, ordered by easting (built on first use: points outside London)."""
+        """GB postcodes with a district, ordered by easting (built on first use: points outside London).
+
+        Row numbers as int32 (1.7 million rows): 7 MB in each worker that builds it, not 14.
+        """
         rows = self.gb_postcodes.rows
-        located = np.nonzero(rows["district"] >= 0)[0]
+        located = np.nonzero(rows["district"] >= 0)[0].astype(np.int32)
         order = located[np.argsort(rows["easting"][located], kind="stable")]
         return order, np.asarray(rows["easting"][order])
 

@@ -1,4 +1,4 @@
-"""Ward neighbours are found ward by ward (issue 12, cold start), and are the same relation as all at once."""
+"""Start-up and per-worker memory of the geodata (issue 12): neighbours found ward by ward, a compact GB order."""
 
 from __future__ import annotations
 
@@ -32,3 +32,11 @@ def test_every_wards_neighbours_are_the_wards_within_the_gap_by_name_and_the_rel
         shapely.distance(wards.bng[0], wards.bng[[n.index for n in wards.neighbours(wards.wards[0].code)]]).max()
         <= NEIGHBOUR_GAP_M
     )
+
+
+def test_the_gb_easting_order_for_points_outside_london_holds_4_byte_row_numbers_and_still_finds_the_nearest(geodata):
+    order, eastings = geodata._by_easting
+    assert order.dtype == "int32" and bool((eastings[:-1] <= eastings[1:]).all())
+    row = geodata.gb_postcodes.rows[int(order[len(order) // 2])]
+    found = geodata.nearest_gb_postcode(float(row["easting"]), float(row["northing"]), 1.0)
+    assert found is not None and found[1] is not None
