@@ -22,7 +22,7 @@ from playwright.sync_api import Frame, Page, Route
 
 from finder import create_app
 from tests.browser.conftest import LiveServer, RecordedPage
-from tests.store.teamdata import SAMPLE_POSTCODE, SAMPLE_WARD, team_lookup, team_store
+from tests.store.teamdata import NO_TEAM_WARD, SAMPLE_POSTCODE, SAMPLE_WARD, team_lookup, team_store
 from tests.support.liveserver import serving
 
 pytestmark = pytest.mark.browser
@@ -39,6 +39,8 @@ PAGES = {
     "unknown postcode": "/search?postcode=ZZ99+9ZZ",
     "result with a team": f"/search?postcode={SAMPLE_POSTCODE.replace(' ', '+')}",
     "ward page": f"/wards/{SAMPLE_WARD}",
+    "ward with no team": f"/wards/{NO_TEAM_WARD}",
+    "ward poster": f"/wards/{SAMPLE_WARD}/poster",
     "outward code": "/search?postcode=SW1A",
     "postal district": "/search?postcode=W1",
     "outside London": "/search?postcode=M1+1AE",
