@@ -253,7 +253,12 @@ def server_choice(workdir: Path, args: argparse.Namespace, stores: dict[str, str
         for name, server in servers.items():
             startup[name] = server.start()
             for ep, script in scripts.items():
-                wrk(server, script, (2 if args.quick else 10) if ep == "ward_page" else 1 if args.quick else 3, CONNECTIONS)
+                wrk(
+                    server,
+                    script,
+                    (2 if args.quick else 10) if ep == "ward_page" else 1 if args.quick else 3,
+                    CONNECTIONS,
+                )
         for r in range(max(1, min(args.rounds, 3))):
             order = list(servers)[r % 3 :] + list(servers)[: r % 3]
             for name in order:

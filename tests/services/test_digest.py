@@ -105,6 +105,7 @@ def test_a_digest_goes_once_a_week_and_one_that_failed_is_tried_again(store, geo
     assert sorted(third.sent) == ["ed@example.org", "jo@example.org"]
     assert delivered == ["ed@example.org", "jo@example.org", "ed@example.org", "jo@example.org"]
     with store.reader() as session:
-        assert sorted(w for (w,) in session.execute(select(DigestSent.week))) == [date(2025, 6, 2)] * 2 + [
-            date(2025, 6, 9)
-        ] * 2
+        assert (
+            sorted(w for (w,) in session.execute(select(DigestSent.week)))
+            == [date(2025, 6, 2)] * 2 + [date(2025, 6, 9)] * 2
+        )
