@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -388,6 +389,12 @@ class Team:
         items = [*self.routes, *self.officers, *self.meetings, *self.priorities]
         return self.provenance.sample or any(i.provenance.sample for i in items)
 
+    @cached_property
+    def api(self) -> dict[str, Any]:
+        """The API's team object less its front counters (they depend on the place searched): made once per
+        team read, as building it took as long as the rest of a lookup. Read-only: answers share it."""
+        return _team_api(self, self.ward_code)
+
     @property
     def contact_routes(self) -> tuple[Route, ...]:
         """Routes other than social accounts."""
@@ -544,6 +551,7 @@ class TeamDirectory:
         self._teams: tuple[float, dict[str, Team]] | None = None
         self._forgotten: set[str] = set()
         self._places: tuple[float, list[Any], np.ndarray, np.ndarray] | None = None
+        self._trimmed: dict[str, tuple[Team, Team]] = {}  # ward -> (team as read, without past meetings)
         self.backoff_seconds = backoff_seconds
         self._state: StoreState = "unknown"  # as of the last read
         self._retry_at = 0.0  # monotonic time before which the store is not asked again
@@ -609,8 +617,17 @@ class TeamDirectory:
             return TeamLookup("unavailable")
         if team is not None:
             upcoming = tuple(x for x in team.meetings if (x.end or x.start + timedelta(hours=1)) >= now)
-            team = replace(team, meetings=upcoming)
+            if len(upcoming) != len(team.meetings):  # otherwise the same object: its API object is kept
+                team = self._without_past_meetings(team, upcoming)
         return TeamLookup("loaded" if team else "none", team, counters)
+
+    def _without_past_meetings(self, team: Team, upcoming: tuple[Meeting, ...]) -> Team:
+        """The team without the meetings that have ended: one object per team read and count of them, so
+        lookups between two reads share it (and the API object made from it)."""
+        kept = self._trimmed.get(team.ward_code)
+        if kept is None or kept[0] is not team or len(kept[1].meetings) != len(upcoming):
+            kept = self._trimmed[team.ward_code] = (team, replace(team, meetings=upcoming))
+        return kept[1]
 
     def team(self, ward_code: str, *, past_days: int = CALENDAR_PAST_DAYS) -> Team | None:
         """The ward's team with its meetings from `past_days` ago on (for the calendar feed and vCard).
@@ -677,7 +694,8 @@ class TeamDirectory:
                 select(place).where(place.c.kind == "front_counter", place.c.lat.is_not(None), place.c.lon.is_not(None))
             ).all()
         eastings, northings = to_bng(np.array([p.lon for p in rows], float), np.array([p.lat for p in rows], float))
-        self._places = (stamp, rows, np.asarray(eastings, float), np.asarray(northings, float))
+        places = [(p, _provenance(p)) for p in rows]  # each lookup then only measures distances
+        self._places = (stamp, places, np.asarray(eastings, float), np.asarray(northings, float))
         return self._places[1:]
 
     def _front_counters(self, ward_code: str, lat: float | None, lon: float | None) -> tuple[NearbyPlace, ...]:
@@ -700,9 +718,9 @@ class TeamDirectory:
                 distance,
                 p.opening_hours,
                 p.description,
-                _provenance(p),
+                provenance,
             )
-            for p, distance in ((rows[i], d) for i, d in found)
+            for (p, provenance), distance in ((rows[i], d) for i, d in found)
         )
 
 
@@ -725,6 +743,12 @@ def team_to_api(lookup: TeamLookup, ward_code: str) -> dict[str, Any] | None:
     team = lookup.team
     if team is None:
         return None
+    base = team.api if ward_code == team.ward_code else _team_api(team, ward_code)
+    return {**base, "front_counters": [p.to_api() for p in lookup.front_counters]}
+
+
+def _team_api(team: Team, ward_code: str) -> dict[str, Any]:
+    """The part of the API's team object that depends on the team alone."""
     return {
         "name": team.name,
         "sample": team.sample,
@@ -738,6 +762,6 @@ def team_to_api(lookup: TeamLookup, ward_code: str) -> dict[str, Any] | None:
         "priorities": [p.to_api() for p in team.priorities],
         "more_links": [link.to_api() for link in team.more_links],
         "force_engagement": [link.to_api() for link in team.force_engagement],
-        "front_counters": [p.to_api() for p in lookup.front_counters],
+        "front_counters": [],  # filled per lookup, from the place searched
         "links": team_links(ward_code),
     }

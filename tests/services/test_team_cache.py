@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, select, update
 
 from finder.services.samples import load_sample_teams, remove_sample_teams
-from finder.services.teams import TeamDirectory, TeamsUnavailable, london_now
+from finder.services.teams import TeamDirectory, TeamsUnavailable, london_now, team_to_api
 from finder.store import Store
 from finder.store import models as m
 from finder.store.migrate import upgrade
@@ -62,6 +62,24 @@ def test_front_counters_are_measured_from_the_point_each_time_even_when_cached(g
     there = teams.lookup(SAMPLE_WARD, 51.5100, -0.1300).front_counters
     assert here and there
     assert [p.distance_m for p in here] != [p.distance_m for p in there]
+
+
+def test_the_api_team_is_built_once_per_team_read_and_its_front_counters_each_lookup(geodata):
+    store, clock = team_store(), Clock()
+    teams = TeamDirectory(store, geodata.wards, cache_seconds=30, monotonic=clock)
+    here = team_to_api(teams.lookup(SAMPLE_WARD, 51.5010, -0.1416), SAMPLE_WARD)
+    there = team_to_api(teams.lookup(SAMPLE_WARD, 51.5100, -0.1300), SAMPLE_WARD)
+    assert here["officers"] is there["officers"]  # the same team read: its API parts made once
+    assert here["front_counters"] != there["front_counters"]  # measured from each place
+    assert {k: v for k, v in here.items() if k != "front_counters"} == {
+        k: v for k, v in there.items() if k != "front_counters"
+    }
+
+    with store.session() as session:  # an officer renames the team; the next read makes a new Team
+        session.execute(update(m.Team).where(m.Team.ward_code == SAMPLE_WARD).values(name="Renamed team"))
+    clock.now += 31
+    renamed = team_to_api(teams.lookup(SAMPLE_WARD, 51.5010, -0.1416), SAMPLE_WARD)
+    assert renamed["name"] == "Renamed team" and renamed["officers"] is not here["officers"]
 
 
 def test_after_the_store_fails_it_is_not_asked_again_until_the_back_off_ends(geodata, tmp_path):
