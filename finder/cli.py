@@ -32,6 +32,7 @@ def build_geodata(raw_dir: Path | None, download: bool, force: bool) -> None:
 
     out_dir = Path(current_app.config["GEODATA_DIR"])
     if not force and geobuild.is_built(out_dir):
+        _draw_map_scripts_if_stale(out_dir)
         click.echo(f"geodata: {out_dir} is built and matches its manifest; nothing to do (--force rebuilds)")
         return
     raw_dir = raw_dir or default_raw_data()
@@ -45,6 +46,21 @@ def build_geodata(raw_dir: Path | None, download: bool, force: bool) -> None:
         geodownload.fetch_all(raw_dir, log=click.echo)
     click.echo(f"geodata: building from {raw_dir}")
     geobuild.build(raw_dir, out_dir, log=click.echo)
+
+
+def _draw_map_scripts_if_stale(out_dir: Path) -> None:
+    """Geodata built before ward_maps.json, or by another version of finder/geo/maps.py or Folium, gets its
+    map scripts drawn again: without them every worker would import Folium and draw each ward on demand."""
+    from finder.geo import maps
+    from finder.geo.wards import WardIndex
+
+    if maps.prebuilt_scripts(out_dir) is not None:
+        return
+    click.echo("geodata: drawing each ward's map script (none yet, or drawn by another version)")
+    wards = WardIndex.from_files(str(out_dir / "wards.geojson"), str(out_dir / "wards_bng.geojson"))
+    drawn = out_dir / (maps.SCRIPTS_FILE + ".tmp")
+    maps.write_map_scripts(wards, drawn)
+    drawn.replace(out_dir / maps.SCRIPTS_FILE)  # whole or not at all, for a server starting meanwhile
 
 
 def _store():

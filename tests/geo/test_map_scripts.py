@@ -67,3 +67,17 @@ print(sorted(m for m in ("folium", "branca", "pandas") if m in sys.modules))
     env = {**os.environ, "FINDER_ENV": "testing", "FINDER_GEODATA": str(built), "FINDER_GEOCODER_URL": ""}
     out = subprocess.run([sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_build_geodata_on_built_geodata_redraws_scripts_another_renderer_drew(tmp_path):
+    for path in (ROOT / "geodata").iterdir():
+        if path.name != SCRIPTS_FILE:
+            (tmp_path / path.name).symlink_to(path)
+    (tmp_path / SCRIPTS_FILE).write_text(json.dumps({"renderer": "an older maps.py", "scripts": {WARD: "old"}}))
+    env = {**os.environ, "FINDER_ENV": "testing", "FINDER_GEODATA": str(tmp_path)}
+    finder = Path(sys.executable).with_name("finder")
+    out = subprocess.run([finder, "build-geodata"], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert "drawing each ward's map script" in out.stdout and "nothing to do" in out.stdout
+    scripts = prebuilt_scripts(tmp_path)
+    assert scripts is not None and len(scripts) == 704 and scripts[WARD] != "old"
+    assert not (tmp_path / f"{SCRIPTS_FILE}.tmp").exists()
