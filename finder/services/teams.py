@@ -699,8 +699,8 @@ class TeamDirectory:
         return self._places[1:]
 
     def _front_counters(self, ward_code: str, lat: float | None, lon: float | None) -> tuple[NearbyPlace, ...]:
-        rows, eastings, northings = self._front_counter_places()
-        if not rows:
+        places, eastings, northings = self._front_counter_places()
+        if not places:
             return ()
         if lat is not None and lon is not None:
             origin = tuple(float(v) for v in to_bng(lon, lat))
@@ -720,7 +720,7 @@ class TeamDirectory:
                 p.description,
                 provenance,
             )
-            for (p, provenance), distance in ((rows[i], d) for i, d in found)
+            for (p, provenance), distance in ((places[i], d) for i, d in found)
         )
 
 
