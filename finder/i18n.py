@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
+    from babel import Locale
     from flask import Flask, Response
     from werkzeug.exceptions import HTTPException
 
@@ -108,21 +109,43 @@ def carried_lang() -> str | None:
     """The language named in this request's `?lang=`, if it is one we ship."""
     from flask import request
 
+    if not request.environ.get("QUERY_STRING"):  # most views: no need to parse the query
+        return None
     lang = request.args.get("lang", "").strip().lower()
     return lang if lang in LANGUAGES else None
 
 
-def select_locale() -> str:
-    """`?lang=`, then Accept-Language, then English; staff pages are always English."""
+def select_locale() -> Locale:
+    """`?lang=`, then Accept-Language, then English; staff pages are always English.
+
+    A shipped language's Locale is made once (Flask-Babel takes it as it is), and an Accept-Language
+    header is read once per distinct value: both cost more than the rest of a kept ward page's answer.
+    """
     from flask import g, request
 
     if request.blueprint not in RESIDENT_BLUEPRINTS and request.endpoint is not None:
-        return "en"
+        return _locale("en")
     lang = carried_lang()
     if lang:
-        return lang
+        return _locale(lang)
     g.finder_lang_from_header = True
-    return request.accept_languages.best_match(LANGUAGES, "en")
+    header = request.headers.get("Accept-Language", "")
+    return _locale(_best_language(header) if len(header) <= 200 else _best_language.__wrapped__(header))
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _locale(lang: str) -> Locale:
+    from babel import Locale
+
+    return Locale.parse(lang)
+
+
+@lru_cache(maxsize=512)  # bounded, and only short headers are kept: a header names no one
+def _best_language(accept_language: str) -> str:
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
+    return parse_accept_header(accept_language, LanguageAccept).best_match(LANGUAGES, "en")
 
 
 def current_lang() -> str:
@@ -241,6 +264,10 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def vary_on_language(response: Response) -> Response:
         """A page whose language came from the browser's header differs by that header."""
-        if g.get("finder_lang_from_header") and not request.path.startswith("/api/"):
+        if (
+            g.get("finder_lang_from_header")
+            and "Accept-Language" not in response.headers.get("Vary", "")  # a kept page says so itself
+            and not request.path.startswith("/api/")
+        ):
             response.vary.add("Accept-Language")
         return response

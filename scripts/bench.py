@@ -585,7 +585,7 @@ def bench_pages(app, lookup, quick: bool) -> dict[str, Any]:
         False,
     )
 
-    cache = getattr(sys.modules.get("finder.web.public"), "_rendered", None)
+    cache = getattr(sys.modules.get("finder.web.public"), "_map_script", None)
     out["map_cache_max"] = cache.cache_info().maxsize if hasattr(cache, "cache_info") else None
 
     # a ward map never rendered in this process (the neighbour and bounds caches are already built)

@@ -38,6 +38,10 @@ class Ward:
     borough_code: str
     borough_name: str
 
+    def __hash__(self) -> int:
+        # By code alone (equal wards share it): kept pages are keyed by what holds wards, hashed per view.
+        return hash(self.code)
+
     @property
     def force_id(self) -> str:
         """The City of London's wards are policed by City of London Police; the rest by the Met."""

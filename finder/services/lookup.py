@@ -152,6 +152,9 @@ class Force:
     website: str
     routes: tuple[ContactRoute, ...]
 
+    def __hash__(self) -> int:
+        return hash(self.id)  # equal forces share it; hashing every route cost more than a kept page's lookup
+
 
 def load_forces(path: Path = FORCES_FILE) -> dict[str, Force]:
     """Read the reviewed force and contact-route file; a force names a shared route by its id."""
@@ -197,6 +200,12 @@ class Result:
     other_reason: Literal["postcode_centre", "ward_boundary"] | None = None
     neighbours: tuple[Ward, ...] = field(default_factory=tuple)
     teams: TeamLookup | None = None  # the ward's team from the store; None when no store is configured
+
+    def __hash__(self) -> int:
+        """From the fields that tell results apart most cheaply (equal results share them): a kept page's
+        key holds its Result (finder/web/pagecache.py), hashed on every view."""
+        team = self.teams.team if self.teams else None
+        return hash((self.kind, self.ward and self.ward.code, self.postcode, self.lat, self.lon, team and team.name))
 
     @property
     def outcode_outside_count(self) -> int:

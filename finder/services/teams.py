@@ -383,6 +383,9 @@ class Team:
     more_links: tuple[Link, ...] = ()  # police.uk's neighbourhood `links`
     force_engagement: tuple[Link, ...] = ()  # police.uk's force `engagement_methods`
 
+    def __hash__(self) -> int:
+        return hash((self.ward_code, self.name))  # equal teams share these; hashing every part cost far more
+
     @property
     def sample(self) -> bool:
         """Fictional sample data anywhere in the team: every surface must say so."""
@@ -433,6 +436,9 @@ class TeamLookup:
     status: Literal["loaded", "none", "unavailable"]
     team: Team | None = None
     front_counters: tuple[NearbyPlace, ...] = field(default_factory=tuple)
+
+    def __hash__(self) -> int:
+        return hash((self.status, self.team))  # equal lookups share these
 
 
 def _provenance(row: Any) -> Provenance:

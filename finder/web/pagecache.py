@@ -19,11 +19,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import brotli
 from flask import Flask, Response, current_app, request
+from werkzeug.http import parse_accept_header, quote_etag
 
 from finder.services.lookup import Result
+from finder.web.security import is_conditional, late_headers
 
 MAX_PAGES = 1024  # every ward in English (704), and the most viewed in ?from=location or other languages
 PAGE_MAX_AGE = 60  # seconds a browser or CDN may reuse a page without asking
@@ -39,6 +42,11 @@ class Page:
     etag: str
     body: bytes
     encoded: dict[str, bytes] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, text: str) -> Page:
+        body = text.encode()
+        return cls(hashlib.sha1(body).hexdigest(), body)
 
     def encode(self, encoding: str) -> bytes:
         if encoding not in self.encoded:
@@ -65,8 +73,7 @@ class PageCache:
             if kept is not None:
                 self._pages.move_to_end(key)
                 return kept
-        body = render().encode()
-        kept = Page(hashlib.sha1(body).hexdigest(), body)
+        kept = Page.of(render())
         if self.keep:
             with self._lock:
                 self._pages[key] = kept
@@ -90,6 +97,13 @@ def _language() -> tuple[str, bool]:
     return locale, carried_lang() == locale  # ?lang=PL is ?lang=pl: its links carry lang=pl
 
 
+@lru_cache(maxsize=256)
+def _encoding(accept_encoding: str, algorithms: tuple[str, ...]) -> str | None:
+    """The compression to send for an Accept-Encoding header (read once per distinct short header)."""
+    encoding = parse_accept_header(accept_encoding).best_match(algorithms)
+    return encoding if encoding in ("br", "gzip") else None
+
+
 def page(result: Result, render: Callable[[], str], *varies: Hashable) -> Response:
     """The rendered page for `result`, with a strong ETag (304 on If-None-Match) and public caching.
 
@@ -101,23 +115,33 @@ def page(result: Result, render: Callable[[], str], *varies: Hashable) -> Respon
         return response
     cache: PageCache = current_app.extensions["finder.pages"]
     key = (result, _language(), request.host, datetime.now(UTC).date(), *varies)
-    kept = cache.get(key, render)
-    # Compressed here, once per page, rather than by Flask-Compress on every view (it leaves a response
-    # with a Content-Encoding alone); its algorithms, levels and "<etag>:<encoding>" validators.
-    encoding = request.accept_encodings.best_match(current_app.config["COMPRESS_ALGORITHM"])
-    if encoding in ("br", "gzip"):
-        response = Response(kept.encode(encoding), mimetype="text/html")
-        response.headers["Content-Encoding"] = encoding
-        response.set_etag(f"{kept.etag}:{encoding}")
-    else:
-        response = Response(kept.body, mimetype="text/html")
-        response.set_etag(kept.etag)
-    response.vary.add("Accept-Encoding")
-    response.cache_control.public = True
-    response.cache_control.max_age = PAGE_MAX_AGE
-    if "babel" in current_app.extensions:
-        response.vary.add("Accept-Language")
-    return response.make_conditional(request)
+    vary = "Accept-Encoding, Accept-Language" if "babel" in current_app.extensions else "Accept-Encoding"
+    return send(cache.get(key, render), "text/html", f"public, max-age={PAGE_MAX_AGE}", vary)
+
+
+def send(kept: Page, mimetype: str, cache_control: str, vary: str) -> Response:
+    """A kept body, compressed as the request accepts, with its strong ETag (304 on If-None-Match).
+
+    Kept bodies (ward pages, map scripts) are most of what the finder sends, so their headers are
+    written as plainly as they can be: werkzeug's header objects (Vary, Cache-Control, ETag) cost more
+    than the rest of the answer. Compressed here, once per body, rather than by Flask-Compress on every
+    view (it leaves a response with a Content-Encoding alone), with its "<etag>:<encoding>" validators.
+    """
+    header = request.headers.get("Accept-Encoding", "")
+    algorithms = tuple(current_app.config["COMPRESS_ALGORITHM"])
+    encoding = _encoding(header, algorithms) if len(header) <= 200 else _encoding.__wrapped__(header, algorithms)
+    response = Response(kept.encode(encoding) if encoding else kept.body, mimetype=mimetype)
+    headers = response.headers
+    if encoding:
+        headers["Content-Encoding"] = encoding
+    headers["Vary"] = vary
+    headers["Cache-Control"] = cache_control
+    etag = quote_etag(f"{kept.etag}:{encoding}" if encoding else kept.etag)
+    if is_conditional(request.environ):
+        headers["ETag"] = etag
+        return response.make_conditional(request)
+    late_headers([("ETag", etag)])
+    return response
 
 
 def init_app(app: Flask) -> None:

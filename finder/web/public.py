@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -83,22 +83,18 @@ def ward_map(code: str):
         abort(404)
     # Tiles and their credit are added by static/map.js: the credit is the operator's HTML, and it stays
     # out of Folium, which compiles what it renders as templates.
-    response = Response(_map_script(lookup().geo, code), mimetype="text/javascript")
-    response.cache_control.public = True
-    response.cache_control.max_age = 3600
-    response.add_etag()
-    return response.make_conditional(request)
-
-
-def _map_script(geo: GeoData, code: str) -> str:
-    """The ward's script as built with geodata; rendered here (and kept) only when geodata has none."""
-    prebuilt = prebuilt_scripts(geo.directory)
-    return prebuilt[code] if prebuilt is not None else _rendered(geo.wards, code)
+    script = _map_script(lookup().geo, code)
+    return pagecache.send(script, "text/javascript", "public, max-age=3600", "Accept-Encoding")
 
 
 # One script per ward (704 of them, about 10 KB each): the cache's size is bounded by the geodata,
-# never by requests. Keyed by the ward index itself, so apps with different geodata never share.
-_rendered = lru_cache(maxsize=1024)(ward_map_script)
+# never by requests. Keyed by the geodata itself, so apps with different geodata never share.
+@lru_cache(maxsize=1024)
+def _map_script(geo: GeoData, code: str) -> pagecache.Page:
+    """The ward's script as built with geodata (rendered here only when geodata has none), kept with its
+    ETag and compressed forms."""
+    prebuilt = prebuilt_scripts(geo.directory)
+    return pagecache.Page.of(prebuilt[code] if prebuilt is not None else ward_map_script(geo.wards, code))
 
 
 @bp.record_once

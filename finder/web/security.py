@@ -45,7 +45,7 @@ from finder.errors import FinderError
 API_PREFIX = "/api/v1/"
 NOT_LIMITED = {"api.health"}  # load balancers poll it; it does no work worth protecting
 NOT_CACHED = {"api.health"}
-LATE_HEADERS = "finder.late_headers"  # the WSGI environ key of _late_headers' list
+LATE_HEADERS = "finder.late_headers"  # the WSGI environ key of late_headers' list
 RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "Retry-After")
 PERMISSIONS_POLICY = "camera=(), geolocation=(self), microphone=(), payment=(), usb=()"
 HSTS = "max-age=31536000; includeSubDomains"
@@ -298,10 +298,19 @@ class ApiRateLimiter:
 
 class ApiWithoutSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, except that /api/v1 never reads one: nobody signs in to the API,
-    and checking a cookie's signature cost a tenth of an API answer. Its requests get a null session."""
+    and checking a cookie's signature cost a tenth of an API answer. Its requests get a null session.
+
+    A request without a session cookie (nearly every resident's) gets a new empty session without the
+    signing serializer being made, which Flask makes first whatever the request holds.
+    """
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        return None if request.path.startswith(API_PREFIX) else super().open_session(app, request)
+        if request.path.startswith(API_PREFIX):
+            return None
+        cookie = "HTTP_COOKIE" in request.environ and request.cookies.get(self.get_cookie_name(app))
+        if app.secret_key and not cookie:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def _client() -> str:
@@ -348,10 +357,10 @@ def _rate_limit_headers(response: Response) -> None:
     ]
     if response.status_code == 429:
         fields.append(("Retry-After", str(max(w.reset_after for w in windows if w.remaining == 0))))
-    _late_headers(fields)
+    late_headers(fields)
 
 
-def _late_headers(fields: list[tuple[str, str]]) -> None:
+def late_headers(fields: list[tuple[str, str]]) -> None:
     """Headers of our own making (digits and fixed words), handed to FixedHeaders to append as the
     response starts: werkzeug's Headers checks every value it is given, which cost more than the rest
     of an API answer's headers together."""
@@ -360,6 +369,12 @@ def _late_headers(fields: list[tuple[str, str]]) -> None:
 
 # Headers that only validators read: a request carrying none of them cannot be answered with 304.
 _CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
+
+
+def is_conditional(environ: dict[str, Any]) -> bool:
+    """Whether a request can be answered 304 or 412: only then must a response hold its ETag itself (for
+    make_conditional); otherwise its validators can go out as late headers."""
+    return any(name in environ for name in _CONDITIONAL)
 
 
 def _api_headers(response: Response, settings: dict[str, Any]) -> Response:
@@ -375,11 +390,11 @@ def _api_headers(response: Response, settings: dict[str, Any]) -> Response:
             ("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest())),
         ]
         environ = request.environ
-        if any(name in environ for name in _CONDITIONAL):  # the response itself must hold its ETag to compare
+        if is_conditional(environ):  # the response itself must hold its ETag to compare
             response.headers.extend(validators)
             response.make_conditional(environ)
         else:
-            _late_headers(validators)
+            late_headers(validators)
     elif method != "OPTIONS":
         response.headers.add("Cache-Control", "no-store")
     return response
