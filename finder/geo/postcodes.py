@@ -133,8 +133,9 @@ class PostcodeIndex:
     """Rows of a structured array sorted by its `postcode` field, found by binary search."""
 
     def __init__(self, rows: np.ndarray) -> None:
-        self.rows = rows
-        self.keys = rows["postcode"]
+        # Plain arrays over the same (mapped) memory: numpy's memmap runs Python code on every index.
+        self.rows = rows.view(np.ndarray)
+        self.keys = self.rows["postcode"]
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -142,7 +143,7 @@ class PostcodeIndex:
     def find(self, postcode: str) -> int | None:
         """Row number of a canonical postcode, or None."""
         key = postcode.encode("ascii")
-        i = int(np.searchsorted(self.keys, key))
+        i = int(self.keys.searchsorted(key))
         if i < len(self.keys) and self.keys[i] == key:
             return i
         return None

@@ -11,6 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -155,6 +156,11 @@ class Force:
     def __hash__(self) -> int:
         return hash(self.id)  # equal forces share it; hashing every route cost more than a kept page's lookup
 
+    @cached_property
+    def api_routes(self) -> list[dict[str, str]]:
+        """The routes as the API gives them, made once: most of every answer. Read-only: answers share it."""
+        return [route.__dict__.copy() for route in self.routes]
+
 
 def load_forces(path: Path = FORCES_FILE) -> dict[str, Force]:
     """Read the reviewed force and contact-route file; a force names a shared route by its id."""
@@ -236,7 +242,7 @@ class Result:
         body["ward"] = {"code": self.ward.code, "name": self.ward.name}
         body["borough"] = {"code": self.ward.borough_code, "name": self.ward.borough_name}
         body["force"] = {"id": self.force.id, "name": self.force.name, "website": self.force.website}
-        body["contact_routes"] = [route.__dict__.copy() for route in self.force.routes]
+        body["contact_routes"] = self.force.api_routes
         body["ward_match"] = {"method": self.ward_match, "distance_m": self.distance_m}
         body["other_ward"] = (
             {

@@ -615,13 +615,13 @@ class TeamDirectory:
 
     def lookup(self, ward_code: str, lat: float | None = None, lon: float | None = None) -> TeamLookup:
         """The ward's team (upcoming meetings only) and the front counters nearest the point or ward."""
-        now = self.clock()
         try:
-            team = self._cached_team(ward_code, now)
+            team = self._cached_team(ward_code)
             counters = self._front_counters(ward_code, lat, lon)
         except TeamsUnavailable:
             return TeamLookup("unavailable")
-        if team is not None:
+        if team is not None and team.meetings:  # the clock is read only when something depends on it
+            now = self.clock()
             upcoming = tuple(x for x in team.meetings if (x.end or x.start + timedelta(hours=1)) >= now)
             if len(upcoming) != len(team.meetings):  # otherwise the same object: its API object is kept
                 team = self._without_past_meetings(team, upcoming)
@@ -660,26 +660,25 @@ class TeamDirectory:
     def _fresh(self, stamp: float) -> bool:
         return self.cache_seconds > 0 and self.monotonic() - stamp < self.cache_seconds
 
-    def _cached_team(self, ward_code: str, now: datetime) -> Team | None:
+    def _cached_team(self, ward_code: str) -> Team | None:
         """The ward's team with meetings from 12 hours ago on, from this process's cache when fresh.
 
         The first lookup after the cache expires reads every team at once: with 700 teams, reading
         each ward again as it is asked for cost the lookups a third of their speed.
         """
-        since = now - timedelta(hours=12)
         if self.cache_seconds <= 0:
             with self._reading() as session:
-                return self._load(session, ward_code, since)
+                return self._load(session, ward_code, self._since())
         if self._teams is None or not self._fresh(self._teams[0]):
             stamp, self._forgotten = self.monotonic(), set()  # a ward forgotten while reading is read again
             with self._reading() as session:
-                self._teams = (stamp, self._load_all(session, since))
+                self._teams = (stamp, self._load_all(session, self._since()))
         teams = self._teams[1]
         if ward_code in self._forgotten:
             self._forgotten.discard(ward_code)  # before reading: a ward forgotten while reading is read again
             try:
                 with self._reading() as session:
-                    team = self._load(session, ward_code, since)
+                    team = self._load(session, ward_code, self._since())
             except TeamsUnavailable:
                 self._forgotten.add(ward_code)
                 raise
@@ -688,6 +687,10 @@ class TeamDirectory:
             else:
                 teams[ward_code] = team
         return teams.get(ward_code)
+
+    def _since(self) -> datetime:
+        """Meetings read into the cache start from here: those that ended long ago are never shown."""
+        return self.clock() - timedelta(hours=12)
 
     def _front_counter_places(self) -> tuple[list[Any], np.ndarray, np.ndarray]:
         """Every front counter with a location, and its BNG coordinates (cached like teams)."""

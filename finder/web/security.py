@@ -31,7 +31,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -205,10 +205,10 @@ class Limit:
     amount: int
     multiples: int
     unit: str
+    seconds: int = field(init=False)  # counted on every API request: worked out once
 
-    @property
-    def seconds(self) -> int:
-        return self.multiples * UNIT_SECONDS[self.unit]
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seconds", self.multiples * UNIT_SECONDS[self.unit])
 
     def describe(self) -> str:
         """'minute', '10 seconds'… for messages."""
@@ -254,6 +254,7 @@ class ApiRateLimiter:
 
     def __init__(self, limits_text: str, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = parse_limits(limits_text)
+        self.policy = ", ".join(f"{limit.amount};w={limit.seconds}" for limit in self.limits)  # RateLimit-Policy
         self.clock = clock
         # One per limit: client -> (window start, hits), in order of window start.
         self._windows: list[OrderedDict[str, tuple[float, int]]] = [OrderedDict() for _ in self.limits]
@@ -348,12 +349,12 @@ def _rate_limit_headers(response: Response) -> None:
     if not windows:
         return
     # The IETF draft fields describe the window closest to running out.
-    nearest = min(windows, key=lambda w: (w.remaining, -w.reset_after))
+    nearest = windows[0] if len(windows) == 1 else min(windows, key=lambda w: (w.remaining, -w.reset_after))
     fields = [
         ("RateLimit-Limit", str(nearest.limit.amount)),
         ("RateLimit-Remaining", str(nearest.remaining)),
         ("RateLimit-Reset", str(nearest.reset_after)),
-        ("RateLimit-Policy", ", ".join(f"{w.limit.amount};w={w.limit.seconds}" for w in windows)),
+        ("RateLimit-Policy", current_app.extensions["finder.rate_limiter"].policy),
     ]
     if response.status_code == 429:
         fields.append(("Retry-After", str(max(w.reset_after for w in windows if w.remaining == 0))))
