@@ -135,14 +135,18 @@ class Provenance:
         """Where it came from, in words."""
         return SOURCE_LABELS.get(self.source, self.source)
 
-    def to_api(self) -> dict[str, Any]:
-        """The item in the JSON API."""
+    @cached_property
+    def _api(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "confirmed_at": self.confirmed_at.isoformat().replace("+00:00", "Z"),
             "verified_by_officer": self.verified_at is not None or self.source == "officer",
             "sample": self.sample,
         }
+
+    def to_api(self) -> dict[str, Any]:
+        """The item's provenance in the JSON API: made once per item read, and shared (callers unpack it)."""
+        return self._api
 
 
 def safe_href(kind: str, value: str) -> str | None:
@@ -557,6 +561,7 @@ class TeamDirectory:
         self._teams: tuple[float, dict[str, Team]] | None = None
         self._forgotten: set[str] = set()
         self._places: tuple[float, list[Any], np.ndarray, np.ndarray] | None = None
+        self._near_centre: dict[str, tuple[NearbyPlace, ...]] = {}  # per ward, for the places read last
         self._trimmed: dict[str, tuple[Team, Team]] = {}  # ward -> (team as read, without past meetings)
         self.backoff_seconds = backoff_seconds
         self._state: StoreState = "unknown"  # as of the last read
@@ -705,6 +710,7 @@ class TeamDirectory:
         eastings, northings = to_bng(np.array([p.lon for p in rows], float), np.array([p.lat for p in rows], float))
         places = [(p, _provenance(p)) for p in rows]  # each lookup then only measures distances
         self._places = (stamp, places, np.asarray(eastings, float), np.asarray(northings, float))
+        self._near_centre = {}
         return self._places[1:]
 
     def _front_counters(self, ward_code: str, lat: float | None, lon: float | None) -> tuple[NearbyPlace, ...]:
@@ -712,9 +718,19 @@ class TeamDirectory:
         if not places:
             return ()
         if lat is not None and lon is not None:
-            origin = tuple(float(v) for v in to_bng(lon, lat))
-        else:
-            origin = ward_centre(self.wards, ward_code)
+            return self._nearest(places, eastings, northings, tuple(float(v) for v in to_bng(lon, lat)))
+        # A ward's own page measures from its centre: the same answer for every view until the places are read
+        # again (at most one entry per ward), and the same objects, so its kept page's key compares at once.
+        found = self._near_centre.get(ward_code)
+        if found is None:
+            found = self._near_centre[ward_code] = self._nearest(
+                places, eastings, northings, ward_centre(self.wards, ward_code)
+            )
+        return found
+
+    def _nearest(
+        self, places: list[Any], eastings: np.ndarray, northings: np.ndarray, origin: tuple[float, float]
+    ) -> tuple[NearbyPlace, ...]:
         found = nearest_bng(origin, eastings, northings, self.counters, self.radius_m)
         return tuple(
             NearbyPlace(
