@@ -289,3 +289,14 @@ def test_a_point_at_a_temple_postcode_answers_city_of_london_police_like_the_pos
 
 def test_an_ordinary_postcode_has_no_other_ward(finder_lookup):
     assert finder_lookup.resolve(postcode="SW1A 1AA").other_ward is None
+
+
+def test_equal_results_hash_alike_and_different_places_do_not_compare_equal(finder_lookup):
+    """Kept ward pages are keyed by their Result (finder/web/pagecache.py), whose hash reads only a few fields."""
+    ward = finder_lookup.resolve(ward="E05013806")
+    again = finder_lookup.resolve(ward="E05013806")
+    assert ward == again and hash(ward) == hash(again)
+    assert ward != finder_lookup.resolve(ward="E05013807")
+    point = finder_lookup.resolve(postcode="SW1A 2AA")
+    assert point != finder_lookup.resolve(postcode="SW1A 1AA")
+    assert {ward: 1, again: 2} == {ward: 2}

@@ -255,3 +255,22 @@ def test_a_forgotten_ward_the_store_could_not_read_is_read_when_the_store_is_bac
     (tmp_path / "away.db").replace(path)  # and comes back before the cache expires
     clock.now += 16
     assert teams.lookup(BELSIZE).team.name == "Renamed team"
+
+
+def test_a_wards_own_front_counters_are_found_once_per_read_of_the_places(geodata):
+    """From the ward's centre the answer is the same for every view, so it is kept (the same objects) until
+    the places are read again; then a changed front counter shows."""
+    store, clock = team_store(), Clock()
+    teams = TeamDirectory(store, geodata.wards, cache_seconds=30, monotonic=clock)
+    first = teams.lookup(SAMPLE_WARD).front_counters
+    assert first and teams.lookup(SAMPLE_WARD).front_counters is first
+    assert teams.lookup(SAMPLE_WARD, 51.5010, -0.1416).front_counters is not first  # a point is measured afresh
+
+    with store.session() as session:
+        session.execute(update(m.Place).where(m.Place.kind == "front_counter").values(opening_hours="Closed for works"))
+    clock.now += 29
+    assert teams.lookup(SAMPLE_WARD).front_counters is first  # within the cache time: as read
+    clock.now += 2
+    after = teams.lookup(SAMPLE_WARD).front_counters
+    assert [p.name for p in after] == [p.name for p in first]
+    assert {p.opening_hours for p in after} == {"Closed for works"}

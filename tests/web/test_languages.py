@@ -486,3 +486,13 @@ def test_every_language_link_is_named_in_its_own_language(client, path) -> None:
     html = client.get(path).get_data(as_text=True)
     links = dict(re.findall(r'<a href="[^"]*" lang="(\w+)" hreflang="\1"[^>]*>([^<]*)</a>', html))
     assert links == {code: language.name for code, language in LANGUAGES.items()}
+
+
+def test_a_long_accept_language_header_is_read_as_well_as_a_short_one(client):
+    """Short headers are read once and remembered (a bounded cache); a long one is read each time, never kept."""
+    long_header = ", ".join(f"x{i:03d};q=0.1" for i in range(40)) + ", pl;q=0.9"
+    assert len(long_header) > 200
+    for header in (long_header, "pl", long_header):
+        page = client.get("/", headers={"Accept-Language": header}).get_data(as_text=True)
+        assert '<html lang="pl"' in page
+    assert '<html lang="en"' in client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)

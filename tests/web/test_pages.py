@@ -1,9 +1,11 @@
 """Resident pages: honest status codes, clear messages, facts in the HTML, nothing from elsewhere."""
 
+import gzip
 import json
 import re
 from html import unescape
 
+import brotli
 import pytest
 
 
@@ -167,6 +169,22 @@ def test_the_map_script_is_one_file_per_ward_whatever_the_query(client, query):
 def test_the_map_script_answers_304_when_the_browser_has_it(client):
     etag = client.get("/maps/E05013806.js").headers["ETag"]
     assert client.get("/maps/E05013806.js", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_the_map_script_is_compressed_once_and_each_encoding_has_its_own_etag_and_304(client):
+    plain = client.get("/maps/E05013806.js")
+    br = client.get("/maps/E05013806.js", headers={"Accept-Encoding": "gzip, br"})
+    gz = client.get("/maps/E05013806.js", headers={"Accept-Encoding": "gzip"})
+    assert brotli.decompress(br.data) == plain.data == gzip.decompress(gz.data)
+    assert (br.headers["Content-Encoding"], gz.headers["Content-Encoding"]) == ("br", "gzip")
+    assert br.headers["ETag"] == plain.headers["ETag"][:-1] + ':br"'
+    for response in (plain, br, gz):
+        assert "Accept-Encoding" in response.headers["Vary"] and "Accept-Language" not in response.headers["Vary"]
+        assert response.headers["Cache-Control"] == "public, max-age=3600"
+    again = client.get("/maps/E05013806.js", headers={"Accept-Encoding": "br", "If-None-Match": br.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    stale = client.get("/maps/E05013806.js", headers={"Accept-Encoding": "br", "If-None-Match": plain.headers["ETag"]})
+    assert stale.status_code == 200 and stale.data == br.data
 
 
 def test_an_unknown_wards_map_script_is_404(client):
