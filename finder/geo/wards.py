@@ -6,6 +6,7 @@ Geometry for matching is held in British National Grid (metres), so "within 100 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +20,7 @@ from pyproj import Transformer
 CITY_OF_LONDON = "E09000001"
 NEAREST_WARD_LIMIT_M = 100.0
 NEIGHBOUR_GAP_M = 25.0  # wards this close share a boundary (bridges generalisation gaps)
+GRID_CELL_M = 500.0  # the side of a square of the grid that finds a point's candidate wards
 
 _TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
@@ -68,6 +70,20 @@ class WardIndex:
         self.tree = shapely.STRtree(bng)
         shapely.prepare(bng)
         self._neighbours: list[tuple[Ward, ...] | None] = [None] * len(wards)
+        self._grid = self._candidate_grid()
+
+    def _candidate_grid(self) -> dict[tuple[int, int], np.ndarray]:
+        """For each GRID_CELL_M square, the wards whose bounding box reaches it, lowest index first.
+
+        A point's ward is then one of a handful, tested by coordinates: asking the STRtree meant making a
+        shapely Point and going through its query wrapper, most of a point lookup's time.
+        """
+        cells: dict[tuple[int, int], list[int]] = {}
+        for index, (min_x, min_y, max_x, max_y) in enumerate(shapely.bounds(self.bng)):
+            for i in range(int(min_x // GRID_CELL_M), int(max_x // GRID_CELL_M) + 1):
+                for j in range(int(min_y // GRID_CELL_M), int(max_y // GRID_CELL_M) + 1):
+                    cells.setdefault((i, j), []).append(index)
+        return {cell: np.array(found, dtype=np.intp) for cell, found in cells.items()}
 
     @classmethod
     def from_files(cls, wgs84_path: str, bng_path: str) -> WardIndex:
@@ -91,11 +107,16 @@ class WardIndex:
         return self.by_code.get(code)
 
     def locate_bng(self, easting: float, northing: float) -> WardMatch | None:
-        """The ward covering a BNG point, else the nearest within 100 m, else None."""
+        """The ward covering a BNG point (on a shared edge, the lowest index), else the nearest within 100 m,
+        else None."""
+        if not (math.isfinite(easting) and math.isfinite(northing)):  # far from Britain, BNG can be infinite
+            return None
+        candidates = self._grid.get((int(easting // GRID_CELL_M), int(northing // GRID_CELL_M)))
+        if candidates is not None:
+            hits = candidates[shapely.intersects_xy(self.bng[candidates], easting, northing)]
+            if len(hits):
+                return WardMatch(self.wards[int(hits[0])], "inside")
         point = shapely.Point(easting, northing)
-        hits = self.tree.query(point, predicate="covered_by")
-        if len(hits):
-            return WardMatch(self.wards[int(hits.min())], "inside")
         nearest, distance = self.tree.query_nearest(point, max_distance=NEAREST_WARD_LIMIT_M, return_distance=True)
         if len(nearest):
             return WardMatch(self.wards[int(nearest[0])], "nearest", round(float(distance[0]), 1))
