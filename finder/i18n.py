@@ -68,12 +68,10 @@ class Text(str):
 
     def translated(self) -> str:
         """The text in the current request's language (English outside a request)."""
-        from flask_babel import get_translations
-
-        catalogue = get_translations()
+        messages = catalogue()
         if self.plural is not None:
-            return catalogue.ungettext(self.msgid, self.plural, self.n)
-        return catalogue.ugettext(self.msgid)
+            return messages.ungettext(self.msgid, self.plural, self.n)
+        return messages.ugettext(self.msgid)
 
     def plain(self) -> str:
         """Translated, unescaped, for places that escape for themselves (JSON in an attribute, vCards)."""
@@ -106,9 +104,10 @@ def plain(value: Any) -> Any:
 
 
 def carried_lang() -> str | None:
-    """The language named in this request's `?lang=`, if it is one we ship."""
-    from flask import request
+    """The language named in this request's `?lang=`, if it is one we ship (asked for by every link made)."""
+    import flask
 
+    request = flask.request
     if not request.environ.get("QUERY_STRING"):  # most views: no need to parse the query
         return None
     lang = request.args.get("lang", "").strip().lower()
@@ -184,9 +183,21 @@ def language_url(code: str, page: tuple[str, dict[str, Any]] | None = None) -> s
 
 def translate(text: str) -> str:
     """Text from a reviewed data file (forces.json's routes) in the page's language; escaped where shown."""
-    from flask_babel import get_translations
+    return catalogue().ugettext(text) if text else text
 
-    return get_translations().ugettext(text) if text else text
+
+def catalogue() -> Any:
+    """This request's messages, found once: Flask-Babel finds them afresh for every string (its domain, the
+    locale and the locale's name each time), and a page shows about a hundred. Outside an app, English."""
+    import flask  # a plain import (no `from`): this runs for every string shown
+    import flask_babel
+
+    if not flask.has_app_context():
+        return flask_babel.get_translations()
+    found = flask.g.get("finder_catalogue")
+    if found is None:
+        found = flask.g.finder_catalogue = flask_babel.get_translations()
+    return found
 
 
 def date_words(day: date | str) -> str:
@@ -235,6 +246,13 @@ def init_app(app: Flask) -> None:
     from flask_babel import Babel
 
     Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
+    app.jinja_env.install_gettext_callables(  # as Flask-Babel's, with the request's messages found once
+        gettext=lambda s: catalogue().ugettext(s),
+        ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
+        pgettext=lambda c, s: catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.add_template_filter(translate)
     app.add_template_filter(date_words)
     app.add_template_global(error_title)
