@@ -37,23 +37,27 @@ KEPT_BR_QUALITY, KEPT_GZIP_LEVEL = 6, 6
 
 @dataclass
 class Page:
-    """A rendered page, and its compressed forms as browsers ask for them (made once, then kept too)."""
+    """A rendered page, and its compressed forms as browsers ask for them (made once, then kept too).
+
+    The body is bytes, or a str the process already holds (a ward's built map script, read before gunicorn
+    forks and so shared by the workers): sent as UTF-8, it is not copied into each worker.
+    """
 
     etag: str
-    body: bytes
+    body: bytes | str
     encoded: dict[str, bytes] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, text: str) -> Page:
-        body = text.encode()
-        return cls(hashlib.sha1(body).hexdigest(), body)
+    def of(cls, body: bytes | str) -> Page:
+        return cls(hashlib.sha1(body.encode() if isinstance(body, str) else body).hexdigest(), body)
 
     def encode(self, encoding: str) -> bytes:
         if encoding not in self.encoded:
+            body = self.body.encode() if isinstance(self.body, str) else self.body
             if encoding == "br":
-                self.encoded[encoding] = brotli.compress(self.body, quality=KEPT_BR_QUALITY)
+                self.encoded[encoding] = brotli.compress(body, quality=KEPT_BR_QUALITY)
             else:
-                self.encoded[encoding] = gzip.compress(self.body, compresslevel=KEPT_GZIP_LEVEL)
+                self.encoded[encoding] = gzip.compress(body, compresslevel=KEPT_GZIP_LEVEL)
         return self.encoded[encoding]
 
 
@@ -73,7 +77,7 @@ class PageCache:
             if kept is not None:
                 self._pages.move_to_end(key)
                 return kept
-        kept = Page.of(render())
+        kept = Page.of(render().encode())
         if self.keep:
             with self._lock:
                 self._pages[key] = kept

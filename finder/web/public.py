@@ -92,7 +92,7 @@ def ward_map(code: str):
 @lru_cache(maxsize=1024)
 def _map_script(geo: GeoData, code: str) -> pagecache.Page:
     """The ward's script as built with geodata (rendered here only when geodata has none), kept with its
-    ETag and compressed forms."""
+    ETag and compressed forms; the built script itself stays the str every worker shares."""
     prebuilt = prebuilt_scripts(geo.directory)
     return pagecache.Page.of(prebuilt[code] if prebuilt is not None else ward_map_script(geo.wards, code))
 
