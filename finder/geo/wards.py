@@ -72,18 +72,26 @@ class WardIndex:
         self._neighbours: list[tuple[Ward, ...] | None] = [None] * len(wards)
         self._grid = self._candidate_grid()
 
-    def _candidate_grid(self) -> dict[tuple[int, int], np.ndarray]:
-        """For each GRID_CELL_M square, the wards whose bounding box reaches it, lowest index first.
+    def _candidate_grid(self) -> tuple[dict[int, tuple[int, int]], np.ndarray]:
+        """For each GRID_CELL_M square some ward's bounding box reaches, where its wards are in a list of
+        them (each cell's lowest index first); and that list.
 
         A point's ward is then one of a handful, tested by coordinates: asking the STRtree meant making a
         shapely Point and going through its query wrapper, most of a point lookup's time.
         """
-        cells: dict[tuple[int, int], list[int]] = {}
-        for index, (min_x, min_y, max_x, max_y) in enumerate(shapely.bounds(self.bng)):
-            for i in range(int(min_x // GRID_CELL_M), int(max_x // GRID_CELL_M) + 1):
-                for j in range(int(min_y // GRID_CELL_M), int(max_y // GRID_CELL_M) + 1):
-                    cells.setdefault((i, j), []).append(index)
-        return {cell: np.array(found, dtype=np.intp) for cell, found in cells.items()}
+        low_i, low_j, high_i, high_j = (shapely.bounds(self.bng) // GRID_CELL_M).astype(np.int64).T
+        width, height = high_i - low_i + 1, high_j - low_j + 1
+        ward = np.repeat(np.arange(len(self.wards)), width * height)
+        offset = np.arange(len(ward)) - np.repeat(np.cumsum(width * height) - width * height, width * height)
+        keys = self._cell_key(low_i[ward] + offset // height[ward], low_j[ward] + offset % height[ward])
+        order = np.argsort(keys, kind="stable")  # stable: a cell's wards stay lowest index first
+        cells, starts = np.unique(keys[order], return_index=True)
+        stops = [*starts[1:].tolist(), len(keys)]
+        return dict(zip(cells.tolist(), zip(starts.tolist(), stops, strict=True), strict=True)), ward[order]
+
+    @staticmethod
+    def _cell_key(i: Any, j: Any) -> Any:
+        return i * 1_000_000 + j  # BNG cells: i and j well under a million
 
     @classmethod
     def from_files(cls, wgs84_path: str, bng_path: str) -> WardIndex:
@@ -111,8 +119,10 @@ class WardIndex:
         else None."""
         if not (math.isfinite(easting) and math.isfinite(northing)):  # far from Britain, BNG can be infinite
             return None
-        candidates = self._grid.get((int(easting // GRID_CELL_M), int(northing // GRID_CELL_M)))
-        if candidates is not None:
+        cells, wards = self._grid
+        cell = cells.get(self._cell_key(int(easting // GRID_CELL_M), int(northing // GRID_CELL_M)))
+        if cell is not None:
+            candidates = wards[cell[0] : cell[1]]
             hits = candidates[shapely.intersects_xy(self.bng[candidates], easting, northing)]
             if len(hits):
                 return WardMatch(self.wards[int(hits[0])], "inside")
