@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
+from finder.headers import per_header_value
+
 if TYPE_CHECKING:
     from babel import Locale
     from flask import Flask, Response
@@ -128,8 +130,7 @@ def select_locale() -> Locale:
     if lang:
         return _locale(lang)
     g.finder_lang_from_header = True
-    header = request.headers.get("Accept-Language", "")
-    return _locale(_best_language(header) if len(header) <= 200 else _best_language.__wrapped__(header))
+    return _locale(_best_language(request.headers.get("Accept-Language", "")))
 
 
 @lru_cache(maxsize=len(LANGUAGES))
@@ -139,7 +140,7 @@ def _locale(lang: str) -> Locale:
     return Locale.parse(lang)
 
 
-@lru_cache(maxsize=512)  # bounded, and only short headers are kept: a header names no one
+@per_header_value(maxsize=512)
 def _best_language(accept_language: str) -> str:
     from werkzeug.datastructures import LanguageAccept
     from werkzeug.http import parse_accept_header

@@ -19,12 +19,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 
 import brotli
 from flask import Flask, Response, current_app, request
 from werkzeug.http import parse_accept_header, quote_etag
 
+from finder.headers import per_header_value
 from finder.services.lookup import Result
 from finder.web.security import is_conditional, late_headers
 
@@ -101,9 +101,9 @@ def _language() -> tuple[str, bool]:
     return locale, carried_lang() == locale  # ?lang=PL is ?lang=pl: its links carry lang=pl
 
 
-@lru_cache(maxsize=256)
+@per_header_value(maxsize=256)
 def _encoding(accept_encoding: str, algorithms: tuple[str, ...]) -> str | None:
-    """The compression to send for an Accept-Encoding header (read once per distinct short header)."""
+    """The compression to send for an Accept-Encoding header."""
     encoding = parse_accept_header(accept_encoding).best_match(algorithms)
     return encoding if encoding in ("br", "gzip") else None
 
@@ -131,9 +131,7 @@ def send(kept: Page, mimetype: str, cache_control: str, vary: str) -> Response:
     than the rest of the answer. Compressed here, once per body, rather than by Flask-Compress on every
     view (it leaves a response with a Content-Encoding alone), with its "<etag>:<encoding>" validators.
     """
-    header = request.headers.get("Accept-Encoding", "")
-    algorithms = tuple(current_app.config["COMPRESS_ALGORITHM"])
-    encoding = _encoding(header, algorithms) if len(header) <= 200 else _encoding.__wrapped__(header, algorithms)
+    encoding = _encoding(request.headers.get("Accept-Encoding", ""), tuple(current_app.config["COMPRESS_ALGORITHM"]))
     response = Response(kept.encode(encoding) if encoding else kept.body, mimetype=mimetype)
     headers = response.headers
     if encoding:

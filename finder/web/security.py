@@ -349,7 +349,7 @@ def _rate_limit_headers(response: Response) -> None:
     if not windows:
         return
     # The IETF draft fields describe the window closest to running out.
-    nearest = windows[0] if len(windows) == 1 else min(windows, key=lambda w: (w.remaining, -w.reset_after))
+    nearest = min(windows, key=lambda w: (w.remaining, -w.reset_after))
     fields = [
         ("RateLimit-Limit", str(nearest.limit.amount)),
         ("RateLimit-Remaining", str(nearest.remaining)),

@@ -1,0 +1,27 @@
+"""A function of a request header's value, worked out once per distinct value (no Flask here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+LONGEST_KEPT = 200  # characters; longer values (rare, perhaps hostile) are worked out each time, never kept
+
+
+def per_header_value(maxsize: int) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Remember `function(value, *rest)` for the `maxsize` values last seen: browsers send a handful of
+    distinct Accept-* headers, and parsing one cost more than the rest of a kept page's answer. A header
+    names no one, and the cache is bounded in entries and in the length of what it keeps."""
+
+    def decorate(function: Callable[..., R]) -> Callable[..., R]:
+        remembered = lru_cache(maxsize=maxsize)(function)
+
+        @wraps(function)
+        def answer(value: str, *rest: Any) -> R:
+            return remembered(value, *rest) if len(value) <= LONGEST_KEPT else function(value, *rest)
+
+        return answer
+
+    return decorate
