@@ -342,10 +342,10 @@ class NearbyPlace:
     postcode: str | None
     lat: float
     lon: float
-    distance_m: float
     opening_hours: str | None
     description: str | None
     provenance: Provenance
+    distance_m: float  # last: a lookup adds it to the place's other fields, read once per read of the places
 
     @property
     def distance_label(self) -> str:
@@ -677,7 +677,7 @@ class TeamDirectory:
         if self._teams is None or not self._fresh(self._teams[0]):
             stamp, self._forgotten = self.monotonic(), set()  # a ward forgotten while reading is read again
             with self._reading() as session:
-                self._teams = (stamp, self._load_all(session, self._since()))
+                self._teams = (stamp, self._unchanged_kept(self._load_all(session, self._since())))
         teams = self._teams[1]
         if ward_code in self._forgotten:
             self._forgotten.discard(ward_code)  # before reading: a ward forgotten while reading is read again
@@ -693,12 +693,22 @@ class TeamDirectory:
                 teams[ward_code] = team
         return teams.get(ward_code)
 
+    def _unchanged_kept(self, teams: dict[str, Team]) -> dict[str, Team]:
+        """The teams just read, where each one equal to the last read is that same object.
+
+        Kept pages and API objects are made from, and keyed by, the objects read: with a new but equal
+        object for every team each cache period, every view of a kept page compared the whole team again.
+        """
+        last = self._teams[1] if self._teams is not None else {}
+        return {code: kept if (kept := last.get(code)) == team else team for code, team in teams.items()}
+
     def _since(self) -> datetime:
         """Meetings read into the cache start from here: those that ended long ago are never shown."""
         return self.clock() - timedelta(hours=12)
 
-    def _front_counter_places(self) -> tuple[list[Any], np.ndarray, np.ndarray]:
-        """Every front counter with a location, and its BNG coordinates (cached like teams)."""
+    def _front_counter_places(self) -> tuple[list[tuple[Any, ...]], np.ndarray, np.ndarray]:
+        """Every front counter with a location (its NearbyPlace fields less the distance), and its BNG
+        coordinates; cached like teams, and the same objects while nothing has changed."""
         if self._places is not None and self._fresh(self._places[0]):
             return self._places[1:]
         stamp = self.monotonic()
@@ -707,8 +717,15 @@ class TeamDirectory:
             rows = session.execute(
                 select(place).where(place.c.kind == "front_counter", place.c.lat.is_not(None), place.c.lon.is_not(None))
             ).all()
-        eastings, northings = to_bng(np.array([p.lon for p in rows], float), np.array([p.lat for p in rows], float))
-        places = [(p, _provenance(p)) for p in rows]  # each lookup then only measures distances
+        # Plain values, read from each row once: reading a row's attributes took most of a lookup's counters.
+        places = [
+            (p.name, p.kind, p.address, p.postcode, p.lat, p.lon, p.opening_hours, p.description, _provenance(p))
+            for p in rows
+        ]
+        if self._places is not None and self._places[1] == places:  # unchanged: keep what was made from them
+            self._places = (stamp, *self._places[1:])
+            return self._places[1:]
+        eastings, northings = to_bng(np.array([p[5] for p in places], float), np.array([p[4] for p in places], float))
         self._places = (stamp, places, np.asarray(eastings, float), np.asarray(northings, float))
         self._near_centre = {}
         return self._places[1:]
@@ -729,24 +746,10 @@ class TeamDirectory:
         return found
 
     def _nearest(
-        self, places: list[Any], eastings: np.ndarray, northings: np.ndarray, origin: tuple[float, float]
+        self, places: list[tuple[Any, ...]], eastings: np.ndarray, northings: np.ndarray, origin: tuple[float, float]
     ) -> tuple[NearbyPlace, ...]:
         found = nearest_bng(origin, eastings, northings, self.counters, self.radius_m)
-        return tuple(
-            NearbyPlace(
-                p.name,
-                p.kind,
-                p.address,
-                p.postcode,
-                p.lat,
-                p.lon,
-                distance,
-                p.opening_hours,
-                p.description,
-                provenance,
-            )
-            for (p, provenance), distance in ((places[i], d) for i, d in found)
-        )
+        return tuple(NearbyPlace(*places[i], distance) for i, distance in found)
 
 
 def force_area_page(force_id: str) -> str:

@@ -274,3 +274,28 @@ def test_a_wards_own_front_counters_are_found_once_per_read_of_the_places(geodat
     after = teams.lookup(SAMPLE_WARD).front_counters
     assert [p.name for p in after] == [p.name for p in first]
     assert {p.opening_hours for p in after} == {"Closed for works"}
+
+
+def test_a_read_that_finds_nothing_changed_keeps_the_objects_already_read(geodata):
+    """Kept pages and API objects are keyed by the objects read: an unchanged team or front counter
+    stays the same object across cache periods, and only what changed is new."""
+    store, clock = team_store(), Clock()
+    add_teams(store, [BELSIZE, HAMPSTEAD_TOWN])
+    teams = TeamDirectory(store, geodata.wards, cache_seconds=30, monotonic=clock)
+    belsize, hampstead = teams.lookup(BELSIZE), teams.lookup(HAMPSTEAD_TOWN)
+    counters = teams.lookup(SAMPLE_WARD).front_counters
+    assert belsize.team is not None and hampstead.team is not None and counters
+
+    clock.now += 31  # both read again: nothing changed
+    assert teams.lookup(BELSIZE).team is belsize.team
+    assert teams.lookup(SAMPLE_WARD).front_counters is counters
+
+    with store.session() as session:
+        session.execute(update(m.Team).where(m.Team.ward_code == BELSIZE).values(name="Renamed team"))
+        session.execute(update(m.Place).where(m.Place.kind == "front_counter").values(opening_hours="Closed"))
+    clock.now += 31
+    renamed = teams.lookup(BELSIZE).team
+    assert renamed is not belsize.team and renamed.name == "Renamed team"
+    assert teams.lookup(HAMPSTEAD_TOWN).team is hampstead.team  # unchanged: the same object
+    after = teams.lookup(SAMPLE_WARD).front_counters
+    assert after is not counters and {p.opening_hours for p in after} == {"Closed"}
