@@ -117,36 +117,40 @@ def empty_store(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def cold(kind: str, repeats: int, workdir: Path, env: dict[str, str]) -> dict[str, Any]:
-    """Median of `repeats` fresh servers: launch until a lookup is answered; and the parts in a fresh process."""
-    to_answer = []
+def cold(envs: dict[str, dict[str, str]], repeats: int, workdir: Path) -> dict[str, dict[str, Any]]:
+    """Per kind (finder, peer): the median of `repeats` fresh servers, launch until a lookup is answered,
+    launched alternately so a change in the machine's load falls on both; and the parts in a fresh process."""
+    to_answer: dict[str, list[float]] = {kind: [] for kind in envs}
     for i in range(repeats):
-        server = Server(
-            f"cold-{kind}-{i}", ["--workers", "2"], workdir, env, target=PEER if kind == "peer" else "finder.wsgi:app"
-        )
-        try:
-            started = time.perf_counter()
-            server.start()
-            status, _ = server.get("/api/v1/postcodes/SW1A%201AA")
-            assert status == 200
-            to_answer.append(time.perf_counter() - started)
-        finally:
-            server.stop()
-    parts = []
+        for kind, env in envs.items():
+            target = PEER if kind == "peer" else "finder.wsgi:app"
+            server = Server(f"cold-{kind}-{i}", ["--workers", "2"], workdir, env, target=target)
+            try:
+                started = time.perf_counter()
+                server.start()
+                status, _ = server.get("/api/v1/postcodes/SW1A%201AA")
+                assert status == 200
+                to_answer[kind].append(time.perf_counter() - started)
+            finally:
+                server.stop()
+    parts: dict[str, list[dict[str, Any]]] = {kind: [] for kind in envs}
     for _ in range(repeats):
-        proc = subprocess.run(
-            [PYTHON, "-c", PEER_COLD if kind == "peer" else FINDER_COLD],
-            cwd=ROOT,
-            env={**os.environ, **SERVER_ENV, **env},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        parts.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    out: dict[str, Any] = {"to_answer_s": statistics.median(to_answer), "runs": to_answer}
-    for key, value in parts[0].items():
-        out[key] = statistics.median(p[key] for p in parts) if isinstance(value, float) else value
+        for kind, env in envs.items():
+            proc = subprocess.run(
+                [PYTHON, "-c", PEER_COLD if kind == "peer" else FINDER_COLD],
+                cwd=ROOT,
+                env={**os.environ, **SERVER_ENV, **env},
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=True,
+            )
+            parts[kind].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    out: dict[str, dict[str, Any]] = {}
+    for kind, runs in to_answer.items():
+        out[kind] = {"to_answer_s": statistics.median(runs), "runs": runs}
+        for key, value in parts[kind][0].items():
+            out[kind][key] = statistics.median(p[key] for p in parts[kind]) if isinstance(value, float) else value
     return out
 
 
@@ -355,6 +359,8 @@ def render(out: dict[str, Any], args: argparse.Namespace) -> str:
         "|---|---:|---:|",
         f"| gunicorn launch → first lookup answered (median of {len(fc['runs'])}) | {fc['to_answer_s']:.2f} s | "
         f"{pc['to_answer_s']:.2f} s |",
+        f"| … each launch, in the order run (finder and peer alternately) | "
+        f"{', '.join(f'{x:.2f}' for x in fc['runs'])} | {', '.join(f'{x:.2f}' for x in pc['runs'])} |",
         f"| fresh process: imports | {fc['imports']:.2f} s | {pc['imports']:.2f} s |",
         f"| … building the app / loading the data | {fc['create_app'] + fc['geodata']:.2f} s (create_app "
         f"{fc['create_app']:.2f}, geodata and store {fc['geodata']:.2f}) | {pc['data']:.2f} s |",
@@ -362,7 +368,9 @@ def render(out: dict[str, Any], args: argparse.Namespace) -> str:
         f"| worker PSS after the rounds, largest | {out['side']['pss']['finder']:.0f} MB (700 teams: "
         f"{out['side']['pss']['finder_teams']:.0f} MB) | {out['side']['pss']['peer']:.0f} MB |",
         "",
-        f"Heavy packages a fresh finder process has loaded by its first answer: {', '.join(fc['loaded']) or 'none'}.",
+        f"The finder answered first in {sum(a < b for a, b in zip(fc['runs'], pc['runs'], strict=True))} of "
+        f"{len(fc['runs'])} launch pairs. Heavy packages a fresh finder process has loaded by its first answer: "
+        f"{', '.join(fc['loaded']) or 'none'}.",
     ]
     s = out["servers"]
     lines += [
@@ -400,12 +408,10 @@ def main() -> None:
         workdir = Path(tmp)
         log("stores: an empty one, and one with 700 teams synced from the police.uk stand-in")
         stores = {"empty": empty_store(workdir / "empty.db"), "teams": team_store(workdir / "teams.db", args.quick)}
-        repeats = 2 if args.quick else 3
-        log("cold start: finder and peer")
-        out["cold"] = {
-            "finder": cold("finder", repeats, workdir, {"DATABASE_URL": stores["empty"]}),
-            "peer": cold("peer", repeats, workdir, {"FINDER_RAW_DATA": str(default_raw_data())}),
-        }
+        repeats = 2 if args.quick else 7
+        log(f"cold start: finder and peer, {repeats} launches each, alternately")
+        envs = {"finder": {"DATABASE_URL": stores["empty"]}, "peer": {"FINDER_RAW_DATA": str(default_raw_data())}}
+        out["cold"] = cold(envs, repeats, workdir)
         log(f"  finder {out['cold']['finder']}\n  peer {out['cold']['peer']}")
         log("side by side: finder (empty store), finder (700 teams), peer")
         out["side"] = side_by_side(workdir, args, stores)
