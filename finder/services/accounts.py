@@ -27,7 +27,6 @@ from functools import cache
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -164,6 +163,8 @@ def may_manage(actor: Account, target: Account, borough_of: BoroughOf) -> bool:
 
 def normalise_email(text: str) -> str:
     """A checked email address, lower case; FormErrors saying how to fix it otherwise."""
+    from email_validator import EmailNotValidError, validate_email  # staff pages only: not loaded at start
+
     try:
         return validate_email(text.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:

@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 
 from finder.store import models as m
 
@@ -192,6 +191,8 @@ def format_phone(value: str) -> str:
 
 def check_email(value: str, domains: Sequence[str] | None) -> tuple[str | None, str | None]:
     """(normalised address, None) or (None, message). `domains` limits where it may be (None: anywhere)."""
+    from email_validator import EmailNotValidError, validate_email  # editing only: not loaded at start
+
     try:
         found = validate_email(value, check_deliverability=False)
     except EmailNotValidError:

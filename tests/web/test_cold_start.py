@@ -18,7 +18,8 @@ pooled, compiled = engine.pool.checkedin(), len(engine._compiled_cache)
 response = finder.wsgi.app.test_client().get("/api/v1/postcodes/SW1A%201AA")
 warmed = {"pooled": pooled, "compiled_by_first_lookup": len(engine._compiled_cache) - compiled}
 print(json.dumps({"status": response.status_code, "ward": response.get_json()["ward"]["code"],
-                  "loaded": sorted({m.split(".")[0] for m in sys.modules} & {"alembic", "mako", "psycopg", "segno"}),
+                  "loaded": sorted({m.split(".")[0] for m in sys.modules} & {"alembic", "mako", "psycopg", "segno",
+                                                                             "requests", "email_validator"}),
                   "frozen": frozen, "warmed": warmed}))
 """
 
@@ -44,7 +45,8 @@ def fresh_server(tmp_path, **env: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_a_server_on_a_current_sqlite_store_answers_without_loading_alembic_psycopg_or_segno(tmp_path):
+def test_a_server_on_a_current_sqlite_store_answers_without_loading_alembic_psycopg_segno_or_requests(tmp_path):
+    # requests only calls out to a geocoder, which is off here; email_validator only checks staff's edits.
     first = fresh_server(tmp_path)  # creates and migrates the store (Alembic is needed once)
     assert first["status"] == 200 and first["loaded"] == ["alembic", "mako"]
     again = fresh_server(tmp_path)
@@ -59,3 +61,8 @@ def test_what_the_master_loaded_is_frozen_before_the_workers_fork_so_their_colle
 def test_the_master_answers_one_ward_before_the_workers_fork_and_keeps_no_connection_across_it(tmp_path):
     warmed = fresh_server(tmp_path)["warmed"]
     assert warmed == {"pooled": 0, "compiled_by_first_lookup": 0}  # compiled once, for every worker
+
+
+def test_a_configured_geocoder_loads_requests_in_the_master_so_the_workers_share_it(tmp_path):
+    loaded = fresh_server(tmp_path, FINDER_GEOCODER_URL="http://127.0.0.1:9")["loaded"]
+    assert "requests" in loaded and "email_validator" not in loaded
