@@ -560,7 +560,7 @@ class TeamDirectory:
         # forgotten since (an officer's approved edit), which are read again one by one.
         self._teams: tuple[float, dict[str, Team]] | None = None
         self._forgotten: set[str] = set()
-        self._places: tuple[float, list[Any], np.ndarray, np.ndarray] | None = None
+        self._places: tuple[float, list[tuple[Any, ...]], np.ndarray, np.ndarray] | None = None
         self._near_centre: dict[str, tuple[NearbyPlace, ...]] = {}  # per ward, for the places read last
         self._trimmed: dict[str, tuple[Team, Team]] = {}  # ward -> (team as read, without past meetings)
         self.backoff_seconds = backoff_seconds
