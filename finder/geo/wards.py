@@ -6,7 +6,10 @@ Geometry for matching is held in British National Grid (metres), so "within 100 
 
 from __future__ import annotations
 
+import gc
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -59,10 +62,24 @@ class WardMatch:
     distance_m: float = 0.0
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Run a parse without the cyclic garbage collector. A parse makes no reference cycles, so a collection
+    could free nothing; but the parse's tens of thousands of new lists would start a hundred, and the
+    oldest generation's walk everything already loaded (60-80 ms of a cold start)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class WardIndex:
     """Point-in-polygon over the ward boundaries with an STRtree; boundary points count as inside."""
 
-    def __init__(self, wards: list[Ward], bng: np.ndarray, wgs84: list[dict[str, Any]]) -> None:
+    def __init__(self, wards: list[Ward], bng: np.ndarray, wgs84: np.ndarray) -> None:
         self.wards = wards
         self.by_code = {w.code: w for w in wards}
         self.bng = bng
@@ -95,17 +112,24 @@ class WardIndex:
 
     @classmethod
     def from_files(cls, wgs84_path: str, bng_path: str) -> WardIndex:
-        """Load the two GeoJSON files written by the geodata build (orjson: a third of json's start-up time)."""
-        features = orjson.loads(Path(wgs84_path).read_bytes())["features"]
-        bng_features = orjson.loads(Path(bng_path).read_bytes())["features"]
-        wards = [
-            Ward(i, p["code"], p["name"], p["borough_code"], p["borough_name"])
-            for i, p in enumerate(f["properties"] for f in features)
-        ]
-        if [f["properties"]["code"] for f in bng_features] != [w.code for w in wards]:
-            raise ValueError("ward files disagree; rebuild geodata")
-        bng = shapely.from_geojson([orjson.dumps(f["geometry"]) for f in bng_features])
-        return cls(wards, bng, features)
+        """Load the two GeoJSON files written by the geodata build.
+
+        Both boundaries are kept as shapely geometries and the parsed GeoJSON is dropped: kept as Python
+        lists and dicts, it was 37,000 objects that every full collection walked.
+        """
+        with _collector_paused():
+            features = orjson.loads(Path(wgs84_path).read_bytes())["features"]
+            bng_features = orjson.loads(Path(bng_path).read_bytes())["features"]
+            wards = [
+                Ward(i, p["code"], p["name"], p["borough_code"], p["borough_name"])
+                for i, p in enumerate(f["properties"] for f in features)
+            ]
+            if [f["properties"]["code"] for f in bng_features] != [w.code for w in wards]:
+                raise ValueError("ward files disagree; rebuild geodata")
+            wgs84 = shapely.from_geojson([orjson.dumps(f["geometry"]) for f in features])
+            bng = shapely.from_geojson([orjson.dumps(f["geometry"]) for f in bng_features])
+            del features, bng_features  # freed here, while the collector cannot start on them
+        return cls(wards, bng, wgs84)
 
     def __len__(self) -> int:
         return len(self.wards)
@@ -150,7 +174,7 @@ class WardIndex:
 
     @cached_property
     def _wgs84_bounds(self) -> np.ndarray:
-        return shapely.bounds(shapely.from_geojson([orjson.dumps(f["geometry"]) for f in self.wgs84]))
+        return shapely.bounds(self.wgs84)
 
     def wgs84_bounds(self, code: str) -> tuple[float, float, float, float]:
         """(min lon, min lat, max lon, max lat) of a ward."""
@@ -158,7 +182,19 @@ class WardIndex:
 
     def feature(self, code: str) -> dict[str, Any]:
         """The ward as a WGS84 GeoJSON Feature."""
-        return self.wgs84[self.by_code[code].index]
+        w = self.by_code[code]
+        # GEOS writes back exactly the coordinates it read; keys in the built file's order (tests/geo/test_wards.py)
+        geometry = orjson.loads(shapely.to_geojson(self.wgs84[w.index]))
+        return {
+            "geometry": {"coordinates": geometry["coordinates"], "type": geometry["type"]},
+            "properties": {
+                "borough_code": w.borough_code,
+                "borough_name": w.borough_name,
+                "code": w.code,
+                "name": w.name,
+            },
+            "type": "Feature",
+        }
 
     def neighbours(self, code: str) -> tuple[Ward, ...]:
         """Wards bordering this one (within NEIGHBOUR_GAP_M), by name; found when first asked for, ward by ward,

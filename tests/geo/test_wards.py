@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
+import orjson
 import shapely
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def covered_by_tree(wards, easting: float, northing: float) -> int | None:
@@ -44,3 +52,31 @@ def test_points_outside_the_grid_or_far_from_britain_still_get_an_honest_answer(
     near = wards.locate_bng(x - 50.0, y)
     assert near is not None and (near.ward.index, near.how) == (west, "nearest") and 49.0 <= near.distance_m <= 50.0
     assert wards.locate_bng(x - 150.0, y) is None
+
+
+def test_every_ward_feature_is_the_built_file_s_feature_byte_for_byte(geodata):
+    """Boundaries are held as shapely geometries, not the parsed file: what the API and the outlines get back
+    must still be exactly what the build wrote, every coordinate and property, in the file's order."""
+    built = orjson.loads((geodata.directory / "wards.geojson").read_bytes())["features"]
+    assert len(built) == len(geodata.wards) == 704
+    for feature in built:
+        assert orjson.dumps(geodata.wards.feature(feature["properties"]["code"])) == orjson.dumps(feature)
+
+
+def test_a_cold_load_keeps_no_parsed_geojson_and_starts_no_older_collection():
+    """The ward files' parse runs with the collector paused and leaves no Python lists behind: collections
+    during start-up walked them again and again (60-80 ms of a cold start). Only the youngest generation
+    is collected while the index is built (its grid's tuples)."""
+    probe = """
+import gc, json
+from finder.geo.wards import WardIndex
+runs = []
+gc.callbacks.append(lambda phase, info: phase == "start" and runs.append(info["generation"]))
+gc.collect(); runs.clear(); before = len(gc.get_objects())
+wards = WardIndex.from_files("geodata/wards.geojson", "geodata/wards_bng.geojson")
+print(json.dumps({"runs": runs, "objects": len(gc.get_objects()) - before, "enabled": gc.isenabled()}))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    assert set(result["runs"]) <= {0} and result["enabled"]
+    assert result["objects"] < 5_000  # the 704 wards and their grid; the parsed files kept were 37,000
