@@ -42,6 +42,21 @@ def reversed_rows(path: Path) -> None:
     resave(path, np.load(path)[::-1])
 
 
+def two_neighbours_swapped(path: Path) -> None:
+    """One pair out of order, where a shorter postcode sorts first ("E1 6AN" before "E1W 1AA"): the order
+    is checked on the keys as integers, which must agree with how they sort as text."""
+    rows = np.load(path)
+    keys = rows["postcode"]
+    i = int(np.nonzero(np.char.str_len(keys[:-1]) < np.char.str_len(keys[1:]))[0][0])
+    rows[[i, i + 1]] = rows[[i + 1, i]]
+    resave(path, rows)
+
+
+def one_row_twice(path: Path) -> None:
+    rows = np.load(path)
+    resave(path, np.concatenate([rows[:1000], rows[999:]]))
+
+
 def as_two_columns(path: Path) -> None:
     rows = np.load(path)
     resave(path, rows[: len(rows) // 2 * 2].reshape(2, -1))
@@ -77,6 +92,8 @@ def a_mapping(path: Path) -> None:
         ("postcodes.npy", without_match_column, "holds rows of"),
         ("postcodes.npy", truncated, "mmap length is greater than file size"),
         ("postcodes.npy", reversed_rows, "is not sorted by postcode"),
+        ("postcodes.npy", two_neighbours_swapped, "is not sorted by postcode"),
+        ("gb_postcodes.npy", one_row_twice, "is not sorted by postcode"),
         ("postcodes.npy", as_two_columns, "has shape (2, 98602)"),
         ("postcodes.npy", with_ward_704, "refers to ward numbers 0..704, but there are 704 wards"),
         ("gb_postcodes.npy", district_as_int32, "holds rows of"),
