@@ -409,7 +409,7 @@ def main() -> None:
         workdir = Path(tmp)
         log("stores: an empty one, and one with 700 teams synced from the police.uk stand-in")
         stores = {"empty": empty_store(workdir / "empty.db"), "teams": team_store(workdir / "teams.db", args.quick)}
-        repeats = 2 if args.quick else 7
+        repeats = 2 if args.quick else 11
         log(f"cold start: finder and peer, {repeats} launches each, alternately")
         envs = {"finder": {"DATABASE_URL": stores["empty"]}, "peer": {"FINDER_RAW_DATA": str(default_raw_data())}}
         out["cold"] = cold(envs, repeats, workdir)
