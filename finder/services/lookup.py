@@ -308,8 +308,11 @@ class Lookup:
             return self._ward(ward)
         raise InvalidInput(tr("Enter a postcode, like SW1A 2AA"), code="invalid_postcode")
 
-    def _with_ward(self, ward: Ward, other_ward: Ward | None = None, **fields: Any) -> Result:
-        teams = self.teams.lookup(ward.code, fields.get("lat"), fields.get("lon")) if self.teams else None
+    def _with_ward(
+        self, ward: Ward, other_ward: Ward | None = None, bng: tuple[float, float] | None = None, **fields: Any
+    ) -> Result:
+        """The Result for a ward; `bng` is the place asked about in grid metres, where it is known already."""
+        teams = self.teams.lookup(ward.code, fields.get("lat"), fields.get("lon"), bng=bng) if self.teams else None
         return Result(
             ward=ward,
             force=self.forces[ward.force_id],
@@ -338,6 +341,7 @@ class Lookup:
             return self._with_ward(
                 self.geo.wards.wards[ward_no],
                 self.geo.wards.wards[centre] if centre not in (-1, ward_no) else None,
+                bng=(float(row["easting"]), float(row["northing"])),  # Code-Point's own, which lat and lon came from
                 other_reason="postcode_centre" if centre not in (-1, ward_no) else None,
                 kind="postcode",
                 postcode=pc,
@@ -538,6 +542,7 @@ class Lookup:
             return self._with_ward(
                 recorded[0],
                 match.ward,
+                bng=(easting, northing),
                 other_reason="ward_boundary",
                 kind="point",
                 lat=round(lat_f, 6),
@@ -547,6 +552,7 @@ class Lookup:
             )
         return self._with_ward(
             match.ward,
+            bng=(easting, northing),
             kind="point",
             lat=round(lat_f, 6),
             lon=round(lon_f, 6),

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -332,9 +332,11 @@ class Priority:
         }
 
 
-@dataclass(frozen=True)
-class NearbyPlace:
-    """A front counter or contact point, and how far it is from the place searched (or the ward's centre)."""
+class NearbyPlace(NamedTuple):
+    """A front counter or contact point, and how far it is from the place searched (or the ward's centre).
+
+    A named tuple rather than a frozen dataclass: each lookup with a point makes a few, and a tuple is
+    made in a quarter of the time (0.45 against 1.7 µs)."""
 
     name: str
     kind: str
@@ -618,11 +620,24 @@ class TeamDirectory:
         wards.update((t.ward_code, teams[t.id]) for t in rows if t.ward_code is not None)
         return wards
 
-    def lookup(self, ward_code: str, lat: float | None = None, lon: float | None = None) -> TeamLookup:
-        """The ward's team (upcoming meetings only) and the front counters nearest the point or ward."""
+    def lookup(
+        self,
+        ward_code: str,
+        lat: float | None = None,
+        lon: float | None = None,
+        *,
+        bng: tuple[float, float] | None = None,
+    ) -> TeamLookup:
+        """The ward's team (upcoming meetings only) and the front counters nearest the point or ward.
+
+        `bng` is the point in British National Grid metres when the caller has it already (a postcode's own
+        grid reference, or a point projected to find its ward), so that it is not projected again.
+        """
+        if bng is None and lat is not None and lon is not None:
+            bng = tuple(float(v) for v in to_bng(lon, lat))  # type: ignore[assignment]
         try:
             team = self._cached_team(ward_code)
-            counters = self._front_counters(ward_code, lat, lon)
+            counters = self._front_counters(ward_code, bng)
         except TeamsUnavailable:
             return TeamLookup("unavailable")
         if team is not None and team.meetings:  # the clock is read only when something depends on it
@@ -730,12 +745,12 @@ class TeamDirectory:
         self._near_centre = {}
         return self._places[1:]
 
-    def _front_counters(self, ward_code: str, lat: float | None, lon: float | None) -> tuple[NearbyPlace, ...]:
+    def _front_counters(self, ward_code: str, bng: tuple[float, float] | None) -> tuple[NearbyPlace, ...]:
         places, eastings, northings = self._front_counter_places()
         if not places:
             return ()
-        if lat is not None and lon is not None:
-            return self._nearest(places, eastings, northings, tuple(float(v) for v in to_bng(lon, lat)))
+        if bng is not None:
+            return self._nearest(places, eastings, northings, bng)
         # A ward's own page measures from its centre: the same answer for every view until the places are read
         # again (at most one entry per ward), and the same objects, so its kept page's key compares at once.
         found = self._near_centre.get(ward_code)
