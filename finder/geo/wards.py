@@ -65,8 +65,8 @@ class WardMatch:
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Run a parse without the cyclic garbage collector. A parse makes no reference cycles, so a collection
-    could free nothing; but the parse's tens of thousands of new lists would start a hundred, and the
-    oldest generation's walk everything already loaded (60-80 ms of a cold start)."""
+    could free nothing; but its tens of thousands of new lists would set off about a hundred collections,
+    and the full ones walk everything already loaded (60-80 ms of a cold start)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
