@@ -371,11 +371,13 @@ class Lookup:
             raise outside_london(pc, force=self.areas.for_postcode_area(parsed.outcode))
         remote = self.geocoder.lookup(pc) if self.geocoder else None
         if remote is not None:
-            match = self.geo.wards.locate(remote.lat, remote.lon)
+            easting, northing = to_bng(remote.lon, remote.lat)
+            match = self.geo.wards.locate_bng(easting, northing)
             if match is None:
                 raise outside_london(pc, District("", remote.district) if remote.district else None)
             return self._with_ward(
                 match.ward,
+                bng=(easting, northing),
                 kind="postcode",
                 postcode=pc,
                 status="live",
