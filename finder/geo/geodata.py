@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from shapely.errors import ShapelyError
@@ -46,6 +47,25 @@ POSTCODE_DTYPE = np.dtype(
     ]
 )
 GB_DTYPE = np.dtype([("postcode", "S8"), ("easting", "<i4"), ("northing", "<i4"), ("district", "<i2")])
+
+
+class PostcodeRow(NamedTuple):
+    """One row of postcodes.npy as plain Python values, read in one call: reading its fields one by one
+    from numpy took a lookup 3.7 µs, against 0.5. The fields are POSTCODE_DTYPE's, in its order."""
+
+    postcode: bytes
+    lat: float
+    lon: float
+    easting: int
+    northing: int
+    ward: int
+    centre: int
+    status: int
+    match: int
+
+    @classmethod
+    def read(cls, rows: np.ndarray, number: int) -> PostcodeRow:
+        return cls._make(rows[number].item())
 
 
 REBUILD = "run `finder build-geodata --force` to rebuild geodata"

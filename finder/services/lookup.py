@@ -335,20 +335,19 @@ class Lookup:
         self._refuse_non_geographic(pc, parsed.outcode)
         row_no = self.geo.postcodes.find(pc)
         if row_no is not None:
-            row = self.geo.postcodes.rows[row_no]
-            status = "live" if row["status"] == layout.LIVE else "terminated"
-            ward_no, centre = int(row["ward"]), int(row["centre"])
+            row = layout.PostcodeRow.read(self.geo.postcodes.rows, row_no)
+            ward_no, centre = row.ward, row.centre
             return self._with_ward(
                 self.geo.wards.wards[ward_no],
                 self.geo.wards.wards[centre] if centre not in (-1, ward_no) else None,
-                bng=(float(row["easting"]), float(row["northing"])),  # Code-Point's own, which lat and lon came from
+                bng=(float(row.easting), float(row.northing)),  # Code-Point's own, which lat and lon came from
                 other_reason="postcode_centre" if centre not in (-1, ward_no) else None,
                 kind="postcode",
                 postcode=pc,
-                status=status,
-                lat=round(float(row["lat"]), 6),
-                lon=round(float(row["lon"]), 6),
-                ward_match=WARD_MATCH[int(row["match"])],
+                status="live" if row.status == layout.LIVE else "terminated",
+                lat=round(row.lat, 6),
+                lon=round(row.lon, 6),
+                ward_match=WARD_MATCH[row.match],
                 source="codepoint",
                 corrected_from=corrected,
             )

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from finder.geo.places import nearest_bng, ward_centre
+from finder.geo.places import NearestPlaces, ward_centre
 from finder.geo.wards import WardIndex, to_bng
 from finder.i18n import ntr, tr
 from finder.services.policeuk import email_address, phone_number, web_url
@@ -562,7 +562,7 @@ class TeamDirectory:
         # forgotten since (an officer's approved edit), which are read again one by one.
         self._teams: tuple[float, dict[str, Team]] | None = None
         self._forgotten: set[str] = set()
-        self._places: tuple[float, list[tuple[Any, ...]], np.ndarray, np.ndarray] | None = None
+        self._places: tuple[float, list[tuple[Any, ...]], NearestPlaces] | None = None
         self._near_centre: dict[str, tuple[NearbyPlace, ...]] = {}  # per ward, for the places read last
         self._trimmed: dict[str, tuple[Team, Team]] = {}  # ward -> (team as read, without past meetings)
         self.backoff_seconds = backoff_seconds
@@ -722,9 +722,9 @@ class TeamDirectory:
         """Meetings read into the cache start from here: those that ended long ago are never shown."""
         return self.clock() - timedelta(hours=12)
 
-    def _front_counter_places(self) -> tuple[list[tuple[Any, ...]], np.ndarray, np.ndarray]:
-        """Every front counter with a location (its NearbyPlace fields less the distance), and its BNG
-        coordinates; cached like teams, and the same objects while nothing has changed."""
+    def _front_counter_places(self) -> tuple[list[tuple[Any, ...]], NearestPlaces]:
+        """Every front counter with a location (its NearbyPlace fields less the distance), and where they
+        are; cached like teams, and the same objects while nothing has changed."""
         if self._places is not None and self._fresh(self._places[0]):
             return self._places[1:]
         stamp = self.monotonic()
@@ -742,30 +742,25 @@ class TeamDirectory:
             self._places = (stamp, *self._places[1:])
             return self._places[1:]
         eastings, northings = to_bng(np.array([p[5] for p in places], float), np.array([p[4] for p in places], float))
-        self._places = (stamp, places, np.asarray(eastings, float), np.asarray(northings, float))
+        nearest = NearestPlaces(np.asarray(eastings, float), np.asarray(northings, float), self.counters, self.radius_m)
+        self._places = (stamp, places, nearest)
         self._near_centre = {}
         return self._places[1:]
 
     def _front_counters(self, ward_code: str, bng: tuple[float, float] | None) -> tuple[NearbyPlace, ...]:
-        places, eastings, northings = self._front_counter_places()
+        places, nearest = self._front_counter_places()
         if not places:
             return ()
         if bng is not None:
-            return self._nearest(places, eastings, northings, bng)
+            return tuple(NearbyPlace(*places[i], distance) for i, distance in nearest.near(bng))
         # A ward's own page measures from its centre: the same answer for every view until the places are read
         # again (at most one entry per ward), and the same objects, so its kept page's key compares at once.
         found = self._near_centre.get(ward_code)
         if found is None:
-            found = self._near_centre[ward_code] = self._nearest(
-                places, eastings, northings, ward_centre(self.wards, ward_code)
+            found = self._near_centre[ward_code] = tuple(
+                NearbyPlace(*places[i], distance) for i, distance in nearest.near(ward_centre(self.wards, ward_code))
             )
         return found
-
-    def _nearest(
-        self, places: list[tuple[Any, ...]], eastings: np.ndarray, northings: np.ndarray, origin: tuple[float, float]
-    ) -> tuple[NearbyPlace, ...]:
-        found = nearest_bng(origin, eastings, northings, self.counters, self.radius_m)
-        return tuple(NearbyPlace(*places[i], distance) for i, distance in found)
 
 
 def force_area_page(force_id: str) -> str:

@@ -9,7 +9,7 @@ import numpy.lib.recfunctions as rfn
 import pytest
 
 from finder.config import ROOT
-from finder.geo.geodata import OUTPUTS, GeoData, GeodataInvalid
+from finder.geo.geodata import OUTPUTS, POSTCODE_DTYPE, GeoData, GeodataInvalid, PostcodeRow
 
 
 def copy_geodata(to: Path) -> Path:
@@ -112,3 +112,13 @@ def test_a_spoiled_file_is_refused_at_load_naming_it_and_the_command_that_rebuil
     assert f"geodata file {geodata / name}" in message
     assert says in message
     assert message.endswith("run `finder build-geodata --force` to rebuild geodata")
+
+
+def test_a_postcode_row_read_in_one_call_holds_every_field_under_its_own_name():
+    """PostcodeRow takes a row's values by position: its fields must be the file's, in the file's order."""
+    assert PostcodeRow._fields == POSTCODE_DTYPE.names
+    rows = GeoData(ROOT / "geodata").postcodes.rows
+    for number in (0, len(rows) // 2, len(rows) - 1):
+        row = PostcodeRow.read(rows, number)
+        assert row == tuple(rows[number][name].item() for name in POSTCODE_DTYPE.names)
+        assert type(row.lat) is float and type(row.ward) is int  # plain values, not numpy scalars
