@@ -306,8 +306,10 @@ def test_the_sync_holds_to_the_rate_limit_the_api_enforces(matcher, geodata):
         times = [r.at for r in stub.log]
         assert stub.count(429) == 0, "the stub's leaky bucket had to refuse requests"
     assert report.status == "complete" and len(times) == 82  # the list, the force, 4 for each neighbourhood
-    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
-    assert busiest <= 20 + 14  # the burst, then 14 a second; the API would allow 30 + 15
+    # No 429 above is the API's own line: the stub refuses what the real limit would. The sync's tighter budget
+    # (20 at once, then 14 a second) is held exactly on a fake clock in tests/services/test_sync_parts.py; here
+    # the stub stamps each request as it answers it, and on a busy machine those stamps bunch (36 fell in one
+    # second once, in a run of .ci/run), so the busiest second is not the measure. The whole run's pace is:
     assert elapsed >= (82 - 20) / 14 - 0.3  # it really waited
     after_burst = times[20:]
     assert (len(after_burst) - 1) / (after_burst[-1] - after_burst[0]) < 15
