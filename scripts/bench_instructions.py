@@ -37,18 +37,14 @@ COUNTS = ("I   refs", "I1  misses", "D1  misses", "LL misses")
 
 # The child: serve `count` requests of one path in process, after a warm-up over every request it serves.
 CHILD = """
-import io, sys
-from urllib.parse import unquote
-path, count = sys.argv[1], int(sys.argv[2])
+import sys
+from werkzeug.test import EnvironBuilder
 from finder.wsgi import app
-lines = open(sys.argv[3]).read().splitlines()
-def environ(url):
-    path, _, query = url.partition("?")
-    return {"REQUEST_METHOD": "GET", "PATH_INFO": unquote(path), "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(),
-            "wsgi.errors": sys.stderr, "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
-            "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False, "wsgi.version": (1, 0)}
-requests = [environ(url) for url in lines]
+count = int(sys.argv[2])
+requests = [
+    EnvironBuilder(url, "http://127.0.0.1/", environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_environ()
+    for url in open(sys.argv[3]).read().splitlines()
+]
 def serve(env):
     body = app(dict(env), lambda *args: None)
     b"".join(body)

@@ -311,8 +311,8 @@ class Lookup:
     def _with_ward(
         self, ward: Ward, other_ward: Ward | None = None, bng: tuple[float, float] | None = None, **fields: Any
     ) -> Result:
-        """The Result for a ward; `bng` is the place asked about in grid metres, where it is known already."""
-        teams = self.teams.lookup(ward.code, fields.get("lat"), fields.get("lon"), bng=bng) if self.teams else None
+        """The Result for a ward; `bng` is the place asked about in grid metres (None for a ward asked for by code)."""
+        teams = self.teams.lookup(ward.code, bng=bng) if self.teams else None
         return Result(
             ward=ward,
             force=self.forces[ward.force_id],

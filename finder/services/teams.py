@@ -752,15 +752,20 @@ class TeamDirectory:
         if not places:
             return ()
         if bng is not None:
-            return tuple(NearbyPlace(*places[i], distance) for i, distance in nearest.near(bng))
+            return _nearby(places, nearest, bng)
         # A ward's own page measures from its centre: the same answer for every view until the places are read
         # again (at most one entry per ward), and the same objects, so its kept page's key compares at once.
         found = self._near_centre.get(ward_code)
         if found is None:
-            found = self._near_centre[ward_code] = tuple(
-                NearbyPlace(*places[i], distance) for i, distance in nearest.near(ward_centre(self.wards, ward_code))
-            )
+            found = self._near_centre[ward_code] = _nearby(places, nearest, ward_centre(self.wards, ward_code))
         return found
+
+
+def _nearby(
+    places: list[tuple[Any, ...]], nearest: NearestPlaces, origin: tuple[float, float]
+) -> tuple[NearbyPlace, ...]:
+    """The front counters nearest `origin` (grid metres), each with its distance."""
+    return tuple(NearbyPlace(*places[i], distance) for i, distance in nearest.near(origin))
 
 
 def force_area_page(force_id: str) -> str:
