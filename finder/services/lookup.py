@@ -17,6 +17,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import numpy as np
+import orjson
 
 from finder.errors import InvalidInput, NotFound, OutsideArea
 from finder.geo import geodata as layout
@@ -25,7 +26,7 @@ from finder.geo.geodata import District, GeoData
 from finder.geo.postcodes import GIROBANK, PostcodeFormatError, parse
 from finder.geo.wards import Ward, to_bng
 from finder.i18n import joined, tr
-from finder.services.teams import Team, TeamDirectory, TeamLookup, team_to_api
+from finder.services.teams import Team, TeamDirectory, TeamLookup, encoded, team_to_api
 
 POLICE_UK = "https://www.police.uk/"
 POLICE_SCOTLAND = "https://www.scotland.police.uk/"  # police.uk covers England, Wales and Northern Ireland
@@ -157,9 +158,9 @@ class Force:
         return hash(self.id)  # equal forces share it; hashing every route cost more than a kept page's lookup
 
     @cached_property
-    def api_routes(self) -> list[dict[str, str]]:
-        """The routes as the API gives them, made once: most of every answer. Read-only: answers share it."""
-        return [route.__dict__.copy() for route in self.routes]
+    def api_routes(self) -> orjson.Fragment:
+        """The routes as the API gives them, encoded once: 6 KB of every London answer."""
+        return encoded([route.__dict__.copy() for route in self.routes])
 
 
 def load_forces(path: Path = FORCES_FILE) -> dict[str, Force]:

@@ -51,6 +51,22 @@ def api(teams_lookup):
     return app.test_client()
 
 
+def test_the_parts_encoded_ahead_read_back_as_data_in_debug_mode_as_in_compact_answers(teams_lookup):
+    """A force's routes and a team's lists are encoded once (orjson Fragments); debug mode's indented
+    encoder reads them back as data, so both modes give the same answer."""
+    app = create_app({"ENV_NAME": "testing"})
+    app.extensions["finder.lookup"] = teams_lookup
+    compact = app.test_client().get(f"/api/v1/postcodes/{SAMPLE_POSTCODE}")
+    app.debug = True
+    indented = app.test_client().get(f"/api/v1/postcodes/{SAMPLE_POSTCODE}")
+    assert compact.status_code == indented.status_code == 200
+    assert b"\n" not in compact.data and b'\n  "contact_routes": [\n' in indented.data
+    body = json.loads(compact.data)
+    assert json.loads(indented.data) == body
+    assert body["contact_routes"][0]["id"] == "emergency"
+    assert body["team"]["officers"] and body["team"]["meetings"] and body["team"]["links"]["page"]
+
+
 def test_a_postcode_answer_carries_its_team_with_officers_routes_meetings_and_priorities(api):
     body = api.get(f"/api/v1/postcodes/{SAMPLE_POSTCODE}").get_json()
     assert list(body)[-1] == "team"
