@@ -107,9 +107,9 @@ def plain(value: Any) -> Any:
 
 def carried_lang() -> str | None:
     """The language named in this request's `?lang=`, if it is one we ship (asked for by every link made)."""
-    import flask
+    from finder.web.context import this_request
 
-    request = flask.request
+    request = this_request()
     if not request.environ.get("QUERY_STRING"):  # most views: no need to parse the query
         return None
     lang = request.args.get("lang", "").strip().lower()
@@ -122,15 +122,18 @@ def select_locale() -> Locale:
     A shipped language's Locale is made once (Flask-Babel takes it as it is), and an Accept-Language
     header is read once per distinct value: both cost more than the rest of a kept ward page's answer.
     """
-    from flask import g, request
+    from flask import g
 
+    from finder.web.context import this_request
+
+    request = this_request()
     if request.blueprint not in RESIDENT_BLUEPRINTS and request.endpoint is not None:
         return _locale("en")
     lang = carried_lang()
     if lang:
         return _locale(lang)
     g.finder_lang_from_header = True
-    return _locale(_best_language(request.headers.get("Accept-Language", "")))
+    return _locale(_best_language(request.environ.get("HTTP_ACCEPT_LANGUAGE", "")))
 
 
 @lru_cache(maxsize=len(LANGUAGES))
@@ -195,9 +198,10 @@ def catalogue() -> Any:
 
     if not flask.has_app_context():
         return flask_babel.get_translations()
-    found = flask.g.get("finder_catalogue")
+    app_g = flask.g._get_current_object()  # not through the proxy (finder/web/context.py)
+    found = app_g.get("finder_catalogue")
     if found is None:
-        found = flask.g.finder_catalogue = flask_babel.get_translations()
+        found = app_g.finder_catalogue = flask_babel.get_translations()
     return found
 
 
@@ -243,8 +247,10 @@ def extract_forces(fileobj: Any, keywords: Any, comment_tags: Any, options: Any)
 
 def init_app(app: Flask) -> None:
     """Flask-Babel with the finder's catalogues, the language in templates, links and Vary."""
-    from flask import g, has_request_context, request
+    from flask import has_request_context
     from flask_babel import Babel
+
+    from finder.web.context import this_g, this_request
 
     Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.install_gettext_callables(  # as Flask-Babel's, with the request's messages found once
@@ -284,9 +290,9 @@ def init_app(app: Flask) -> None:
     def vary_on_language(response: Response) -> Response:
         """A page whose language came from the browser's header differs by that header."""
         if (
-            g.get("finder_lang_from_header")
+            this_g().get("finder_lang_from_header")
             and "Accept-Language" not in response.headers.get("Vary", "")  # a kept page says so itself
-            and not request.path.startswith("/api/")
+            and not this_request().path.startswith("/api/")
         ):
             response.vary.add("Accept-Language")
         return response

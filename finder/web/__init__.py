@@ -13,6 +13,7 @@ from finder.services.lookup import Lookup, load_forces
 from finder.services.teams import TeamDirectory
 from finder.store import Store, default_url
 from finder.store.migrate import ensure_ready
+from finder.web.context import this_app
 
 ATTRIBUTION = (
     "Contains OS data © Crown copyright and database right 2025. "
@@ -24,9 +25,10 @@ ATTRIBUTION = (
 
 def lookup() -> Lookup:
     """The app's Lookup, built on first use (so CLI commands run before geodata is built)."""
-    service = current_app.extensions.get("finder.lookup")
+    app = this_app()
+    service = app.extensions.get("finder.lookup")
     if service is None:
-        service = build_lookup(current_app)
+        service = build_lookup(app)
     return service
 
 

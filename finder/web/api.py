@@ -11,6 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from finder.errors import FinderError, InvalidInput
 from finder.services.lookup import Result
 from finder.web import lookup
+from finder.web.context import this_app
 from finder.web.coverage import counted
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -55,7 +56,7 @@ def health():
 
     Never queries the store (a hung database must not hang the health check) and never builds the lookup.
     """
-    service = current_app.extensions.get("finder.lookup")
+    service = this_app().extensions.get("finder.lookup")
     store = service.teams.state if service is not None and service.teams is not None else "unknown"
     return jsonify({"status": "degraded" if store == "unavailable" else "ok", "store": store})
 

@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import brotli
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response
 from werkzeug.http import parse_accept_header, quote_etag
 
 from finder.headers import per_header_value
 from finder.services.lookup import Result
+from finder.web.context import this_app, this_request
 from finder.web.security import is_conditional, late_headers
 
 MAX_PAGES = 1024  # every ward in English (704), and the most viewed in ?from=location or other languages
@@ -91,7 +92,7 @@ class PageCache:
 
 def _language() -> tuple[str, bool]:
     """The negotiated language, and whether ?lang= chose it (its links then carry ?lang=); ("", False) before Babel."""
-    if "babel" not in current_app.extensions:
+    if "babel" not in this_app().extensions:
         return "", False
     from flask_babel import get_locale
 
@@ -117,9 +118,10 @@ def page(result: Result, render: Callable[[], str], *varies: Hashable) -> Respon
         response = Response(render(), mimetype="text/html")
         response.cache_control.no_store = True
         return response
-    cache: PageCache = current_app.extensions["finder.pages"]
-    key = (result, _language(), request.host, datetime.now(UTC).date(), *varies)
-    vary = "Accept-Encoding, Accept-Language" if "babel" in current_app.extensions else "Accept-Encoding"
+    extensions = this_app().extensions
+    cache: PageCache = extensions["finder.pages"]
+    key = (result, _language(), this_request().host, datetime.now(UTC).date(), *varies)
+    vary = "Accept-Encoding, Accept-Language" if "babel" in extensions else "Accept-Encoding"
     return send(cache.get(key, render), "text/html", f"public, max-age={PAGE_MAX_AGE}", vary)
 
 
@@ -131,7 +133,9 @@ def send(kept: Page, mimetype: str, cache_control: str, vary: str) -> Response:
     than the rest of the answer. Compressed here, once per body, rather than by Flask-Compress on every
     view (it leaves a response with a Content-Encoding alone), with its "<etag>:<encoding>" validators.
     """
-    encoding = _encoding(request.headers.get("Accept-Encoding", ""), tuple(current_app.config["COMPRESS_ALGORITHM"]))
+    req = this_request()
+    algorithms = tuple(this_app().config["COMPRESS_ALGORITHM"])
+    encoding = _encoding(req.environ.get("HTTP_ACCEPT_ENCODING", ""), algorithms)
     response = Response(kept.encode(encoding) if encoding else kept.body, mimetype=mimetype)
     headers = response.headers
     if encoding:
@@ -139,10 +143,10 @@ def send(kept: Page, mimetype: str, cache_control: str, vary: str) -> Response:
     headers["Vary"] = vary
     headers["Cache-Control"] = cache_control
     etag = quote_etag(f"{kept.etag}:{encoding}" if encoding else kept.etag)
-    if is_conditional(request.environ):
+    if is_conditional(req.environ):
         headers["ETag"] = etag
-        return response.make_conditional(request)
-    late_headers([("ETag", etag)])
+        return response.make_conditional(req)
+    late_headers([("ETag", etag)], req.environ)
     return response
 
 

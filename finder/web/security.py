@@ -19,6 +19,9 @@ names a host an attacker chose.
 Rate limits are fixed windows counted in each worker process's memory (a dict and a lock: no
 threads, no I/O, a few microseconds a request). With N gunicorn workers a client may get up to N
 times the limit; for one count across workers and instances, limit at the proxy or CDN in front.
+
+The hooks run on every request: they are handed the app's settings and rate limiter when added, and
+read the request and `g` themselves rather than through Flask's proxies (finder/web/context.py).
 """
 
 from __future__ import annotations
@@ -32,15 +35,18 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, current_app, g, request
+from flask import Flask, Request, Response, g
+from flask.ctx import _AppCtxGlobals
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.http import quote_etag
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from finder.errors import FinderError
+from finder.web.context import this_g, this_request
 
 API_PREFIX = "/api/v1/"
 NOT_LIMITED = {"api.health"}  # load balancers poll it; it does no work worth protecting
@@ -314,26 +320,15 @@ class ApiWithoutSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def _client() -> str:
-    """The client a limit counts against: its address (behind proxies, set FINDER_PROXIES)."""
-    return request.remote_addr or "unknown"
-
-
-def _is_api() -> bool:
-    return request.path.startswith(API_PREFIX)
-
-
-def _is_frameable() -> bool:
-    view = current_app.view_functions.get(request.endpoint or "")
-    return bool(getattr(view, "frameable", False))
-
-
-def _check_rate_limit() -> None:
+def _check_rate_limit(limiter: ApiRateLimiter) -> None:
     """Before an API request: count it, and refuse it with 429 when the client is over a limit."""
-    limiter: ApiRateLimiter = current_app.extensions["finder.rate_limiter"]
-    if not limiter.limits or not _is_api() or request.method == "OPTIONS" or request.endpoint in NOT_LIMITED:
+    req = this_request()
+    if not limiter.limits or not req.path.startswith(API_PREFIX) or req.method == "OPTIONS":
         return
-    allowed, windows = limiter.hit(_client())
+    if req.endpoint in NOT_LIMITED:
+        return
+    # The client a limit counts against: its address (behind proxies, set FINDER_PROXIES).
+    allowed, windows = limiter.hit(req.remote_addr or "unknown")
     g.rate_limit_windows = windows
     if not allowed:
         wait = max(w.reset_after for w in windows if w.remaining == 0)
@@ -344,28 +339,27 @@ def _check_rate_limit() -> None:
         )
 
 
-def _rate_limit_headers(response: Response) -> None:
-    windows: list[Window] | None = g.get("rate_limit_windows")
-    if not windows:
-        return
+def _rate_limit_headers(response: Response, environ: dict[str, Any], windows: list[Window], policy: str) -> None:
     # The IETF draft fields describe the window closest to running out.
     nearest = min(windows, key=lambda w: (w.remaining, -w.reset_after))
     fields = [
         ("RateLimit-Limit", str(nearest.limit.amount)),
         ("RateLimit-Remaining", str(nearest.remaining)),
         ("RateLimit-Reset", str(nearest.reset_after)),
-        ("RateLimit-Policy", current_app.extensions["finder.rate_limiter"].policy),
+        ("RateLimit-Policy", policy),
     ]
     if response.status_code == 429:
         fields.append(("Retry-After", str(max(w.reset_after for w in windows if w.remaining == 0))))
-    late_headers(fields)
+    late_headers(fields, environ)
 
 
-def late_headers(fields: list[tuple[str, str]]) -> None:
+def late_headers(fields: list[tuple[str, str]], environ: dict[str, Any] | None = None) -> None:
     """Headers of our own making (digits and fixed words), handed to FixedHeaders to append as the
     response starts: werkzeug's Headers checks every value it is given, which cost more than the rest
-    of an API answer's headers together."""
-    request.environ.setdefault(LATE_HEADERS, []).extend(fields)
+    of an API answer's headers together. `environ` is the request's, when the caller has it."""
+    if environ is None:
+        environ = this_request().environ
+    environ.setdefault(LATE_HEADERS, []).extend(fields)
 
 
 # Headers that only validators read: a request carrying none of them cannot be answered with 304.
@@ -378,24 +372,28 @@ def is_conditional(environ: dict[str, Any]) -> bool:
     return any(name in environ for name in _CONDITIONAL)
 
 
-def _api_headers(response: Response, settings: dict[str, Any]) -> Response:
+def _api_headers(
+    response: Response, settings: dict[str, Any], req: Request, app_g: _AppCtxGlobals, policy: str
+) -> Response:
     """CORS, caching and rate-limit headers for /api/v1 answers."""
-    _rate_limit_headers(response)
-    method = request.method
+    environ = req.environ
+    windows: list[Window] | None = app_g.get("rate_limit_windows")
+    if windows:
+        _rate_limit_headers(response, environ, windows, policy)
+    method = req.method
     if method == "OPTIONS" and "GET" in response.allow:  # GETs and HEADs get CORS from FixedHeaders
         response.headers.extend([*CORS_HEADERS, *PREFLIGHT_HEADERS])
-    cacheable = response.status_code == 200 and request.endpoint not in NOT_CACHED and not g.get("api_no_store")
+    cacheable = response.status_code == 200 and req.endpoint not in NOT_CACHED and not app_g.get("api_no_store")
     if method in ("GET", "HEAD") and cacheable:
         validators = [
             ("Cache-Control", settings["api_cache_control"]),
             ("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest())),
         ]
-        environ = request.environ
         if is_conditional(environ):  # the response itself must hold its ETag to compare
             response.headers.extend(validators)
             response.make_conditional(environ)
         else:
-            late_headers(validators)
+            late_headers(validators, environ)
     elif method != "OPTIONS":
         response.headers.add("Cache-Control", "no-store")
     return response
@@ -432,20 +430,21 @@ class FixedHeaders:
         return self.app(environ, start)
 
 
-def _security_headers(response: Response) -> Response:
+def _security_headers(app: Flask, settings: dict[str, Any], limiter: ApiRateLimiter, response: Response) -> Response:
     """The headers that depend on the view: framing, the page's CSP (with its nonce), the API's caching.
 
     The fixed ones come from FixedHeaders. Headers are appended (`add`) rather than set: no view sets
     these, and setting scans every header already there.
     """
-    settings: dict[str, Any] = current_app.extensions["finder.security"]
+    req: Request = this_request()
+    app_g = this_g()
     headers = response.headers
-    if _is_api():
-        return _api_headers(response, settings)
+    if req.path.startswith(API_PREFIX):
+        return _api_headers(response, settings, req, app_g, limiter.policy)
     if not settings["fixed_host"] and "public" in headers.get("Cache-Control", ""):
         response.vary.add("Host")  # without FINDER_PUBLIC_URL, absolute URLs name the request's host
-    nonce = g.get("csp_nonce")
-    if _is_frameable():
+    nonce = app_g.get("csp_nonce")
+    if getattr(app.view_functions.get(req.endpoint or ""), "frameable", False):
         ancestors = settings["ancestors"]
         headers.add("Cross-Origin-Resource-Policy", "cross-origin")
     else:
@@ -453,7 +452,7 @@ def _security_headers(response: Response) -> Response:
         headers.add("X-Frame-Options", "DENY")
         headers.add("Cross-Origin-Opener-Policy", "same-origin")
         # Public files (embed.js above all) are loaded by other sites; pages are ours alone.
-        headers.add("Cross-Origin-Resource-Policy", "cross-origin" if request.endpoint == "static" else "same-origin")
+        headers.add("Cross-Origin-Resource-Policy", "cross-origin" if req.endpoint == "static" else "same-origin")
     headers.add(
         "Content-Security-Policy", content_security_policy(ancestors=ancestors, tiles=settings["tiles"], nonce=nonce)
     )
@@ -473,18 +472,18 @@ def init_app(app: Flask) -> None:
     ]
     if app.config["ENV_NAME"] == "production":
         everywhere.append(("Strict-Transport-Security", HSTS))
-    app.extensions["finder.security"] = {
+    settings = app.extensions["finder.security"] = {
         "ancestors": " ".join(ancestors),
         "tiles": tiles_source(app.config["TILES_URL"]),
         "everywhere": everywhere,
         "api_cache_control": f"public, max-age={app.config['API_MAX_AGE']}",
         "fixed_host": bool(app.config["PUBLIC_URL"]),
     }
-    app.extensions["finder.rate_limiter"] = ApiRateLimiter(app.config["RATE_LIMIT"])
+    limiter = app.extensions["finder.rate_limiter"] = ApiRateLimiter(app.config["RATE_LIMIT"])
     if proxies := app.config["PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     app.wsgi_app = FixedHeaders(app.wsgi_app, everywhere)  # type: ignore[method-assign]
     app.session_interface = ApiWithoutSessions()
-    app.before_request(_check_rate_limit)
-    app.after_request(_security_headers)
+    app.before_request(partial(_check_rate_limit, limiter))
+    app.after_request(partial(_security_headers, app, settings, limiter))
     app.jinja_env.globals["csp_nonce"] = csp_nonce
