@@ -11,7 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from finder.errors import FinderError, InvalidInput
 from finder.services.lookup import Result
 from finder.web import lookup
-from finder.web.context import this_app
+from finder.web.context import this_app, this_request
 from finder.web.coverage import counted
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -128,9 +128,10 @@ def outcode(outcode: str):
 @bp.get("/locate")
 def locate():
     """A point: ?lat=…&lon=…"""
-    if "lat" not in request.args or "lon" not in request.args:
+    args = this_request().args
+    if "lat" not in args or "lon" not in args:
         raise InvalidInput("Give both lat and lon, like ?lat=51.5014&lon=-0.1419", code="invalid_location")
-    return jsonify(_answer(counted(lookup().resolve(lat=request.args["lat"], lon=request.args["lon"]), "api")))
+    return jsonify(_answer(counted(lookup().resolve(lat=args["lat"], lon=args["lon"]), "api")))
 
 
 @bp.get("/wards/<code>")
