@@ -116,11 +116,12 @@ def carried_lang() -> str | None:
     return lang if lang in LANGUAGES else None
 
 
-def select_locale() -> Locale:
-    """`?lang=`, then Accept-Language, then English; staff pages are always English.
+def select_language() -> str:
+    """This request's language: `?lang=`, then Accept-Language, then English; staff pages are always English.
 
-    A shipped language's Locale is made once (Flask-Babel takes it as it is), and an Accept-Language
-    header is read once per distinct value: both cost more than the rest of a kept ward page's answer.
+    An Accept-Language header is read once per distinct value: reading it cost more than the rest of a
+    kept ward page's answer. A kept page's key asks here rather than Flask-Babel, which reads `g` and the
+    app through Flask's proxies and spells the Locale out again.
     """
     from flask import g
 
@@ -128,12 +129,17 @@ def select_locale() -> Locale:
 
     request = this_request()
     if request.blueprint not in RESIDENT_BLUEPRINTS and request.endpoint is not None:
-        return _locale("en")
+        return "en"
     lang = carried_lang()
     if lang:
-        return _locale(lang)
+        return lang
     g.finder_lang_from_header = True
-    return _locale(_best_language(request.environ.get("HTTP_ACCEPT_LANGUAGE", "")))
+    return _best_language(request.environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+
+
+def select_locale() -> Locale:
+    """Flask-Babel's locale selector: `select_language`'s, each shipped language's Locale made once."""
+    return _locale(select_language())
 
 
 @lru_cache(maxsize=len(LANGUAGES))

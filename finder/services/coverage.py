@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from finder.geo.wards import WardIndex
-from finder.services.teams import LONDON, safe_href
+from finder.services.teams import LONDON, MEETING_LENGTH, safe_href
 from finder.store import Store
 from finder.store import models as m
 
@@ -37,7 +37,6 @@ MAXIMUM = len(PARTS)
 MEETING_DAYS = 92  # "the next 3 months": the longest three calendar months
 PRIORITY_DAYS = 365  # a priority dated within a year is current; an undated one counts while listed
 CONFIRMED_DAYS = 90  # as the staff pages flag unchecked details (editing.STALE_DAYS)
-MEETING_LENGTH = timedelta(hours=1)  # a meeting without an end is upcoming until an hour after it starts
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ POLICE_UK_AREA = "https://www.police.uk/pu/your-area/"
 FRONT_COUNTERS = 3
 FRONT_COUNTER_RADIUS_M = 15_000.0
 CALENDAR_PAST_DAYS = 30
+MEETING_LENGTH = timedelta(hours=1)  # a meeting without an end is upcoming until an hour after it starts
 BACKOFF_SECONDS = 15.0  # after the store fails, answer "unavailable" at once for this long
 StoreState = Literal["ok", "unavailable", "unknown"]
 
@@ -297,6 +298,11 @@ class Meeting:
         """The end as an aware UTC time, if given."""
         return self.end.replace(tzinfo=LONDON).astimezone(UTC) if self.end else None
 
+    @property
+    def over_at(self) -> datetime:
+        """When it is over (London local time): its end, or MEETING_LENGTH after its start."""
+        return self.end or self.start + MEETING_LENGTH
+
     def to_api(self) -> dict[str, Any]:
         """The item in the JSON API."""
         return {
@@ -398,6 +404,11 @@ class Team:
         """Fictional sample data anywhere in the team: every surface must say so."""
         items = [*self.routes, *self.officers, *self.meetings, *self.priorities]
         return self.provenance.sample or any(i.provenance.sample for i in items)
+
+    @cached_property
+    def first_meeting_over_at(self) -> datetime | None:
+        """When the first of its meetings is over: until then a lookup keeps them all without looking at each."""
+        return min((x.over_at for x in self.meetings), default=None)
 
     @cached_property
     def api(self) -> dict[str, Any]:
@@ -644,9 +655,8 @@ class TeamDirectory:
             return TeamLookup("unavailable")
         if team is not None and team.meetings:  # the clock is read only when something depends on it
             now = self.clock()
-            upcoming = tuple(x for x in team.meetings if (x.end or x.start + timedelta(hours=1)) >= now)
-            if len(upcoming) != len(team.meetings):  # otherwise the same object: its API object is kept
-                team = self._without_past_meetings(team, upcoming)
+            if team.first_meeting_over_at < now:  # otherwise the same object: its API object is kept
+                team = self._without_past_meetings(team, tuple(x for x in team.meetings if x.over_at >= now))
         return TeamLookup("loaded" if team else "none", team, counters)
 
     def _without_past_meetings(self, team: Team, upcoming: tuple[Meeting, ...]) -> Team:

@@ -94,12 +94,10 @@ def _language() -> tuple[str, bool]:
     """The negotiated language, and whether ?lang= chose it (its links then carry ?lang=); ("", False) before Babel."""
     if "babel" not in this_app().extensions:
         return "", False
-    from flask_babel import get_locale
+    from finder.i18n import carried_lang, select_language
 
-    from finder.i18n import carried_lang
-
-    locale = str(get_locale())
-    return locale, carried_lang() == locale  # ?lang=PL is ?lang=pl: its links carry lang=pl
+    lang = select_language()  # the language Flask-Babel renders in: it asks the same function
+    return lang, carried_lang() == lang  # ?lang=PL is ?lang=pl: its links carry lang=pl
 
 
 @per_header_value(maxsize=256)

@@ -299,3 +299,32 @@ def test_a_read_that_finds_nothing_changed_keeps_the_objects_already_read(geodat
     assert teams.lookup(HAMPSTEAD_TOWN).team is hampstead.team  # unchanged: the same object
     after = teams.lookup(SAMPLE_WARD).front_counters
     assert after is not counters and {p.opening_hours for p in after} == {"Closed"}
+
+
+def test_a_kept_team_drops_each_meeting_once_it_is_over_and_keeps_its_objects_until_then(store, geodata):
+    """A meeting is over at its end, or an hour after its start when it gives no end; the team read at
+    9:00 is kept all day (the monotonic clock stands still), while the wall clock moves on."""
+    nine = london_now().replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    with store.session() as session:
+        team = TeamData("metropolitan", FORCE_NAMES["metropolitan"], "Belsize team", BELSIZE)
+        team.routes = [RouteData("email", "Email", "belsize.test@example.org")]
+        team.meetings = [
+            MeetingData("Street surgery", "contact_session", nine + timedelta(hours=1)),  # no end: over at 11:00
+            MeetingData("Ward panel", "ward_panel", nine + timedelta(minutes=30), nine + timedelta(hours=3)),
+        ]
+        apply_team(session, team, source="policeuk", now=utcnow())
+    now = [nine]
+    teams = TeamDirectory(store, geodata.wards, clock=lambda: now[0], cache_seconds=30, monotonic=Clock())
+
+    def meetings() -> list[str]:
+        return [x.title for x in teams.lookup(BELSIZE).team.meetings]
+
+    assert meetings() == ["Ward panel", "Street surgery"]
+    read = teams.lookup(BELSIZE).team
+    now[0] = nine + timedelta(hours=2)  # 11:00: the surgery is over as its hour ends
+    assert meetings() == ["Ward panel", "Street surgery"] and teams.lookup(BELSIZE).team is read
+    now[0] = nine + timedelta(hours=2, seconds=1)
+    assert meetings() == ["Ward panel"]
+    assert teams.lookup(BELSIZE).team is teams.lookup(BELSIZE).team  # one object while nothing else ends
+    now[0] = nine + timedelta(hours=3, seconds=1)
+    assert meetings() == []
