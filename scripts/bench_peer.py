@@ -198,8 +198,17 @@ def side_by_side(workdir: Path, args: argparse.Namespace, stores: dict[str, str]
             workdir,
             {"DATABASE_URL": stores["teams"], "FINDER_TEAM_CACHE_SECONDS": "3600"},
         ),
+        # A what-if too: the postcode route answering one fixed 700-team answer through everything else a
+        # lookup goes through (scripts/floor_app.py), the most a JSON lookup could reach on this server.
+        "finder_floor": Server(
+            "finder-floor",
+            ["--workers", "2"],
+            workdir,
+            {"DATABASE_URL": stores["teams"], "PYTHONPATH": str(ROOT / "scripts")},
+            target="floor_app:app",
+        ),
     }
-    whatif = ("health", "postcode", "point", "ward_page")
+    whatif = {"finder_teams_1h": ("health", "postcode", "point", "ward_page"), "finder_floor": ("health", "postcode")}
     results: dict[str, dict[str, list[dict[str, Any]]]] = {name: {} for name in servers}
     try:
         for name, server in servers.items():
@@ -209,14 +218,14 @@ def side_by_side(workdir: Path, args: argparse.Namespace, stores: dict[str, str]
             for ep, script in scripts[app].items():
                 # pages long enough for each worker to have drawn every ward's page (as it has minutes in)
                 warm = (2 if args.quick else 10) if ep.startswith("ward") else (1 if args.quick else 3)
-                if name != "finder_teams_1h" or ep in whatif:
+                if ep in whatif.get(name, (ep,)):
                     wrk(server, script, warm, CONNECTIONS)
         for r in range(args.rounds):
             order = list(servers)[r % len(servers) :] + list(servers)[: r % len(servers)]
             for name in order:
                 app = "peer" if name == "peer" else "finder"
                 for ep, script in scripts[app].items():
-                    if name == "finder_teams_1h" and ep not in whatif:
+                    if ep not in whatif.get(name, (ep,)):
                         continue
                     res = wrk(servers[name], script, args.seconds, CONNECTIONS)
                     res["loadavg"] = loadavg()
@@ -345,6 +354,15 @@ def render(out: dict[str, Any], args: argparse.Namespace) -> str:
         "\nWhat-if, not the app as configured: with the 700 teams kept an hour instead of 30 s, each ÷ health: "
         + ", ".join(cells)
         + ". The difference from the 700-team column is what the team cache's 30 s refreshes cost."
+    )
+    fl = runs["finder_floor"]
+    floor = [a["rps"] / b["rps"] for a, b in zip(fl["postcode"], fl["health"], strict=True)]
+    lines.append(
+        "\nThe floor, a what-if too (`scripts/floor_app.py`): the postcode route answering one fixed 700-team answer "
+        "(10 KB) through everything else a lookup goes through (route, rate limit, lookup count, headers, ETag), "
+        f"÷ its own health: {', '.join(f'{x:.0%}' for x in floor)}, median **{statistics.median(floor):.0%}**. "
+        "No JSON lookup with a team can be faster than this on the same server: the rest of the gap to it is "
+        "finding the postcode, its ward and its team, and building the answer."
     )
     lines.append(
         f"\nHealth itself: finder {med(f['health']):,.0f} req/s (with 700 teams {med(ft['health']):,.0f}), "
