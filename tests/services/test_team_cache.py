@@ -3,16 +3,18 @@
 After the store fails, it is left alone for a short while too: lookups answer "unavailable" at once.
 """
 
+import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 
+import orjson
 import pytest
 from sqlalchemy import event, select, update
 
 from finder.services.samples import load_sample_teams, remove_sample_teams
-from finder.services.teams import TeamDirectory, TeamsUnavailable, london_now, team_to_api
+from finder.services.teams import TeamDirectory, TeamsUnavailable, encoded, london_now, team_to_api
 from finder.store import Store
 from finder.store import models as m
 from finder.store.migrate import upgrade
@@ -328,3 +330,17 @@ def test_a_kept_team_drops_each_meeting_once_it_is_over_and_keeps_its_objects_un
     assert teams.lookup(BELSIZE).team is teams.lookup(BELSIZE).team  # one object while nothing else ends
     now[0] = nine + timedelta(hours=3, seconds=1)
     assert meetings() == []
+
+
+def test_a_part_encoded_ahead_holds_its_own_bytes_not_the_encoders_buffer():
+    """Every team keeps seven of them for as long as it is cached: at orjson's 4 KB a piece, 700 teams held
+    about 18 MB more per worker than their JSON."""
+    links = {"page": "/wards/E05013806", "vcard": "/wards/E05013806/team.vcf"}
+    assert orjson.dumps({"links": encoded(links)}) == orjson.dumps({"links": links})
+    tracemalloc.start()
+    try:
+        kept = [encoded({**links, "n": n}) for n in range(1000)]
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(kept) == 1000 and held / 1000 < 4 * len(orjson.dumps(links))
