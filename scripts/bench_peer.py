@@ -200,15 +200,20 @@ def side_by_side(workdir: Path, args: argparse.Namespace, stores: dict[str, str]
         ),
         # A what-if too: the postcode route answering one fixed 700-team answer through everything else a
         # lookup goes through (scripts/floor_app.py), the most a JSON lookup could reach on this server.
-        "finder_floor": Server(
-            "finder-floor",
-            ["--workers", "2"],
-            workdir,
-            {"DATABASE_URL": stores["teams"], "PYTHONPATH": str(ROOT / "scripts")},
-            target="floor_app:app",
-        ),
+        **{
+            f"finder_floor_{store}": Server(
+                f"finder-floor-{store}",
+                ["--workers", "2"],
+                workdir,
+                {"DATABASE_URL": stores[store], "PYTHONPATH": str(ROOT / "scripts")},
+                target="floor_app:app",
+            )
+            for store in ("empty", "teams")
+        },
     }
-    whatif = {"finder_teams_1h": ("health", "postcode", "point", "ward_page"), "finder_floor": ("health", "postcode")}
+    floor = ("health", "postcode")
+    whatif = {"finder_teams_1h": ("health", "postcode", "point", "ward_page")}
+    whatif |= {"finder_floor_empty": floor, "finder_floor_teams": floor}
     results: dict[str, dict[str, list[dict[str, Any]]]] = {name: {} for name in servers}
     try:
         for name, server in servers.items():
@@ -355,14 +360,17 @@ def render(out: dict[str, Any], args: argparse.Namespace) -> str:
         + ", ".join(cells)
         + ". The difference from the 700-team column is what the team cache's 30 s refreshes cost."
     )
-    fl = runs["finder_floor"]
-    floor = [a["rps"] / b["rps"] for a, b in zip(fl["postcode"], fl["health"], strict=True)]
+    floors = []
+    for store, what in (("empty", "empty store, 6 KB"), ("teams", "700 teams, 10 KB")):
+        fl = runs[f"finder_floor_{store}"]
+        ratios = [a["rps"] / b["rps"] for a, b in zip(fl["postcode"], fl["health"], strict=True)]
+        floors.append(f"{what}: {', '.join(f'{x:.0%}' for x in ratios)}, median **{statistics.median(ratios):.0%}**")
     lines.append(
-        "\nThe floor, a what-if too (`scripts/floor_app.py`): the postcode route answering one fixed 700-team answer "
-        "(10 KB) through everything else a lookup goes through (route, rate limit, lookup count, headers, ETag), "
-        f"÷ its own health: {', '.join(f'{x:.0%}' for x in floor)}, median **{statistics.median(floor):.0%}**. "
-        "No JSON lookup with a team can be faster than this on the same server: the rest of the gap to it is "
-        "finding the postcode, its ward and its team, and building the answer."
+        "\nThe floor, a what-if too (`scripts/floor_app.py`): the postcode route answering one fixed answer through "
+        "everything else a lookup goes through (route, rate limit, lookup count, headers, ETag), ÷ its own health; "
+        + "; ".join(floors)
+        + ". No JSON lookup can be faster than this on the same server: the rest of its gap to health is finding "
+        "the postcode, its ward and its team, and building the answer."
     )
     lines.append(
         f"\nHealth itself: finder {med(f['health']):,.0f} req/s (with 700 teams {med(ft['health']):,.0f}), "
