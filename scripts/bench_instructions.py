@@ -13,7 +13,7 @@ answer's ETag counts about 13 instructions a byte where the real CPU spends abou
 And gunicorn's work per connection (accept, parse, close) is not here: the ratios to health are
 the app's own, lower than the served ones in BENCHMARKS.md.
 
-Usage: .venv/bin/python scripts/bench_instructions.py [--store sqlite:///FILE] [--paths health,postcode,point]
+Usage: .venv/bin/python scripts/bench_instructions.py [--store sqlite:///FILE] [--paths health,postcode,point,ward_page]
 (needs valgrind: apt-get install valgrind; about 2 minutes a path on 2 cores).
 """
 
@@ -67,7 +67,11 @@ def urls(kind: str, count: int = 1000) -> list[str]:
         return [f"/api/v1/postcodes/{pc}" for pc in live_postcodes(count)]
     if kind == "point":
         return [f"/api/v1/locate?lat={lat}&lon={lon}" for lat, lon in london_points(count)]
-    raise SystemExit(f"unknown path {kind!r}: use health, postcode or point")
+    if kind == "ward_page":  # every ward's page: kept after the warm-up, as a worker's are minutes in
+        from finder.geo.geodata import GeoData
+
+        return [f"/wards/{ward.code}" for ward in GeoData(ROOT / "geodata").wards.wards]
+    raise SystemExit(f"unknown path {kind!r}: use health, postcode, point or ward_page")
 
 
 def counted(kind: str, count: int, store: str, workdir: Path) -> list[int]:
