@@ -826,7 +826,8 @@ def encoded(value: Any) -> orjson.Fragment:
     """`value` encoded as JSON once, for answers to copy as it stands (an orjson Fragment).
 
     A team's lists and a force's routes are the same in every answer until the next read; encoding them
-    again for each was most of the time spent encoding a 700-team answer (11.2 µs; 4.2 µs without). Copied to its own size: orjson's output keeps a 4 KB buffer however short the JSON (700 teams' lists
+    again for each was most of the time spent encoding a 700-team answer (11.2 µs; 4.2 µs without).
+    Copied to its own size: orjson's output keeps a 4 KB buffer however short the JSON (700 teams' lists
     held about 18 MB more that way).
     """
     return orjson.Fragment(bytes(memoryview(orjson.dumps(value))))
