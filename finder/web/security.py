@@ -323,9 +323,12 @@ class ApiWithoutSessions(SecureCookieSessionInterface):
 def _check_rate_limit(limiter: ApiRateLimiter) -> None:
     """Before an API request: count it, and refuse it with 429 when the client is over a limit."""
     req = this_request()
-    if not limiter.limits or not req.path.startswith(API_PREFIX) or req.method == "OPTIONS":
-        return
-    if req.endpoint in NOT_LIMITED:
+    if (
+        not limiter.limits
+        or not req.path.startswith(API_PREFIX)
+        or req.method == "OPTIONS"
+        or req.endpoint in NOT_LIMITED
+    ):
         return
     # The client a limit counts against: its address (behind proxies, set FINDER_PROXIES).
     allowed, windows = limiter.hit(req.remote_addr or "unknown")
@@ -353,12 +356,10 @@ def _rate_limit_headers(response: Response, environ: dict[str, Any], windows: li
     late_headers(fields, environ)
 
 
-def late_headers(fields: list[tuple[str, str]], environ: dict[str, Any] | None = None) -> None:
-    """Headers of our own making (digits and fixed words), handed to FixedHeaders to append as the
-    response starts: werkzeug's Headers checks every value it is given, which cost more than the rest
-    of an API answer's headers together. `environ` is the request's, when the caller has it."""
-    if environ is None:
-        environ = this_request().environ
+def late_headers(fields: list[tuple[str, str]], environ: dict[str, Any]) -> None:
+    """Headers of our own making (digits and fixed words), handed to FixedHeaders in the request's
+    `environ` to append as the response starts: werkzeug's Headers checks every value it is given,
+    which cost more than the rest of an API answer's headers together."""
     environ.setdefault(LATE_HEADERS, []).extend(fields)
 
 
