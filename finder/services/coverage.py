@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from finder.geo.wards import WardIndex
-from finder.services.teams import LONDON, MEETING_LENGTH, safe_href
+from finder.services import dates
+from finder.services.teams import LONDON, safe_href
 from finder.store import Store
 from finder.store import models as m
 
@@ -51,6 +52,7 @@ class WardCoverage:
     team_name: str | None = None
     sample: bool = False  # fictional sample data: counted as shown, and labelled wherever it shows
     confirmed_at: datetime | None = None
+    unclear_dates: int = 0  # meetings stored with a date outside the window (finder.services.dates): to correct
 
     @property
     def score(self) -> int:
@@ -125,6 +127,7 @@ class _TeamFacts:
         self.sample = row.source == "sample"
         self.confirmed = [_confirmed(row)]
         self.phone = self.email = self.meeting = self.priorities = False
+        self.unclear_dates = 0
 
 
 def _team_facts(session: Session, now: datetime) -> dict[str, _TeamFacts]:
@@ -165,7 +168,10 @@ def _team_facts(session: Session, now: datetime) -> dict[str, _TeamFacts]:
     local = now.astimezone(LONDON).replace(tzinfo=None)  # meeting times are London local time
     horizon = local + timedelta(days=MEETING_DAYS)
     for facts, row in rows(meeting, "starts_at", "ends_at", where=[meeting.c.starts_at >= local - timedelta(hours=12)]):
-        if (row.ends_at or row.starts_at + MEETING_LENGTH) < local:
+        if not dates.clear(row.starts_at, row.ends_at, local):
+            facts.unclear_dates += 1  # shown as "date unclear": not a meeting a resident can go to
+            continue
+        if dates.over_at(row.starts_at, row.ends_at) < local:
             continue  # over: the page no longer shows it
         facts.confirmed.append(_confirmed(row))
         facts.meeting |= row.starts_at <= horizon
@@ -197,7 +203,15 @@ def ward_coverage(store: Store | None, wards: WardIndex, now: datetime) -> Cover
         parts = (True, facts.phone, facts.email, facts.meeting, facts.priorities, oldest >= cutoff)
         found.append(
             WardCoverage(
-                ward.code, ward.name, ward.borough_code, ward.borough_name, parts, facts.name, facts.sample, oldest
+                ward.code,
+                ward.name,
+                ward.borough_code,
+                ward.borough_name,
+                parts,
+                facts.name,
+                facts.sample,
+                oldest,
+                facts.unclear_dates,
             )
         )
     return CoverageReport(now, tuple(worst_first(found)), tuple(borough_rollups(found)))

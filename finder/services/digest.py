@@ -83,8 +83,9 @@ def week_of(today: date) -> date:
 
 
 def needs_attention(ward: WardCoverage, threshold: float = DEFAULT_THRESHOLD) -> bool:
-    """Stale (not confirmed in 90 days) or scoring below `threshold` percent of the parts."""
-    return not ward.has["confirmed"] or ward.score * 100 < threshold * MAXIMUM
+    """Stale (not confirmed in 90 days), scoring below `threshold` percent of the parts, or holding a meeting
+    whose date is unclear (residents see no date for it)."""
+    return not ward.has["confirmed"] or ward.score * 100 < threshold * MAXIMUM or ward.unclear_dates > 0
 
 
 def report_no_team(store: Store, ward_code: str, day: date) -> None:

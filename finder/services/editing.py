@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from finder.services import dates
 from finder.services import validation as v
 from finder.store import Store
 from finder.store import models as m
@@ -379,6 +380,15 @@ class Editing:
                 places=tuple(PlaceOption(p.id, p.name, p.kind, p.postcode, p.id in linked) for p in places),
             )
 
+    def unclear_meetings(self, team: EditableTeam) -> list[Item]:
+        """The team's meetings stored with a date outside the window: residents see "date unclear" for them."""
+        now = self._london_now()
+        return [x for x in team.meetings if not dates.clear(x.values["start"], x.values["end"], now)]
+
+    def _london_now(self) -> datetime:
+        """Now as naive London time, as meeting times are stored."""
+        return self.clock().astimezone(LONDON).replace(tzinfo=None)
+
     def stale_items(self, ward_code: str, days: int = STALE_DAYS) -> list[StaleItem]:
         """The ward's records no one in the team has confirmed in `days` days (or ever)."""
         cutoff = self.clock() - timedelta(days=days)
@@ -660,8 +670,7 @@ class Editing:
         elif entity == "officer":
             checked = v.check_officer(form)
         elif entity == "meeting":
-            now = self.clock().astimezone(LONDON).replace(tzinfo=None)
-            checked = v.check_meeting(form, now=now, new=new)
+            checked = v.check_meeting(form, now=self._london_now(), new=new)
         elif entity == "priority":
             checked = v.check_priority(form)
         elif entity == "team":

@@ -203,6 +203,7 @@ def calendar(
         if team.sample:
             lines.append("X-FINDER-SAMPLE:TRUE")
     for meeting in meetings:
-        lines += _event(meeting, team, ward_code, page_url)
+        if not meeting.date_unclear:  # a calendar entry needs a date we can believe
+            lines += _event(meeting, team, ward_code, page_url)
     lines.append("END:VCALENDAR")
     return _lines(lines)

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
+from finder.services import dates
 from finder.services.text import one_line, plain_text
 from finder.store.records import MeetingData, OfficerData, PlaceData, PriorityData, RouteData, TeamData
 
@@ -205,7 +206,10 @@ def parse_datetime(value: Any) -> datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(LONDON).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(LONDON).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first London time Python holds
+            return None
     return parsed.replace(microsecond=0)
 
 
@@ -320,9 +324,10 @@ def officers(people: Any) -> list[OfficerData]:
     return out
 
 
-def meetings(events: Any) -> tuple[list[MeetingData], int]:
-    """The /events response; events with no readable start are left out (counted, not guessed)."""
-    out, skipped = [], 0
+def meetings(events: Any, now: datetime) -> tuple[list[MeetingData], int, list[str]]:
+    """The /events response; events with no readable start are left out (counted, not guessed), and so are
+    events dated outside the window as of `now` (naive London time; finder.services.dates), listed by title."""
+    out, skipped, out_of_range = [], 0, []
     for event in as_list(events):
         start = parse_datetime(event.get("start_date"))
         title = one_line(event.get("title"), limit=300) or one_line(event.get("type"), limit=60)
@@ -330,6 +335,9 @@ def meetings(events: Any) -> tuple[list[MeetingData], int]:
             skipped += 1
             continue
         end = parse_datetime(event.get("end_date"))
+        if not dates.clear(start, end, now):
+            out_of_range.append(f"{title!r} ({one_line(event.get('start_date'), limit=40)})")
+            continue
         out.append(
             MeetingData(
                 title=title,
@@ -341,7 +349,7 @@ def meetings(events: Any) -> tuple[list[MeetingData], int]:
                 contacts=contact_routes(event.get("contact_details"))[:10],
             )
         )
-    return out, skipped
+    return out, skipped, out_of_range
 
 
 def priorities(items: Any) -> list[PriorityData]:
@@ -399,14 +407,23 @@ def team_data(
     priority_items: Any,
     ward_code: str | None,
     extra_wards: list[str] | None = None,
+    *,
+    now: datetime,
 ) -> tuple[TeamData, list[str]]:
-    """One neighbourhood's responses as a TeamData, and notes on what was left out; ShapeError over MAX_ROUTES."""
+    """One neighbourhood's responses as a TeamData, and notes on what was left out; ShapeError over MAX_ROUTES.
+
+    `now` (naive London time) bounds the events' dates."""
     details = as_dict(details)
     centre = as_dict(details.get("centre"))
     policeuk_id = str(reference.get("id") or details.get("id") or "").strip()
     name = one_line(details.get("name"), limit=200) or one_line(reference.get("name"), limit=200) or policeuk_id
-    event_list, skipped_events = meetings(events)
+    event_list, skipped_events, out_of_range = meetings(events, now)
     notes = [f"{skipped_events} event(s) without a readable start date left out"] if skipped_events else []
+    if out_of_range:
+        notes.append(
+            f"{len(out_of_range)} event(s) dated outside the meeting window ({dates.window_words(now)}) left out: "
+            + ", ".join(out_of_range)
+        )
     lat, lon = parse_float(centre.get("latitude"), -90, 90), parse_float(centre.get("longitude"))
     data = TeamData(
         force_id=force_id,

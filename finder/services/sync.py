@@ -608,6 +608,7 @@ class Sync:
                     item.priorities,
                     ward_code,
                     extra,
+                    now=self.now().astimezone(policeuk.LONDON).replace(tzinfo=None),
                 )
             except policeuk.ShapeError as exc:
                 item.error = f"a wrong-shaped answer ({exc})"

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from finder.geo.places import NearestPlaces, ward_centre
 from finder.geo.wards import WardIndex, to_bng
 from finder.i18n import ntr, tr
+from finder.services import dates
 from finder.services.policeuk import email_address, phone_number, web_url
 from finder.store import Store
 from finder.store import models as m
@@ -66,7 +67,6 @@ POLICE_UK_AREA = "https://www.police.uk/pu/your-area/"
 FRONT_COUNTERS = 3
 FRONT_COUNTER_RADIUS_M = 15_000.0
 CALENDAR_PAST_DAYS = 30
-MEETING_LENGTH = timedelta(hours=1)  # a meeting without an end is upcoming until an hour after it starts
 BACKOFF_SECONDS = 15.0  # after the store fails, answer "unavailable" at once for this long
 StoreState = Literal["ok", "unavailable", "unknown"]
 
@@ -282,6 +282,7 @@ class Meeting:
     description: str | None
     provenance: Provenance
     contacts: tuple[Route, ...] = ()  # the event's own contact details from police.uk
+    date_unclear: bool = False  # stored outside the dates a meeting may have: shown without its date
 
     @property
     def kind_label(self) -> str:
@@ -300,17 +301,19 @@ class Meeting:
 
     @property
     def over_at(self) -> datetime:
-        """When it is over (London local time): its end, or MEETING_LENGTH after its start."""
-        return self.end or self.start + MEETING_LENGTH
+        """When it is over (London local time): its end, or an hour after its start."""
+        return dates.over_at(self.start, self.end)
 
     def to_api(self) -> dict[str, Any]:
-        """The item in the JSON API."""
+        """The item in the JSON API (no times when the date is unclear)."""
+        clear = not self.date_unclear
         return {
             "id": self.id,
             "title": self.title,
             "kind": self.kind,
-            "start": self.start.replace(tzinfo=LONDON).isoformat(),
-            "end": self.end.replace(tzinfo=LONDON).isoformat() if self.end else None,
+            "start": self.start.replace(tzinfo=LONDON).isoformat() if clear else None,
+            "end": self.end.replace(tzinfo=LONDON).isoformat() if self.end and clear else None,
+            "date_unclear": self.date_unclear,
             "place": self.place,
             "description": self.description,
             "contact_routes": [r.to_api() for r in self.contacts],
@@ -472,10 +475,13 @@ def _route(r: Any) -> Route:
     return Route(r.kind, r.label, r.value, r.hours, safe_href(r.kind, r.value), _provenance(r))
 
 
-def _meeting(x: Any) -> Meeting:
+def _meeting(x: Any, now: datetime) -> Meeting:
     provenance = _provenance(x)
     contacts = _meeting_contacts(x.contact_details, provenance)
-    return Meeting(x.id, x.key, x.title, x.kind, x.starts_at, x.ends_at, x.place, x.description, provenance, contacts)
+    unclear = not dates.clear(x.starts_at, x.ends_at, now)
+    return Meeting(
+        x.id, x.key, x.title, x.kind, x.starts_at, x.ends_at, x.place, x.description, provenance, contacts, unclear
+    )
 
 
 def _team_rows() -> Any:
@@ -486,9 +492,11 @@ def _team_rows() -> Any:
     )
 
 
-def _build_teams(session: Session, teams: list[Any], since: datetime, team_id: int | None = None) -> dict[int, Team]:
+def _build_teams(
+    session: Session, teams: list[Any], since: datetime, now: datetime, team_id: int | None = None
+) -> dict[int, Team]:
     """The teams by id, with their routes, officers, meetings from `since` and priorities: four queries
-    (of `team_id` alone, or of every team), grouped in Python."""
+    (of `team_id` alone, or of every team), grouped in Python. `now` tells the meetings' dates that are unclear."""
 
     def rows(model: type, *where: Any, order: Any) -> dict[int, list[Any]]:
         """Each team's rows of one table, in display order."""
@@ -528,7 +536,7 @@ def _build_teams(session: Session, teams: list[Any], since: datetime, team_id: i
                 )
                 for o in officers.get(team.id, ())
             ),
-            meetings=tuple(_meeting(x) for x in meetings.get(team.id, ())),
+            meetings=tuple(_meeting(x, now) for x in meetings.get(team.id, ())),
             priorities=tuple(
                 Priority(p.issue, p.action, p.issue_date, p.action_date, _provenance(p))
                 for p in priorities.get(team.id, ())
@@ -619,12 +627,12 @@ class TeamDirectory:
         if team is None:
             return None
         # The ward asked about, which may be one of several the team serves.
-        return _shown_for(_build_teams(session, [team], since, team.id)[team.id], ward_code)
+        return _shown_for(_build_teams(session, [team], since, self.clock(), team.id)[team.id], ward_code)
 
     def _load_all(self, session: Session, since: datetime) -> dict[str, Team]:
         """Every ward's team in six queries however many teams there are: one pass per cache period."""
         rows = session.execute(_team_rows()).all()
-        teams = _build_teams(session, rows, since)
+        teams = _build_teams(session, rows, since, self.clock())
         wards = {
             w.ward_code: _shown_for(teams[w.team_id], w.ward_code)
             for w in session.execute(select(m.TeamWard.__table__))
@@ -813,13 +821,18 @@ def _team_api(team: Team, ward_code: str) -> dict[str, Any]:
         **{k: v for k, v in team.provenance.to_api().items() if k != "sample"},
         "contact_routes": encoded([r.to_api() for r in team.routes]),
         "officers": encoded([o.to_api() for o in team.officers]),
-        "meetings": encoded([{**x.to_api(), "ics": f"/wards/{ward_code}/meetings/{x.id}.ics"} for x in team.meetings]),
+        "meetings": encoded([{**x.to_api(), "ics": _ics(ward_code, x)} for x in team.meetings]),
         "priorities": encoded([p.to_api() for p in team.priorities]),
         "more_links": encoded([link.to_api() for link in team.more_links]),
         "force_engagement": encoded([link.to_api() for link in team.force_engagement]),
         "front_counters": [],  # filled per lookup, from the place searched
         "links": encoded(team_links(ward_code)),
     }
+
+
+def _ics(ward_code: str, meeting: Meeting) -> str | None:
+    """Where the meeting's .ics is; none for a meeting whose date is unclear (no calendar entry for it)."""
+    return None if meeting.date_unclear else f"/wards/{ward_code}/meetings/{meeting.id}.ics"
 
 
 def encoded(value: Any) -> orjson.Fragment:

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 
+from finder.services import dates
 from finder.store import models as m
 
 DEFAULT_FORCE_DOMAINS: dict[str, tuple[str, ...]] = {
@@ -266,14 +267,20 @@ def check_officer(form: Mapping[str, Any]) -> Checked:
 
 
 def check_meeting(form: Mapping[str, Any], *, now: datetime, new: bool) -> Checked:
-    """A meeting: title, kind, start (in the future when new; naive London time), end after start."""
+    """A meeting: title, kind, start (in the future when new; naive London time), end after start, both
+    within the dates a meeting may have (finder.services.dates)."""
     f = _Form(form, m.Meeting)
     f.text("title", "the meeting's title", required=True)
     f.choice("kind", "the kind of meeting", m.MEETING_KINDS)
     start = f.when("start", "the date and time it starts", required=True)
     end = f.when("end", "the date and time it ends")
+    allowed = f"{dates.window_words(now)}: from a year ago to two years ahead"
     if start is not None and new and start <= now:
         f.fail("start", "The start must be in the future")
+    if start is not None and not dates.within(start, now):
+        f.fail("start", f"The start must be {allowed}")
+    if end is not None and not dates.within(end, now):
+        f.fail("end", f"The end must be {allowed}")
     if start is not None and end is not None and end <= start:
         f.fail("end", "The end must be after the start")
     f.text("place", "where it is")

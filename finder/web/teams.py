@@ -108,7 +108,7 @@ def meeting(code: str, meeting_id: int):
     """One meeting as an .ics file to add to a calendar."""
     result = _ward_result(code)
     found = lookup().teams.meeting(result.ward.code, meeting_id)
-    if found is None:
+    if found is None or found[1].date_unclear:  # no calendar entry for a date we cannot believe
         raise NotFound(tr("That meeting is not in our copy of the team's details."), code="meeting_not_found")
     team, item = found
     body = exports.calendar(
@@ -142,6 +142,8 @@ def _clock(when: datetime) -> str:
 @bp.app_template_filter("meeting_when")
 def meeting_when(meeting: Meeting) -> str:
     """When a meeting is, in words: "Tuesday 1 December 2026, 6:30pm to 8pm" (London time)."""
+    if meeting.date_unclear:
+        return tr("Date unclear: ask the team")
     if current_lang() != "en":
         return _meeting_when_in(meeting, get_locale())
     text = f"{meeting.start:%A %-d %B %Y}, {_clock(meeting.start)}"

@@ -108,8 +108,10 @@ def test_meetings_come_soonest_first_with_london_times_and_an_ics_link(api):
     first = meetings[0]
     assert (
         set(first)
-        == {"id", "title", "kind", "start", "end", "place", "description", "contact_routes", "ics"} | PROVENANCE
+        == {"id", "title", "kind", "start", "end", "place", "description", "contact_routes", "date_unclear", "ics"}
+        | PROVENANCE
     )
+    assert first["date_unclear"] is False
     assert first["start"].endswith(("+00:00", "+01:00")) and first["start"][11:16] == "11:00"
     assert first["ics"] == f"/wards/{SAMPLE_WARD}/meetings/{first['id']}.ics"
 

@@ -168,6 +168,7 @@ def _page(ward_code: str, *, status: int = 200, **extra: Any) -> tuple[str, int]
             team=team,
             review=review and current_account().role == "ward_editor",
             stale=service.stale_items(ward_code) if team else [],
+            unclear=service.unclear_meetings(team) if team else [],
             conflicts=service.conflicts(ward_code) if team else [],
             fields=FIELD_FORMS,
             choices=CHOICES,
