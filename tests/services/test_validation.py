@@ -102,6 +102,19 @@ def test_a_new_meeting_is_in_the_future_and_ends_after_it_starts():
     assert good.values["start"] == datetime(2026, 4, 1, 18, 0) and good.values["end"] == datetime(2026, 4, 1, 19, 30)
 
 
+def test_a_meeting_starts_and_ends_within_a_year_back_and_two_years_ahead_and_the_message_names_them():
+    window = "between 1 March 2025 and 29 February 2028: from a year ago to two years ahead"
+    form = {"title": "Ward panel", "kind": "ward_panel", "start": "9999-12-31 23:30"}
+    assert check_meeting(form, now=NOW, new=True).errors == {"start": f"The start must be {window}"}
+    assert check_meeting({**form, "start": "2025-02-28 18:00"}, now=NOW, new=False).errors == {
+        "start": f"The start must be {window}"
+    }
+    late_end = {**form, "start": "2028-02-28 18:00", "end": "9999-12-31 23:59"}
+    assert check_meeting(late_end, now=NOW, new=True).errors == {"end": f"The end must be {window}"}
+    assert check_meeting({**form, "start": "2028-02-29 12:00"}, now=NOW, new=True).ok  # the last day it may be
+    assert check_meeting({**form, "start": "2025-03-01 12:00"}, now=NOW, new=False).ok  # the first
+
+
 def test_priorities_and_teams_check_their_dates_numbers_and_links():
     assert check_priority({"issue": "Bikes", "issue_date": "2026-13-01", "display_order": "first"}).errors == {
         "issue_date": "The date it was set must be a real date, like 2026-03-27",

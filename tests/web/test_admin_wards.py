@@ -159,6 +159,23 @@ def test_a_new_meeting_must_be_in_the_future_and_then_shows_to_residents(app, te
     assert "Street surgery" in app.test_client().get(f"/wards/{SAMPLE_WARD}/calendar.ics").get_data(as_text=True)
 
 
+def test_a_meeting_dated_9999_is_refused_with_the_window_in_an_error_summary_and_nothing_is_stored(app, teams):
+    client, _ = editor_client(app, teams)
+    refused = post(
+        client,
+        f"/admin/wards/{SAMPLE_WARD}/meeting/new",
+        {"title": "Panel at the end of time", "kind": "ward_panel", "start": "9999-12-31T23:30"},
+    )
+    html = refused.get_data(as_text=True)
+    earliest, latest = (london_now() - timedelta(days=365)), (london_now() + timedelta(days=730))
+    window = f"between {earliest:%-d %B %Y} and {latest:%-d %B %Y}: from a year ago to two years ahead"
+    assert refused.status_code == 400
+    summary = html[html.index("data-error-summary") : html.index("</div>", html.index("data-error-summary"))]
+    assert f'<a href="#meeting-new-start">The start must be {window}</a>' in summary
+    assert 'value="9999-12-31T23:30"' in html  # what they typed, kept to correct
+    assert "Panel at the end of time" not in app.test_client().get(f"/wards/{SAMPLE_WARD}").get_data(as_text=True)
+
+
 def test_an_editor_cannot_change_another_wards_record_by_editing_ids(app, teams, geodata):
     """The ward in the URL is the editor's; the record id belongs to another ward's team."""
     client, _ = editor_client(app, teams, wards=(OTHER_WESTMINSTER_WARD,))
