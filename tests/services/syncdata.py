@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -13,6 +14,9 @@ from finder.store import Store
 
 FORCE_NAMES = {force_id: force.name for force_id, force in load_forces().items()}
 MET = "/api/metropolitan"
+# The events here are in December 2026, and a sync keeps events a year back to two years ahead of its clock:
+# a test that reads them back runs the sync as of this time, so it passes in 2028 too.
+AS_OF = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
 def st_james() -> dict:

@@ -24,7 +24,7 @@ from finder.services.sync import SyncError, WardMatcher
 from finder.store import Store
 from finder.store.migrate import upgrade
 from finder.store.models import ContactRoute, Meeting, Officer, Place, Priority, SyncRun, Team
-from tests.services.syncdata import MET, count, make_sync, met_data, serve
+from tests.services.syncdata import AS_OF, MET, count, make_sync, met_data, serve
 from tests.store import backends
 
 # Every test that takes `store` runs on SQLite and on PostgreSQL.
@@ -39,7 +39,7 @@ def matcher(geodata) -> WardMatcher:
 
 def test_a_sync_stores_each_neighbourhood_with_its_people_events_priorities_and_stations(store, matcher):
     with serve(met_data()) as stub:
-        sync, _ = make_sync(store, stub, matcher)
+        sync, _ = make_sync(store, stub, matcher, now=lambda: AS_OF)
         report = sync.run("metropolitan")
     assert report.status == "complete" and not report.failed
     with store.reader() as session:

@@ -20,7 +20,7 @@ from finder.services.policeuk_stub import StubData, boundary_of
 from finder.services.sync import WardMatcher
 from finder.services.teams import TeamDirectory
 from finder.store import models as m
-from tests.services.syncdata import bare, make_sync, serve
+from tests.services.syncdata import AS_OF, bare, make_sync, serve
 from tests.store import backends
 
 migrated_store, store = backends.migrated_store, backends.store  # on SQLite and PostgreSQL
@@ -87,7 +87,7 @@ def test_a_force_wide_city_neighbourhood_serves_all_25_city_wards(store, matcher
 
 def test_links_event_contacts_and_engagement_methods_are_kept_and_only_http_links(store, matcher, geodata):
     with serve(city_data(geodata)) as stub:
-        make_sync(store, stub, matcher)[0].run("city-of-london")
+        make_sync(store, stub, matcher, now=lambda: AS_OF)[0].run("city-of-london")
     with store.reader() as session:
         team = session.scalars(select(m.Team).where(m.Team.policeuk_id == "CITYWIDE")).one()
         assert json.loads(team.links) == [{"title": "Safer City Partnership", "url": "https://example.org/city-safety"}]
