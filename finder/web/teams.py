@@ -143,7 +143,7 @@ def _clock(when: datetime) -> str:
 def meeting_when(meeting: Meeting) -> str:
     """When a meeting is, in words: "Tuesday 1 December 2026, 6:30pm to 8pm" (London time)."""
     if meeting.date_unclear:
-        return tr("Date unclear: ask the team")
+        return tr("Date unclear (ask the team)")
     if current_lang() != "en":
         return _meeting_when_in(meeting, get_locale())
     text = f"{meeting.start:%A %-d %B %Y}, {_clock(meeting.start)}"
