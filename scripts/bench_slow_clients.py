@@ -15,7 +15,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,8 +40,7 @@ def candidates(port: int) -> dict[str, list[str]]:
         "nginx + gunicorn sync (shipped)": [str(RUN_SERVER)],
         "gunicorn sync (before)": [*gunicorn, APP],
         "gunicorn gthread, 8 threads": [*gunicorn, "--worker-class", "gthread", "--threads", "8", APP],
-        "granian WSGI": [str(BIN / "granian"), "--interface", "wsgi", "--workers", "2", "--host", "127.0.0.1"]
-        + ["--port", str(port), APP],
+        "granian WSGI": [str(BIN / "granian"), "--interface", "wsgi", "--workers", "2", "--port", str(port), APP],
     }
 
 
@@ -74,11 +72,15 @@ def pss_mb(pid: int) -> float:
     return int(re.search(r"^Pss:\s+(\d+)", text, re.M).group(1)) / 1024
 
 
+def comm(pid: int) -> str:
+    return Path(f"/proc/{pid}/comm").read_text()
+
+
 def memory(server: subprocess.Popen) -> str:
     """PSS of each app worker (the master's children other than nginx and its log filter), and of nginx."""
     children = [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
-    workers = [pss_mb(pid) for pid in children if not Path(f"/proc/{pid}/comm").read_text().startswith(("nginx", "sed"))]
-    front = [pss_mb(pid) for pid in tree(server.pid) if Path(f"/proc/{pid}/comm").read_text().startswith("nginx")]
+    workers = [pss_mb(pid) for pid in children if not comm(pid).startswith(("nginx", "sed"))]
+    front = [pss_mb(pid) for pid in tree(server.pid) if comm(pid).startswith("nginx")]
     text = ", ".join(f"{mb:.0f}" for mb in sorted(workers)) + " MB"
     return text + (f" (+ nginx {sum(front):.1f} MB)" if front else "")
 
