@@ -98,8 +98,8 @@ def test_a_search_leaves_only_a_ward_a_day_and_a_surface_in_the_count_keys(geoda
 def gunicorn(database: Path, log, workers: int, flush_seconds: float) -> tuple[subprocess.Popen, str]:
     """The finder served as ./scripts/serve serves it, with `workers` workers and a short flush interval."""
     port = free_port()
-    command = [arg if arg != "1" else str(workers) for arg in serve_command(port)]
-    env = {
+    command, server_env = serve_command(port, workers)
+    env = server_env | {
         "PATH": "/usr/bin:/bin",
         "FINDER_ENV": "development",
         "DATABASE_URL": f"sqlite:///{database}",
@@ -117,8 +117,10 @@ def gunicorn(database: Path, log, workers: int, flush_seconds: float) -> tuple[s
             time.sleep(0.2)
 
 
-def children(pid: int) -> list[int]:
-    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+def gunicorn_workers(pid: int) -> list[int]:
+    """The gunicorn master's workers (its other children are nginx and nginx's log filter)."""
+    children = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return [child for child in children if b"gunicorn" in Path(f"/proc/{child}/cmdline").read_bytes()]
 
 
 def total(database: Path) -> int:
@@ -154,10 +156,10 @@ def test_a_killed_worker_loses_at_most_the_counts_of_its_last_minute_and_nothing
                 time.sleep(2.5)  # every worker has flushed what it counted
                 for _ in range(20):
                     assert http.get(f"{base}/api/v1/wards/{SAMPLE_WARD}", timeout=10).status_code == 200
-            for worker in children(server.pid):
+            for worker in gunicorn_workers(server.pid):
                 os.kill(worker, signal.SIGKILL)  # no exit handler runs: what was not flushed is gone
             kept = total(database)
         finally:
-            server.kill()
+            server.terminate()  # the master stops nginx too
             server.wait(timeout=30)
     assert 40 <= kept <= 60, kept  # the 40 before the last flush all kept; at most the last second's 20 lost
