@@ -46,6 +46,10 @@ TOTP_ISSUER = "London police team finder"
 ROLE_NAMES = {"site_admin": "Site admin", "borough_admin": "Borough admin", "ward_editor": "Ward editor"}
 
 SIGN_IN_REFUSED = "Email or password is wrong. Check them and try again."
+SITE_ADMIN_RESETS = (
+    "This finder cannot send email, so a reset link would be shown to you instead of going to {name}. "
+    "Ask a site admin to make one."
+)
 TOO_MANY = "Too many failed attempts to sign in. Wait 15 minutes, then try again."
 
 hasher = PasswordHasher()
@@ -153,11 +157,13 @@ def may_edit(user: Account, ward_code: str, borough_of: BoroughOf) -> bool:
 
 
 def may_manage(actor: Account, target: Account, borough_of: BoroughOf) -> bool:
-    """Whether `actor` may send `target` links and assign their wards."""
+    """Whether `actor` may send `target` links and assign their wards: a site admin, or a borough admin
+    whose borough holds every one of the editor's wards (an editor with wards in two boroughs could
+    otherwise be taken over by either borough's admin, and their other borough's wards with them)."""
     if actor.role == "site_admin":
         return True
-    if actor.role == "borough_admin" and target.role == "ward_editor":
-        return any(borough_of(code) == actor.borough_code for code in target.wards)
+    if actor.role == "borough_admin" and target.role == "ward_editor" and target.wards:
+        return all(borough_of(code) == actor.borough_code for code in target.wards)
     return False
 
 
@@ -301,12 +307,20 @@ class Accounts:
             token = self._issue(session, user.id, "invite", now)
             return Account.of(user), token
 
-    def new_link(self, actor: Account, user_id: int, borough_of: BoroughOf) -> tuple[Account, str, str]:
-        """A fresh invitation (no password yet) or reset link for someone `actor` manages."""
+    def new_link(
+        self, actor: Account, user_id: int, borough_of: BoroughOf, *, by_email: bool
+    ) -> tuple[Account, str, str]:
+        """A fresh invitation (no password yet) or reset link for someone `actor` manages.
+
+        A reset link that would be shown to the admin rather than emailed to its owner (`by_email`
+        False: no mail set up) is made for site admins only: it lets whoever holds it become the user.
+        """
         target = self.get(user_id)
         if target is None or not may_manage(actor, target, borough_of):
             raise NotAllowed("You can only send links to people you manage.")
         purpose = "reset" if target.has_password else "invite"
+        if purpose == "reset" and not by_email and actor.role != "site_admin":
+            raise NotAllowed(SITE_ADMIN_RESETS.format(name=target.name))
         with self.store.session() as session:
             return target, purpose, self._issue(session, user_id, purpose, self.clock())
 
@@ -503,15 +517,13 @@ class Accounts:
     # -- wards ------------------------------------------------------------------------------------
 
     def set_wards(self, actor: Account, user_id: int, text: str, borough_of: BoroughOf) -> Account:
-        """Assign an editor's wards. A borough admin changes only their own borough's part."""
+        """Assign an editor's wards (a borough admin: an editor of theirs, within their borough)."""
         target = self.get(user_id)
         if target is None or target.role != "ward_editor" or not may_manage(actor, target, borough_of):
             raise NotAllowed("You can only assign wards to ward editors you manage.")
         codes = parse_ward_codes(text)
         if problem := _unknown_wards(codes, borough_of) or _outside_borough(actor, codes, borough_of):
             raise FormErrors({"wards": problem})
-        if actor.role == "borough_admin":
-            codes = sorted({c for c in target.wards if borough_of(c) != actor.borough_code} | set(codes))
         with self.store.session() as session:
             user = _load(session, id=user_id)
             assert user is not None

@@ -107,7 +107,7 @@ def test_a_short_or_mistyped_password_is_refused_and_the_link_still_works(servic
 def test_a_new_link_replaces_the_earlier_unused_one(service, store):
     admin = make_user(store, "admin@example.org", "site_admin")
     account, first = invite_editor(service)
-    _, purpose, second = service.new_link(admin, account.id, BOROUGH_OF)
+    _, purpose, second = service.new_link(admin, account.id, BOROUGH_OF, by_email=False)
     assert purpose == "invite"
     with pytest.raises(LinkSpent):
         service.link_account(first, "invite")
@@ -264,15 +264,37 @@ def test_an_invitation_says_what_to_fix_in_every_field_at_once(service, store):
         invite_editor(service, email="Taken@example.org")
 
 
-def test_a_borough_admin_changes_only_their_own_boroughs_wards_of_an_editor(service, store):
+def test_a_borough_admin_changes_only_editors_whose_every_ward_is_in_their_borough(service, store):
     site = make_user(store, "site@example.org", "site_admin")
     borough = make_user(store, "borough@example.org", "borough_admin", borough_code=WESTMINSTER)
     camden_only = make_user(store, "camden@example.org", wards=[CAMDEN_WARD])
     both = make_user(store, "both@example.org", wards=[CAMDEN_WARD, ST_JAMESS])
-    with pytest.raises(NotAllowed):
-        service.set_wards(borough, camden_only.id, ST_JAMESS, BOROUGH_OF)
+    own = make_user(store, "own@example.org", wards=[ST_JAMESS])
+    for target in (camden_only, both):
+        with pytest.raises(NotAllowed):
+            service.set_wards(borough, target.id, ST_JAMESS, BOROUGH_OF)
+        with pytest.raises(NotAllowed):
+            service.new_link(borough, target.id, BOROUGH_OF, by_email=True)
     with pytest.raises(FormErrors):
-        service.set_wards(borough, both.id, CAMDEN_WARD, BOROUGH_OF)
-    assert service.set_wards(borough, both.id, "e05013792", BOROUGH_OF).wards == {CAMDEN_WARD, "E05013792"}
+        service.set_wards(borough, own.id, CAMDEN_WARD, BOROUGH_OF)
+    assert service.set_wards(borough, own.id, "e05013792", BOROUGH_OF).wards == {"E05013792"}
+    assert service.new_link(borough, own.id, BOROUGH_OF, by_email=True)[1] == "reset"
     assert service.set_wards(site, both.id, ST_JAMESS, BOROUGH_OF).wards == {ST_JAMESS}
-    assert {a.email for a in service.users_for(borough, BOROUGH_OF)} == {"borough@example.org", "both@example.org"}
+    assert {a.email for a in service.users_for(borough, BOROUGH_OF)} == {
+        "borough@example.org",
+        "own@example.org",
+        "both@example.org",  # now all in Westminster, after the site admin's change
+    }
+
+
+def test_without_mail_only_a_site_admin_is_given_a_reset_link_to_pass_on(service, store):
+    site = make_user(store, "site@example.org", "site_admin")
+    borough = make_user(store, "borough@example.org", "borough_admin", borough_code=WESTMINSTER)
+    editor = make_user(store, "ed@example.org", name="Ed", wards=[ST_JAMESS])
+    with pytest.raises(NotAllowed, match="Ask a site admin") as refused:
+        service.new_link(borough, editor.id, BOROUGH_OF, by_email=False)
+    assert "going to Ed" in refused.value.message
+    with store.reader() as session:
+        assert session.scalars(select(StaffToken)).all() == []  # no link was made for nobody to use
+    _, purpose, token = service.new_link(site, editor.id, BOROUGH_OF, by_email=False)
+    assert purpose == "reset" and service.link_account(token, "reset").id == editor.id

@@ -362,6 +362,41 @@ def test_a_borough_admin_cannot_invite_for_another_borough(client, db):
     assert invite(client).status_code == 200
 
 
+def test_a_borough_admin_cannot_reset_or_change_an_editor_who_also_edits_another_borough(client, db):
+    sign_in(client, make_user(db, "b@example.org", "borough_admin", borough_code=WESTMINSTER))
+    both = make_user(db, "both@example.org", wards=[ST_JAMESS, CAMDEN_WARD])
+    refused = post(client, f"/admin/users/{both.id}/link")
+    assert refused.status_code == 403 and 'class="one-time-link"' not in refused.get_data(as_text=True)
+    assert post(client, f"/admin/users/{both.id}/wards", {"wards": ST_JAMESS}).status_code == 403
+    with db.reader() as session:
+        assert session.scalars(select(StaffToken)).all() == []
+        assert session.get(StaffUser, both.id).ward_codes == {ST_JAMESS, CAMDEN_WARD}
+
+
+def test_without_mail_a_borough_admin_is_told_to_ask_a_site_admin_for_a_reset_link(app, client, db):
+    sign_in(client, make_user(db, "b@example.org", "borough_admin", borough_code=WESTMINSTER))
+    editor = make_user(db, "ed@example.org", name="Ed", wards=[ST_JAMESS])
+    row = re.search(rf'<tr data-user="{editor.id}">.*?</tr>', client.get("/admin/users").get_data(as_text=True), re.S)
+    assert "ask a site admin" in row.group(0) and "Password reset link" not in row.group(0)
+    refused = post(client, f"/admin/users/{editor.id}/link")
+    assert refused.status_code == 403 and "Ask a site admin to make one" in error_summary(refused)
+    assert 'class="one-time-link"' not in refused.get_data(as_text=True)
+    site = app.test_client()
+    sign_in(site, make_user(db, "site@example.org", "site_admin"))
+    assert shown_link(post(site, f"/admin/users/{editor.id}/link")).startswith("http://localhost/admin/reset/")
+
+
+def test_with_mail_a_borough_admin_sends_a_reset_to_the_editors_own_address_and_sees_no_link(db, geodata):
+    editor = make_user(db, "ed@example.org", wards=[ST_JAMESS])
+    with smtp_server() as inbox:
+        client = staff_app(db, geodata, SMTP_URL=inbox.url).test_client()
+        sign_in(client, make_user(db, "b@example.org", "borough_admin", borough_code=WESTMINSTER))
+        response = post(client, f"/admin/users/{editor.id}/link")
+        assert response.status_code == 200 and 'class="one-time-link"' not in response.get_data(as_text=True)
+    (message,) = inbox.messages
+    assert message["To"] == "ed@example.org" and "/admin/reset/" in message.get_content()
+
+
 def test_names_typed_by_staff_are_shown_as_text(client, db):
     sign_in(client, make_user(db, "admin@example.org", "site_admin", name=HOSTILE))
     invite(client, name=HOSTILE)

@@ -234,11 +234,17 @@ def _send_link(account: Account, purpose: str, token: str) -> None:
 
 
 def _deliver(account: Account, purpose: str, token: str) -> str | None:
-    """Email the link when mail is set up; otherwise (or when sending fails) return it to show the admin."""
+    """Email the link when mail is set up; otherwise (or when sending fails) return it to show the admin.
+
+    A reset link is shown to a site admin only (accounts.new_link): a borough admin is told to ask one.
+    """
     if current_app.config["SMTP_URL"]:
         try:
             _send_link(account, purpose, token)
         except MailError as error:
+            if purpose == "reset" and current_account().role != "site_admin":
+                flash(f"The email could not be sent ({error}). Ask a site admin for a reset link.")
+                return None
             flash(f"The email could not be sent ({error}). Pass this link on yourself instead.")
             return _link_url(purpose, token)
         flash(f"We have emailed {account.email} a link. It works once, within 24 hours.")
@@ -306,6 +312,7 @@ def _users_page(
         roles=ROLE_NAMES if actor.role == "site_admin" else {"ward_editor": ROLE_NAMES["ward_editor"]},
         boroughs=boroughs(),
         own_wards=_editable_wards(actor) if actor.role == "borough_admin" else {},
+        shows_resets=actor.role == "site_admin" or bool(current_app.config["SMTP_URL"]),
         error=error,
         link=link,
         link_for=link_for,
@@ -344,7 +351,8 @@ def user_wards(user_id: int) -> Any:
 def user_link(user_id: int) -> Any:
     """A new invitation (no password set yet) or password reset link for someone the admin manages."""
     try:
-        account, purpose, token = accounts().new_link(current_account(), user_id, borough_of)
+        by_email = bool(current_app.config["SMTP_URL"])
+        account, purpose, token = accounts().new_link(current_account(), user_id, borough_of, by_email=by_email)
     except AccountError as error:
         return _users_page(error=error, status=error.status)
     return _users_page(link=_deliver(account, purpose, token), link_for=account)
