@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, selectinload
 from finder.errors import FinderError
 from finder.store import Store
 from finder.store.models import utcnow
-from finder.store.staff import STAFF_ROLES, LoginAttempt, StaffToken, StaffUser, StaffWard
+from finder.store.staff import STAFF_ROLES, LoginAttempt, StaffSession, StaffToken, StaffUser, StaffWard
 
 TOKEN_LIFETIME = timedelta(hours=24)
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -400,6 +400,7 @@ class Accounts:
             if purpose == "reset":
                 user.session_generation += 1
                 self._spend_all(session, user.id, "reset", now)
+            _end_sessions(session, user.id)
             return Account.of(user)
 
     # -- signing in -------------------------------------------------------------------------------
@@ -506,13 +507,14 @@ class Accounts:
             return Account.of(user), codes
 
     def sign_out_everywhere(self, user_id: int) -> None:
-        """Every session of this user stops working (their generation no longer matches)."""
+        """Every session of this user ends, and any other kept against their old generation."""
         with self.store.session() as session:
             session.execute(
                 update(StaffUser)
                 .where(StaffUser.id == user_id)
                 .values(session_generation=StaffUser.session_generation + 1)
             )
+            _end_sessions(session, user_id)
 
     # -- wards ------------------------------------------------------------------------------------
 
@@ -530,6 +532,11 @@ class Accounts:
             user.wards = [StaffWard(ward_code=c) for c in codes]
             session.flush()
             return Account.of(user)
+
+
+def _end_sessions(session: Session, user_id: int) -> None:
+    """Every session of this user ends (finder.services.staff_sessions), in the caller's transaction."""
+    session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
 
 
 def _unknown_wards(codes: list[str], borough_of: BoroughOf) -> str | None:

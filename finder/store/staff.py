@@ -4,6 +4,8 @@
   `borough_code`) or a site admin. Passwords are argon2 hashes; admins add TOTP. Bumping
   `session_generation` signs the user out everywhere.
 - `StaffToken`: an invitation or password-reset link, stored only as a SHA-256 hash, used once.
+- `StaffSession`: one signed-in browser (or one admin between password and code), keyed by the
+  SHA-256 of the random id its signed cookie holds: deleting the row ends that session anywhere.
 - `LoginAttempt`: failed sign-ins, keyed by a hash of the account or the address, so throttling
   holds across workers and instances without keeping either in the clear.
 - `ChangeSet` and `Change`: every change to a ward's team — who, when, which field, before and
@@ -87,6 +89,22 @@ class StaffToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A staff session. The cookie holds a random id; only its SHA-256 is kept, like the links'."""
+
+    __tablename__ = "staff_session"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    # What the session was granted against: a different role or generation now ends it.
+    role: Mapped[str] = mapped_column(choice("staff_role", STAFF_ROLES))
+    generation: Mapped[int] = mapped_column(Integer)
+    pending: Mapped[bool] = mapped_column(Boolean)  # an admin's password done, their code not yet
+    enrol_secret: Mapped[str | None] = mapped_column(String(64))  # the TOTP secret being set up
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class LoginAttempt(Base):

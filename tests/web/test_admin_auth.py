@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 from html import unescape
 
@@ -12,10 +11,10 @@ import pytest
 from sqlalchemy import select, update
 
 from finder import create_app
+from finder.services.accounts import Accounts
 from finder.store.models import utcnow
-from finder.store.staff import StaffToken, StaffUser
+from finder.store.staff import StaffSession, StaffToken, StaffUser
 from finder.store.testing import discard, new_store, wipe
-from finder.web.admin import SEEN
 from tests.store import backends
 from tests.support.smtp import smtp_server
 from tests.support.staff import (
@@ -134,17 +133,104 @@ def test_production_will_not_start_without_a_secret_key(finder_lookup):
         create_app({"ENV_NAME": "production", "PUBLIC_URL": "https://finder.example.org", "SECRET_KEY": ""})
 
 
+def age_sessions(db, **ago: timedelta) -> None:
+    """Move every session's created_at / seen_at back by the given amounts."""
+    with db.session() as session:
+        for row in session.scalars(select(StaffSession)):
+            for column, delta in ago.items():
+                setattr(row, column, getattr(row, column) - delta)
+
+
 def test_a_session_idle_for_longer_than_the_limit_is_signed_out(client, db):
     editor = make_user(db, "ed@example.org", wards=[ST_JAMESS])
     sign_in(client, editor)
     assert client.get("/admin/").status_code == 200
-    with client.session_transaction() as session:
-        session[SEEN] = time.time() - 31 * 60
+    age_sessions(db, seen_at=timedelta(minutes=31))
     response = client.get("/admin/")
     assert response.status_code == 302 and response.headers["Location"] == "/admin/sign-in"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "signed out because you did nothing for 30 minutes" in page
     assert client.get("/admin/").status_code == 302
+    with db.reader() as session:
+        assert session.scalars(select(StaffSession)).all() == []
+
+
+def test_a_busy_session_still_ends_12_hours_after_signing_in(client, db):
+    sign_in(client, make_user(db, "ed@example.org", wards=[ST_JAMESS]))
+    age_sessions(db, created_at=timedelta(hours=11, minutes=59))
+    assert client.get("/admin/").status_code == 200
+    age_sessions(db, created_at=timedelta(minutes=2))
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/sign-in"
+    assert "because you signed in over 12 hours ago" in client.get("/admin/sign-in").get_data(as_text=True)
+
+
+def test_the_session_lifetime_is_a_setting(db, geodata):
+    client = staff_app(db, geodata, STAFF_SESSION_HOURS=1).test_client()
+    sign_in(client, make_user(db, "ed@example.org", wards=[ST_JAMESS]))
+    age_sessions(db, created_at=timedelta(minutes=61))
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_cookie_copied_before_signing_out_signs_nobody_in_afterwards(app, client, db):
+    make_user(db, "ed@example.org", wards=[ST_JAMESS])
+    form_sign_in(client, "ed@example.org")
+    copied = session_cookie(client)
+    assert post(client, "/admin/sign-out").status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("finder_session", copied)
+    assert thief.get("/admin/").status_code == 302
+    with db.reader() as session:
+        assert session.scalars(select(StaffSession)).all() == []
+
+
+def test_a_password_reset_or_a_role_change_or_disabling_ends_every_session_of_that_user(app, db):
+    editor = make_user(db, "ed@example.org", wards=[ST_JAMESS])
+    admin = make_user(db, "admin@example.org", "site_admin")
+    laptop, phone, boss = app.test_client(), app.test_client(), app.test_client()
+    for client, account in ((laptop, editor), (phone, editor), (boss, admin)):
+        sign_in(client, account)
+
+    reset = shown_link(post(boss, f"/admin/users/{editor.id}/link")).removeprefix("http://localhost")
+    assert post(app.test_client(), reset, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
+    assert laptop.get("/admin/").status_code == phone.get("/admin/").status_code == 302
+
+    editor = Accounts(db, secret="unused").get(editor.id)  # its generation moved with the reset
+    sign_in(laptop, editor)
+    sign_in(phone, editor)
+    with db.session() as session:  # made a borough admin by a site admin's SQL, say
+        session.execute(
+            update(StaffUser).where(StaffUser.id == editor.id).values(role="borough_admin", borough_code=WESTMINSTER)
+        )
+    assert laptop.get("/admin/").status_code == phone.get("/admin/").status_code == 302
+
+    with db.session() as session:
+        session.execute(update(StaffUser).where(StaffUser.id == editor.id).values(role="ward_editor"))
+    sign_in(laptop, editor)
+    assert laptop.get("/admin/").status_code == 200
+    with db.session() as session:
+        session.execute(update(StaffUser).where(StaffUser.id == editor.id).values(active=False))
+    assert laptop.get("/admin/").status_code == 302
+    assert boss.get("/admin/").status_code == 200  # nobody else's session ended
+
+
+def test_the_totp_secret_being_set_up_stays_on_the_server_not_in_the_cookie(app, db):
+    admin = make_user(db, "admin@example.org", "site_admin")
+    with db.session() as session:
+        session.execute(update(StaffUser).values(totp_secret=None))
+    client = app.test_client()
+    form_sign_in(client, "admin@example.org")
+    html = client.get("/admin/sign-in/set-up-app").get_data(as_text=True)
+    secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', html).group(1)
+    cookie = app.session_interface.get_signing_serializer(app).loads(session_cookie(client))
+    assert secret not in repr(cookie)
+    assert secret in client.get("/admin/sign-in/set-up-app").get_data(as_text=True)  # the same one, kept
+    done = post(client, "/admin/sign-in/set-up-app", {"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200 and client.get("/admin/users").status_code == 200
+    with db.reader() as session:
+        assert session.get(StaffUser, admin.id).totp_secret == secret
+        rows = session.execute(select(StaffSession.pending, StaffSession.enrol_secret)).all()
+    assert [tuple(row) for row in rows] == [(False, None)]  # the pending session has gone with its secret
 
 
 def test_signing_out_everywhere_ends_the_session_in_another_browser(app, db):
