@@ -1,4 +1,4 @@
-"""The staff side of the store: accounts, one-time links, login throttling, review settings and history.
+"""The staff side of the store: accounts, one-time links, sessions, review settings and history.
 
 - `StaffUser`: a ward editor (their `StaffWard` wards only), a borough admin (every ward of
   `borough_code`) or a site admin. Passwords are argon2 hashes; admins add TOTP. Bumping
@@ -6,8 +6,6 @@
 - `StaffToken`: an invitation or password-reset link, stored only as a SHA-256 hash, used once.
 - `StaffSession`: one signed-in browser (or one admin between password and code), keyed by the
   SHA-256 of the random id its signed cookie holds: deleting the row ends that session anywhere.
-- `LoginAttempt`: failed sign-ins, keyed by a hash of the account or the address, so throttling
-  holds across workers and instances without keeping either in the clear.
 - `ChangeSet` and `Change`: every change to a ward's team — who, when, which field, before and
   after, why — whether an officer made it, a sync brought it, or an admin restored it. A change
   set waiting for review holds the changes it would make (`after`), applied when approved.
@@ -105,16 +103,6 @@ class StaffSession(Base):
     enrol_secret: Mapped[str | None] = mapped_column(String(64))  # the TOTP secret being set up
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class LoginAttempt(Base):
-    """A failed sign-in, counted per account and per address (both hashed) over a recent window."""
-
-    __tablename__ = "login_attempt"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(80), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class BoroughSetting(Base):

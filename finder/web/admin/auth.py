@@ -9,10 +9,20 @@ new id, so a cookie planted before it signs nobody in.
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    copy_current_request_context,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
@@ -41,6 +51,7 @@ from finder.web.admin import (
 
 PENDING = "staff_pending"  # the pending session's id, after an admin's password, before their code
 PENDING_NEXT = "staff_pending_next"
+RESETS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="finder-reset")  # one email at a time, in turn
 
 
 def _field(name: str) -> str:
@@ -201,15 +212,21 @@ def reset_request() -> Any:
     """Ask for a reset email. The answer is the same whether or not the account exists."""
     by_email = bool(current_app.config["SMTP_URL"])
     if request.method == "POST" and by_email:
-        found = accounts().request_reset(_field("email"))
-        if found is not None:
-            account, token = found
-            try:
-                _send_link(account, "reset", token)
-            except MailError as error:
-                current_app.logger.warning("password reset email not sent: %s", error)
+        # Looked up and sent after the answer, so a real account's answer takes no longer than an unknown one's.
+        RESETS.submit(copy_current_request_context(_send_reset), _field("email"))
         return render_template("admin/reset_request.html", by_email=True, sent=True)
     return render_template("admin/reset_request.html", by_email=by_email, sent=False)
+
+
+def _send_reset(email: str) -> None:
+    try:
+        found = accounts().request_reset(email)
+        if found is not None:
+            _send_link(found[0], "reset", found[1])
+    except MailError as error:
+        current_app.logger.warning("password reset email not sent: %s", error)
+    except Exception:  # nobody waits on this thread: what goes wrong is logged, or it is never seen
+        current_app.logger.exception("password reset failed")
 
 
 def _link_url(purpose: str, token: str) -> str:
