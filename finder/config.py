@@ -5,6 +5,12 @@
   to start without it; every worker and instance must share it); random per process when unset
   elsewhere, so staff are signed out when the process restarts.
 - FINDER_STAFF_IDLE_MINUTES: a staff session ends after this many minutes without a request (default 30).
+- FINDER_STAFF_SESSION_HOURS: and this many hours after signing in, however busy (default 12). Both
+  are enforced through the session's row in the store, so every worker and instance agrees.
+- FINDER_LIMITER_STORAGE_URI: where sign-in failures are counted, as a `limits` (Flask-Limiter) storage
+  URI. Default memory://: each worker keeps its own counts, emptied when it restarts, so with 2
+  workers a limit can allow up to twice its number. redis://host:6379 shares them across workers
+  and instances (install the `redis` package).
 - FINDER_SMTP_URL: where invitation and password-reset emails go, like smtp://host:25 or
   smtps://user:pass@host:465 (STARTTLS is used when an smtp:// server offers it). Unset, the admin
   sees each link on screen to pass on, and staff cannot reset their own password (an admin sends a link).
@@ -140,6 +146,8 @@ class Config:
     API_MAX_AGE = int(os.environ.get("FINDER_API_MAX_AGE", "300"))
     PROXIES = int(os.environ.get("FINDER_PROXIES", "0"))
     STAFF_IDLE_MINUTES = float(os.environ.get("FINDER_STAFF_IDLE_MINUTES", "30"))
+    STAFF_SESSION_HOURS = float(os.environ.get("FINDER_STAFF_SESSION_HOURS", "12"))
+    LIMITER_STORAGE_URI = os.environ.get("FINDER_LIMITER_STORAGE_URI", "memory://")
     SMTP_URL = os.environ.get("FINDER_SMTP_URL", "")
     FORCE_EMAIL_DOMAINS = force_domains(os.environ.get("FINDER_FORCE_EMAIL_DOMAINS", ""))
     MAIL_FROM = os.environ.get("FINDER_MAIL_FROM", "")

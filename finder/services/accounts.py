@@ -5,11 +5,15 @@
 - Invitation and password-reset links are one-time secrets (`secrets.token_urlsafe(32)`) that
   expire after 24 hours; only their SHA-256 is stored, and a link is spent by a conditional UPDATE,
   so two clicks cannot both use it.
-- Passwords are argon2 hashes (rehashed when the parameters change), at least 12 characters.
+- Passwords are argon2 hashes (rehashed when the parameters change), at least 12 characters, and
+  not guessable: zxcvbn's score of 3 or more (which refuses common passwords like Password123!).
 - Admins add a second step: TOTP (a time step is never accepted twice) or one of ten single-use
   recovery codes, stored as SHA-256 hashes.
-- Failed sign-ins are counted in the store per account and per address (keyed HMACs, never the
-  values), so the limit holds across workers; a refusal never says whether the account exists.
+- Failures are counted by a `limits` rate limiter (Flask-Limiter's engine: memory, or Redis to
+  share it) under keyed HMACs, never the values (`Throttle`): wrong passwords per client and
+  account together, so a stranger cannot lock an officer out from their own address; per client
+  address; per account, looser than one client can reach; wrong second-step codes per account on
+  their own, in tiers that lock for longer each time. A refusal never says whether the account exists.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
+import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,26 +33,30 @@ from functools import cache
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, delete, func, or_, select, update
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter, RateLimiter
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from finder.errors import FinderError
 from finder.store import Store
 from finder.store.models import utcnow
-from finder.store.staff import STAFF_ROLES, LoginAttempt, StaffToken, StaffUser, StaffWard
+from finder.store.staff import STAFF_ROLES, StaffSession, StaffToken, StaffUser, StaffWard
 
 TOKEN_LIFETIME = timedelta(hours=24)
-THROTTLE_WINDOW = timedelta(minutes=15)
-ACCOUNT_FAILURES = 5  # failed sign-ins per account in the window before it is refused
-ADDRESS_FAILURES = 20  # and per client address
-RESET_REQUESTS = 3  # reset emails per account in the window; more are silently not sent
 MIN_PASSWORD, MAX_PASSWORD = 12, 1000
+MIN_STRENGTH = 3  # zxcvbn's score, 0-4: 3 is "safely unguessable" against throttled online guessing
 RECOVERY_CODE_COUNT = 10
 TOTP_ISSUER = "London police team finder"
 ROLE_NAMES = {"site_admin": "Site admin", "borough_admin": "Borough admin", "ward_editor": "Ward editor"}
 
 SIGN_IN_REFUSED = "Email or password is wrong. Check them and try again."
-TOO_MANY = "Too many failed attempts to sign in. Wait 15 minutes, then try again."
+SITE_ADMIN_RESETS = (
+    "This finder cannot send email, so a reset link would be shown to you instead of going to {name}. "
+    "Ask a site admin to make one."
+)
+TOO_MANY = "Too many failed attempts to sign in. Wait {minutes}, then try again."
 
 hasher = PasswordHasher()
 BoroughOf = Callable[[str], "str | None"]  # a ward's borough code, None for no such ward
@@ -153,11 +163,13 @@ def may_edit(user: Account, ward_code: str, borough_of: BoroughOf) -> bool:
 
 
 def may_manage(actor: Account, target: Account, borough_of: BoroughOf) -> bool:
-    """Whether `actor` may send `target` links and assign their wards."""
+    """Whether `actor` may send `target` links and assign their wards: a site admin, or a borough admin
+    whose borough holds every one of the editor's wards (an editor with wards in two boroughs could
+    otherwise be taken over by either borough's admin, and their other borough's wards with them)."""
     if actor.role == "site_admin":
         return True
-    if actor.role == "borough_admin" and target.role == "ward_editor":
-        return any(borough_of(code) == actor.borough_code for code in target.wards)
+    if actor.role == "borough_admin" and target.role == "ward_editor" and target.wards:
+        return all(borough_of(code) == actor.borough_code for code in target.wards)
     return False
 
 
@@ -171,15 +183,35 @@ def normalise_email(text: str) -> str:
         raise FormErrors({"email": f"Enter an email address like name@example.org. {exc}"}) from None
 
 
-def check_new_password(password: str, confirm: str) -> str:
-    """The new password, if it is long enough and typed the same twice."""
+def check_new_password(password: str, confirm: str, known: Iterable[str] = ()) -> str:
+    """The new password, if it is long enough, hard to guess and typed the same twice.
+
+    `known`: what the finder knows of the person (email, name), which a password must not lean on.
+    """
     if len(password) < MIN_PASSWORD:
         raise FormErrors({"password": f"Enter a password of at least {MIN_PASSWORD} characters"})
     if len(password) > MAX_PASSWORD:
         raise FormErrors({"password": f"Enter a password of at most {MAX_PASSWORD:,} characters"})
+    if problem := _guessable(password, list(known)):
+        raise FormErrors({"password": problem})
     if password != confirm:
         raise FormErrors({"confirm": "The two passwords are not the same. Type the password again in both boxes"})
     return password
+
+
+def _guessable(password: str, known: list[str]) -> str | None:
+    """Why `password` is easy to guess (zxcvbn: common passwords, words, dates, keyboard runs), or None."""
+    from zxcvbn import zxcvbn  # staff pages only: not loaded at start
+
+    # zxcvbn's time grows with length; past 100 characters a password's strength is its length.
+    verdict = zxcvbn(password[:100], user_inputs=known)
+    if verdict["score"] >= MIN_STRENGTH:
+        return None
+    warning = verdict["feedback"]["warning"] or "This password would be easy to guess."
+    return (
+        f"Choose a password that is harder to guess. {warning} "
+        "Three or four random words together make a strong password that is easy to remember."
+    )
 
 
 def parse_ward_codes(text: str) -> list[str]:
@@ -215,12 +247,78 @@ def _load(session: Session, **where: object) -> StaffUser | None:
     return session.scalars(query).one_or_none()
 
 
-class Accounts:
-    """Account rules over one store. `secret` keys the hashes that name accounts and addresses."""
+def _limits(text: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(text))
 
-    def __init__(self, store: Store, *, secret: str | bytes, clock: Callable[[], datetime] = utcnow) -> None:
+
+@dataclass(frozen=True)
+class Limits:
+    """How many failures each key may have (the `limits` notation, several separated by ";")."""
+
+    client_account: tuple[RateLimitItem, ...] = _limits("5 per 15 minutes")  # wrong passwords, one client, one account
+    client: tuple[RateLimitItem, ...] = _limits("20 per 15 minutes")  # wrong passwords from one client
+    # Wrong passwords for one account from everywhere: above what one client can reach (80 an hour),
+    # so one stranger cannot lock an officer out; it stops a crowd of addresses guessing one account.
+    account: tuple[RateLimitItem, ...] = _limits("100 per hour")
+    # Wrong second-step codes per account, whoever sends them (they hold the password): each tier
+    # reached locks for longer, 5 minutes, then an hour, then a day (3 codes in 10^6 are right).
+    second_step: tuple[RateLimitItem, ...] = _limits("5 per 5 minutes; 10 per hour; 20 per day")
+    resets: tuple[RateLimitItem, ...] = _limits("3 per 15 minutes")  # reset emails per account; more are not sent
+
+
+class Throttle:
+    """Failure counts on a `limits` rate limiter, under keys that are HMACs of emails and addresses."""
+
+    def __init__(self, limiter: RateLimiter, secret: bytes) -> None:
+        self.limiter = limiter
+        self.secret = secret
+
+    def key(self, kind: str, *values: str) -> str:
+        return f"{kind}:{hmac.new(self.secret, chr(0).join(values).encode(), hashlib.sha256).hexdigest()}"
+
+    def check(self, *counts: tuple[tuple[RateLimitItem, ...], str]) -> None:
+        """Throttled, saying how long to wait, when any of these (limits, key) counts is full."""
+        waits = [
+            self.limiter.get_window_stats(item, key).reset_time
+            for items, key in counts
+            for item in items
+            if not self.limiter.test(item, key)
+        ]
+        if waits:
+            minutes = max(1, math.ceil((max(waits) - time.time()) / 60))
+            raise Throttled(TOO_MANY.format(minutes="1 minute" if minutes == 1 else f"{minutes} minutes"))
+
+    def hit(self, *counts: tuple[tuple[RateLimitItem, ...], str]) -> bool:
+        """Count one more against each; False when one was already full."""
+        return all([self.limiter.hit(item, key) for items, key in counts for item in items])
+
+    def clear(self, items: tuple[RateLimitItem, ...], key: str) -> None:
+        for item in items:
+            self.limiter.clear(item, key)
+
+
+def memory_limiter() -> RateLimiter:
+    """A limiter of this process's own (the command line, tests): the web app passes its shared one."""
+    return MovingWindowRateLimiter(MemoryStorage())
+
+
+class Accounts:
+    """Account rules over one store. `secret` keys the hashes that name accounts and addresses in
+    `limiter`'s counts; `limits` says how many failures each may have."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        secret: str | bytes,
+        limiter: RateLimiter | None = None,
+        limits: Limits = Limits(),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.store = store
         self.secret = secret.encode() if isinstance(secret, str) else secret
+        self.throttle = Throttle(limiter or memory_limiter(), self.secret)
+        self.limits = limits
         self.clock = clock
 
     # -- reading ---------------------------------------------------------------------------------
@@ -301,12 +399,20 @@ class Accounts:
             token = self._issue(session, user.id, "invite", now)
             return Account.of(user), token
 
-    def new_link(self, actor: Account, user_id: int, borough_of: BoroughOf) -> tuple[Account, str, str]:
-        """A fresh invitation (no password yet) or reset link for someone `actor` manages."""
+    def new_link(
+        self, actor: Account, user_id: int, borough_of: BoroughOf, *, by_email: bool
+    ) -> tuple[Account, str, str]:
+        """A fresh invitation (no password yet) or reset link for someone `actor` manages.
+
+        A reset link that would be shown to the admin rather than emailed to its owner (`by_email`
+        False: no mail set up) is made for site admins only: it lets whoever holds it become the user.
+        """
         target = self.get(user_id)
         if target is None or not may_manage(actor, target, borough_of):
             raise NotAllowed("You can only send links to people you manage.")
         purpose = "reset" if target.has_password else "invite"
+        if purpose == "reset" and not by_email and actor.role != "site_admin":
+            raise NotAllowed(SITE_ADMIN_RESETS.format(name=target.name))
         with self.store.session() as session:
             return target, purpose, self._issue(session, user_id, purpose, self.clock())
 
@@ -317,11 +423,9 @@ class Accounts:
         except FormErrors:
             return None
         now = self.clock()
-        key = self._key("reset", email)
+        if not self.throttle.hit((self.limits.resets, self.throttle.key("reset", email))):
+            return None
         with self.store.session() as session:
-            if self._count(session, key, now) >= RESET_REQUESTS:
-                return None
-            session.add(LoginAttempt(key=key, at=now))
             user = _load(session, email=email)
             if user is None or not user.active:
                 return None
@@ -374,7 +478,9 @@ class Accounts:
         now = self.clock()
         with self.store.session() as session:
             row = self._token(session, token, purpose, now)
-            check_new_password(password, confirm)
+            owner = _load(session, id=row.user_id)
+            assert owner is not None
+            check_new_password(password, confirm, known=(owner.email, owner.email.split("@")[0], *owner.name.split()))
             spent = session.execute(
                 update(StaffToken).where(StaffToken.id == row.id, StaffToken.used_at.is_(None)).values(used_at=now)
             )
@@ -386,40 +492,27 @@ class Accounts:
             if purpose == "reset":
                 user.session_generation += 1
                 self._spend_all(session, user.id, "reset", now)
+            _end_sessions(session, user.id)
             return Account.of(user)
 
     # -- signing in -------------------------------------------------------------------------------
 
-    def _key(self, kind: str, value: str) -> str:
-        return f"{kind}:{hmac.new(self.secret, value.encode(), hashlib.sha256).hexdigest()}"
-
-    @staticmethod
-    def _count(session: Session, key: str, now: datetime) -> int:
-        return session.scalar(
-            select(func.count()).where(LoginAttempt.key == key, LoginAttempt.at > now - THROTTLE_WINDOW)
+    def _password_counts(self, email: str, address: str) -> tuple[tuple[tuple[RateLimitItem, ...], str], ...]:
+        key = self.throttle.key
+        limits = self.limits
+        return (
+            (limits.client_account, key("client-account", address, email)),
+            (limits.client, key("client", address)),
+            (limits.account, key("account", email)),
         )
 
-    def _check_throttle(self, session: Session, keys: tuple[str, str], now: datetime) -> None:
-        account_key, address_key = keys
-        if self._count(session, account_key, now) >= ACCOUNT_FAILURES:
-            raise Throttled(TOO_MANY)
-        if self._count(session, address_key, now) >= ADDRESS_FAILURES:
-            raise Throttled(TOO_MANY)
-
-    def _fail(self, keys: tuple[str, str], now: datetime, message: str = SIGN_IN_REFUSED) -> SignInRefused:
-        """Record a failure (in its own transaction, so it counts whatever happens next)."""
-        with self.store.session() as session:
-            session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - THROTTLE_WINDOW))
-            session.add_all(LoginAttempt(key=key, at=now) for key in keys)
-        return SignInRefused(message)
-
     def sign_in(self, email: str, password: str, address: str) -> Account:
-        """The account, if the password is right and neither it nor the address is over its limit."""
+        """The account, if the password is right and none of its failure counts is full."""
         email = email.strip().lower()
-        keys = (self._key("account", email), self._key("address", address))
+        counts = self._password_counts(email, address)
+        self.throttle.check(*counts)
         now = self.clock()
         with self.store.session() as session:
-            self._check_throttle(session, keys, now)
             user = _load(session, email=email)
             stored = user.password_hash if user is not None and user.active else None
             try:
@@ -431,20 +524,21 @@ class Accounts:
                 if hasher.check_needs_rehash(stored):
                     user.password_hash = hasher.hash(password)
                 user.last_login_at = now
-                session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
+                self.throttle.clear(*counts[0])  # this client's count for this account; never the code's
                 return Account.of(user)
-        raise self._fail(keys, now)
+        self.throttle.hit(*counts)
+        raise SignInRefused(SIGN_IN_REFUSED)
 
     def second_step(self, user_id: int, code: str, address: str) -> Account:
         """Check a TOTP code (never one already used) or spend a recovery code."""
         now = self.clock()
         code = "".join(code.split())
+        counts = (self.limits.second_step, self.throttle.key("second-step", str(user_id)))
+        self.throttle.check(counts)
         with self.store.session() as session:
             user = _load(session, id=user_id)
             if user is None or user.totp_secret is None or not user.active:
                 raise SignInRefused("Sign in again.")
-            keys = (self._key("account", user.email), self._key("address", address))
-            self._check_throttle(session, keys, now)
             if re.fullmatch(r"\d{6}", code):
                 step = _matching_step(user.totp_secret, code, now, user.totp_last_step)
                 if step is not None:
@@ -458,6 +552,7 @@ class Accounts:
                     )
                     if used.rowcount == 1:
                         session.expire(user, ["totp_last_step"])
+                        self.throttle.clear(*counts)
                         return Account.of(user)
             elif code:
                 hashes = json.loads(user.recovery_codes or "[]")
@@ -470,10 +565,10 @@ class Accounts:
                     )
                     if spent.rowcount == 1:
                         session.expire(user, ["recovery_codes"])
+                        self.throttle.clear(*counts)
                         return Account.of(user)
-        raise self._fail(
-            keys, now, "That code is not right, or has been used. Enter the 6-digit code your app shows now."
-        )
+        self.throttle.hit(counts)
+        raise SignInRefused("That code is not right, or has been used. Enter the 6-digit code your app shows now.")
 
     def enrol_totp(self, user_id: int, secret: str, code: str) -> tuple[Account, list[str]]:
         """Turn on TOTP once the user proves their app holds `secret`; returns ten recovery codes."""
@@ -492,32 +587,36 @@ class Accounts:
             return Account.of(user), codes
 
     def sign_out_everywhere(self, user_id: int) -> None:
-        """Every session of this user stops working (their generation no longer matches)."""
+        """Every session of this user ends, and any other kept against their old generation."""
         with self.store.session() as session:
             session.execute(
                 update(StaffUser)
                 .where(StaffUser.id == user_id)
                 .values(session_generation=StaffUser.session_generation + 1)
             )
+            _end_sessions(session, user_id)
 
     # -- wards ------------------------------------------------------------------------------------
 
     def set_wards(self, actor: Account, user_id: int, text: str, borough_of: BoroughOf) -> Account:
-        """Assign an editor's wards. A borough admin changes only their own borough's part."""
+        """Assign an editor's wards (a borough admin: an editor of theirs, within their borough)."""
         target = self.get(user_id)
         if target is None or target.role != "ward_editor" or not may_manage(actor, target, borough_of):
             raise NotAllowed("You can only assign wards to ward editors you manage.")
         codes = parse_ward_codes(text)
         if problem := _unknown_wards(codes, borough_of) or _outside_borough(actor, codes, borough_of):
             raise FormErrors({"wards": problem})
-        if actor.role == "borough_admin":
-            codes = sorted({c for c in target.wards if borough_of(c) != actor.borough_code} | set(codes))
         with self.store.session() as session:
             user = _load(session, id=user_id)
             assert user is not None
             user.wards = [StaffWard(ward_code=c) for c in codes]
             session.flush()
             return Account.of(user)
+
+
+def _end_sessions(session: Session, user_id: int) -> None:
+    """Every session of this user ends (finder.services.staff_sessions), in the caller's transaction."""
+    session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
 
 
 def _unknown_wards(codes: list[str], borough_of: BoroughOf) -> str | None:

@@ -1,11 +1,11 @@
-"""The staff side of the store: accounts, one-time links, login throttling, review settings and history.
+"""The staff side of the store: accounts, one-time links, sessions, review settings and history.
 
 - `StaffUser`: a ward editor (their `StaffWard` wards only), a borough admin (every ward of
   `borough_code`) or a site admin. Passwords are argon2 hashes; admins add TOTP. Bumping
   `session_generation` signs the user out everywhere.
 - `StaffToken`: an invitation or password-reset link, stored only as a SHA-256 hash, used once.
-- `LoginAttempt`: failed sign-ins, keyed by a hash of the account or the address, so throttling
-  holds across workers and instances without keeping either in the clear.
+- `StaffSession`: one signed-in browser (or one admin between password and code), keyed by the
+  SHA-256 of the random id its signed cookie holds: deleting the row ends that session anywhere.
 - `ChangeSet` and `Change`: every change to a ward's team — who, when, which field, before and
   after, why — whether an officer made it, a sync brought it, or an admin restored it. A change
   set waiting for review holds the changes it would make (`after`), applied when approved.
@@ -89,14 +89,20 @@ class StaffToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class LoginAttempt(Base):
-    """A failed sign-in, counted per account and per address (both hashed) over a recent window."""
+class StaffSession(Base):
+    """A staff session. The cookie holds a random id; only its SHA-256 is kept, like the links'."""
 
-    __tablename__ = "login_attempt"
+    __tablename__ = "staff_session"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(80), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    # What the session was granted against: a different role or generation now ends it.
+    role: Mapped[str] = mapped_column(choice("staff_role", STAFF_ROLES))
+    generation: Mapped[int] = mapped_column(Integer)
+    pending: Mapped[bool] = mapped_column(Boolean)  # an admin's password done, their code not yet
+    enrol_secret: Mapped[str | None] = mapped_column(String(64))  # the TOTP secret being set up
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class BoroughSetting(Base):

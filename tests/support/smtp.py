@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,10 +20,19 @@ class Inbox:
 
     url: str = ""
     messages: list[EmailMessage] = field(default_factory=list)
+    delay: float = 0.0  # seconds before each message is accepted: a slow mail server
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        await asyncio.sleep(self.delay)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+        """The messages, once `count` have arrived (mail sent in the background takes a moment)."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.messages
 
 
 def free_port() -> int:
@@ -31,9 +42,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server() -> Iterator[Inbox]:
+def smtp_server(delay: float = 0.0) -> Iterator[Inbox]:
     """Run the server for the block; its messages collect in the Inbox."""
-    inbox = Inbox()
+    inbox = Inbox(delay=delay)
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()

@@ -6,15 +6,14 @@
     sign_in(client, editor)                        # no forms, no argon2: straight into the session
     post(client, "/admin/users", {"name": ...})     # a POST with a valid CSRF token
 
-`sign_in` writes what a completed sign-in leaves in the session (admins included: their second
-step counts as done). Tests of signing in itself go through the forms instead.
+`sign_in` starts a session in the store and puts its id in the cookie, as a completed sign-in does
+(admins included: their second step counts as done). Tests of signing in go through the forms.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import time
 from functools import cache
 from typing import Any
 
@@ -31,7 +30,7 @@ from finder.services.teams import TeamDirectory
 from finder.store import Store
 from finder.store.models import utcnow
 from finder.store.staff import StaffUser, StaffWard
-from finder.web.admin import SECOND_STEP_DONE, SEEN
+from finder.web.admin import staff_sessions
 
 PASSWORD = "correct horse battery staple"
 WESTMINSTER = "E09000033"
@@ -85,14 +84,15 @@ def make_user(
         return Account.of(user)
 
 
-def sign_in(client: FlaskClient, account: Account) -> None:
-    """Put `account` in the client's session as a finished sign-in would."""
+def sign_in(client: FlaskClient, account: Account) -> str:
+    """Put `account` in the client's session as a finished sign-in would; returns the session's id."""
+    with client.application.app_context():
+        key = staff_sessions().start(account)
     with client.session_transaction() as session:
         session.clear()
-        session["_user_id"] = f"{account.id}:{account.session_generation}"
+        session["_user_id"] = key
         session["_fresh"] = True
-        session[SEEN] = time.time()
-        session[SECOND_STEP_DONE] = True
+    return key
 
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')

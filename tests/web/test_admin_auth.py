@@ -9,13 +9,14 @@ from html import unescape
 
 import pyotp
 import pytest
+from limits.errors import ConfigurationError
 from sqlalchemy import select, update
 
 from finder import create_app
+from finder.services.accounts import Accounts
 from finder.store.models import utcnow
-from finder.store.staff import StaffToken, StaffUser
+from finder.store.staff import StaffSession, StaffToken, StaffUser
 from finder.store.testing import discard, new_store, wipe
-from finder.web.admin import SEEN
 from tests.store import backends
 from tests.support.smtp import smtp_server
 from tests.support.staff import (
@@ -134,17 +135,104 @@ def test_production_will_not_start_without_a_secret_key(finder_lookup):
         create_app({"ENV_NAME": "production", "PUBLIC_URL": "https://finder.example.org", "SECRET_KEY": ""})
 
 
+def age_sessions(db, **ago: timedelta) -> None:
+    """Move every session's created_at / seen_at back by the given amounts."""
+    with db.session() as session:
+        for row in session.scalars(select(StaffSession)):
+            for column, delta in ago.items():
+                setattr(row, column, getattr(row, column) - delta)
+
+
 def test_a_session_idle_for_longer_than_the_limit_is_signed_out(client, db):
     editor = make_user(db, "ed@example.org", wards=[ST_JAMESS])
     sign_in(client, editor)
     assert client.get("/admin/").status_code == 200
-    with client.session_transaction() as session:
-        session[SEEN] = time.time() - 31 * 60
+    age_sessions(db, seen_at=timedelta(minutes=31))
     response = client.get("/admin/")
     assert response.status_code == 302 and response.headers["Location"] == "/admin/sign-in"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "signed out because you did nothing for 30 minutes" in page
     assert client.get("/admin/").status_code == 302
+    with db.reader() as session:
+        assert session.scalars(select(StaffSession)).all() == []
+
+
+def test_a_busy_session_still_ends_12_hours_after_signing_in(client, db):
+    sign_in(client, make_user(db, "ed@example.org", wards=[ST_JAMESS]))
+    age_sessions(db, created_at=timedelta(hours=11, minutes=59))
+    assert client.get("/admin/").status_code == 200
+    age_sessions(db, created_at=timedelta(minutes=2))
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/sign-in"
+    assert "because you signed in over 12 hours ago" in client.get("/admin/sign-in").get_data(as_text=True)
+
+
+def test_the_session_lifetime_is_a_setting(db, geodata):
+    client = staff_app(db, geodata, STAFF_SESSION_HOURS=1).test_client()
+    sign_in(client, make_user(db, "ed@example.org", wards=[ST_JAMESS]))
+    age_sessions(db, created_at=timedelta(minutes=61))
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_cookie_copied_before_signing_out_signs_nobody_in_afterwards(app, client, db):
+    make_user(db, "ed@example.org", wards=[ST_JAMESS])
+    form_sign_in(client, "ed@example.org")
+    copied = session_cookie(client)
+    assert post(client, "/admin/sign-out").status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("finder_session", copied)
+    assert thief.get("/admin/").status_code == 302
+    with db.reader() as session:
+        assert session.scalars(select(StaffSession)).all() == []
+
+
+def test_a_password_reset_or_a_role_change_or_disabling_ends_every_session_of_that_user(app, db):
+    editor = make_user(db, "ed@example.org", wards=[ST_JAMESS])
+    admin = make_user(db, "admin@example.org", "site_admin")
+    laptop, phone, boss = app.test_client(), app.test_client(), app.test_client()
+    for client, account in ((laptop, editor), (phone, editor), (boss, admin)):
+        sign_in(client, account)
+
+    reset = shown_link(post(boss, f"/admin/users/{editor.id}/link")).removeprefix("http://localhost")
+    assert post(app.test_client(), reset, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
+    assert laptop.get("/admin/").status_code == phone.get("/admin/").status_code == 302
+
+    editor = Accounts(db, secret="unused").get(editor.id)  # its generation moved with the reset
+    sign_in(laptop, editor)
+    sign_in(phone, editor)
+    with db.session() as session:  # made a borough admin by a site admin's SQL, say
+        session.execute(
+            update(StaffUser).where(StaffUser.id == editor.id).values(role="borough_admin", borough_code=WESTMINSTER)
+        )
+    assert laptop.get("/admin/").status_code == phone.get("/admin/").status_code == 302
+
+    with db.session() as session:
+        session.execute(update(StaffUser).where(StaffUser.id == editor.id).values(role="ward_editor"))
+    sign_in(laptop, editor)
+    assert laptop.get("/admin/").status_code == 200
+    with db.session() as session:
+        session.execute(update(StaffUser).where(StaffUser.id == editor.id).values(active=False))
+    assert laptop.get("/admin/").status_code == 302
+    assert boss.get("/admin/").status_code == 200  # nobody else's session ended
+
+
+def test_the_totp_secret_being_set_up_stays_on_the_server_not_in_the_cookie(app, db):
+    admin = make_user(db, "admin@example.org", "site_admin")
+    with db.session() as session:
+        session.execute(update(StaffUser).values(totp_secret=None))
+    client = app.test_client()
+    form_sign_in(client, "admin@example.org")
+    html = client.get("/admin/sign-in/set-up-app").get_data(as_text=True)
+    secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', html).group(1)
+    cookie = app.session_interface.get_signing_serializer(app).loads(session_cookie(client))
+    assert secret not in repr(cookie)
+    assert secret in client.get("/admin/sign-in/set-up-app").get_data(as_text=True)  # the same one, kept
+    done = post(client, "/admin/sign-in/set-up-app", {"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200 and client.get("/admin/users").status_code == 200
+    with db.reader() as session:
+        assert session.get(StaffUser, admin.id).totp_secret == secret
+        rows = session.execute(select(StaffSession.pending, StaffSession.enrol_secret)).all()
+    assert [tuple(row) for row in rows] == [(False, None)]  # the pending session has gone with its secret
 
 
 def test_signing_out_everywhere_ends_the_session_in_another_browser(app, db):
@@ -219,19 +307,34 @@ def test_an_admin_without_an_app_must_set_one_up_before_anything_else(app, db):
 # -- throttling -----------------------------------------------------------------------------------------
 
 
-def test_failures_are_counted_across_two_app_instances_sharing_a_store(store, geodata):
-    make_user(store, "ed@example.org")
-    first, second = (staff_app(store, geodata, SECRET_KEY="shared by every instance") for _ in range(2))
-    clients = [first.test_client(), second.test_client()]
-    for n in range(5):
-        assert form_sign_in(clients[n % 2], "ed@example.org", "wrong password!", f"10.0.0.{n}").status_code == 400
-    refused = form_sign_in(clients[1], "ed@example.org", PASSWORD, "10.0.1.1")
+def test_a_stranger_failing_an_officers_email_does_not_lock_the_officer_out_of_their_own_address(client, db):
+    make_user(db, "ed@example.org", wards=[ST_JAMESS])
+    for _ in range(5):
+        assert form_sign_in(client, "ed@example.org", "wrong password!", "10.6.6.6").status_code == 400
+    refused = form_sign_in(client, "ed@example.org", PASSWORD, "10.6.6.6")
     assert refused.status_code == 429 and "Too many failed attempts" in error_summary(refused)
-    for n in range(20):
-        form_sign_in(clients[n % 2], f"guess{n}@example.org", "wrong password!", "10.6.6.6")
-    make_user(store, "other@example.org")
-    assert form_sign_in(clients[0], "other@example.org", PASSWORD, "10.6.6.6").status_code == 429
-    assert form_sign_in(clients[0], "other@example.org", PASSWORD, "10.0.0.99").status_code == 302
+    assert form_sign_in(client, "ed@example.org", PASSWORD, "10.0.0.1").status_code == 302
+
+
+def test_an_admin_holding_the_password_cannot_keep_guessing_codes_by_signing_in_again(app, db):
+    secret = pyotp.random_base32()
+    make_user(db, "admin@example.org", "site_admin", totp_secret=secret)
+    wrong = "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
+    for n in range(5):
+        thief = app.test_client()
+        assert form_sign_in(thief, "admin@example.org", address=f"10.6.6.{n}").status_code == 302
+        assert post(thief, "/admin/sign-in/code", {"code": wrong}).status_code == 400
+    form_sign_in(thief, "admin@example.org", address="10.6.6.9")
+    refused = post(thief, "/admin/sign-in/code", {"code": pyotp.TOTP(secret).now()})
+    assert refused.status_code == 429 and "Wait 5 minutes" in error_summary(refused)
+    assert thief.get("/admin/").status_code == 302
+
+
+def test_the_limiter_storage_is_a_setting(db, geodata):
+    app = staff_app(db, geodata, LIMITER_STORAGE_URI="memory://")
+    assert app.extensions["finder.staff_limiter"].storage.check()
+    with pytest.raises(ConfigurationError, match="nosuch"):
+        staff_app(db, geodata, LIMITER_STORAGE_URI="nosuch://127.0.0.1")
 
 
 # -- CSRF -------------------------------------------------------------------------------------------
@@ -282,6 +385,8 @@ def test_an_admin_invites_an_editor_who_sets_a_password_through_the_link_once(ap
     assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "no-store"
     short = post(newcomer, path, {"password": "too short", "confirm": "too short"})
     assert short.status_code == 400 and "at least 12 characters" in error_summary(short)
+    common = post(newcomer, path, {"password": "Password123!", "confirm": "Password123!"})
+    assert common.status_code == 400 and "similar to a commonly used password" in error_summary(common)
     done = post(newcomer, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert done.headers["Location"] == "/admin/sign-in"
     assert form_sign_in(newcomer, "ed@example.org", NEW_PASSWORD).status_code == 302
@@ -327,13 +432,30 @@ def test_a_password_reset_is_emailed_and_the_page_says_the_same_for_an_unknown_a
         client = staff_app(db, geodata, SMTP_URL=inbox.url).test_client()
         known = post(client, "/admin/reset", {"email": "ed@example.org"})
         unknown = post(client, "/admin/reset", {"email": "nobody@example.org"})
+        (message,) = inbox.wait_for(1)
     assert known.status_code == unknown.status_code == 200
     strip = lambda r: re.sub(r'value="[^"]*"', "", r.get_data(as_text=True))  # noqa: E731
     assert strip(known) == strip(unknown)
-    (message,) = inbox.messages
     path = re.search(r"http://localhost(/admin/reset/\S+)", message.get_content()).group(1)
     assert post(client, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
     assert form_sign_in(client, "ed@example.org", NEW_PASSWORD).status_code == 302
+
+
+def test_the_reset_form_answers_as_fast_for_a_real_account_as_for_an_unknown_one(db, geodata):
+    make_user(db, "ed@example.org")
+    with smtp_server(delay=0.5) as inbox:  # a slow mail server: a reply that waited on it would show
+        client = staff_app(db, geodata, SMTP_URL=inbox.url).test_client()
+        token = csrf_token(client, "/admin/reset")
+
+        def answer_time(email: str) -> float:
+            started = time.perf_counter()
+            assert client.post("/admin/reset", data={"email": email, "csrf_token": token}).status_code == 200
+            return time.perf_counter() - started
+
+        real = [answer_time("ed@example.org") for _ in range(3)]
+        unknown = [answer_time(f"nobody{n}@example.org") for n in range(3)]
+        assert len(inbox.wait_for(3)) == 3  # the real account's emails were sent all the same
+    assert max(real) < 0.25 and max(unknown) < 0.25, (real, unknown)
 
 
 def test_without_smtp_nobody_can_ask_for_a_reset_link_by_email(client, db):
@@ -360,6 +482,41 @@ def test_a_borough_admin_cannot_invite_for_another_borough(client, db):
     assert post(client, f"/admin/users/{camden_editor.id}/wards", {"wards": ST_JAMESS}).status_code == 403
     assert post(client, f"/admin/users/{camden_editor.id}/link").status_code == 403
     assert invite(client).status_code == 200
+
+
+def test_a_borough_admin_cannot_reset_or_change_an_editor_who_also_edits_another_borough(client, db):
+    sign_in(client, make_user(db, "b@example.org", "borough_admin", borough_code=WESTMINSTER))
+    both = make_user(db, "both@example.org", wards=[ST_JAMESS, CAMDEN_WARD])
+    refused = post(client, f"/admin/users/{both.id}/link")
+    assert refused.status_code == 403 and 'class="one-time-link"' not in refused.get_data(as_text=True)
+    assert post(client, f"/admin/users/{both.id}/wards", {"wards": ST_JAMESS}).status_code == 403
+    with db.reader() as session:
+        assert session.scalars(select(StaffToken)).all() == []
+        assert session.get(StaffUser, both.id).ward_codes == {ST_JAMESS, CAMDEN_WARD}
+
+
+def test_without_mail_a_borough_admin_is_told_to_ask_a_site_admin_for_a_reset_link(app, client, db):
+    sign_in(client, make_user(db, "b@example.org", "borough_admin", borough_code=WESTMINSTER))
+    editor = make_user(db, "ed@example.org", name="Ed", wards=[ST_JAMESS])
+    row = re.search(rf'<tr data-user="{editor.id}">.*?</tr>', client.get("/admin/users").get_data(as_text=True), re.S)
+    assert "ask a site admin" in row.group(0) and "Password reset link" not in row.group(0)
+    refused = post(client, f"/admin/users/{editor.id}/link")
+    assert refused.status_code == 403 and "Ask a site admin to make one" in error_summary(refused)
+    assert 'class="one-time-link"' not in refused.get_data(as_text=True)
+    site = app.test_client()
+    sign_in(site, make_user(db, "site@example.org", "site_admin"))
+    assert shown_link(post(site, f"/admin/users/{editor.id}/link")).startswith("http://localhost/admin/reset/")
+
+
+def test_with_mail_a_borough_admin_sends_a_reset_to_the_editors_own_address_and_sees_no_link(db, geodata):
+    editor = make_user(db, "ed@example.org", wards=[ST_JAMESS])
+    with smtp_server() as inbox:
+        client = staff_app(db, geodata, SMTP_URL=inbox.url).test_client()
+        sign_in(client, make_user(db, "b@example.org", "borough_admin", borough_code=WESTMINSTER))
+        response = post(client, f"/admin/users/{editor.id}/link")
+        assert response.status_code == 200 and 'class="one-time-link"' not in response.get_data(as_text=True)
+    (message,) = inbox.messages
+    assert message["To"] == "ed@example.org" and "/admin/reset/" in message.get_content()
 
 
 def test_names_typed_by_staff_are_shown_as_text(client, db):

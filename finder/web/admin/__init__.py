@@ -7,26 +7,29 @@ refused (403) before it runs; tests/web/test_admin_routes_meta.py walks the url_
 - `ward_required`: as `staff_required`, and the user may edit the URL's `<ward_code>` (`require_ward`).
 - `open_page`: the few pages for people not yet signed in (sign-in, second step, links).
 
-Sessions are Flask's signed cookies, read by Flask-Login. The user's id is stored with their
-session generation ("7:3"); "sign out everywhere" bumps the generation, so every older cookie
-stops loading a user. A session ends after STAFF_IDLE_MINUTES without a request. Every POST in
-the app needs a CSRF token (Flask-WTF) except the JSON API, which takes no cookies.
+Each staff session is a row in the store (finder/services/staff_sessions.py); Flask's signed cookie
+holds only its random id, which Flask-Login keeps as the "user id" and loads through `_load_user`.
+Signing out deletes the row, so a copied cookie stops working; a password reset, "sign out
+everywhere", a role change or disabling the account ends every session of that user; a session
+also ends after STAFF_IDLE_MINUTES without a request and STAFF_SESSION_HOURS after sign-in. Every
+POST in the app needs a CSRF token (Flask-WTF) except the JSON API, which takes no cookies.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import LoginManager, UserMixin, current_user, logout_user
+from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 
 from finder.services.accounts import Account, Accounts, may_edit
 from finder.services.mail import check_smtp_url
+from finder.services.staff_sessions import EXPIRED, IDLE, StaffSessions
 from finder.store import Store
 from finder.web.context import this_request
 
@@ -36,20 +39,21 @@ csrf = CSRFProtect()
 
 # Modules whose views join the blueprint (import order is route order).
 VIEW_MODULES = ("auth", "wards", "coverage", "posters")
-SEEN = "staff_seen"  # the time of the session's last request, for the idle timeout
-SECOND_STEP_DONE = "staff_second_step"
+LIMITER = "finder.staff_limiter"  # app.extensions: the rate limiter that counts sign-in failures
+SESSION_ENDED = "staff_session_ended"  # g: why the cookie's session no longer signs anyone in
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Staff(UserMixin):
-    """The signed-in user for Flask-Login: an Account, and an id that carries its session generation."""
+    """The signed-in user for Flask-Login: an Account, and the id of its session's row in the store."""
 
-    def __init__(self, account: Account) -> None:
+    def __init__(self, account: Account, session_key: str) -> None:
         self.account = account
+        self.session_key = session_key
 
     def get_id(self) -> str:
-        return f"{self.account.id}:{self.account.session_generation}"
+        return self.session_key
 
 
 # -- what the views use ----------------------------------------------------------------------------
@@ -66,7 +70,17 @@ def staff_store() -> Store:
 
 
 def accounts() -> Accounts:
-    return Accounts(staff_store(), secret=current_app.config["SECRET_KEY"])
+    limiter = current_app.extensions[LIMITER]
+    return Accounts(staff_store(), secret=current_app.config["SECRET_KEY"], limiter=limiter)
+
+
+def staff_sessions() -> StaffSessions:
+    config = current_app.config
+    return StaffSessions(
+        staff_store(),
+        idle=timedelta(minutes=config["STAFF_IDLE_MINUTES"]),
+        lifetime=timedelta(hours=config["STAFF_SESSION_HOURS"]),
+    )
 
 
 def borough_of(ward_code: str) -> str | None:
@@ -112,10 +126,6 @@ def _signed_in_check() -> Any:
     """A redirect to sign in (or to finish the second step), or None when the user may go on."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if current_account().is_admin and not session.get(SECOND_STEP_DONE):
-        logout_user()
-        flash("Sign in again: admins must also enter a code from their authenticator app.")
-        return redirect(url_for("admin.sign_in"))
     return None
 
 
@@ -168,20 +178,20 @@ def safe_next(target: str | None) -> str:
 
 @bp.before_request
 def _before_staff_request() -> Any:
-    """Refuse views without a check; end sessions idle too long; no caching of staff pages."""
+    """Refuse views without a check; say so when a session has timed out; no caching of staff pages."""
     view = current_app.view_functions.get(request.endpoint or "")
     if view is not None and not getattr(view, "staff_check", None):
         abort(403, description="This page has no access check, so nobody may use it.")
-    now = time.time()
-    seen = session.get(SEEN)
-    if seen is not None and now - seen > current_app.config["STAFF_IDLE_MINUTES"] * 60:
-        session.clear()
-        logout_user()
-        minutes = int(current_app.config["STAFF_IDLE_MINUTES"])
-        flash(f"You were signed out because you did nothing for {minutes} minutes. Sign in again.")
+    if current_user.is_authenticated:  # loads the session's row (_load_user): the one check per request
+        return None
+    ended = g.pop(SESSION_ENDED, None)
+    if ended in (IDLE, EXPIRED):
+        if ended == IDLE:
+            reason = f"did nothing for {current_app.config['STAFF_IDLE_MINUTES']:g} minutes"
+        else:
+            reason = f"signed in over {current_app.config['STAFF_SESSION_HOURS']:g} hours ago"
+        flash(f"You were signed out because you {reason}. Sign in again.")
         return redirect(url_for("admin.sign_in"))
-    if seen is not None:
-        session[SEEN] = now
     return None
 
 
@@ -251,15 +261,26 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_error_handler(CSRFError, _csrf_refused)
+    _init_limiter(app)
+
+
+def _init_limiter(app: Flask) -> None:
+    """The rate limiter holding the sign-in failure counts (accounts.Throttle), one per app, on the
+    storage FINDER_LIMITER_STORAGE_URI names (memory://, redis://...). This is `limits`, the engine
+    Flask-Limiter is built on, with Flask-Limiter's storage URIs: Flask-Limiter's init_app would hook
+    every request, 75 us on /api/v1/health (+39%, measured), for limits that only two staff forms use."""
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
+    app.extensions[LIMITER] = MovingWindowRateLimiter(storage_from_string(app.config["LIMITER_STORAGE_URI"]))
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> Staff | None:
-    """The session's user, unless the account is gone, disabled or signed out everywhere since."""
-    id_text, _, generation = user_id.partition(":")
-    if not id_text.isdigit():
+def _load_user(session_key: str) -> Staff | None:
+    """The session's user, while its row in the store still holds (StaffSessions.check says why not)."""
+    account, ended = staff_sessions().check(session_key)
+    if account is None:
+        session.clear()  # the cookie's session is over: nothing of it is kept
+        g.setdefault(SESSION_ENDED, ended)
         return None
-    account = accounts().get(int(id_text))
-    if account is None or not account.active or str(account.session_generation) != generation:
-        return None
-    return Staff(account)
+    return Staff(account, session_key)

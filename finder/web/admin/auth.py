@@ -1,19 +1,29 @@
 """Signing in and out, the second step, one-time links, the staff home and the users page.
 
-An admin's password step leaves the session "pending" (their id and generation, nothing signed
-in); the code from their authenticator app, or enrolling one, completes it. Every sign-in starts
-a fresh session, so a cookie planted before it signs nobody in.
+An admin's password step starts a "pending" session (a row in the store that signs nobody in; the
+TOTP secret being enrolled is kept on it, never in the cookie); the code from their authenticator
+app, or enrolling one, ends it and starts the real one. Every sign-in starts a fresh session with a
+new id, so a cookie planted before it signs nobody in.
 """
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask import (
+    copy_current_request_context,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
 from finder.services.accounts import (
@@ -26,8 +36,6 @@ from finder.services.accounts import (
 )
 from finder.services.mail import MailError, send_mail
 from finder.web.admin import (
-    SECOND_STEP_DONE,
-    SEEN,
     Staff,
     accounts,
     admin_required,
@@ -38,11 +46,12 @@ from finder.web.admin import (
     open_page,
     safe_next,
     staff_required,
+    staff_sessions,
 )
 
-PENDING = "staff_pending"  # "id:generation" after an admin's password, before their code
+PENDING = "staff_pending"  # the pending session's id, after an admin's password, before their code
 PENDING_NEXT = "staff_pending_next"
-ENROL_SECRET = "staff_enrol_secret"  # the TOTP secret being enrolled, until its first code proves it
+RESETS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="finder-reset")  # one email at a time, in turn
 
 
 def _field(name: str) -> str:
@@ -60,22 +69,20 @@ def _no_referrer(response: Any) -> Any:
     return response
 
 
-def _start_session(account: Account, *, second_step: bool) -> None:
+def _start_session(account: Account) -> None:
     """A fresh session for this user: nothing from before signing in survives (session fixation)."""
+    pending = session.get(PENDING)
+    if isinstance(pending, str):
+        staff_sessions().end(pending)
     session.clear()
-    login_user(Staff(account))
-    session[SEEN] = time.time()
-    if second_step:
-        session[SECOND_STEP_DONE] = True
+    login_user(Staff(account, staff_sessions().start(account)))
 
 
-def _pending() -> Account | None:
-    """The admin between their password and their code, if their session is still good."""
-    user_id, _, generation = str(session.get(PENDING, "")).partition(":")
-    account = accounts().get(int(user_id)) if user_id.isdigit() else None
-    if account is None or not account.active or str(account.session_generation) != generation:
-        return None
-    return account
+def _pending() -> tuple[str, Account] | None:
+    """The admin between their password and their code, and their pending session's id, while it holds."""
+    key = session.get(PENDING)
+    account = staff_sessions().check(key, pending=True)[0] if isinstance(key, str) else None
+    return (key, account) if account is not None else None
 
 
 # -- signing in ------------------------------------------------------------------------------------
@@ -92,19 +99,20 @@ def sign_in() -> Any:
     except AccountError as error:
         return render_template("admin/sign_in.html", error=error, email=email, next=next_page), error.status
     if not account.is_admin:
-        _start_session(account, second_step=False)
+        _start_session(account)
         return redirect(safe_next(next_page))
     session.clear()
-    session.update({PENDING: f"{account.id}:{account.session_generation}", PENDING_NEXT: next_page, SEEN: time.time()})
+    session.update({PENDING: staff_sessions().start(account, pending=True), PENDING_NEXT: next_page})
     return redirect(url_for("admin.second_step" if account.totp_enrolled else "admin.enrol"))
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 @open_page
 def second_step() -> Any:
-    account = _pending()
-    if account is None or not account.totp_enrolled:
+    pending = _pending()
+    if pending is None or not pending[1].totp_enrolled:
         return redirect(url_for("admin.sign_in"))
+    account = pending[1]
     if request.method == "GET":
         return render_template("admin/second_step.html")
     try:
@@ -112,7 +120,7 @@ def second_step() -> Any:
     except AccountError as error:
         return render_template("admin/second_step.html", error=error), error.status
     next_page = session.get(PENDING_NEXT)
-    _start_session(account, second_step=True)
+    _start_session(account)
     if account.recovery_codes_left < 3:
         flash(f"You have {account.recovery_codes_left} recovery codes left. Ask a site admin to reset your app.")
     return redirect(safe_next(next_page))
@@ -122,10 +130,11 @@ def second_step() -> Any:
 @open_page
 def enrol() -> Any:
     """An admin's first sign-in: add the finder to an authenticator app, then get recovery codes."""
-    account = _pending()
-    if account is None or account.totp_enrolled:
+    pending = _pending()
+    if pending is None or pending[1].totp_enrolled:
         return redirect(url_for("admin.sign_in"))
-    secret = session.setdefault(ENROL_SECRET, new_totp_secret())
+    key, account = pending
+    secret = staff_sessions().enrol_secret(key, new_totp_secret)
     error = None
     if request.method == "POST":
         try:
@@ -133,7 +142,7 @@ def enrol() -> Any:
         except FormErrors as failed:
             error = failed
         else:
-            _start_session(account, second_step=True)
+            _start_session(account)
             return render_template("admin/recovery_codes.html", codes=codes)
     # segno draws the QR code as SVG markup: no script, no data: URI, nothing from the user as markup.
     import segno  # here: 0.06 s of start-up for a page each officer sees once
@@ -146,6 +155,7 @@ def enrol() -> Any:
 @bp.route("/sign-out", methods=["POST"])
 @staff_required
 def sign_out() -> Any:
+    staff_sessions().end(current_user.session_key)  # a copy of the cookie signs nobody in from now on
     logout_user()
     session.clear()
     flash("You have signed out.")
@@ -202,15 +212,21 @@ def reset_request() -> Any:
     """Ask for a reset email. The answer is the same whether or not the account exists."""
     by_email = bool(current_app.config["SMTP_URL"])
     if request.method == "POST" and by_email:
-        found = accounts().request_reset(_field("email"))
-        if found is not None:
-            account, token = found
-            try:
-                _send_link(account, "reset", token)
-            except MailError as error:
-                current_app.logger.warning("password reset email not sent: %s", error)
+        # Looked up and sent after the answer, so a real account's answer takes no longer than an unknown one's.
+        RESETS.submit(copy_current_request_context(_send_reset), _field("email"))
         return render_template("admin/reset_request.html", by_email=True, sent=True)
     return render_template("admin/reset_request.html", by_email=by_email, sent=False)
+
+
+def _send_reset(email: str) -> None:
+    try:
+        found = accounts().request_reset(email)
+        if found is not None:
+            _send_link(found[0], "reset", found[1])
+    except MailError as error:
+        current_app.logger.warning("password reset email not sent: %s", error)
+    except Exception:  # nobody waits on this thread: what goes wrong is logged, or it is never seen
+        current_app.logger.exception("password reset failed")
 
 
 def _link_url(purpose: str, token: str) -> str:
@@ -234,11 +250,17 @@ def _send_link(account: Account, purpose: str, token: str) -> None:
 
 
 def _deliver(account: Account, purpose: str, token: str) -> str | None:
-    """Email the link when mail is set up; otherwise (or when sending fails) return it to show the admin."""
+    """Email the link when mail is set up; otherwise (or when sending fails) return it to show the admin.
+
+    A reset link is shown to a site admin only (accounts.new_link): a borough admin is told to ask one.
+    """
     if current_app.config["SMTP_URL"]:
         try:
             _send_link(account, purpose, token)
         except MailError as error:
+            if purpose == "reset" and current_account().role != "site_admin":
+                flash(f"The email could not be sent ({error}). Ask a site admin for a reset link.")
+                return None
             flash(f"The email could not be sent ({error}). Pass this link on yourself instead.")
             return _link_url(purpose, token)
         flash(f"We have emailed {account.email} a link. It works once, within 24 hours.")
@@ -306,6 +328,7 @@ def _users_page(
         roles=ROLE_NAMES if actor.role == "site_admin" else {"ward_editor": ROLE_NAMES["ward_editor"]},
         boroughs=boroughs(),
         own_wards=_editable_wards(actor) if actor.role == "borough_admin" else {},
+        shows_resets=actor.role == "site_admin" or bool(current_app.config["SMTP_URL"]),
         error=error,
         link=link,
         link_for=link_for,
@@ -344,7 +367,8 @@ def user_wards(user_id: int) -> Any:
 def user_link(user_id: int) -> Any:
     """A new invitation (no password set yet) or password reset link for someone the admin manages."""
     try:
-        account, purpose, token = accounts().new_link(current_account(), user_id, borough_of)
+        by_email = bool(current_app.config["SMTP_URL"])
+        account, purpose, token = accounts().new_link(current_account(), user_id, borough_of, by_email=by_email)
     except AccountError as error:
         return _users_page(error=error, status=error.status)
     return _users_page(link=_deliver(account, purpose, token), link_for=account)
