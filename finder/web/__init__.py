@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import BadHost, HTTPException, RequestEntityTooLarge, SecurityError
+from werkzeug.routing import BaseConverter, ValidationError
 
 from finder.errors import FinderError
 from finder.geo.geocoder import PostcodesIO
@@ -21,6 +22,29 @@ ATTRIBUTION = (
     "Contains National Statistics data © Crown copyright and database right 2025. "
     "Source: Office for National Statistics licensed under the Open Government Licence v3.0."
 )
+
+
+MAX_ID = 2**63 - 1  # the largest integer SQLite's INTEGER and PostgreSQL's bigint hold
+
+
+class StoreIdConverter(BaseConverter):
+    """`<int:...>` in the finder's URLs: a record's id, so a number no store can hold matches no route.
+
+    werkzeug's own int takes any length, and SQLite's driver raises OverflowError (a 500) on one
+    above 2**63 - 1; here it is an ordinary 404, like an id that was never used.
+    """
+
+    regex = r"\d+"
+    weight = 50
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
 
 
 def lookup() -> Lookup:
@@ -76,6 +100,7 @@ def init_app(app: Flask) -> None:
     from finder.web.public import bp as public_bp
     from finder.web.teams import bp as teams_bp
 
+    app.url_map.converters["int"] = StoreIdConverter  # before any route is registered
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(embed_bp)

@@ -123,11 +123,20 @@ def _form() -> dict[str, str]:
     return {k: v for k, v in request.form.items() if k not in ("csrf_token", "version", "note", "remove")}
 
 
+def _form_id(text: str | None, message: str) -> int:
+    """A record id or version from a form: a whole number a store can hold, else a 400 saying `message`."""
+    from finder.web import MAX_ID
+
+    if text is None or not text.isdecimal() or int(text) > MAX_ID:
+        abort(400, description=message)
+    return int(text)
+
+
 def _version() -> int:
-    try:
-        return int(request.form.get("version", ""))
-    except ValueError:
-        abort(400, description="This form is missing the version it was opened at. Reload the page and try again.")
+    return _form_id(
+        request.form.get("version"),
+        "This form is missing the version it was opened at. Reload the page and try again.",
+    )
 
 
 def _note() -> str | None:
@@ -192,7 +201,8 @@ def add(ward_code: str, entity: str) -> Any:
     if entity not in ENTITIES or entity == "team":
         abort(404)
     try:
-        officer_id = request.form.get("officer_id", type=int)
+        officer = request.form.get("officer_id")
+        officer_id = None if officer is None else _form_id(officer, "Choose an officer from the page.")
         saved = editing().add(actor(), ward_code, entity, _form(), officer_id=officer_id, note=_note())  # type: ignore[arg-type]
     except Invalid as error:
         return _page(ward_code, status=400, error=error, failed=f"{entity}-new", typed=_form())
@@ -246,10 +256,7 @@ def save(ward_code: str, entity: str, item_id: int) -> Any:
 @ward_required
 def places(ward_code: str) -> Any:
     """Which front counters the team lists."""
-    try:
-        ids = [int(x) for x in request.form.getlist("place")]
-    except ValueError:
-        abort(400, description="Select front counters from the list.")
+    ids = [_form_id(x, "Select front counters from the list.") for x in request.form.getlist("place")]
     try:
         saved = editing().set_places(actor(), ward_code, ids, _version(), note=_note())
     except Invalid as error:
