@@ -6,7 +6,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from werkzeug.exceptions import BadHost, HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.routing import BaseConverter, ValidationError
 
-from finder.errors import FinderError
+from finder.errors import FinderError, InvalidInput
 from finder.geo.geocoder import PostcodesIO
 from finder.geo.geodata import GeoData
 from finder.geo.maps import Tiles
@@ -137,6 +137,20 @@ def init_app(app: Flask) -> None:
                 f"accepts. Send at most {app.config['MAX_BATCH']} postcodes at once."
             )
         )
+
+    def unreadable_body(error: Exception):
+        return finder_error(
+            InvalidInput(
+                "The request body could not be read: it was cut off, or its chunked encoding is malformed.",
+                code="malformed_body",
+            )
+        )
+
+    # gunicorn reads a body only when the app does, so a malformed one raises in the view.
+    from gunicorn.http.errors import NoMoreData, ParseException
+
+    app.register_error_handler(ParseException, unreadable_body)  # a bad chunk size, extension or terminator
+    app.register_error_handler(NoMoreData, unreadable_body)  # a body that ends before it said it would
 
     @app.errorhandler(SecurityError)  # a Host header that is not a trusted name
     @app.errorhandler(BadHost)  # a Host header that is no host name at all
