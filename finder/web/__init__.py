@@ -14,6 +14,7 @@ from finder.services.lookup import Lookup, load_forces
 from finder.services.teams import TeamDirectory
 from finder.store import Store, default_url
 from finder.store.migrate import ensure_ready
+from finder.store.models import MAX_ID
 from finder.web.context import this_app
 
 ATTRIBUTION = (
@@ -22,9 +23,6 @@ ATTRIBUTION = (
     "Contains National Statistics data © Crown copyright and database right 2025. "
     "Source: Office for National Statistics licensed under the Open Government Licence v3.0."
 )
-
-
-MAX_ID = 2**63 - 1  # the largest integer SQLite's INTEGER and PostgreSQL's bigint hold
 
 
 class StoreIdConverter(BaseConverter):
