@@ -91,7 +91,7 @@ def wants_json() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers and template globals."""
-    from finder.web import admin, assets, coverage, nudges, security
+    from finder.web import admin, assets, coverage, limits, nudges, security
     from finder.web.api import bp as api_bp
     from finder.web.embed import bp as embed_bp
     from finder.web.posters import bp as posters_bp
@@ -106,6 +106,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(posters_bp)
     coverage.init_app(app)  # /coverage, its downloads and the API's /coverage; lookups counted per ward
     security.init_app(app)
+    limits.init_app(app)  # /search and poster.pdf, limited per client like the API
     admin.init_app(app)  # staff sessions, CSRF on every form but the API's, and /admin
     nudges.init_app(app)  # residents' "no published team" reports (rate limited, no CSRF: no session)
     # Static files skip Flask's hooks, so they get its security headers from WhiteNoise.
