@@ -92,3 +92,19 @@ def test_a_chunked_body_with_a_bad_chunk_size_gets_a_clear_400_from_the_served_f
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 "), answer[:600]
     assert b"chunked encoding is malformed" in body, body[:600]
+
+
+def test_a_no_team_report_with_a_long_chunked_body_is_refused_by_the_served_finder(served):
+    body = b"x=" + b"a" * 5000
+    answer = raw_request(
+        served,
+        f"POST /wards/E05013808/no-team HTTP/1.1\r\nHost: 127.0.0.1:{served}\r\n".encode()
+        + b"Content-Type: application/x-www-form-urlencoded\r\nSec-Fetch-Site: same-origin\r\n"
+        + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + f"{len(body):x}\r\n".encode()
+        + body
+        + b"\r\n0\r\n\r\n",
+    )
+    head, _, page = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 "), answer[:600]
+    assert b"larger than the form sends" in page
