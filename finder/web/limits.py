@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, render_template, request
 
 from finder.errors import FinderError
-from finder.i18n import ntr
+from finder.i18n import tr
 from finder.web.security import ApiRateLimiter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,11 +43,8 @@ def limited(setting: str) -> Callable[[F], F]:
                 allowed, windows = limiter.hit(request.remote_addr or "unknown")
                 if not allowed:
                     wait = max(w.reset_after for w in windows if w.remaining == 0)
-                    message = ntr(
-                        "Too many requests from your connection. Please wait %(n)s second and try again.",
-                        "Too many requests from your connection. Please wait %(n)s seconds and try again.",
-                        wait,
-                    )
+                    # How long exactly goes in Retry-After; one sentence needs no plural in any language.
+                    message = tr("Too many requests from your connection. Please wait a little, then try again.")
                     raise PageRateLimited(message, wait)
             return view(*args, **kwargs)
 
