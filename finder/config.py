@@ -71,6 +71,9 @@
   batch the API accepts (100 items of 32 characters, each written as JSON \\u escapes) is under 40 KB.
 - FINDER_RATE_LIMIT: requests per client to /api/v1, like "120/minute" or "1000 per day" (several
   separated by ";"; "off" to disable). Default 120/minute; testing 100000/minute.
+- FINDER_SEARCH_RATE_LIMIT, FINDER_POSTER_RATE_LIMIT: requests per client to /search and to a ward's
+  poster.pdf (about 0.24 s of CPU each), counted like FINDER_RATE_LIMIT; a client over one gets a 429 page
+  with Retry-After. Defaults 60/minute and 10/minute; testing 100000/minute.
 - FINDER_API_MAX_AGE: seconds that browsers and CDNs may cache an API answer (default 300).
 - FINDER_PROXIES: how many reverse proxies stand in front of the app and set X-Forwarded-For/-Proto/-Host
   (default 0). Set it behind a proxy, or every client shares one rate-limit count.
@@ -143,6 +146,8 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("FINDER_MAX_BODY_BYTES", "65536"))
     MAX_POSTCODE_LENGTH = 32  # characters in one item of a batch; a postcode has at most 8
     RATE_LIMIT = os.environ.get("FINDER_RATE_LIMIT", "120/minute")
+    SEARCH_RATE_LIMIT = os.environ.get("FINDER_SEARCH_RATE_LIMIT", "60/minute")
+    POSTER_RATE_LIMIT = os.environ.get("FINDER_POSTER_RATE_LIMIT", "10/minute")
     API_MAX_AGE = int(os.environ.get("FINDER_API_MAX_AGE", "300"))
     PROXIES = int(os.environ.get("FINDER_PROXIES", "0"))
     STAFF_IDLE_MINUTES = float(os.environ.get("FINDER_STAFF_IDLE_MINUTES", "30"))
@@ -183,6 +188,7 @@ class TestingConfig(Config):
     TEAM_CACHE_SECONDS = 0.0  # tests change the store and look at once
     EMBED_ANCESTORS = f"https: {LOCAL_ANCESTORS}"
     RATE_LIMIT = "100000/minute"  # high, so no test trips it by accident; tests of limits lower it
+    SEARCH_RATE_LIMIT = POSTER_RATE_LIMIT = "100000/minute"
     SMTP_URL = ""  # tests that send mail run their own server on 127.0.0.1
     REACH_COUNTING = False  # no flush thread writing into tests' stores; the tests of counting turn it on
 

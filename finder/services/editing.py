@@ -30,7 +30,7 @@ from finder.services import dates
 from finder.services import validation as v
 from finder.store import Store
 from finder.store import models as m
-from finder.store.models import UTCDateTime, utcnow
+from finder.store.models import MAX_ID, UTCDateTime, utcnow
 from finder.store.records import MeetingData, PriorityData, RouteData, fold
 from finder.store.staff import BoroughSetting, Change, ChangeSet, StaffUser
 
@@ -127,6 +127,18 @@ class EditConflict(EditingError):
         self.current_version = current_version
         self.differences = tuple(differences)
         self.changed_since = tuple(changed_since)
+
+
+class StaleConfirm(EditingError):
+    """ "Still correct" sent from a page older than the team: nothing was stamped.
+
+    `changed` lists each record added, changed or removed since the page was opened, as
+    (entity, label, its changes since); `seen` is what to send to confirm the team as it is now."""
+
+    def __init__(self, changed: Sequence[tuple[str, str, tuple[HistoryChange, ...]]], seen: str) -> None:
+        super().__init__("Someone changed this team after you opened the page. Check what changed, then confirm again.")
+        self.changed = tuple(changed)
+        self.seen = seen
 
 
 class _Stale(Exception):
@@ -264,6 +276,31 @@ class EditableTeam:
     meetings: tuple[Item, ...]
     priorities: tuple[Item, ...]
     places: tuple[PlaceOption, ...]
+
+    @property
+    def seen(self) -> str:
+        """Every record's version as the page shows them, for "still correct" to confirm exactly that."""
+        items = (self.team, *self.routes, *self.officers, *self.meetings, *self.priorities)
+        return seen_text({(i.entity, i.id): i.version for i in items})
+
+
+def seen_text(versions: Mapping[tuple[str, int], int]) -> str:
+    return " ".join(f"{entity}:{id_}:{version}" for (entity, id_), version in sorted(versions.items()))
+
+
+def parse_seen(text: str) -> dict[tuple[str, int], int]:
+    """The versions a "still correct" form was opened at (EditableTeam.seen). Raises Invalid."""
+    seen = {}
+    for part in text.split():
+        entity, _, rest = part.partition(":")
+        id_text, _, version_text = rest.partition(":")
+        numbers = (id_text, version_text)
+        if entity not in MODELS or not all(n.isdecimal() and int(n) <= MAX_ID for n in numbers):
+            raise Invalid({"seen": "This form is missing what it was opened at. Reload the page and try again."})
+        seen[entity, int(id_text)] = int(version_text)
+    if not seen:
+        raise Invalid({"seen": "This form is missing what it was opened at. Reload the page and try again."})
+    return seen
 
 
 @dataclass(frozen=True)
@@ -534,20 +571,28 @@ class Editing:
             return Saved(None, "unchanged", team_id)
         return self._save(actor, ward_code, borough, ops, note)
 
-    def confirm_ward(self, actor: Actor, ward_code: str, *, note: str | None = None) -> Saved:
-        """ "Still correct": stamp the team and every record of it verified now, by this user, in one change set."""
+    def confirm_ward(
+        self, actor: Actor, ward_code: str, seen: Mapping[tuple[str, int], int], *, note: str | None = None
+    ) -> Saved:
+        """ "Still correct": stamp the team and every record of it verified now, by this user, in one change set,
+        if every record is at the version `seen` (parse_seen). Raises StaleConfirm, NotAllowed, NotFound."""
         self._allow(actor, ward_code)
         now = self.clock()
         with self.store.session() as session:
             team = self._team(session, ward_code)
             rows: list[Change] = []
-            for entity, record in [
+            records = [
                 ("team", team),
                 *(("route", r) for r in team.routes),
                 *(("officer", o) for o in team.officers),
                 *(("meeting", x) for x in team.meetings),
                 *(("priority", p) for p in team.priorities),
-            ]:
+            ]
+            by_key = {(entity, record.id): record for entity, record in records}
+            current = {key: record.version for key, record in by_key.items()}
+            if current != seen:
+                raise self._stale_confirm(session, ward_code, by_key, seen, current)
+            for entity, record in records:
                 for name, after in (("verified_at", now), ("verified_by", actor.name[:120])):
                     before = getattr(record, name)
                     rows.append(
@@ -1022,6 +1067,44 @@ class Editing:
                 differences=differences,
                 changed_since=since,
             )
+
+    def _stale_confirm(
+        self,
+        session: Session,
+        ward_code: str,
+        records: Mapping[tuple[str, int], Any],
+        seen: Mapping[tuple[str, int], int],
+        current: Mapping[tuple[str, int], int],
+    ) -> StaleConfirm:
+        """What changed between the versions a "still correct" page showed and the team now."""
+        moved = sorted(k for k in {*seen, *current} if seen.get(k) != current.get(k))
+        query = (
+            select(Change)
+            .join(ChangeSet)
+            .where(
+                ChangeSet.ward_code == ward_code,
+                ChangeSet.status == "applied",
+                Change.entity.in_({entity for entity, _ in moved}),
+                Change.entity_id.in_({id_ for _, id_ in moved}),
+            )
+            .order_by(Change.id)
+        )
+        since: dict[tuple[str, int], list[HistoryChange]] = {k: [] for k in moved}
+        for c in session.scalars(query):
+            key = (c.entity, c.entity_id)
+            # A record added since: all of its history; one the page showed: what came after its version.
+            if key in since and (key not in seen or (c.version is not None and c.version >= seen[key])):
+                since[key].append(_history_change(c))
+        changed = []
+        for entity, id_ in moved:
+            record = records.get((entity, id_))
+            if record is not None:
+                label = _label(entity, record)
+            else:  # removed: its last values are in the history
+                before = {c.field: c.before for c in since[entity, id_] if c.action == "remove"}
+                label = before.get("name") or before.get("label") or before.get("title") or before.get("issue") or ""
+            changed.append((entity, label, tuple(since[entity, id_])))
+        return StaleConfirm(changed, seen_text(current))
 
     def _entries(self, query: Any) -> list[HistoryEntry]:
         with self.store.reader() as session:

@@ -34,6 +34,7 @@ ROUTE_KINDS = ("email", "phone", "mobile", "web", "online_form", "social", "text
 MEETING_KINDS = ("ward_panel", "contact_session", "meeting", "other")
 PLACE_KINDS = ("front_counter", "contact_point")
 RUN_STATUSES = ("running", "complete", "incomplete")
+MAX_ID = 2**63 - 1  # the largest integer SQLite's INTEGER and PostgreSQL's bigint hold
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

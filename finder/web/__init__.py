@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import BadHost, HTTPException, RequestEntityTooLarge, SecurityError
+from werkzeug.routing import BaseConverter, ValidationError
 
-from finder.errors import FinderError
+from finder.errors import FinderError, InvalidInput
 from finder.geo.geocoder import PostcodesIO
 from finder.geo.geodata import GeoData
 from finder.geo.maps import Tiles
@@ -13,6 +14,7 @@ from finder.services.lookup import Lookup, load_forces
 from finder.services.teams import TeamDirectory
 from finder.store import Store, default_url
 from finder.store.migrate import ensure_ready
+from finder.store.models import MAX_ID
 from finder.web.context import this_app
 
 ATTRIBUTION = (
@@ -21,6 +23,26 @@ ATTRIBUTION = (
     "Contains National Statistics data © Crown copyright and database right 2025. "
     "Source: Office for National Statistics licensed under the Open Government Licence v3.0."
 )
+
+
+class StoreIdConverter(BaseConverter):
+    """`<int:...>` in the finder's URLs: a record's id, so a number no store can hold matches no route.
+
+    werkzeug's own int takes any length, and SQLite's driver raises OverflowError (a 500) on one
+    above 2**63 - 1; here it is an ordinary 404, like an id that was never used.
+    """
+
+    regex = r"\d+"
+    weight = 50
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
 
 
 def lookup() -> Lookup:
@@ -69,13 +91,14 @@ def wants_json() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register blueprints, error handlers and template globals."""
-    from finder.web import admin, assets, coverage, nudges, security
+    from finder.web import admin, assets, coverage, limits, nudges, security
     from finder.web.api import bp as api_bp
     from finder.web.embed import bp as embed_bp
     from finder.web.posters import bp as posters_bp
     from finder.web.public import bp as public_bp
     from finder.web.teams import bp as teams_bp
 
+    app.url_map.converters["int"] = StoreIdConverter  # before any route is registered
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(embed_bp)
@@ -83,6 +106,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(posters_bp)
     coverage.init_app(app)  # /coverage, its downloads and the API's /coverage; lookups counted per ward
     security.init_app(app)
+    limits.init_app(app)  # /search and poster.pdf, limited per client like the API
     admin.init_app(app)  # staff sessions, CSRF on every form but the API's, and /admin
     nudges.init_app(app)  # residents' "no published team" reports (rate limited, no CSRF: no session)
     # Static files skip Flask's hooks, so they get its security headers from WhiteNoise.
@@ -112,6 +136,20 @@ def init_app(app: Flask) -> None:
                 f"accepts. Send at most {app.config['MAX_BATCH']} postcodes at once."
             )
         )
+
+    def unreadable_body(error: Exception):
+        return finder_error(
+            InvalidInput(
+                "The request body could not be read: it was cut off, or its chunked encoding is malformed.",
+                code="malformed_body",
+            )
+        )
+
+    # gunicorn reads a body only when the app does, so a malformed one raises in the view.
+    from gunicorn.http.errors import NoMoreData, ParseException
+
+    app.register_error_handler(ParseException, unreadable_body)  # a bad chunk size, extension or terminator
+    app.register_error_handler(NoMoreData, unreadable_body)  # a body that ends before it said it would
 
     @app.errorhandler(SecurityError)  # a Host header that is not a trusted name
     @app.errorhandler(BadHost)  # a Host header that is no host name at all

@@ -1,7 +1,8 @@
 """Nudges: residents tell the borough a ward has no published team; staff see what needs attention, and get it by email.
 
 The report is a public form with no CSRF token (a resident has no session, and the finder sets them
-no cookie): all it can do is add one to a ward's count for the day, and each client address may
+no cookie): a browser's Sec-Fetch-Site or Origin must say it was sent from our own page, its body is
+capped, all it can do is add one to a ward's count for the day, and each client address may
 send NO_TEAM_RATE_LIMIT of them (the API's limiter, counted in this worker's memory). Nothing about
 the sender (address, browser, the page they came from) is kept. The rules live in
 finder/services/digest.py; this module renders.
@@ -13,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from finder.errors import FinderError
 from finder.i18n import tr
@@ -48,9 +50,50 @@ class ReportUnavailable(FinderError):
     code = "store_unavailable"
 
 
+class CrossSiteReport(FinderError):
+    """A report sent from another site's page (403)."""
+
+    status = 403
+    code = "cross_site_report"
+
+
+class ReportTooLarge(FinderError):
+    """A report with a body larger than the form ever sends (413)."""
+
+    status = 413
+    code = "report_too_large"
+
+
+NO_TEAM_MAX_BODY = 1024  # bytes; the form sends its button alone
+
+
+def _from_another_site() -> bool:
+    """What the browser says of where the form was: Sec-Fetch-Site, else Origin against our own.
+
+    This stands in for a CSRF token, which would need a session cookie no public page may set.
+    A request with neither header comes from no modern browser's page, so no site can forge it."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    return origin is not None and origin != request.host_url.rstrip("/")
+
+
 @bp.post("/wards/<code>/no-team")
 def no_team(code: str) -> Any:
     """Count one "this ward has no published team" for today, then thank the resident (303)."""
+    if _from_another_site():
+        raise CrossSiteReport(
+            tr("Reports are taken from this finder's own pages only. Use the button on the ward's page.")
+        )
+    # A Content-Length over the cap is refused unread; a chunked body is read up to the cap and no further.
+    request.max_content_length = NO_TEAM_MAX_BODY
+    try:
+        too_large = len(request.get_data()) >= NO_TEAM_MAX_BODY
+    except RequestEntityTooLarge:
+        too_large = True
+    if too_large:
+        raise ReportTooLarge(tr("This report is larger than the form sends. Use the button on the ward's page."))
     allowed, _ = current_app.extensions["finder.no_team_limiter"].hit(request.remote_addr or "unknown")
     if not allowed:
         raise TooManyReports(tr("Thank you: you have already told us several times. Nothing more is needed."))

@@ -23,6 +23,7 @@ from finder.i18n import LANGUAGES
 from finder.services.lookup import Result
 from finder.services.teams import TeamsUnavailable
 from finder.web import lookup
+from finder.web.limits import limited
 from finder.web.teams import store_unavailable
 
 bp = Blueprint("posters", __name__)
@@ -82,6 +83,7 @@ def poster(code: str):
 
 
 @bp.get("/wards/<code>/poster.pdf")
+@limited("POSTER_RATE_LIMIT")
 def poster_pdf(code: str):
     """A ward's poster as an A4 PDF."""
     item = poster_for(code)

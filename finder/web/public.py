@@ -24,6 +24,7 @@ from finder.services.lookup import Result
 from finder.services.teams import NearbyPlace
 from finder.web import lookup, pagecache, tiles
 from finder.web.coverage import counted
+from finder.web.limits import limited
 from finder.web.pagecache import page
 from finder.web.teams import confirmed
 
@@ -37,6 +38,7 @@ def home():
 
 
 @bp.get("/search")
+@limited("SEARCH_RATE_LIMIT")
 def search():
     """The form's target: a postcode or outward code becomes a result, a ward list or a clear error."""
     query = request.args.get("postcode", "")

@@ -3,8 +3,8 @@
 - Every response: a strict Content-Security-Policy with no inline script at all (scripts are files
   from our own origin; the one inline style, the embed's accent colour, carries a per-request
   nonce; images from our origin and the configured tile server only, plus the data: GIF Leaflet
-  puts in an abandoned tile), X-Content-Type-Options, Referrer-Policy, Permissions-Policy, and
-  HSTS in production.
+  puts in an abandoned tile), X-Content-Type-Options, Referrer-Policy (`no-referrer` where the URL
+  holds a token), Permissions-Policy, and HSTS in production.
 - Framing: views marked `@frameable` (the /embed widget) may be framed by the origins in
   EMBED_ANCESTORS and our own; every other response says `frame-ancestors 'none'` and
   `X-Frame-Options: DENY`, and pages are isolated with Cross-Origin-Opener-Policy.
@@ -52,6 +52,7 @@ API_PREFIX = "/api/v1/"
 NOT_LIMITED = {"api.health"}  # load balancers poll it; it does no work worth protecting
 NOT_CACHED = {"api.health"}
 LATE_HEADERS = "finder.late_headers"  # the WSGI environ key of late_headers' list
+REFERRER_POLICY = "strict-origin-when-cross-origin"
 RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "Retry-After")
 PERMISSIONS_POLICY = "camera=(), geolocation=(self), microphone=(), payment=(), usb=()"
 HSTS = "max-age=31536000; includeSubDomains"
@@ -411,7 +412,8 @@ class FixedHeaders:
 
     def __init__(self, app: Callable, everywhere: list[tuple[str, str]]) -> None:
         self.app = app
-        self.everywhere = everywhere
+        # Pages get their Referrer-Policy from _security_headers: one whose URL holds a token sends its own.
+        self.everywhere = [(name, value) for name, value in everywhere if name != "Referrer-Policy"]
         self.api = [*everywhere, *API_HEADERS]
         self.api_get = [*self.api, *CORS_HEADERS]
 
@@ -444,6 +446,9 @@ def _security_headers(app: Flask, settings: dict[str, Any], limiter: ApiRateLimi
         return _api_headers(response, settings, req, app_g, limiter.policy)
     if not settings["fixed_host"] and "public" in headers.get("Cache-Control", ""):
         response.vary.add("Host")  # without FINDER_PUBLIC_URL, absolute URLs name the request's host
+    # A page whose URL holds a one-time token must not pass it on in a Referer header (nor its errors or redirects).
+    token_url = req.view_args is not None and "token" in req.view_args
+    headers["Referrer-Policy"] = "no-referrer" if token_url else REFERRER_POLICY
     nonce = app_g.get("csp_nonce")
     if getattr(app.view_functions.get(req.endpoint or ""), "frameable", False):
         ancestors = settings["ancestors"]
@@ -468,7 +473,7 @@ def init_app(app: Flask) -> None:
         ancestors = ("'self'", *(s for s in ancestors if s != "'self'"))
     everywhere = [
         ("X-Content-Type-Options", "nosniff"),
-        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Referrer-Policy", REFERRER_POLICY),
         ("Permissions-Policy", PERMISSIONS_POLICY),
     ]
     if app.config["ENV_NAME"] == "production":

@@ -8,7 +8,17 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from finder.services.editing import Actor, EditConflict, Editing, Invalid, NotAllowed, NotFound, record_sync
+from finder.services.editing import (
+    Actor,
+    EditConflict,
+    Editing,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    StaleConfirm,
+    parse_seen,
+    record_sync,
+)
 from finder.services.teams import LONDON, Provenance, TeamDirectory, age_in_words
 from finder.store import Store
 from finder.store import models as m
@@ -325,7 +335,7 @@ def test_still_correct_stamps_the_whole_ward_in_one_change_and_clears_the_stale_
     editing = service(store)
     before = editing.stale_items(WARD)
     assert {s.entity for s in before} == {"team", "route", "officer"} and len(before) == 5
-    editing.confirm_ward(editor, WARD)
+    editing.confirm_ward(editor, WARD, parse_seen(editing.editable(WARD).seen))
     assert editing.stale_items(WARD) == []
     entry = editing.history(WARD)[0]
     assert {c.action for c in entry.changes} == {"confirm"} and len(entry.changes) == 10
@@ -335,6 +345,23 @@ def test_still_correct_stamps_the_whole_ward_in_one_change_and_clears_the_stale_
     assert team.team.verified_by == "Edna Editor" and all(r.verified_at for r in team.routes)
     editing.restore(admin, entry.id)
     assert len(editing.stale_items(WARD)) == 5
+
+
+def test_still_correct_at_versions_older_than_the_team_stamps_nothing_and_says_what_changed(store, editor, admin):
+    editing = service(store)
+    seen = editing.editable(WARD).seen
+    phone = route(editing)
+    editing.update(admin, WARD, "route", phone.id, {**phone.form(), "label": "Front desk"}, phone.version)
+    unchecked = editing.stale_items(WARD)
+    with pytest.raises(StaleConfirm) as stale:
+        editing.confirm_ward(editor, WARD, parse_seen(seen))
+    [(entity, label, changes)] = stale.value.changed
+    assert (entity, label) == ("route", "Front desk: 020 7946 0001")
+    assert [(c.field, c.before, c.after) for c in changes] == [("label", "Phone", "Front desk")]
+    assert editing.stale_items(WARD) == unchecked and unchecked  # nothing stamped
+    assert stale.value.seen == editing.editable(WARD).seen
+    editing.confirm_ward(editor, WARD, parse_seen(stale.value.seen))
+    assert editing.stale_items(WARD) == []
 
 
 def test_the_team_lists_the_front_counters_its_editor_picks(store, editor):

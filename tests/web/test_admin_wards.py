@@ -189,13 +189,54 @@ def test_an_editor_cannot_change_another_wards_record_by_editing_ids(app, teams,
     assert direct.status_code == 403 and team_phone(teams, geodata).values["value"] == route.values["value"]
 
 
+SEEN_FIELD = re.compile(r'name="seen" value="([^"]+)"')
+
+
+def seen_on(client, path: str = f"/admin/wards/{SAMPLE_WARD}") -> str:
+    """The versions a "still correct" form on `path` carries."""
+    match = SEEN_FIELD.search(client.get(path).get_data(as_text=True))
+    assert match, f'no "still correct" form on {path}'
+    return unescape(match.group(1))
+
+
 def test_still_correct_stamps_the_team_checked_today_and_residents_see_it(app, teams):
     client, _ = editor_client(app, teams)
-    assert post(client, f"/admin/wards/{SAMPLE_WARD}/confirm").status_code == 302
+    assert post(client, f"/admin/wards/{SAMPLE_WARD}/confirm", {"seen": seen_on(client)}).status_code == 302
     history = client.get(f"/admin/wards/{SAMPLE_WARD}/history").get_data(as_text=True)
     assert "Eddie Editor" in history and "verified_at" in history
     api = app.test_client().get(f"/api/v1/wards/{SAMPLE_WARD}").get_json()["team"]
     assert api["verified_by_officer"] is True
+
+
+def test_still_correct_from_a_tab_opened_before_a_change_shows_what_changed_and_marks_nothing(app, teams, geodata):
+    old_tab, _ = editor_client(app, teams, email="first@example.org")
+    other, _ = editor_client(app, teams, email="second@example.org")
+    seen = seen_on(old_tab)  # the page is opened, then someone changes the team phone
+    route = team_phone(teams, geodata)
+    assert (
+        post(
+            other, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0777")
+        ).status_code
+        == 302
+    )
+    before = Editing(teams, lambda code: "E09000033").history(SAMPLE_WARD)
+
+    stale = post(old_tab, f"/admin/wards/{SAMPLE_WARD}/confirm", {"seen": seen, "note": "checked at the panel"})
+    html = unescape(stale.get_data(as_text=True))
+    assert stale.status_code == 409 and "St James's: someone changed the team after you opened the page" in html
+    assert "Contact route: Phone: +442079460777" in html and "“020 7946 0123” to “+442079460777”" in html
+    assert Editing(teams, lambda code: "E09000033").history(SAMPLE_WARD) == before  # nothing marked as checked
+
+    again = post(old_tab, f"/admin/wards/{SAMPLE_WARD}/confirm", {"seen": SEEN_FIELD.search(html).group(1)})
+    assert again.status_code == 302  # confirmed knowingly, as the team is now
+    latest = Editing(teams, lambda code: "E09000033").history(SAMPLE_WARD)[0]
+    assert {c.action for c in latest.changes} == {"confirm"}
+
+
+def test_still_correct_without_the_versions_it_was_opened_at_is_refused(app, teams):
+    client, _ = editor_client(app, teams)
+    response = post(client, f"/admin/wards/{SAMPLE_WARD}/confirm")
+    assert response.status_code == 400 and "Reload the page" in response.get_data(as_text=True)
 
 
 def test_history_shows_each_change_and_an_admin_restores_the_old_phone(app, teams, geodata):

@@ -205,3 +205,36 @@ def test_a_report_made_in_polish_is_thanked_in_polish(store, geodata):
     assert sent.status_code == 303 and sent.headers["Location"] == f"/wards/{WEST_END}/no-team/thanks?lang=pl"
     thanks = client.get(sent.headers["Location"]).get_data(as_text=True)
     assert "<h1>Dziękujemy</h1>" in thanks and '<html lang="pl"' in thanks
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://elsewhere.example"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://elsewhere.example"},  # a browser that sends no Sec-Fetch-Site
+        {"Origin": "null"},  # a sandboxed frame or a data: page
+    ],
+)
+def test_a_report_sent_from_another_sites_page_is_refused_and_not_counted(store, geodata, headers):
+    client = staff_app(store, geodata).test_client()
+    refused = report(client, headers=headers)
+    assert refused.status_code == 403 and "own pages only" in refused.get_data(as_text=True)
+    assert "Set-Cookie" not in refused.headers and "Cookie" not in refused.headers.get("Vary", "")
+    assert today_reports(store) == {}
+
+
+@pytest.mark.parametrize(
+    "headers", [{"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}, {"Origin": "http://localhost"}, {}]
+)
+def test_a_report_from_the_finders_own_page_counts(store, geodata, headers):
+    client = staff_app(store, geodata).test_client()
+    assert report(client, headers=headers).status_code == 303
+    assert today_reports(store) == {WEST_END: 1}
+
+
+def test_a_report_with_a_body_larger_than_the_form_sends_is_refused(store, geodata):
+    client = staff_app(store, geodata).test_client()
+    refused = report(client, data={"x": "a" * 5000})
+    assert refused.status_code == 413 and "larger than the form sends" in refused.get_data(as_text=True)
+    assert today_reports(store) == {}

@@ -471,3 +471,37 @@ def test_a_client_whose_window_renews_goes_to_the_back_of_the_queue() -> None:
     limiter.hit("c")
 
     assert len(limiter) == 2 and limiter.hit("a")[0] is False
+
+
+def test_every_answer_from_a_url_holding_a_token_sends_one_referrer_policy_no_referrer(tmp_path, geodata):
+    from finder.store.testing import new_store
+    from tests.support.staff import make_user, post, sign_in, staff_app
+
+    store = new_store("sqlite", tmp_path)
+    app = staff_app(store, geodata)
+    admin = app.test_client()
+    sign_in(admin, make_user(store, "admin@example.org", "site_admin"))
+    page = post(
+        admin, "/admin/users", {"email": "ed@example.org", "name": "Ed", "role": "ward_editor", "wards": "E05013806"}
+    )
+    token = re.search(r"/admin/invitation/([^<\s]+)</code>", page.get_data(as_text=True)).group(1)
+    newcomer = app.test_client()
+    answers = {
+        "the invitation": newcomer.get(f"/admin/invitation/{token}"),
+        "a password too short": post(newcomer, f"/admin/invitation/{token}", {"password": "x", "confirm": "x"}),
+        "a form without its CSRF token": newcomer.post(f"/admin/invitation/{token}", data={"password": "x"}),
+        "the password set (a redirect)": post(
+            newcomer,
+            f"/admin/invitation/{token}",
+            {"password": "a long passphrase here", "confirm": "a long passphrase here"},
+        ),
+        "the link used again": newcomer.get(f"/admin/invitation/{token}"),
+        "a reset link that is no link": newcomer.get("/admin/reset/not-a-token"),
+    }
+    assert answers["the password set (a redirect)"].status_code == 302
+    for what, response in answers.items():
+        assert response.headers.getlist("Referrer-Policy") == ["no-referrer"], what
+    for path in ("/", "/admin/sign-in", "/nowhere", "/api/v1/health"):
+        assert app.test_client().get(path).headers.getlist("Referrer-Policy") == ["strict-origin-when-cross-origin"], (
+            path
+        )

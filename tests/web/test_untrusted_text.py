@@ -229,3 +229,16 @@ def test_the_vcard_and_the_calendars_carry_every_field_they_show_as_text(hostile
         for name in ("meeting.title", "meeting.place", "meeting.description"):
             assert hostile(name) in ics, name
         assert ics.count("BEGIN:VEVENT") == 1
+
+
+@pytest.mark.parametrize(
+    "path", [f"/api/v1/wards/{WARD}", f"/api/v1/postcodes/{POSTCODE}", "/api/v1/postcodes/<script>", "/api/v1/nowhere"]
+)
+def test_api_json_holding_markup_is_never_read_as_html_so_orjson_need_not_escape_it(hostile_client, path):
+    """SECURITY.md: orjson leaves `<` as it is; these headers are why that cannot matter."""
+    response = hostile_client.get(path)
+    assert response.mimetype == "application/json"
+    assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    if response.status_code == 200:
+        assert "<" in response.get_data(as_text=True)  # the hostile text, as stored: the case this guards

@@ -167,8 +167,9 @@ def ward_required(view: F) -> F:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a staff page of ours, never another site."""
-    if target and target.startswith("/admin") and not target.startswith("//") and "\\" not in target:
+    """Where to go after signing in: a staff page of ours, never another site, nor a line break (no header holds it)."""
+    safe = target and target.startswith("/admin") and not target.startswith("//") and "\\" not in target
+    if safe and target.isprintable():
         return target
     return url_for("admin.home")
 

@@ -8,7 +8,7 @@ lets the editor choose. A form with a mistake comes back with every field as typ
 - POST /admin/wards/<ward_code>/<entity>/new            add a route, officer, meeting or priority
 - POST /admin/wards/<ward_code>/<entity>/<id>           save (or, with `remove`, remove) a record
 - POST /admin/wards/<ward_code>/places                  the front counters the team lists
-- POST /admin/wards/<ward_code>/confirm                 "still correct": stamp everything verified
+- POST /admin/wards/<ward_code>/confirm                 "still correct": stamp everything verified (as seen)
 - POST /admin/wards/<ward_code>/conflicts/<id>          settle a sync conflict (keep=policeuk|team)
 - /admin/wards/<ward_code>/history (.csv for admins)    every change; admins restore from here
 - /admin/review                                         admins: edits waiting for review
@@ -28,10 +28,13 @@ from finder.services.editing import (
     NotAllowed,
     NotFound,
     Saved,
+    StaleConfirm,
     may_review,
+    parse_seen,
 )
 from finder.services.teams import MEETING_LABELS, ROLE_LABELS
 from finder.services.validation import ROUTE_KIND_LABELS
+from finder.store.models import MAX_ID
 from finder.web.admin import (
     admin_required,
     borough_of,
@@ -123,11 +126,18 @@ def _form() -> dict[str, str]:
     return {k: v for k, v in request.form.items() if k not in ("csrf_token", "version", "note", "remove")}
 
 
+def _form_id(text: str | None, message: str) -> int:
+    """A record id or version from a form: a whole number a store can hold, else a 400 saying `message`."""
+    if text is None or not text.isdecimal() or int(text) > MAX_ID:
+        abort(400, description=message)
+    return int(text)
+
+
 def _version() -> int:
-    try:
-        return int(request.form.get("version", ""))
-    except ValueError:
-        abort(400, description="This form is missing the version it was opened at. Reload the page and try again.")
+    return _form_id(
+        request.form.get("version"),
+        "This form is missing the version it was opened at. Reload the page and try again.",
+    )
 
 
 def _note() -> str | None:
@@ -193,7 +203,8 @@ def add(ward_code: str, entity: str) -> Any:
     if entity not in ENTITIES or entity == "team":
         abort(404)
     try:
-        officer_id = request.form.get("officer_id", type=int)
+        officer = request.form.get("officer_id")
+        officer_id = None if officer is None else _form_id(officer, "Choose an officer from the page.")
         saved = editing().add(actor(), ward_code, entity, _form(), officer_id=officer_id, note=_note())  # type: ignore[arg-type]
     except Invalid as error:
         return _page(ward_code, status=400, error=error, failed=f"{entity}-new", typed=_form())
@@ -247,10 +258,7 @@ def save(ward_code: str, entity: str, item_id: int) -> Any:
 @ward_required
 def places(ward_code: str) -> Any:
     """Which front counters the team lists."""
-    try:
-        ids = [int(x) for x in request.form.getlist("place")]
-    except ValueError:
-        abort(400, description="Select front counters from the list.")
+    ids = [_form_id(x, "Select front counters from the list.") for x in request.form.getlist("place")]
     try:
         saved = editing().set_places(actor(), ward_code, ids, _version(), note=_note())
     except Invalid as error:
@@ -264,8 +272,26 @@ def places(ward_code: str) -> Any:
 @bp.post("/wards/<ward_code>/confirm")
 @ward_required
 def confirm(ward_code: str) -> Any:
-    """ "Still correct": one click stamps the whole team verified now."""
-    editing().confirm_ward(actor(), ward_code, note=_note())
+    """ "Still correct": one click stamps the whole team verified now, if it is still what the page showed."""
+    try:
+        seen = parse_seen(request.form.get("seen", ""))
+        editing().confirm_ward(actor(), ward_code, seen, note=_note())
+    except Invalid as error:
+        abort(400, description=next(iter(error.errors.values())))
+    except StaleConfirm as stale:
+        name, _ = ward_name(ward_code)
+        page = render_template(
+            "admin/confirm_conflict.html",
+            stale=stale,
+            ward_code=ward_code,
+            ward_name=name,
+            entity_names=ENTITY_NAMES,
+            labels=FIELD_FORMS,
+            note=_note() or "",
+        )
+        return page, 409
+    except NotFound as error:
+        abort(404, description=str(error))
     flash("Thank you: every detail of this team is marked as checked today. Residents see that.")
     return redirect(url_for("admin.ward", ward_code=ward_code))
 
