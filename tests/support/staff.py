@@ -87,7 +87,7 @@ def make_user(
 
 def sign_in(client: FlaskClient, account: Account) -> None:
     """Put `account` in the client's session as a finished sign-in would."""
-    with client.session_transaction() as session:
+    with client.session_transaction("/admin/") as session:
         session.clear()
         session["_user_id"] = f"{account.id}:{account.session_generation}"
         session["_fresh"] = True

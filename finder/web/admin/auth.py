@@ -25,6 +25,7 @@ from finder.services.accounts import (
     totp_uri,
 )
 from finder.services.mail import MailError, send_mail
+from finder.web import public_url
 from finder.web.admin import (
     SECOND_STEP_DONE,
     SEEN,
@@ -214,7 +215,7 @@ def reset_request() -> Any:
 
 
 def _link_url(purpose: str, token: str) -> str:
-    return url_for("admin.invitation" if purpose == "invite" else "admin.reset", token=token, _external=True)
+    return public_url("admin.invitation" if purpose == "invite" else "admin.reset", token=token)
 
 
 def _send_link(account: Account, purpose: str, token: str) -> None:
