@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
 
 from flask import Flask, request
 
-from finder.config import ROOT, config_for
+from finder.config import config_for
 from finder.web.jsonprovider import FastJSONProvider
 
 # Small answers (most single-postcode JSON) go out as they are: compressing them saves less than a packet.
@@ -38,10 +39,11 @@ class Finder(Flask):
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config from FINDER_ENV (overridden by `config`), geodata, blueprints, CLI."""
+    package = resources.files(__name__)  # templates/ and static/ ship inside it (setup.cfg's package_data)
     app = Finder(
         __name__,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(package / "templates"),
+        static_folder=str(package / "static"),
         instance_relative_config=True,
     )
     app.config.from_object(config_for((config or {}).get("ENV_NAME")))
