@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 from finder import create_app
 from finder.store.models import utcnow
 from finder.store.staff import StaffToken, StaffUser
-from finder.store.testing import discard, new_store, wipe
 from finder.web.admin import SEEN
 from tests.store import backends
 from tests.support.smtp import smtp_server
@@ -29,6 +28,7 @@ from tests.support.staff import (
     sign_in,
     staff_app,
 )
+from tests.support.stores import discard, new_store, wipe
 
 migrated_store = backends.migrated_store  # every test taking `store` runs on SQLite and PostgreSQL
 store = backends.store
