@@ -339,13 +339,15 @@ def _check_rate_limit(limiter: ApiRateLimiter) -> None:
 def _rate_limit_headers(response: Response, windows: list[Window], policy: str) -> None:
     # The IETF draft fields describe the window closest to running out.
     nearest = min(windows, key=lambda w: (w.remaining, -w.reset_after))
-    headers = response.headers
-    headers["RateLimit-Limit"] = str(nearest.limit.amount)
-    headers["RateLimit-Remaining"] = str(nearest.remaining)
-    headers["RateLimit-Reset"] = str(nearest.reset_after)
-    headers["RateLimit-Policy"] = policy
+    fields = [
+        ("RateLimit-Limit", str(nearest.limit.amount)),
+        ("RateLimit-Remaining", str(nearest.remaining)),
+        ("RateLimit-Reset", str(nearest.reset_after)),
+        ("RateLimit-Policy", policy),
+    ]
     if response.status_code == 429:
-        headers["Retry-After"] = str(max(w.reset_after for w in windows if w.remaining == 0))
+        fields.append(("Retry-After", str(max(w.reset_after for w in windows if w.remaining == 0))))
+    response.headers.extend(fields)
 
 
 def _api_headers(response: Response, settings: dict[str, Any], policy: str) -> Response:
@@ -362,20 +364,24 @@ def _api_headers(response: Response, settings: dict[str, Any], policy: str) -> R
         headers.extend([*CORS_HEADERS, *PREFLIGHT_HEADERS])
     cacheable = response.status_code == 200 and request.endpoint not in NOT_CACHED and not g.get("api_no_store")
     if method in ("GET", "HEAD") and cacheable:
-        headers["Cache-Control"] = settings["api_cache_control"]
-        headers["ETag"] = quote_etag(hashlib.sha1(response.get_data()).hexdigest())
+        headers.add("Cache-Control", settings["api_cache_control"])
+        headers.add("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest()))
         response.make_conditional(request)
     elif method != "OPTIONS":
-        headers["Cache-Control"] = "no-store"
+        headers.add("Cache-Control", "no-store")
     return response
 
 
 def _security_headers(app: Flask, settings: dict[str, Any], limiter: ApiRateLimiter, response: Response) -> Response:
     """Every response's fixed headers (a view's own value wins), and those that depend on the view:
-    framing, the page's CSP (with its nonce), the API's caching."""
+    framing, the page's CSP (with its nonce), the API's caching.
+
+    Headers are added (`add`, `extend`) rather than set: no view sets these others, and werkzeug's `set`
+    and `setdefault` scan every header already there, which made up a fifth of an API answer's time.
+    """
     headers = response.headers
-    for name, value in settings["everywhere"]:
-        headers.setdefault(name, value)
+    present = {name.lower() for name, _ in headers}
+    headers.extend([(name, value) for name, value in settings["everywhere"] if name.lower() not in present])
     if request.path.startswith(API_PREFIX):
         return _api_headers(response, settings, limiter.policy)
     if not settings["fixed_host"] and "public" in headers.get("Cache-Control", ""):
