@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
-from flask import Flask, Request, request
-from werkzeug.routing import MapAdapter
+from flask import Flask, request
 
-from finder.config import ROOT, config_for
+from finder.config import config_for
 from finder.web.jsonprovider import FastJSONProvider
 
 # Small answers (most single-postcode JSON) go out as they are: compressing them saves less than a packet.
@@ -25,62 +24,26 @@ COMPRESSION = {
 }
 
 
-APP_ADAPTER_SETTINGS = ("SERVER_NAME", "APPLICATION_ROOT", "PREFERRED_URL_SCHEME", "PUBLIC_URL")
-
-
 class Finder(Flask):
     """Flask, except that an unhandled error is logged with its route's pattern, never the path (a path
-    can hold a resident's postcode, /api/v1/postcodes/<postcode>; see finder/web/logs.py), and that two
-    things Flask works out afresh on every request are kept: which hooks and views are coroutines, and
-    the URL adapter of a request's app context. Together they cost a tenth of a health check.
+    can hold a resident's postcode, /api/v1/postcodes/<postcode>; see finder/web/logs.py).
+
+    `log_exception` is Flask's documented place to change how such an error is logged.
     """
-
-    KEPT_FUNCTIONS = 512  # the app's hooks and views; a function made per request (after_this_request) is not kept
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._synced: dict[Callable[..., Any], Callable[..., Any]] = {}
-        self._app_adapters: dict[tuple[Any, ...], MapAdapter | None] = {}
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        """Flask's, asked once per function: it asks inspect whether each hook and view is a coroutine
-        function on every request (0.5 µs each; nine hooks on every request)."""
-        synced = self._synced.get(func)
-        if synced is None:
-            synced = super().ensure_sync(func)
-            if len(self._synced) < self.KEPT_FUNCTIONS:
-                self._synced[func] = synced
-        return synced
 
     def log_exception(self, exc_info) -> None:
         from finder.web.logs import route
 
         self.logger.error("Exception on %s [%s]", route(), request.method, exc_info=exc_info)
 
-    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
-        """With FINDER_PUBLIC_URL, absolute URLs take its scheme as well as its host (SERVER_NAME).
-
-        Flask builds them with the request's scheme, which is http behind a proxy that ends TLS.
-        """
-        if request is None:  # an app context's: made for every request, the same while the settings are
-            key = tuple(self.config[k] for k in APP_ADAPTER_SETTINGS)
-            if key not in self._app_adapters:
-                self._app_adapters[key] = self._public_scheme(super().create_url_adapter(None))
-            return self._app_adapters[key]
-        return self._public_scheme(super().create_url_adapter(request))
-
-    def _public_scheme(self, adapter: MapAdapter | None) -> MapAdapter | None:
-        if adapter is not None and self.config["PUBLIC_URL"]:
-            adapter.url_scheme = self.config["PREFERRED_URL_SCHEME"]
-        return adapter
-
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config from FINDER_ENV (overridden by `config`), geodata, blueprints, CLI."""
+    package = resources.files(__name__)  # templates/ and static/ ship inside it (setup.cfg's package_data)
     app = Finder(
         __name__,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(package / "templates"),
+        static_folder=str(package / "static"),
         instance_relative_config=True,
     )
     app.config.from_object(config_for((config or {}).get("ENV_NAME")))

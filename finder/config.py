@@ -23,6 +23,8 @@
 - FINDER_FORCE_EMAIL_DOMAINS: the email domains each force's team addresses may use, as
   force=domain,domain;force=domain (default metropolitan=met.police.uk;city-of-london=cityoflondon.police.uk).
 - FINDER_GEODATA: folder of built geodata (default <repo>/geodata).
+- FINDER_VENDOR: folder of the front-end packages built from npm (Leaflet; scripts/setup fills it), served
+  at /static/vendor/ (default <repo>/static/vendor). Neither it nor geodata ships in the wheel.
 - FINDER_RAW_DATA: raw open-data mirror for `finder build-geodata` (default ../shared/data-raw).
 - FINDER_CODEPOINT_URL, FINDER_WARDS_URL, FINDER_ONSPD_URL: where `finder build-geodata` downloads
   OS Code-Point Open, the ONS wards and the ONSPD when there is no mirror (defaults, and what each
@@ -122,6 +124,7 @@ class Config:
     TESTING = False
     SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
     GEODATA_DIR = os.environ.get("FINDER_GEODATA") or str(ROOT / "geodata")
+    VENDOR_DIR = os.environ.get("FINDER_VENDOR") or str(ROOT / "static" / "vendor")
     TILES_URL = os.environ.get("FINDER_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
     TILES_ATTRIBUTION = os.environ.get(
         "FINDER_TILES_ATTRIBUTION",

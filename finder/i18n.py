@@ -107,9 +107,8 @@ def plain(value: Any) -> Any:
 
 def carried_lang() -> str | None:
     """The language named in this request's `?lang=`, if it is one we ship (asked for by every link made)."""
-    from finder.web.context import this_request
+    from flask import request
 
-    request = this_request()
     if not request.environ.get("QUERY_STRING"):  # most views: no need to parse the query
         return None
     lang = request.args.get("lang", "").strip().lower()
@@ -123,11 +122,8 @@ def select_language() -> str:
     kept ward page's answer. A kept page's key asks here rather than Flask-Babel, which reads `g` and the
     app through Flask's proxies and spells the Locale out again.
     """
-    from flask import g
+    from flask import g, request
 
-    from finder.web.context import this_request
-
-    request = this_request()
     if request.blueprint not in RESIDENT_BLUEPRINTS and request.endpoint is not None:
         return "en"
     lang = carried_lang()
@@ -204,10 +200,9 @@ def catalogue() -> Any:
 
     if not flask.has_app_context():
         return flask_babel.get_translations()
-    app_g = flask.g._get_current_object()  # not through the proxy (finder/web/context.py)
-    found = app_g.get("finder_catalogue")
+    found = flask.g.get("finder_catalogue")
     if found is None:
-        found = app_g.finder_catalogue = flask_babel.get_translations()
+        found = flask.g.finder_catalogue = flask_babel.get_translations()
     return found
 
 
@@ -253,10 +248,8 @@ def extract_forces(fileobj: Any, keywords: Any, comment_tags: Any, options: Any)
 
 def init_app(app: Flask) -> None:
     """Flask-Babel with the finder's catalogues, the language in templates, links and Vary."""
-    from flask import has_request_context
+    from flask import g, has_request_context, request
     from flask_babel import Babel
-
-    from finder.web.context import this_g, this_request
 
     Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.install_gettext_callables(  # as Flask-Babel's, with the request's messages found once
@@ -296,9 +289,9 @@ def init_app(app: Flask) -> None:
     def vary_on_language(response: Response) -> Response:
         """A page whose language came from the browser's header differs by that header."""
         if (
-            this_g().get("finder_lang_from_header")
+            g.get("finder_lang_from_header")
             and "Accept-Language" not in response.headers.get("Vary", "")  # a kept page says so itself
-            and not this_request().path.startswith("/api/")
+            and not request.path.startswith("/api/")
         ):
             response.vary.add("Accept-Language")
         return response

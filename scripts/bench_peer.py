@@ -93,9 +93,9 @@ def team_store(path: Path, quick: bool) -> str:
     from bench_teams import run_sync
 
     from finder.geo.geodata import GeoData
-    from finder.services.policeuk_stub import PoliceUKStub, fake_force
     from finder.store import Store
     from finder.store.migrate import upgrade
+    from tests.support.policeuk_stub import PoliceUKStub, fake_force
 
     wards = GeoData(ROOT / "geodata").wards
     met = [(w.code, w.name) for w in wards.wards if w.force_id == "metropolitan"]

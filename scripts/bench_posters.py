@@ -1,7 +1,7 @@
 """Benchmark ward posters (issue 11, section 3): the time to draw all 704 as PDF, and print a markdown section.
 
 A SQLite store is filled as production's would be: the police.uk sync run against the local stub
-(`finder.services.policeuk_stub`, 700 fictional Met neighbourhoods with officers, routes, meetings and
+(`tests.support.policeuk_stub`, 700 fictional Met neighbourhoods with officers, routes, meetings and
 priorities; the rate limit lifted), plus the fictional sample teams. The City's 25 wards have no team
 there, so their posters carry the force routes only. Then, in process (Flask test client, production
 settings, one thread), every ward's poster is drawn as its own PDF (`/wards/<code>/poster.pdf`,
@@ -36,12 +36,12 @@ from pypdf import PdfReader  # noqa: E402
 from finder import create_app  # noqa: E402
 from finder.geo.geodata import GeoData  # noqa: E402
 from finder.services.lookup import Lookup, load_forces  # noqa: E402
-from finder.services.policeuk_stub import PoliceUKStub, fake_force  # noqa: E402
 from finder.services.samples import load_sample_teams  # noqa: E402
 from finder.services.sync import PoliceUK, Sync, WardMatcher  # noqa: E402
 from finder.services.teams import TeamDirectory  # noqa: E402
 from finder.store import Store  # noqa: E402
 from finder.store.migrate import upgrade  # noqa: E402
+from tests.support.policeuk_stub import PoliceUKStub, fake_force  # noqa: E402
 
 PUBLIC = SERVER_ENV["FINDER_PUBLIC_URL"]
 A4 = (595, 842)

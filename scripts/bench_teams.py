@@ -1,7 +1,7 @@
 """Benchmark the neighbourhood-team features and print a markdown section for BENCHMARKS.md.
 
 1. A full `sync-policeuk` of 700 neighbourhoods (every Met ward, some with an "N" suffix, plus 21
-   that match no ward) against finder.services.policeuk_stub on 127.0.0.1, which enforces the real
+   that match no ward) against tests.support.policeuk_stub on 127.0.0.1, which enforces the real
    API's limit (leaky bucket, 15 a second, bursts of 30) and answers 429 when it is exceeded. The
    sync runs with its defaults (14 a second, bursts of 20, 4 workers) into a SQLite file. Reported:
    time, requests, mean and busiest-second request rates, 429s, and what was stored.
@@ -37,13 +37,13 @@ from sqlalchemy import func, select  # noqa: E402
 from finder import create_app  # noqa: E402
 from finder.geo.geodata import GeoData  # noqa: E402
 from finder.services.lookup import Lookup, load_forces  # noqa: E402
-from finder.services.policeuk_stub import PoliceUKStub, fake_force  # noqa: E402
 from finder.services.sync import PoliceUK, Sync, WardMatcher  # noqa: E402
 from finder.services.teams import TeamDirectory  # noqa: E402
 from finder.store import Store  # noqa: E402
 from finder.store.migrate import upgrade  # noqa: E402
 from finder.store.models import ContactRoute, Meeting, Officer, Place, Priority, Team  # noqa: E402
-from finder.store.testing import create_postgres_database, drop_postgres_database  # noqa: E402
+from tests.support.policeuk_stub import PoliceUKStub, fake_force  # noqa: E402
+from tests.support.stores import create_postgres_database, drop_postgres_database  # noqa: E402
 
 FORCE_NAMES = {force_id: force.name for force_id, force in load_forces().items()}
 
@@ -196,7 +196,7 @@ def main() -> None:
         "",
         "### Full sync from a local stand-in for data.police.uk",
         "",
-        "`finder.services.policeuk_stub` serves the real API's shapes (string coordinates, HTML bios, nulls, "
+        "`tests.support.policeuk_stub` serves the real API's shapes (string coordinates, HTML bios, nulls, "
         "hyphenated priority keys, N-suffixed ids) for every Met ward plus neighbourhoods that match no ward, "
         "and enforces the API's limit (leaky bucket, 15 requests a second, bursts of 30) with 429s.",
         "",

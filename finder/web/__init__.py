@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import BadHost, HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.routing import BaseConverter, ValidationError
 
@@ -15,7 +17,6 @@ from finder.services.teams import TeamDirectory
 from finder.store import Store, default_url
 from finder.store.migrate import ensure_ready
 from finder.store.models import MAX_ID
-from finder.web.context import this_app
 
 ATTRIBUTION = (
     "Contains OS data © Crown copyright and database right 2025. "
@@ -47,10 +48,9 @@ class StoreIdConverter(BaseConverter):
 
 def lookup() -> Lookup:
     """The app's Lookup, built on first use (so CLI commands run before geodata is built)."""
-    app = this_app()
-    service = app.extensions.get("finder.lookup")
+    service = current_app.extensions.get("finder.lookup")
     if service is None:
-        service = build_lookup(app)
+        service = build_lookup(current_app)
     return service
 
 
@@ -83,6 +83,14 @@ def tiles() -> Tiles | None:
     """The configured tile server, or None for boundary-only maps."""
     url = current_app.config["TILES_URL"]
     return Tiles(url, current_app.config["TILES_ATTRIBUTION"]) if url else None
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL: with FINDER_PUBLIC_URL, on its host (SERVER_NAME) and with its scheme, which a request
+    behind a proxy that ends TLS does not carry; without it, the request's own scheme and host."""
+    config = current_app.config
+    scheme = config["PREFERRED_URL_SCHEME"] if config["PUBLIC_URL"] else None
+    return url_for(endpoint, _external=True, _scheme=scheme, **values)
 
 
 def wants_json() -> bool:
@@ -164,4 +172,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def globals_for_templates():
-        return {"attribution": ATTRIBUTION}
+        return {"attribution": ATTRIBUTION, "public_url": public_url}

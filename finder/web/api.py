@@ -11,7 +11,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from finder.errors import FinderError, InvalidInput
 from finder.services.lookup import Result
 from finder.web import lookup
-from finder.web.context import this_app, this_request
 from finder.web.coverage import counted
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -56,7 +55,7 @@ def health():
 
     Never queries the store (a hung database must not hang the health check) and never builds the lookup.
     """
-    service = this_app().extensions.get("finder.lookup")
+    service = current_app.extensions.get("finder.lookup")
     store = service.teams.state if service is not None and service.teams is not None else "unknown"
     return jsonify({"status": "degraded" if store == "unavailable" else "ok", "store": store})
 
@@ -128,7 +127,7 @@ def outcode(outcode: str):
 @bp.get("/locate")
 def locate():
     """A point: ?lat=…&lon=…"""
-    args = this_request().args
+    args = request.args
     if "lat" not in args or "lon" not in args:
         raise InvalidInput("Give both lat and lon, like ?lat=51.5014&lon=-0.1419", code="invalid_location")
     return jsonify(_answer(counted(lookup().resolve(lat=args["lat"], lon=args["lon"]), "api")))

@@ -1,8 +1,9 @@
 """Static files: fingerprinted, compressed and cached for a year, served by WhiteNoise.
 
-Every file under static/ is served at its plain address (/static/finder.css, cached briefly:
-councils' pages load /static/embed.js by that name) and at a fingerprinted one
-(/static/finder.3f2a9c1d0b7e.css, cached for a year as immutable), which `url_for('static', …)`
+Every file under static/ (shipped in the package) and under FINDER_VENDOR (front-end packages from npm, a
+build output that is not shipped, served as static/vendor/) is served at its plain address
+(/static/finder.css, cached briefly: councils' pages load /static/embed.js by that name) and at a
+fingerprinted one (/static/finder.3f2a9c1d0b7e.css, cached for a year as immutable), which `url_for('static', …)`
 gives the templates, so a changed file is a new address and a phone never waits to revalidate.
 Text files get gzip and brotli copies beside them, written at start-up when missing or stale,
 which WhiteNoise sends to browsers that accept them. Pages and JSON are compressed by
@@ -63,7 +64,9 @@ def compress_beside(path: Path) -> None:
 
 
 def static_files(static: Path) -> dict[str, Path]:
-    """Every servable file under static/, by its name relative to static/ (compressed copies left out)."""
+    """Every servable file under a folder, by its name relative to it (compressed copies left out)."""
+    if not static.is_dir():
+        return {}
     return {
         path.relative_to(static).as_posix(): path
         for path in sorted(static.rglob("*"))
@@ -78,7 +81,9 @@ def init_app(app: Flask, extra_headers: list[tuple[str, str]]) -> dict[str, str]
     the map from plain to fingerprinted names.
     """
     static = Path(app.static_folder or "static")
-    files = static_files(static) if static.is_dir() else {}
+    files = {name: path for name, path in static_files(static).items() if not name.startswith("vendor/")}
+    vendor = Path(app.config["VENDOR_DIR"])
+    files |= {f"vendor/{name}": path for name, path in static_files(vendor).items()}
     names: dict[str, str] = {}
     for name, path in files.items():
         if path.suffix in COMPRESSIBLE:

@@ -24,7 +24,6 @@ from finder.services.reach import WINDOW_DAYS, Tally, lookups, shown
 from finder.store.models import utcnow
 from finder.store.reach import SURFACES
 from finder.web import lookup
-from finder.web.context import this_app
 
 bp = Blueprint("coverage", __name__)
 R = TypeVar("R")
@@ -44,7 +43,7 @@ class CoverageUnavailable(FinderError):
 
 def counted(result: R, surface: str) -> R:
     """Count a lookup that found a ward (not an outward code's list) on `surface`; return the result as given."""
-    tally = this_app().extensions.get("finder.reach", NOT_BUILT)
+    tally = current_app.extensions.get("finder.reach", NOT_BUILT)
     if tally is NOT_BUILT:
         tally = _build_tally()
     if tally is not None and result.kind != "outcode":  # type: ignore[attr-defined]

@@ -14,9 +14,7 @@ import re
 import sys
 import time
 
-from flask import Flask, Response, g
-
-from finder.web.context import this_g, this_request
+from flask import Flask, Response, g, request
 
 access_log = logging.getLogger("finder.access")
 ACCESS_LINE = "%s %s %s %.1fms"  # method, route pattern, status, milliseconds
@@ -25,7 +23,7 @@ REQUEST_LINE = re.compile(r'\S+ - - \[[^\]]*\] "')  # werkzeug: 127.0.0.1 - - [d
 
 def route() -> str:
     """The matched route's pattern, like /api/v1/postcodes/<postcode>; never the path itself."""
-    rule = this_request().url_rule
+    rule = request.url_rule
     return rule.rule if rule is not None else "(no route)"
 
 
@@ -54,9 +52,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def log_request(response: Response) -> Response:
         if access_log.isEnabledFor(logging.INFO):
-            req, app_g = this_request(), this_g()
-            elapsed = (time.perf_counter() - app_g.get("started", time.perf_counter())) * 1000
-            args = (req.method, route(), response.status_code, elapsed)
+            elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+            args = (request.method, route(), response.status_code, elapsed)
             # Handed over as a finished record: Logger.info would walk the stack for the caller's
             # file and line on every request, which no access line shows.
             access_log.handle(logging.LogRecord(access_log.name, logging.INFO, __file__, 0, ACCESS_LINE, args, None))

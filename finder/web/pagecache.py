@@ -21,13 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import brotli
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 from werkzeug.http import parse_accept_header, quote_etag
 
 from finder.headers import per_header_value
 from finder.services.lookup import Result
-from finder.web.context import this_app, this_request
-from finder.web.security import is_conditional, late_headers
 
 MAX_PAGES = 1024  # every ward in English (704), and the most viewed in ?from=location or other languages
 PAGE_MAX_AGE = 60  # seconds a browser or CDN may reuse a page without asking
@@ -92,7 +90,7 @@ class PageCache:
 
 def _language() -> tuple[str, bool]:
     """The negotiated language, and whether ?lang= chose it (its links then carry ?lang=); ("", False) before Babel."""
-    if "babel" not in this_app().extensions:
+    if "babel" not in current_app.extensions:
         return "", False
     from finder.i18n import carried_lang, select_language
 
@@ -116,9 +114,9 @@ def page(result: Result, render: Callable[[], str], *varies: Hashable) -> Respon
         response = Response(render(), mimetype="text/html")
         response.cache_control.no_store = True
         return response
-    extensions = this_app().extensions
+    extensions = current_app.extensions
     cache: PageCache = extensions["finder.pages"]
-    key = (result, _language(), this_request().host, datetime.now(UTC).date(), *varies)
+    key = (result, _language(), request.host, datetime.now(UTC).date(), *varies)
     vary = "Accept-Encoding, Accept-Language" if "babel" in extensions else "Accept-Encoding"
     return send(cache.get(key, render), "text/html", f"public, max-age={PAGE_MAX_AGE}", vary)
 
@@ -131,21 +129,16 @@ def send(kept: Page, mimetype: str, cache_control: str, vary: str) -> Response:
     than the rest of the answer. Compressed here, once per body, rather than by Flask-Compress on every
     view (it leaves a response with a Content-Encoding alone), with its "<etag>:<encoding>" validators.
     """
-    req = this_request()
-    algorithms = tuple(this_app().config["COMPRESS_ALGORITHM"])
-    encoding = _encoding(req.environ.get("HTTP_ACCEPT_ENCODING", ""), algorithms)
+    algorithms = tuple(current_app.config["COMPRESS_ALGORITHM"])
+    encoding = _encoding(request.environ.get("HTTP_ACCEPT_ENCODING", ""), algorithms)
     response = Response(kept.encode(encoding) if encoding else kept.body, mimetype=mimetype)
     headers = response.headers
     if encoding:
         headers["Content-Encoding"] = encoding
     headers["Vary"] = vary
     headers["Cache-Control"] = cache_control
-    etag = quote_etag(f"{kept.etag}:{encoding}" if encoding else kept.etag)
-    if is_conditional(req.environ):
-        headers["ETag"] = etag
-        return response.make_conditional(req)
-    late_headers([("ETag", etag)], req.environ)
-    return response
+    headers["ETag"] = quote_etag(f"{kept.etag}:{encoding}" if encoding else kept.etag)
+    return response.make_conditional(request)
 
 
 def init_app(app: Flask) -> None:

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from finder.i18n import LANGUAGES
 from finder.services.lookup import Result
 from finder.services.teams import TeamsUnavailable
-from finder.web import lookup
+from finder.web import lookup, public_url
 from finder.web.limits import limited
 from finder.web.teams import store_unavailable
 
@@ -45,7 +45,7 @@ def poster_for(code: str) -> Poster:
     result = lookup().resolve(ward=code)
     if result.team_status == "unavailable":
         raise TeamsUnavailable(lookup().teams.retry_after)
-    url = url_for("public.ward", code=result.ward.code, _external=True)
+    url = public_url("public.ward", code=result.ward.code)
     import segno  # here: 0.06 s of start-up for a page staff print now and then
 
     qr = segno.make(url, error="m").svg_inline(

@@ -20,8 +20,8 @@ Rate limits are fixed windows counted in each worker process's memory (a dict an
 threads, no I/O, a few microseconds a request). With N gunicorn workers a client may get up to N
 times the limit; for one count across workers and instances, limit at the proxy or CDN in front.
 
-The hooks run on every request: they are handed the app's settings and rate limiter when added, and
-read the request and `g` themselves rather than through Flask's proxies (finder/web/context.py).
+Headers are set on the response in `after_request` hooks; static files get the same fixed ones from
+WhiteNoise (finder/web/assets.py). Only the staff area (/admin) reads a session cookie (`StaffOnlySessions`).
 """
 
 from __future__ import annotations
@@ -39,19 +39,17 @@ from functools import partial
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, g
-from flask.ctx import _AppCtxGlobals
+from flask import Flask, Request, Response, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.http import quote_etag
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from finder.errors import FinderError
-from finder.web.context import this_g, this_request
 
 API_PREFIX = "/api/v1/"
+STAFF_PREFIX = "/admin"  # the staff area: the only requests that read a session
 NOT_LIMITED = {"api.health"}  # load balancers poll it; it does no work worth protecting
 NOT_CACHED = {"api.health"}
-LATE_HEADERS = "finder.late_headers"  # the WSGI environ key of late_headers' list
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "Retry-After")
 PERMISSIONS_POLICY = "camera=(), geolocation=(self), microphone=(), payment=(), usb=()"
@@ -159,7 +157,7 @@ def trust_hosts(config: dict[str, Any]) -> None:
     """Absolute URLs from FINDER_PUBLIC_URL, and only trusted Host headers answered (400 for others).
 
     SERVER_NAME makes url_for(_external=True) name the public host whatever the request said (and
-    finder.Finder gives it the public scheme); since Flask 3.1 it no longer refuses requests for
+    finder.web.public_url gives it the public scheme); since Flask 3.1 it no longer refuses requests for
     other names, TRUSTED_HOSTS does that.
     """
     if config["PUBLIC_URL"]:
@@ -304,35 +302,31 @@ class ApiRateLimiter:
             del counts[oldest]
 
 
-class ApiWithoutSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, except that /api/v1 never reads one: nobody signs in to the API,
-    and checking a cookie's signature cost a tenth of an API answer. Its requests get a null session.
+class StaffOnlySessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions for the staff area only; every other request gets Flask's null session.
 
-    A request without a session cookie (nearly every resident's) gets a new empty session without the
-    signing serializer being made, which Flask makes first whatever the request holds.
+    Residents' pages and the API answer the same whoever asks, so they must neither read a cookie (Flask
+    would add `Vary: Cookie`, and shared caches would keep a copy per visitor) nor set one. Returning None
+    from `open_session` is Flask's documented way to a null session, which Flask never saves.
     """
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if request.path.startswith(API_PREFIX):
+        if request.path != STAFF_PREFIX and not request.path.startswith(STAFF_PREFIX + "/"):
             return None
-        cookie = "HTTP_COOKIE" in request.environ and request.cookies.get(self.get_cookie_name(app))
-        if app.secret_key and not cookie:
-            return self.session_class()
         return super().open_session(app, request)
 
 
 def _check_rate_limit(limiter: ApiRateLimiter) -> None:
     """Before an API request: count it, and refuse it with 429 when the client is over a limit."""
-    req = this_request()
     if (
         not limiter.limits
-        or not req.path.startswith(API_PREFIX)
-        or req.method == "OPTIONS"
-        or req.endpoint in NOT_LIMITED
+        or not request.path.startswith(API_PREFIX)
+        or request.method == "OPTIONS"
+        or request.endpoint in NOT_LIMITED
     ):
         return
     # The client a limit counts against: its address (behind proxies, set FINDER_PROXIES).
-    allowed, windows = limiter.hit(req.remote_addr or "unknown")
+    allowed, windows = limiter.hit(request.remote_addr or "unknown")
     g.rate_limit_windows = windows
     if not allowed:
         wait = max(w.reset_after for w in windows if w.remaining == 0)
@@ -343,7 +337,7 @@ def _check_rate_limit(limiter: ApiRateLimiter) -> None:
         )
 
 
-def _rate_limit_headers(response: Response, environ: dict[str, Any], windows: list[Window], policy: str) -> None:
+def _rate_limit_headers(response: Response, windows: list[Window], policy: str) -> None:
     # The IETF draft fields describe the window closest to running out.
     nearest = min(windows, key=lambda w: (w.remaining, -w.reset_after))
     fields = [
@@ -354,103 +348,50 @@ def _rate_limit_headers(response: Response, environ: dict[str, Any], windows: li
     ]
     if response.status_code == 429:
         fields.append(("Retry-After", str(max(w.reset_after for w in windows if w.remaining == 0))))
-    late_headers(fields, environ)
+    response.headers.extend(fields)
 
 
-def late_headers(fields: list[tuple[str, str]], environ: dict[str, Any]) -> None:
-    """Headers of our own making (digits and fixed words), handed to FixedHeaders in the request's
-    `environ` to append as the response starts: werkzeug's Headers checks every value it is given,
-    which cost more than the rest of an API answer's headers together."""
-    environ.setdefault(LATE_HEADERS, []).extend(fields)
-
-
-# Headers that only validators read: a request carrying none of them cannot be answered with 304.
-_CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
-
-
-def is_conditional(environ: dict[str, Any]) -> bool:
-    """Whether a request can be answered 304 or 412: only then must a response hold its ETag itself (for
-    make_conditional); otherwise its validators can go out as late headers."""
-    return any(name in environ for name in _CONDITIONAL)
-
-
-def _api_headers(
-    response: Response, settings: dict[str, Any], req: Request, app_g: _AppCtxGlobals, policy: str
-) -> Response:
-    """CORS, caching and rate-limit headers for /api/v1 answers."""
-    environ = req.environ
-    windows: list[Window] | None = app_g.get("rate_limit_windows")
+def _api_headers(response: Response, settings: dict[str, Any], policy: str) -> Response:
+    """The API's policy, CORS, caching and rate-limit headers for /api/v1 answers."""
+    headers = response.headers
+    headers.extend(API_HEADERS)
+    windows: list[Window] | None = g.get("rate_limit_windows")
     if windows:
-        _rate_limit_headers(response, environ, windows, policy)
-    method = req.method
-    if method == "OPTIONS" and "GET" in response.allow:  # GETs and HEADs get CORS from FixedHeaders
-        response.headers.extend([*CORS_HEADERS, *PREFLIGHT_HEADERS])
-    cacheable = response.status_code == 200 and req.endpoint not in NOT_CACHED and not app_g.get("api_no_store")
+        _rate_limit_headers(response, windows, policy)
+    method = request.method
+    if method in ("GET", "HEAD"):
+        headers.extend(CORS_HEADERS)
+    elif method == "OPTIONS" and "GET" in response.allow:
+        headers.extend([*CORS_HEADERS, *PREFLIGHT_HEADERS])
+    cacheable = response.status_code == 200 and request.endpoint not in NOT_CACHED and not g.get("api_no_store")
     if method in ("GET", "HEAD") and cacheable:
-        validators = [
-            ("Cache-Control", settings["api_cache_control"]),
-            ("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest())),
-        ]
-        if is_conditional(environ):  # the response itself must hold its ETag to compare
-            response.headers.extend(validators)
-            response.make_conditional(environ)
-        else:
-            late_headers(validators, environ)
+        headers.add("Cache-Control", settings["api_cache_control"])
+        headers.add("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest()))
+        response.make_conditional(request)
     elif method != "OPTIONS":
-        response.headers.add("Cache-Control", "no-store")
+        headers.add("Cache-Control", "no-store")
     return response
 
 
-class FixedHeaders:
-    """WSGI middleware: the headers that never vary, added as the response starts.
-
-    Every response of the app gets `everywhere`; /api/v1 answers the API's policy, and GETs and HEADs
-    there CORS. A plain list append per response: werkzeug's Headers checks each value it is given,
-    which cost more than the lookup behind an API answer. (Static files are answered by WhiteNoise
-    before this and carry the same headers from it, finder/web/assets.py.)
-    """
-
-    def __init__(self, app: Callable, everywhere: list[tuple[str, str]]) -> None:
-        self.app = app
-        # Pages get their Referrer-Policy from _security_headers: one whose URL holds a token sends its own.
-        self.everywhere = [(name, value) for name, value in everywhere if name != "Referrer-Policy"]
-        self.api = [*everywhere, *API_HEADERS]
-        self.api_get = [*self.api, *CORS_HEADERS]
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
-        if not environ.get("PATH_INFO", "").startswith(API_PREFIX):
-            fixed = self.everywhere
-        else:
-            fixed = self.api_get if environ.get("REQUEST_METHOD") in ("GET", "HEAD") else self.api
-
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            headers.extend(fixed)
-            late = environ.get(LATE_HEADERS)
-            if late:
-                headers.extend(late)
-            return start_response(status, headers, exc_info)
-
-        return self.app(environ, start)
-
-
 def _security_headers(app: Flask, settings: dict[str, Any], limiter: ApiRateLimiter, response: Response) -> Response:
-    """The headers that depend on the view: framing, the page's CSP (with its nonce), the API's caching.
+    """Every response's fixed headers (a view's own value wins), and those that depend on the view:
+    framing, the page's CSP (with its nonce), the API's caching.
 
-    The fixed ones come from FixedHeaders. Headers are appended (`add`) rather than set: no view sets
-    these, and setting scans every header already there.
+    Headers are added (`add`, `extend`) rather than set: no view sets these others, and werkzeug's `set`
+    and `setdefault` scan every header already there, which made up a fifth of an API answer's time.
     """
-    req: Request = this_request()
-    app_g = this_g()
     headers = response.headers
-    if req.path.startswith(API_PREFIX):
-        return _api_headers(response, settings, req, app_g, limiter.policy)
+    # A page whose URL holds a one-time token must not pass it on in a Referer header (nor its errors or redirects).
+    if request.view_args is not None and "token" in request.view_args:
+        headers["Referrer-Policy"] = "no-referrer"
+    present = {name.lower() for name, _ in headers}
+    headers.extend([(name, value) for name, value in settings["everywhere"] if name.lower() not in present])
+    if request.path.startswith(API_PREFIX):
+        return _api_headers(response, settings, limiter.policy)
     if not settings["fixed_host"] and "public" in headers.get("Cache-Control", ""):
         response.vary.add("Host")  # without FINDER_PUBLIC_URL, absolute URLs name the request's host
-    # A page whose URL holds a one-time token must not pass it on in a Referer header (nor its errors or redirects).
-    token_url = req.view_args is not None and "token" in req.view_args
-    headers["Referrer-Policy"] = "no-referrer" if token_url else REFERRER_POLICY
-    nonce = app_g.get("csp_nonce")
-    if getattr(app.view_functions.get(req.endpoint or ""), "frameable", False):
+    nonce = g.get("csp_nonce")
+    if getattr(app.view_functions.get(request.endpoint or ""), "frameable", False):
         ancestors = settings["ancestors"]
         headers.add("Cross-Origin-Resource-Policy", "cross-origin")
     else:
@@ -458,7 +399,7 @@ def _security_headers(app: Flask, settings: dict[str, Any], limiter: ApiRateLimi
         headers.add("X-Frame-Options", "DENY")
         headers.add("Cross-Origin-Opener-Policy", "same-origin")
         # Public files (embed.js above all) are loaded by other sites; pages are ours alone.
-        headers.add("Cross-Origin-Resource-Policy", "cross-origin" if req.endpoint == "static" else "same-origin")
+        headers.add("Cross-Origin-Resource-Policy", "cross-origin" if request.endpoint == "static" else "same-origin")
     headers.add(
         "Content-Security-Policy", content_security_policy(ancestors=ancestors, tiles=settings["tiles"], nonce=nonce)
     )
@@ -488,8 +429,7 @@ def init_app(app: Flask) -> None:
     limiter = app.extensions["finder.rate_limiter"] = ApiRateLimiter(app.config["RATE_LIMIT"])
     if proxies := app.config["PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
-    app.wsgi_app = FixedHeaders(app.wsgi_app, everywhere)  # type: ignore[method-assign]
-    app.session_interface = ApiWithoutSessions()
+    app.session_interface = StaffOnlySessions()
     app.before_request(partial(_check_rate_limit, limiter))
     app.after_request(partial(_security_headers, app, settings, limiter))
     app.jinja_env.globals["csp_nonce"] = csp_nonce

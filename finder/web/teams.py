@@ -15,7 +15,7 @@ from datetime import datetime
 
 from babel import Locale
 from babel.dates import format_date, format_time
-from flask import Blueprint, Response, current_app, url_for
+from flask import Blueprint, Response, current_app
 from flask_babel import get_locale
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -25,7 +25,7 @@ from finder.services import exports
 from finder.services.lookup import Result
 from finder.services.teams import Meeting, Provenance, Route, TeamsUnavailable, force_area_page
 from finder.services.validation import PHONE_KINDS, format_phone
-from finder.web import lookup
+from finder.web import lookup, public_url
 
 bp = Blueprint("teams", __name__)
 
@@ -81,7 +81,7 @@ def vcard(code: str):
         ward_name=ward.name,
         borough_name=ward.borough_name,
         force_name=result.force.name,
-        page_url=url_for("public.ward", code=ward.code, _external=True),
+        page_url=public_url("public.ward", code=ward.code),
     )
     suffix = "-sample" if result.team.sample else ""
     return _download(body, "text/vcard", f"{ward.code}-police-team{suffix}.vcf")
@@ -97,7 +97,7 @@ def calendar(code: str):
         team.meetings,
         ward_code=result.ward.code,
         ward_name=result.ward.name,
-        page_url=url_for("public.ward", code=result.ward.code, _external=True),
+        page_url=public_url("public.ward", code=result.ward.code),
         feed=True,
     )
     return _download(body, "text/calendar", f"{result.ward.code}-police-meetings.ics", attachment=False)
@@ -116,7 +116,7 @@ def meeting(code: str, meeting_id: int):
         [item],
         ward_code=result.ward.code,
         ward_name=result.ward.name,
-        page_url=url_for("public.ward", code=result.ward.code, _external=True),
+        page_url=public_url("public.ward", code=result.ward.code),
         feed=False,
     )
     return _download(body, "text/calendar", f"{result.ward.code}-meeting-{meeting_id}.ics")

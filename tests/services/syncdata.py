@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from finder.services.lookup import load_forces
-from finder.services.policeuk_stub import PoliceUKStub, StubData
 from finder.services.sync import PoliceUK, Sync, WardMatcher
 from finder.store import Store
+from tests.support.policeuk_stub import PoliceUKStub, StubData
 
 FORCE_NAMES = {force_id: force.name for force_id, force in load_forces().items()}
 MET = "/api/metropolitan"

@@ -1,6 +1,6 @@
 """The police.uk sync against a real HTTP server on 127.0.0.1 shaped like data.police.uk, on SQLite and PostgreSQL.
 
-No mocks of requests: finder.services.policeuk_stub serves the real API's shapes (string
+No mocks of requests: tests.support.policeuk_stub serves the real API's shapes (string
 coordinates, HTML bios with <script>, nulls and missing keys, hyphenated priority keys, "N"-suffixed
 ids) and misbehaves on cue (429 with Retry-After, 500s, a neighbourhood that keeps failing).
 """
@@ -19,13 +19,13 @@ from sqlalchemy import select
 
 from finder import create_app
 from finder.config import ROOT
-from finder.services.policeuk_stub import Fault, PoliceUKStub, StubData, fake_force
 from finder.services.sync import SyncError, WardMatcher
 from finder.store import Store
 from finder.store.migrate import upgrade
 from finder.store.models import ContactRoute, Meeting, Officer, Place, Priority, SyncRun, Team
 from tests.services.syncdata import AS_OF, MET, count, make_sync, met_data, serve
 from tests.store import backends
+from tests.support.policeuk_stub import Fault, PoliceUKStub, StubData, fake_force
 
 # Every test that takes `store` runs on SQLite and on PostgreSQL.
 migrated_store = backends.migrated_store

@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from finder import create_app
 from finder.services.policeuk import MAX_MEETINGS, MAX_OFFICERS, MAX_PRIORITIES, MAX_ROUTES
-from finder.services.policeuk_stub import Fault, fake_force
 from finder.services.sync import WardMatcher
 from finder.store import Store
 from finder.store.models import ContactRoute, Meeting, Officer, Place, Priority, SyncRun, Team
 from tests.services.syncdata import MET, count, make_sync, met_data, serve, st_james
 from tests.store import backends
+from tests.support.policeuk_stub import Fault, fake_force
 
 migrated_store = backends.migrated_store
 store = backends.store

@@ -16,12 +16,12 @@ from shapely.ops import unary_union
 from sqlalchemy import select
 
 from finder.services.editing import Editing
-from finder.services.policeuk_stub import StubData, boundary_of
 from finder.services.sync import WardMatcher
 from finder.services.teams import TeamDirectory
 from finder.store import models as m
 from tests.services.syncdata import AS_OF, bare, make_sync, serve
 from tests.store import backends
+from tests.support.policeuk_stub import StubData, boundary_of
 
 migrated_store, store = backends.migrated_store, backends.store  # on SQLite and PostgreSQL
 

@@ -12,11 +12,11 @@ import copy
 import pytest
 from sqlalchemy import select
 
-from finder.services.policeuk_stub import StubData
 from finder.services.sync import WardMatcher
 from finder.store.models import Meeting, Priority, SyncRun
 from tests.services.syncdata import AS_OF, EVENTS, MET, PEOPLE, PRIORITIES, bare, make_sync, serve, st_james
 from tests.store import backends
+from tests.support.policeuk_stub import StubData
 
 migrated_store = backends.migrated_store
 store = backends.store

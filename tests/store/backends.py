@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from finder.store import Store
-from finder.store.testing import PostgresUnavailable, discard, new_store, postgres_server_url, wipe
+from tests.support.stores import PostgresUnavailable, discard, new_store, postgres_server_url, wipe
 
 BACKENDS = ["sqlite", "postgresql"]
 

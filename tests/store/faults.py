@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import pytest
 
-from finder.store.testing import PG_SCRIPT
+from tests.support.stores import PG_SCRIPT
 
 T = TypeVar("T")
 

@@ -10,9 +10,9 @@ from sqlalchemy import event, func, select
 
 from finder.services.editing import EditConflict
 from finder.store.staff import Change, ChangeSet
-from finder.store.testing import discard
 from tests.services.test_editing import WARD, load_team, make_user, route, service
 from tests.store.backends import fresh_store
+from tests.support.stores import discard
 
 THREADS = 6
 SAVES_EACH = 12

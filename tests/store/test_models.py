@@ -14,8 +14,8 @@ from finder import create_app
 from finder.store import Store, normalise_url
 from finder.store.migrate import current, downgrade, head, upgrade
 from finder.store.models import Base, ContactRoute, Force, Meeting, Officer, Priority, Team, utcnow
-from finder.store.testing import discard
 from tests.store.backends import BACKENDS, fresh_store
+from tests.support.stores import discard
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 TABLES = {"force", "team", "officer", "contact_route", "meeting", "priority", "place", "team_place", "sync_run"}

@@ -13,8 +13,8 @@ from finder import create_app
 from finder.services.samples import SAMPLE_FILE, load_sample_teams, remove_sample_teams
 from finder.store.models import ContactRoute, Meeting, Place, Team
 from finder.store.records import TeamData, apply_team
-from finder.store.testing import sqlite_url
 from tests.store.teamdata import FORCE_NAMES
+from tests.support.stores import sqlite_url
 
 DRAMA_NUMBERS = re.compile(r"^(020 7946 0\d{3}|07700 900\d{3})$")  # Ofcom's ranges reserved for drama
 

@@ -9,8 +9,8 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from finder.store.migrate import StoreNotReady, alembic_config, current, downgrade, ensure_ready, head, upgrade
-from finder.store.testing import discard
 from tests.store.backends import BACKENDS, fresh_store
+from tests.support.stores import discard
 
 
 @pytest.fixture(params=BACKENDS)

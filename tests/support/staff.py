@@ -88,7 +88,7 @@ def sign_in(client: FlaskClient, account: Account) -> str:
     """Put `account` in the client's session as a finished sign-in would; returns the session's id."""
     with client.application.app_context():
         key = staff_sessions().start(account)
-    with client.session_transaction() as session:
+    with client.session_transaction("/admin/") as session:
         session.clear()
         session["_user_id"] = key
         session["_fresh"] = True

@@ -16,7 +16,6 @@ from finder import create_app
 from finder.services.accounts import Accounts
 from finder.store.models import utcnow
 from finder.store.staff import StaffSession, StaffToken, StaffUser
-from finder.store.testing import discard, new_store, wipe
 from tests.store import backends
 from tests.support.smtp import smtp_server
 from tests.support.staff import (
@@ -30,6 +29,7 @@ from tests.support.staff import (
     sign_in,
     staff_app,
 )
+from tests.support.stores import discard, new_store, wipe
 
 migrated_store = backends.migrated_store  # every test taking `store` runs on SQLite and PostgreSQL
 store = backends.store
@@ -106,14 +106,14 @@ def test_staff_pages_send_people_who_are_not_signed_in_to_sign_in(client):
 def test_after_signing_in_the_session_cookie_is_new_and_the_old_one_signs_nobody_in(app, client, db):
     make_user(db, "ed@example.org", wards=[ST_JAMESS])
     csrf_token(client)  # the sign-in form put a token in the session
-    with client.session_transaction() as session:
+    with client.session_transaction("/admin/") as session:
         session["planted"] = "by someone else"
         old_token = session["csrf_token"]
     before = session_cookie(client)
     assert form_sign_in(client, "ed@example.org").status_code == 302
     after = session_cookie(client)
     assert after and after != before
-    with client.session_transaction() as session:
+    with client.session_transaction("/admin/") as session:
         assert "planted" not in session and session.get("csrf_token") != old_token
     planted = app.test_client()
     planted.set_cookie("finder_session", before)
@@ -356,6 +356,16 @@ def test_the_api_batch_post_needs_no_csrf_token_and_public_pages_set_no_cookie(c
         answer = client.get(page)
         assert answer.status_code == 200 and "Set-Cookie" not in answer.headers, page
         assert "Cookie" not in answer.headers.get("Vary", ""), page
+
+
+def test_a_signed_in_officers_public_pages_neither_vary_by_cookie_nor_set_one(client, db):
+    sign_in(client, make_user(db, "ed@example.org", wards=[ST_JAMESS]))
+    assert client.get("/admin/").status_code == 200
+    for page in ("/", "/search?postcode=SW1A+2AA", f"/wards/{ST_JAMESS}", "/api/v1/postcodes/SW1A2AA"):
+        answer = client.get(page)
+        assert answer.status_code == 200 and "Set-Cookie" not in answer.headers, page
+        assert "Cookie" not in answer.headers.get("Vary", ""), page
+    assert client.get("/admin/").status_code == 200  # still signed in
 
 
 # -- invitations, resets and email ---------------------------------------------------------------------

@@ -89,6 +89,6 @@ def test_every_staff_page_sends_someone_signed_out_to_sign_in_and_none_fails(db_
 
 @pytest.fixture()
 def db_app(tmp_path, geodata):
-    from finder.store.testing import new_store
+    from tests.support.stores import new_store
 
     return staff_app(new_store("sqlite", tmp_path), geodata)

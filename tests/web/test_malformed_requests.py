@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from finder.config import ROOT
-from finder.store.testing import discard, new_store
 from tests.support.staff import PASSWORD, make_user, post, staff_app
+from tests.support.stores import discard, new_store
 from tests.web.test_privacy import free_port, serve_command
 
 

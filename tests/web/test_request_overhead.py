@@ -7,11 +7,13 @@ import logging
 from flask import request
 
 
-def test_an_api_request_reads_no_session_cookie_while_pages_do(app):
-    with app.test_request_context("/api/v1/health"):
-        assert app.session_interface.open_session(app, request) is None
-    with app.test_request_context("/admin/sign-in"):
-        assert app.session_interface.open_session(app, request) is not None
+def test_only_the_staff_area_reads_a_session_cookie(app):
+    for path in ("/api/v1/health", "/", "/wards/E05013806", "/administrator"):
+        with app.test_request_context(path):
+            assert app.session_interface.open_session(app, request) is None, path
+    for path in ("/admin", "/admin/sign-in"):
+        with app.test_request_context(path):
+            assert app.session_interface.open_session(app, request) is not None, path
 
 
 def test_fixed_headers_are_sent_once_on_pages_errors_and_api_answers(client):

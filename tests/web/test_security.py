@@ -474,8 +474,8 @@ def test_a_client_whose_window_renews_goes_to_the_back_of_the_queue() -> None:
 
 
 def test_every_answer_from_a_url_holding_a_token_sends_one_referrer_policy_no_referrer(tmp_path, geodata):
-    from finder.store.testing import new_store
     from tests.support.staff import make_user, post, sign_in, staff_app
+    from tests.support.stores import new_store
 
     store = new_store("sqlite", tmp_path)
     app = staff_app(store, geodata)

@@ -31,7 +31,6 @@ from finder.services.accounts import Account, Accounts, may_edit
 from finder.services.mail import check_smtp_url
 from finder.services.staff_sessions import EXPIRED, IDLE, StaffSessions
 from finder.store import Store
-from finder.web.context import this_request
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 login_manager = LoginManager()
@@ -241,24 +240,13 @@ def init_app(app: Flask) -> None:
         check_smtp_url(app.config["SMTP_URL"])
     for name in VIEW_MODULES:
         importlib.import_module(f"{__name__}.{name}")
-    # Only staff pages may read the session: public pages and the API must not vary by cookie.
+    # Only staff pages read the session (finder.web.security.StaffOnlySessions): elsewhere Flask-Login
+    # and Flask-WTF see Flask's null session, so public pages and the API neither vary by cookie nor set one.
     login_manager.init_app(app, add_context_processor=False)
-    # Nor may its "remember me" hook (unused here: no remember cookies), which reads the session
-    # after every response and so would add "Vary: Cookie" to every public page and API answer.
-    app.after_request_funcs[None].remove(login_manager._update_remember_cookie)
     login_manager.login_view = "admin.sign_in"
     login_manager.login_message = "Sign in to see that page."
-    # Flask-WTF's own hook looks every request's view and blueprint up for exemptions before it asks the
-    # method, which cost each GET (nearly every request) a tenth of a health check: it is asked first here.
-    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
-    csrf.init_app(app)
+    csrf.init_app(app)  # every form posted carries its CSRF token, unless its view is exempt
     csrf.exempt(api_bp)  # the JSON API takes no cookies, so there is nothing to forge
-
-    @app.before_request
-    def csrf_protect() -> None:
-        """Every form posted (POST, PUT, PATCH, DELETE) carries its CSRF token, unless its view is exempt."""
-        if app.config["WTF_CSRF_ENABLED"] and this_request().method in app.config["WTF_CSRF_METHODS"]:
-            csrf.protect(apply_exemptions=True)
 
     app.register_blueprint(bp)
     app.register_error_handler(CSRFError, _csrf_refused)

@@ -35,6 +35,7 @@ from finder.services.accounts import (
     totp_uri,
 )
 from finder.services.mail import MailError, send_mail
+from finder.web import public_url
 from finder.web.admin import (
     Staff,
     accounts,
@@ -230,7 +231,7 @@ def _send_reset(email: str) -> None:
 
 
 def _link_url(purpose: str, token: str) -> str:
-    return url_for("admin.invitation" if purpose == "invite" else "admin.reset", token=token, _external=True)
+    return public_url("admin.invitation" if purpose == "invite" else "admin.reset", token=token)
 
 
 def _send_link(account: Account, purpose: str, token: str) -> None:

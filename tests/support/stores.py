@@ -19,12 +19,11 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from finder.config import ROOT
 from finder.store import Store, normalise_url
 from finder.store.migrate import upgrade
 from finder.store.models import Base
 
-PG_SCRIPT = ROOT / "scripts" / "pg-test-server"
+PG_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pg-test-server"
 _server: dict[str, str] = {}
 
 

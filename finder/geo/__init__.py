@@ -1,0 +1,1 @@
+"""Geography: postcodes, wards and maps, built from open data; no Flask here."""

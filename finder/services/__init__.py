@@ -1,0 +1,1 @@
+"""What the finder does, apart from the web: lookups, teams, editing, sync, accounts."""
