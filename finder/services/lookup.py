@@ -33,7 +33,7 @@ POLICE_SCOTLAND = "https://www.scotland.police.uk/"  # police.uk covers England,
 FORCES_FILE = Path(__file__).resolve().parent.parent / "data" / "forces.json"
 POLICE_AREAS_FILE = FORCES_FILE.with_name("police_areas.json")
 NON_GEOGRAPHIC_FILE = FORCES_FILE.with_name("non_geographic.json")
-LONDON = "E09"
+LONDON_DISTRICTS = "E09"  # the GSS prefix of London's boroughs and the City (local authority districts)
 # A point whose nearest postcode (within this distance, inside the same ward boundary) is recorded in another
 # ward takes that recorded ward, so a place and its postcode get one answer. The generalised ward boundaries put
 # the Middle Temple's postcodes in Westminster; their record (and the law) puts them in the City.
@@ -492,7 +492,7 @@ class Lookup:
         wards = self.geo.outcodes.get(outcode)
         counted = [(d, n) for d, n in self.geo.outcode_districts(outcode) if d is not None]
         total = sum(n for _, n in counted)
-        outside = tuple((d, self.areas.for_district(d), n) for d, n in counted if not d.code.startswith(LONDON))
+        outside = tuple((d, self.areas.for_district(d), n) for d, n in counted if not d.code.startswith(LONDON_DISTRICTS))
         if not wards:
             if outside:
                 district, force, n = outside[0]
