@@ -492,7 +492,9 @@ class Lookup:
         wards = self.geo.outcodes.get(outcode)
         counted = [(d, n) for d, n in self.geo.outcode_districts(outcode) if d is not None]
         total = sum(n for _, n in counted)
-        outside = tuple((d, self.areas.for_district(d), n) for d, n in counted if not d.code.startswith(LONDON_DISTRICTS))
+        outside = tuple(
+            (d, self.areas.for_district(d), n) for d, n in counted if not d.code.startswith(LONDON_DISTRICTS)
+        )
         if not wards:
             if outside:
                 district, force, n = outside[0]
