@@ -195,6 +195,7 @@ def live_postcodes(lookup, count: int = 20_000) -> list[str]:
     (PO boxes and other non-geographic postcodes, which it refuses, are left out)."""
     from finder.errors import FinderError
     from finder.geo.geodata import LIVE
+    from finder.services.lookup import WardAnswer
 
     rows = lookup.geo.postcodes.rows
     pcs = [k.decode("ascii") for k in rows["postcode"][rows["status"] == LIVE]]
@@ -202,7 +203,7 @@ def live_postcodes(lookup, count: int = 20_000) -> list[str]:
     answered = []
     for pc in pcs:
         try:
-            if lookup.resolve(postcode=pc).ward is not None:
+            if isinstance(lookup.resolve(postcode=pc), WardAnswer):
                 answered.append(pc)
         except FinderError:
             continue

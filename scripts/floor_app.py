@@ -14,12 +14,12 @@ import numpy as np
 from flask import Response, jsonify
 
 from finder.geo.geodata import LIVE
-from finder.services.lookup import Result
+from finder.services.lookup import WardAnswer
 from finder.web.coverage import counted
 from finder.wsgi import app, service
 
 
-def a_result() -> Result:
+def a_result() -> WardAnswer:
     """A live postcode's result in the first ward (in the geodata's order) whose team the store holds, if any."""
     rows = service.geo.postcodes.rows
     for ward in service.geo.wards.wards:
@@ -27,8 +27,14 @@ def a_result() -> Result:
             continue
         found = np.flatnonzero((rows["ward"] == ward.index) & (rows["status"] == LIVE))
         if len(found):
-            return service.resolve(postcode=rows["postcode"][found[0]].decode())
-    return service.resolve(postcode="SW1A 2AA")  # an empty store: no ward has a team
+            return _postcode(rows["postcode"][found[0]].decode())
+    return _postcode("SW1A 2AA")  # an empty store: no ward has a team
+
+
+def _postcode(postcode: str) -> WardAnswer:
+    answer = service.resolve(postcode=postcode)
+    assert isinstance(answer, WardAnswer), postcode
+    return answer
 
 
 RESULT = a_result()

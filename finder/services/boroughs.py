@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from finder.geo.wards import WardIndex
-from finder.services.lookup import Result
+from finder.services.lookup import Answer, OutcodeAnswer, WardAnswer
 
 
 @dataclass(frozen=True)
@@ -30,15 +30,15 @@ def boroughs(wards: WardIndex) -> dict[str, Borough]:
     return dict(sorted(found.items(), key=lambda item: item[1].name))
 
 
-def within_borough(result: Result, borough: str) -> Result | None:
+def within_borough(result: Answer, borough: str) -> Answer | None:
     """The part of `result` inside `borough`, or None when none of it is there.
 
     A ward-level result is kept whole or not at all; an outward code keeps only its wards in the
     borough, so a postcode district that straddles two boroughs still offers the right choices.
     """
-    if result.kind == "outcode":
+    if isinstance(result, OutcodeAnswer):
         inside = tuple((ward, n) for ward, n in result.outcode_wards if ward.borough_code == borough)
         return dataclasses.replace(result, outcode_wards=inside) if inside else None
-    if result.ward is not None and result.ward.borough_code == borough:
+    if isinstance(result, WardAnswer) and result.ward.borough_code == borough:
         return result
     return None

@@ -55,7 +55,7 @@ def uid(key: str, ward_code: str) -> str:
     return f"{quote(key, safe='')}.{quote(ward_code, safe='')}@finder"
 
 
-def fold(line: str) -> str:
+def fold_content_line(line: str) -> str:
     """Fold one content line at 75 octets, never inside a UTF-8 character; CRLF at the end."""
     data = line.encode("utf-8")
     if len(data) <= 75:
@@ -71,7 +71,7 @@ def fold(line: str) -> str:
 
 
 def _lines(lines: Iterable[str]) -> str:
-    return "".join(fold(line) for line in lines)
+    return "".join(fold_content_line(line) for line in lines)
 
 
 def _stamp(when: datetime) -> str:

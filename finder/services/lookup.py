@@ -1,4 +1,4 @@
-"""The one lookup: any query (postcode, outward code, point or ward code) becomes one Result.
+"""The one lookup: any query (postcode, outward code, point or ward code) becomes one answer.
 
 The resident pages, the JSON API and the embed widget all call `Lookup.resolve`; no view holds
 lookup logic. Errors are FinderErrors with a message a person can act on.
@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, TypeVar, overload
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -33,7 +33,7 @@ POLICE_SCOTLAND = "https://www.scotland.police.uk/"  # police.uk covers England,
 FORCES_FILE = Path(__file__).resolve().parent.parent / "data" / "forces.json"
 POLICE_AREAS_FILE = FORCES_FILE.with_name("police_areas.json")
 NON_GEOGRAPHIC_FILE = FORCES_FILE.with_name("non_geographic.json")
-LONDON = "E09"
+LONDON_DISTRICTS = "E09"  # the GSS prefix of London's boroughs and the City (local authority districts)
 # A point whose nearest postcode (within this distance, inside the same ward boundary) is recorded in another
 # ward takes that recorded ward, so a place and its postcode get one answer. The generalised ward boundaries put
 # the Middle Temple's postcodes in Westminster; their record (and the law) puts them in the City.
@@ -183,40 +183,32 @@ def load_forces(path: Path = FORCES_FILE) -> dict[str, Force]:
     }
 
 
-@dataclass(frozen=True)
-class Result:
-    """Everything a surface needs to answer one query."""
+@dataclass(frozen=True, kw_only=True)
+class WardAnswer:
+    """A query answered with one ward: what postcode, point and ward-code answers share.
 
-    kind: Literal["postcode", "point", "ward", "outcode"]
-    ward: Ward | None = None
-    force: Force | None = None
-    postcode: str | None = None
-    status: Literal["live", "terminated"] | None = None
+    One type per kind of answer (`PostcodeAnswer`, `PointAnswer`, `WardChosen`, and `OutcodeAnswer` for
+    an outward code's list of wards), so a surface reads only the fields its kind has.
+    """
+
+    kind: ClassVar[Literal["postcode", "point", "ward"]]
+    ward: Ward
+    force: Force
+    ward_match: Literal["recorded", "inside", "nearest", "chosen"]
+    distance_m: float | None = None
     lat: float | None = None
     lon: float | None = None
-    ward_match: Literal["recorded", "inside", "nearest", "chosen"] | None = None
-    distance_m: float | None = None
-    source: Literal["codepoint", "postcodes.io"] | None = None
-    corrected_from: str | None = None
-    outcode: str | None = None
-    outcode_wards: tuple[tuple[Ward, int], ...] = field(default_factory=tuple)
-    outcode_total: int = 0  # every live GB postcode in the outward code, London or not
-    outcode_outside: tuple[tuple[District, ForceRef | None, int], ...] = field(default_factory=tuple)
     other_ward: Ward | None = None  # where the postcode's record and the ward boundaries disagree
     other_force: Force | None = None
     other_reason: Literal["postcode_centre", "ward_boundary"] | None = None
-    neighbours: tuple[Ward, ...] = field(default_factory=tuple)
+    neighbours: tuple[Ward, ...] = ()
     teams: TeamLookup | None = None  # the ward's team from the store; None when no store is configured
 
     def __hash__(self) -> int:
-        """From the fields that tell results apart most cheaply (equal results share them): a kept page's
-        key holds its Result (finder/web/pagecache.py), hashed on every view."""
+        """From the fields that tell answers apart most cheaply (equal answers share them): a kept page's
+        key holds its answer (finder/web/pagecache.py), hashed on every view."""
         team = self.teams.team if self.teams else None
-        return hash((self.kind, self.ward and self.ward.code, self.postcode, self.lat, self.lon, team and team.name))
-
-    @property
-    def outcode_outside_count(self) -> int:
-        return sum(n for _, _, n in self.outcode_outside)
+        return hash((self.kind, self.ward.code, self.lat, self.lon, team and team.name))
 
     @property
     def has_location(self) -> bool:
@@ -231,13 +223,13 @@ class Result:
     def team_status(self) -> Literal["loaded", "none", "unavailable"]:
         return self.teams.status if self.teams else "none"
 
+    def _query_fields(self, body: dict[str, Any]) -> None:
+        """What the query itself adds to the API answer, before the ward (a postcode's own fields)."""
+
     def to_api(self) -> dict[str, Any]:
         """The JSON shape of a ward-level answer (postcode, point or ward query)."""
-        assert self.ward is not None and self.force is not None
         body: dict[str, Any] = {}
-        if self.kind == "postcode":
-            body["postcode"] = self.postcode
-            body["status"] = self.status
+        self._query_fields(body)
         if self.has_location:
             body["location"] = {"lat": self.lat, "lon": self.lon}
         body["ward"] = {"code": self.ward.code, "name": self.ward.name}
@@ -263,6 +255,58 @@ class Result:
         body["team_status"] = self.team_status
         body["team"] = team_to_api(self.teams, self.ward.code) if self.teams else None
         return body
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostcodeAnswer(WardAnswer):
+    """A full postcode: its recorded ward, where it is, and whether it is still in use."""
+
+    kind: ClassVar[Literal["postcode"]] = "postcode"
+    postcode: str
+    status: Literal["live", "terminated"]
+    source: Literal["codepoint", "postcodes.io"]
+    corrected_from: str | None = None  # what was typed, when it was read as another postcode (SWIA -> SW1A)
+
+    def __hash__(self) -> int:
+        return hash((super().__hash__(), self.postcode))
+
+    def _query_fields(self, body: dict[str, Any]) -> None:
+        body["postcode"] = self.postcode
+        body["status"] = self.status
+
+
+@dataclass(frozen=True, kw_only=True)
+class PointAnswer(WardAnswer):
+    """A latitude and longitude: the ward its point lies in (or the recorded ward of the postcode there)."""
+
+    kind: ClassVar[Literal["point"]] = "point"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WardChosen(WardAnswer):
+    """A ward asked for by its code (a ward page, a map click's redirect): no place of its own."""
+
+    kind: ClassVar[Literal["ward"]] = "ward"
+    ward_match: Literal["recorded", "inside", "nearest", "chosen"] = "chosen"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutcodeAnswer:
+    """An outward code (SW1A): the London wards its postcodes are in, and the share outside London."""
+
+    kind: ClassVar[Literal["outcode"]] = "outcode"
+    outcode: str
+    outcode_wards: tuple[tuple[Ward, int], ...]
+    outcode_total: int  # every live GB postcode in the outward code, London or not
+    outcode_outside: tuple[tuple[District, ForceRef | None, int], ...] = ()
+
+    @property
+    def outcode_outside_count(self) -> int:
+        return sum(n for _, _, n in self.outcode_outside)
+
+
+Answer = PostcodeAnswer | PointAnswer | WardChosen | OutcodeAnswer
+A = TypeVar("A", bound=WardAnswer)
 
 
 class Lookup:
@@ -292,6 +336,13 @@ class Lookup:
         near = rows[live & np.isin(rows["centre"], odd_centres)][["easting", "northing", "ward", "centre"]]
         self._near_odd: dict[int, np.ndarray] = {int(c): near[near["centre"] == c].copy() for c in odd_centres}
 
+    @overload
+    def resolve(self, *, postcode: str) -> PostcodeAnswer | OutcodeAnswer: ...
+    @overload
+    def resolve(self, *, lat: Any, lon: Any) -> PointAnswer: ...
+    @overload
+    def resolve(self, *, ward: str) -> WardChosen: ...
+
     def resolve(
         self,
         *,
@@ -299,8 +350,8 @@ class Lookup:
         lat: Any = None,
         lon: Any = None,
         ward: str | None = None,
-    ) -> Result:
-        """Turn one query into one Result, or raise a FinderError that says what went wrong."""
+    ) -> Answer:
+        """Turn one query into one answer, or raise a FinderError that says what went wrong."""
         if postcode is not None:
             return self._postcode(postcode)
         if lat is not None or lon is not None:
@@ -310,11 +361,16 @@ class Lookup:
         raise InvalidInput(tr("Enter a postcode, like SW1A 2AA"), code="invalid_postcode")
 
     def _with_ward(
-        self, ward: Ward, other_ward: Ward | None = None, bng: tuple[float, float] | None = None, **fields: Any
-    ) -> Result:
-        """The Result for a ward; `bng` is the place asked about in grid metres (None for a ward asked for by code)."""
+        self,
+        kind: type[A],
+        ward: Ward,
+        other_ward: Ward | None = None,
+        bng: tuple[float, float] | None = None,
+        **fields: Any,
+    ) -> A:
+        """The answer for a ward; `bng` is the place asked about in grid metres (None for a ward asked for by code)."""
         teams = self.teams.lookup(ward.code, bng=bng) if self.teams else None
-        return Result(
+        return kind(
             ward=ward,
             force=self.forces[ward.force_id],
             other_ward=other_ward,
@@ -324,7 +380,7 @@ class Lookup:
             **fields,
         )
 
-    def _postcode(self, text: str) -> Result:
+    def _postcode(self, text: str) -> PostcodeAnswer | OutcodeAnswer:
         try:
             parsed = parse(text)
         except PostcodeFormatError as exc:
@@ -339,11 +395,11 @@ class Lookup:
             row = layout.PostcodeRow.read(self.geo.postcodes.rows, row_no)
             ward_no, centre = row.ward, row.centre
             return self._with_ward(
+                PostcodeAnswer,
                 self.geo.wards.wards[ward_no],
                 self.geo.wards.wards[centre] if centre not in (-1, ward_no) else None,
                 bng=(float(row.easting), float(row.northing)),  # Code-Point's own, which lat and lon came from
                 other_reason="postcode_centre" if centre not in (-1, ward_no) else None,
-                kind="postcode",
                 postcode=pc,
                 status="live" if row.status == layout.LIVE else "terminated",
                 lat=round(row.lat, 6),
@@ -376,9 +432,9 @@ class Lookup:
             if match is None:
                 raise outside_london(pc, District("", remote.district) if remote.district else None)
             return self._with_ward(
+                PostcodeAnswer,
                 match.ward,
                 bng=(easting, northing),
-                kind="postcode",
                 postcode=pc,
                 status="live",
                 lat=round(remote.lat, 6),
@@ -420,7 +476,7 @@ class Lookup:
                 postcode=postcode,
             )
 
-    def _outcode(self, outcode: str) -> Result:
+    def _outcode(self, outcode: str) -> OutcodeAnswer:
         what = self.non_geographic_outcodes.get(outcode)
         if what:
             raise NotFound(
@@ -436,7 +492,9 @@ class Lookup:
         wards = self.geo.outcodes.get(outcode)
         counted = [(d, n) for d, n in self.geo.outcode_districts(outcode) if d is not None]
         total = sum(n for _, n in counted)
-        outside = tuple((d, self.areas.for_district(d), n) for d, n in counted if not d.code.startswith(LONDON))
+        outside = tuple(
+            (d, self.areas.for_district(d), n) for d, n in counted if not d.code.startswith(LONDON_DISTRICTS)
+        )
         if not wards:
             if outside:
                 district, force, n = outside[0]
@@ -484,8 +542,7 @@ class Lookup:
                     outcodes=parts,
                 )
             raise outside_london(outcode, force=self.areas.for_postcode_area(outcode))
-        return Result(
-            kind="outcode",
+        return OutcodeAnswer(
             outcode=outcode,
             outcode_wards=tuple((self.geo.wards.by_code[code], n) for code, n in wards),
             outcode_total=total,
@@ -503,7 +560,7 @@ class Lookup:
             return None
         return self.geo.wards.wards[int(near[i]["ward"])], round(float(d[i]), 1)
 
-    def _point(self, lat: Any, lon: Any) -> Result:
+    def _point(self, lat: Any, lon: Any) -> PointAnswer:
         try:
             lat_f, lon_f = float(lat), float(lon)
         except (TypeError, ValueError):
@@ -542,31 +599,31 @@ class Lookup:
         recorded = self._recorded_near(easting, northing, match.ward)
         if recorded is not None:
             return self._with_ward(
+                PointAnswer,
                 recorded[0],
                 match.ward,
                 bng=(easting, northing),
                 other_reason="ward_boundary",
-                kind="point",
                 lat=round(lat_f, 6),
                 lon=round(lon_f, 6),
                 ward_match="recorded",
                 distance_m=recorded[1],
             )
         return self._with_ward(
+            PointAnswer,
             match.ward,
             bng=(easting, northing),
-            kind="point",
             lat=round(lat_f, 6),
             lon=round(lon_f, 6),
             ward_match=match.how,
             distance_m=match.distance_m if match.how == "nearest" else None,
         )
 
-    def _ward(self, code: str) -> Result:
+    def _ward(self, code: str) -> WardChosen:
         ward = self.geo.wards.get(code.strip().upper())
         if ward is None:
             raise NotFound(
                 tr("We do not know that ward. Ward codes look like E05013806; search by postcode instead."),
                 code="ward_not_found",
             )
-        return self._with_ward(ward, kind="ward", ward_match="chosen")
+        return self._with_ward(WardChosen, ward)

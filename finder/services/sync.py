@@ -54,7 +54,7 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from finder.geo.coverage import boundary_polygon, wards_covered
+from finder.geo.overlap import boundary_polygon, wards_covered
 from finder.geo.wards import Ward, WardIndex
 from finder.services import policeuk
 from finder.services.editing import record_sync

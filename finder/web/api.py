@@ -1,4 +1,4 @@
-"""JSON API, /api/v1. Answers are Result.to_api(); errors are {"error": {"code", "message"}}."""
+"""JSON API, /api/v1. Answers are a WardAnswer's to_api(); errors are {"error": {"code", "message"}}."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from finder.errors import FinderError, InvalidInput
-from finder.services.lookup import Result
+from finder.services.lookup import OutcodeAnswer, PostcodeAnswer, WardAnswer
 from finder.web import lookup
 from finder.web.coverage import counted
 
@@ -17,10 +17,10 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI_FILE = Path(__file__).resolve().parent.parent / "data" / "openapi.json"
 
 
-def _full_postcode(text: str):
+def _full_postcode(text: str) -> PostcodeAnswer:
     """Resolve a postcode; an outward code alone is not one (it has its own endpoint)."""
     result = lookup().resolve(postcode=text)
-    if result.kind == "outcode":
+    if isinstance(result, OutcodeAnswer):
         raise InvalidInput(
             f"{result.outcode} is an outward code, not a full postcode. "
             f"Give a full postcode, like SW1A 2AA, or use /api/v1/outcodes/{result.outcode}",
@@ -29,7 +29,7 @@ def _full_postcode(text: str):
     return result
 
 
-def _answer(result: Result) -> dict[str, Any]:
+def _answer(result: WardAnswer) -> dict[str, Any]:
     """The result's JSON. One made while the store cannot be read is not cached: the team is back soon."""
     if result.team_status == "unavailable":
         g.api_no_store = True
@@ -97,7 +97,7 @@ def postcodes():
 def outcode(outcode: str):
     """The wards an outward code's postcodes fall in, most first; its postcodes outside London by district and force."""
     result = lookup().resolve(postcode=outcode)
-    if result.kind != "outcode":
+    if not isinstance(result, OutcodeAnswer):
         raise InvalidInput("Give an outward code alone, like SE1", code="invalid_outcode")
     return jsonify(
         {

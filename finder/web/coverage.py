@@ -20,6 +20,7 @@ from finder.geo.choropleth import COLOURS, choropleth_script
 from finder.geo.wards import WardIndex
 from finder.services.coverage import MAXIMUM, PARTS, CoverageReport, WardCoverage, ward_coverage, worst_first
 from finder.services.editing import csv_cell
+from finder.services.lookup import WardAnswer
 from finder.services.reach import WINDOW_DAYS, Tally, lookups, shown
 from finder.store.models import utcnow
 from finder.store.reach import SURFACES
@@ -46,8 +47,8 @@ def counted(result: R, surface: str) -> R:
     tally = current_app.extensions.get("finder.reach", NOT_BUILT)
     if tally is NOT_BUILT:
         tally = _build_tally()
-    if tally is not None and result.kind != "outcode":  # type: ignore[attr-defined]
-        tally.count(result.ward.code, surface)  # type: ignore[attr-defined]
+    if tally is not None and isinstance(result, WardAnswer):
+        tally.count(result.ward.code, surface)
     return result
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request, url_for
@@ -26,6 +27,7 @@ from werkzeug.datastructures import MultiDict
 from finder.errors import FinderError, InvalidInput
 from finder.i18n import LANGUAGES
 from finder.services.boroughs import Borough, boroughs, within_borough
+from finder.services.lookup import Answer, OutcodeAnswer
 from finder.web import lookup
 from finder.web.contrast import AA_TEXT, WHITE, contrast, readable_on_white, text_on
 from finder.web.coverage import counted
@@ -143,7 +145,7 @@ def _parent(args: MultiDict[str, str]) -> str | None:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
-def _render(template: str, options: EmbedOptions, status: int = 200, **context):
+def _render(template: str, options: EmbedOptions, status: int = 200, **context: Any) -> tuple[str, int]:
     # The language switcher's links: this view with the validated options only, never a refused one.
     query = {"postcode": context["query"]} if context.get("query") else {}
     here = (request.endpoint or "embed.widget", {**(request.view_args or {}), **options.params, **query})
@@ -188,14 +190,14 @@ def ward(code: str):
     return _show(counted(lookup().resolve(ward=code), "embed"), options, "")
 
 
-def _show(result, options: EmbedOptions, query: str):
+def _show(result: Answer, options: EmbedOptions, query: str) -> tuple[str, int]:
     """The result page, or the 'outside this borough' page that points to the full finder."""
     if options.borough:
         limited = within_borough(result, options.borough.code)
         if limited is None:
             return _render("embed/outside.html", options, result=result, query=query)
         result = limited
-    if result.kind == "outcode":
+    if isinstance(result, OutcodeAnswer):
         return _render("embed/outcode.html", options, result=result, query=query)
     return _render("embed/result.html", options, result=result, query=query)
 

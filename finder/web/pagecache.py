@@ -1,6 +1,6 @@
 """Rendered ward pages, kept by each worker and validated by ETag, so a CDN or browser can keep them too.
 
-A ward page is a function of its `Result` (ward, force, team, upcoming meetings, front counters: frozen
+A ward page is a function of its answer (ward, force, team, upcoming meetings, front counters: frozen
 values), the language, `?from=location`, the host it names and the day ("checked 4 months ago");
 rendering it again for every view of a ward cost more than the whole lookup behind it. So each
 worker keeps the rendered bytes keyed by all of those: a page is never staler than the team cache
@@ -25,7 +25,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.http import parse_accept_header, quote_etag
 
 from finder.headers import per_header_value
-from finder.services.lookup import Result
+from finder.services.lookup import WardAnswer
 
 MAX_PAGES = 1024  # every ward in English (704), and the most viewed in ?from=location or other languages
 PAGE_MAX_AGE = 60  # seconds a browser or CDN may reuse a page without asking
@@ -105,7 +105,7 @@ def _encoding(accept_encoding: str, algorithms: tuple[str, ...]) -> str | None:
     return encoding if encoding in ("br", "gzip") else None
 
 
-def page(result: Result, render: Callable[[], str], *varies: Hashable) -> Response:
+def page(result: WardAnswer, render: Callable[[], str], *varies: Hashable) -> Response:
     """The rendered page for `result`, with a strong ETag (304 on If-None-Match) and public caching.
 
     `varies` are what else changes the page (the language is added here); `render` runs only on a miss.

@@ -20,7 +20,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from markupsafe import Markup
 
 from finder.i18n import LANGUAGES
-from finder.services.lookup import Result
+from finder.services.lookup import WardChosen
 from finder.services.teams import TeamsUnavailable
 from finder.web import lookup, public_url
 from finder.web.limits import limited
@@ -35,7 +35,7 @@ STYLESHEET = "poster.css"
 class Poster:
     """One ward's poster: its result (team included), the public page the QR code opens, and the code."""
 
-    result: Result
+    result: WardChosen
     url: str
     qr: Markup
 

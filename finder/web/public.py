@@ -20,7 +20,7 @@ from finder.geo.geodata import GeoData
 from finder.geo.maps import prebuilt_scripts, ward_map_script
 from finder.geo.svg import ward_outline_svg
 from finder.geo.wards import WardIndex
-from finder.services.lookup import Result
+from finder.services.lookup import OutcodeAnswer, PostcodeAnswer, WardAnswer
 from finder.services.teams import NearbyPlace
 from finder.web import lookup, pagecache, tiles
 from finder.web.coverage import counted
@@ -46,7 +46,7 @@ def search():
         result = counted(lookup().resolve(postcode=query), "page")
     except FinderError as error:
         return render_template("home.html", query=query, error=error), error.status
-    if result.kind == "outcode":
+    if isinstance(result, OutcodeAnswer):
         return render_template("outcode.html", result=result, query=query)
     return render_template("result.html", result=result, query=query)
 
@@ -109,19 +109,20 @@ def _before_fork(state: BlueprintSetupState) -> None:
 
 
 @bp.app_template_global()
-def map_data(result: Result) -> dict[str, Any]:
+def map_data(result: WardAnswer) -> dict[str, Any]:
     """What varies on a ward's map, for static/map.js: the searched point and the nearest front counters.
 
     It reaches the page as JSON in an attribute, never as template or script source.
     """
     point = [result.lat, result.lon] if result.has_location else None
-    origin = _("your postcode") if result.postcode else (_("the place you chose") if point else _("the ward centre"))
+    by_postcode = isinstance(result, PostcodeAnswer)
+    origin = _("your postcode") if by_postcode else (_("the place you chose") if point else _("the ward centre"))
     counters = result.teams.front_counters if result.teams else ()
     layer = tiles()
     return {
         "tiles": {"url": layer.url, "attribution": layer.attribution} if layer else None,
         "point": point,
-        "pointLabel": _("Your postcode") if result.postcode else _("The place you chose"),
+        "pointLabel": _("Your postcode") if by_postcode else _("The place you chose"),
         "places": [
             {"name": p.name, "lat": round(p.lat, 6), "lon": round(p.lon, 6), "lines": place_lines(p, origin)}
             for p in counters

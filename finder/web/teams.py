@@ -22,7 +22,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from finder.errors import NotFound
 from finder.i18n import current_lang, tr
 from finder.services import exports
-from finder.services.lookup import Result
+from finder.services.lookup import WardChosen
 from finder.services.teams import Meeting, Provenance, Route, TeamsUnavailable, force_area_page
 from finder.services.validation import PHONE_KINDS, format_phone
 from finder.web import lookup, public_url
@@ -30,7 +30,7 @@ from finder.web import lookup, public_url
 bp = Blueprint("teams", __name__)
 
 
-def _ward_result(code: str) -> Result:
+def _ward_result(code: str) -> WardChosen:
     """The ward's result, with its team; a 404 when the ward has none, a 503 when the store cannot be read."""
     result = lookup().resolve(ward=code)
     if result.team_status == "unavailable":

@@ -1,4 +1,4 @@
-"""The lookup rules, on the real London data: one Result per query, or an error a person can act on."""
+"""The lookup rules, on the real London data: one answer per query, or an error a person can act on."""
 
 import pytest
 
@@ -292,7 +292,7 @@ def test_an_ordinary_postcode_has_no_other_ward(finder_lookup):
 
 
 def test_equal_results_hash_alike_and_different_places_do_not_compare_equal(finder_lookup):
-    """Kept ward pages are keyed by their Result (finder/web/pagecache.py), whose hash reads only a few fields."""
+    """Kept ward pages are keyed by their answer (finder/web/pagecache.py), whose hash reads only a few fields."""
     ward = finder_lookup.resolve(ward="E05013806")
     again = finder_lookup.resolve(ward="E05013806")
     assert ward == again and hash(ward) == hash(again)

@@ -27,7 +27,7 @@ from finder import create_app
 from finder.config import ROOT
 from finder.errors import FinderError
 from finder.i18n import LANGUAGES, TRANSLATIONS, Text, reviewed_languages
-from finder.services.lookup import ContactRoute, Lookup, load_forces
+from finder.services.lookup import ContactRoute, Lookup, WardAnswer, load_forces
 from tests.store.teamdata import NO_TEAM_WARD, SAMPLE_POSTCODE, SAMPLE_WARD, team_lookup, team_store
 
 SHIPPED = [code for code in LANGUAGES if code != "en"]
@@ -422,9 +422,9 @@ def resolved_data(lookup: Lookup, **query) -> set[str]:
     except FinderError as error:
         return data_strings(error.details)
     strings = data_strings(result)
-    if result.force:
+    if isinstance(result, WardAnswer):
         strings |= {result.force.name, result.force.short_name}
-    if result.teams:
+    if isinstance(result, WardAnswer) and result.teams:
         strings |= {place.distance_label for place in result.teams.front_counters}
     return strings
 

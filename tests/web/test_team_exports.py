@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from finder import create_app
-from finder.services.exports import calendar, escape_text, fold
+from finder.services.exports import calendar, escape_text, fold_content_line
 from finder.services.teams import Meeting, Provenance, Team
 from tests.store.teamdata import (
     HOSTILE_BIO,
@@ -179,11 +179,11 @@ def test_text_values_are_escaped_as_rfc_5545_and_6350_say(text, escaped):
 
 def test_long_lines_fold_at_75_octets_without_splitting_a_character():
     line = "SUMMARY:" + "Café — ward panel 🚓 " * 12
-    folded = fold(line)
+    folded = fold_content_line(line)
     physical = folded.split("\r\n")[:-1]
     assert all(len(p.encode("utf-8")) <= 75 for p in physical)
     assert "".join(p[1:] if i else p for i, p in enumerate(physical)) == line
-    assert fold("SHORT:x") == "SHORT:x\r\n"
+    assert fold_content_line("SHORT:x") == "SHORT:x\r\n"
 
 
 def test_the_confirmation_words_say_who_confirmed_it_and_when():
