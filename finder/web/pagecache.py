@@ -138,7 +138,8 @@ def send(kept: Page, mimetype: str, cache_control: str, vary: str) -> Response:
     headers["Vary"] = vary
     headers["Cache-Control"] = cache_control
     headers["ETag"] = quote_etag(f"{kept.etag}:{encoding}" if encoding else kept.etag)
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place (it returns the same response, typed as werkzeug's)
+    return response
 
 
 def init_app(app: Flask) -> None:
