@@ -204,9 +204,7 @@ class _Applier:
             ids = [r.id for r in records]
             for start in range(0, len(ids), 500):
                 self.session.execute(
-                    update(table)
-                    .where(table.c.id.in_(ids[start : start + 500]))
-                    .values(fetched_at=self.now)
+                    update(table).where(table.c.id.in_(ids[start : start + 500])).values(fetched_at=self.now)
                 )
             for record in records:
                 set_committed_value(record, "fetched_at", self.now)
