@@ -19,7 +19,7 @@ import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -167,7 +167,18 @@ class Actor:
         return cls(user.id, user.role, user.name, user.borough_code, user.ward_codes)
 
 
-def may_edit(actor: Actor, ward_code: str, ward_borough: str | None) -> bool:
+class Role(Protocol):
+    """What the rules read of who is acting: an Actor, or the web layer's Account."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def borough_code(self) -> str | None: ...
+    @property
+    def ward_codes(self) -> frozenset[str]: ...
+
+
+def may_edit(actor: Role, ward_code: str, ward_borough: str | None) -> bool:
     """Site admins in any London ward, borough admins in their borough's, ward editors in their own.
 
     The one rule for who may change a ward's team; `accounts.may_edit` and the staff pages use it."""
