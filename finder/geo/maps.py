@@ -80,7 +80,7 @@ def ward_map_script(wards: WardIndex, code: str, tiles: Tiles | None = None) -> 
     map_.fit_bounds([[min_y, min_x], [max_y, max_x]], padding=(12, 12))
     figure = map_.get_root()
     figure.render()
-    return figure.script.render().strip() + "\n"  # type: ignore[attr-defined]  # the root is a branca Figure
+    return figure.script.render().strip() + "\n"
 
 
 def renderer() -> str:

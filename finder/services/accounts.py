@@ -527,7 +527,7 @@ class Accounts:
             except (VerificationError, InvalidHashError):
                 ok = False
             if ok and user is not None:
-                if stored is not None and hasher.check_needs_rehash(stored):  # ok: it is
+                if stored is not None and hasher.check_needs_rehash(stored):  # ok implies a stored hash
                     user.password_hash = hasher.hash(password)
                 user.last_login_at = now
                 self.throttle.clear(*counts[0])  # this client's count for this account; never the code's
