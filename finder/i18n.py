@@ -95,7 +95,7 @@ def ntr(singular: str, plural: str, n: int, **params: Any) -> Text:
     return Text(singular, {"n": n, **params}, plural, n)
 
 
-def joined(*parts: Text) -> Text:
+def joined(*parts: str) -> Text:
     """Sentences one after another, each translated on its own."""
     return Text(" ".join(f"%(p{i})s" for i in range(len(parts))), {f"p{i}": part for i, part in enumerate(parts)})
 
@@ -180,10 +180,11 @@ def language_url(code: str, page: tuple[str, dict[str, Any]] | None = None) -> s
     from flask import request, url_for
 
     if page is not None:
-        return url_for(page[0], **{**page[1], "lang": code})
+        values: dict[str, Any] = {**page[1], "lang": code}
+        return url_for(page[0], **values)
     if request.endpoint is None or request.blueprint not in RESIDENT_BLUEPRINTS:
         return url_for("public.home", lang=code)
-    args = {key: value for key, value in request.args.items() if key != "lang"}
+    args: dict[str, Any] = {key: value for key, value in request.args.items() if key != "lang"}
     return url_for(request.endpoint, **(request.view_args or {}), **args, lang=code)
 
 
@@ -252,7 +253,8 @@ def init_app(app: Flask) -> None:
     from flask_babel import Babel
 
     Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
-    app.jinja_env.install_gettext_callables(  # as Flask-Babel's, with the request's messages found once
+    # jinja2.ext.i18n (which Flask-Babel adds) puts install_gettext_callables on the environment at run time
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: catalogue().ugettext(s),
         ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
         pgettext=lambda c, s: catalogue().upgettext(c, s),

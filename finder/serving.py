@@ -92,6 +92,7 @@ def when_ready(server) -> None:
         stdout=log_filter.stdin,
         stderr=log_filter.stdin,
     )
+    assert log_filter.stdin is not None  # stdin=PIPE above
     log_filter.stdin.close()  # nginx holds the pipe now: sed ends when nginx does
     _front[:] = [nginx, log_filter]
     deadline = time.monotonic() + 5

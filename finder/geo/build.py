@@ -281,7 +281,7 @@ def _build(raw_dir: Path, raw: dict[str, str], out: _Staging, log: Log) -> dict[
     gone_rows["easting"], gone_rows["northing"] = gone.Eastings, gone.Northings
     gone_rows["status"] = TERMINATED
     gone_rows["centre"] = index.locate_many_bng(gone.Eastings.to_numpy(float), gone.Northings.to_numpy(float))
-    matches = Counter()
+    matches: Counter[int] = Counter()
     for i, (e, n) in enumerate(zip(gone.Eastings.tolist(), gone.Northings.tolist(), strict=True)):
         match = index.locate_bng(e, n)
         if match is None:

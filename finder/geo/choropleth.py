@@ -62,4 +62,4 @@ def choropleth_script(wards: WardIndex, scores: Mapping[str, int], maximum: int)
     map_.fit_bounds([[min_y, min_x], [max_y, max_x]], padding=(8, 8))
     figure = map_.get_root()
     figure.render()
-    return figure.script.render().strip() + "\n"
+    return figure.script.render().strip() + "\n"  # type: ignore[attr-defined]  # the root is a branca Figure

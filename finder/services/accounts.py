@@ -29,6 +29,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any, cast
 
 import pyotp
 from argon2 import PasswordHasher
@@ -36,7 +37,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import CursorResult, Result, and_, delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from finder.errors import FinderError
@@ -153,6 +154,11 @@ class Account:
             active=user.active,
             recovery_codes_left=len(json.loads(user.recovery_codes or "[]")),
         )
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE changed: its result is a CursorResult, which Session.execute types as Result."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def may_edit(user: Account, ward_code: str, borough_of: BoroughOf) -> bool:
@@ -484,7 +490,7 @@ class Accounts:
             spent = session.execute(
                 update(StaffToken).where(StaffToken.id == row.id, StaffToken.used_at.is_(None)).values(used_at=now)
             )
-            if spent.rowcount != 1:  # another request used it first
+            if _rowcount(spent) != 1:  # another request used it first
                 raise LinkSpent("This link has already been used. Ask for a new one.")
             user = _load(session, id=row.user_id)
             assert user is not None
@@ -521,7 +527,7 @@ class Accounts:
             except (VerificationError, InvalidHashError):
                 ok = False
             if ok and user is not None:
-                if hasher.check_needs_rehash(stored):
+                if stored is not None and hasher.check_needs_rehash(stored):  # ok implies a stored hash
                     user.password_hash = hasher.hash(password)
                 user.last_login_at = now
                 self.throttle.clear(*counts[0])  # this client's count for this account; never the code's
@@ -550,7 +556,7 @@ class Accounts:
                         )
                         .values(totp_last_step=step)
                     )
-                    if used.rowcount == 1:
+                    if _rowcount(used) == 1:
                         session.expire(user, ["totp_last_step"])
                         self.throttle.clear(*counts)
                         return Account.of(user)
@@ -563,7 +569,7 @@ class Accounts:
                         .where(and_(StaffUser.id == user.id, StaffUser.recovery_codes == user.recovery_codes))
                         .values(recovery_codes=left)
                     )
-                    if spent.rowcount == 1:
+                    if _rowcount(spent) == 1:
                         session.expire(user, ["recovery_codes"])
                         self.throttle.clear(*counts)
                         return Account.of(user)

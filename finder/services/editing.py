@@ -19,7 +19,7 @@ import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -35,7 +35,9 @@ from finder.store.records import MeetingData, PriorityData, RouteData, fold
 from finder.store.staff import BoroughSetting, Change, ChangeSet, StaffUser
 
 Entity = Literal["team", "route", "officer", "meeting", "priority"]
-MODELS: dict[str, type] = {
+Record = m.Team | m.ContactRoute | m.Officer | m.Meeting | m.Priority
+# type[Any]: the code reads the columns some of them have (team_id, key) by entity
+MODELS: dict[str, type[Any]] = {
     "team": m.Team,
     "route": m.ContactRoute,
     "officer": m.Officer,
@@ -165,7 +167,18 @@ class Actor:
         return cls(user.id, user.role, user.name, user.borough_code, user.ward_codes)
 
 
-def may_edit(actor: Actor, ward_code: str, ward_borough: str | None) -> bool:
+class Role(Protocol):
+    """What the rules read of who is acting: an Actor, or the web layer's Account."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def borough_code(self) -> str | None: ...
+    @property
+    def ward_codes(self) -> frozenset[str]: ...
+
+
+def may_edit(actor: Role, ward_code: str, ward_borough: str | None) -> bool:
     """Site admins in any London ward, borough admins in their borough's, ward editors in their own.
 
     The one rule for who may change a ward's team; `accounts.may_edit` and the staff pages use it."""
@@ -581,7 +594,7 @@ class Editing:
         with self.store.session() as session:
             team = self._team(session, ward_code)
             rows: list[Change] = []
-            records = [
+            records: list[tuple[str, Record]] = [
                 ("team", team),
                 *(("route", r) for r in team.routes),
                 *(("officer", o) for o in team.officers),
@@ -786,7 +799,7 @@ class Editing:
                 rows = self._draft(session, team, ops) if review else self._apply(session, team, ops, actor, now)
                 if not rows:
                     return Saved(None, "unchanged", ops[0].entity_id)
-                status = "pending" if review else "applied"
+                status: Literal["pending", "applied"] = "pending" if review else "applied"
                 change_set = self._change_set(ward_code, actor, source, status, note, now, rows, restored_from)
                 session.add(change_set)
                 session.flush()
@@ -832,7 +845,7 @@ class Editing:
                     change_set.note = note
                 change_set.reviewed_by, change_set.reviewed_at = reviewer.id, now
                 session.flush()
-                saved = Saved(change_set.id, change_set.status)
+                saved = Saved(change_set.id, "applied" if approve else "rejected")
         except (_Stale, StaleDataError) as exc:
             if isinstance(exc, _Stale):
                 raise self._conflict(ward_code, exc.op) from None
@@ -963,6 +976,7 @@ class Editing:
                 if _differs(op.entity, k, getattr(record, k), x)
             ]
             for row in changed:
+                assert row.field is not None  # each set to a key of op.values just above
                 setattr(record, row.field, op.values[row.field])
             # A change of place links (a team op with no values) confirms the team's listing.
             if (changed and op.stamp) or (op.entity == "team" and not op.values):
@@ -1222,21 +1236,21 @@ def _undo(rows: Iterable[HistoryChange], seen: Mapping[tuple[str, int], int]) ->
         if first.entity == "place":
             ops.append(Op("place", "remove" if first.action == "add" else "add", first.entity_id))
         elif first.action == "add":
-            expect = None if version is not None else {}
+            expect: dict[str, str | None] | None = None if version is not None else {}
             ops.append(Op(first.entity, "remove", first.entity_id, version=version, expect=expect))
         elif first.action == "remove":
-            values = {r.field: from_text(r.entity, r.field, r.before) for r in group if r.field}
+            values = {field: from_text(r.entity, field, r.before) for r in group if (field := r.field)}
             ops.append(Op(first.entity, "add", values=values, old_id=first.entity_id))
         elif first.field is not None or len(group) > 1:
-            named = [r for r in group if r.field is not None]
+            named = [(field, r) for r in group if (field := r.field) is not None]
             ops.append(
                 Op(
                     first.entity,
                     "update",
                     first.entity_id,
-                    {r.field: from_text(r.entity, r.field, r.before) for r in named},
+                    {field: from_text(r.entity, field, r.before) for field, r in named},
                     version=version,
-                    expect=None if version is not None else {r.field: r.after for r in named},
+                    expect=None if version is not None else {field: r.after for field, r in named},
                     stamp=first.action != "confirm",
                 )
             )

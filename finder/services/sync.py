@@ -59,7 +59,7 @@ from finder.geo.wards import Ward, WardIndex
 from finder.services import policeuk
 from finder.services.editing import record_sync
 from finder.store import Store
-from finder.store.models import Place, SyncRun, Team, team_place, utcnow
+from finder.store.models import Place, Provenance, SyncRun, Team, team_place, utcnow
 from finder.store.records import (
     Outcome,
     TeamData,
@@ -297,7 +297,9 @@ class WardMatcher:
 
     def covered(self, force_id: str, points: list[tuple[float, float]]) -> list[str]:
         """The force's wards mostly inside a police.uk boundary, most covered first."""
-        polygon = boundary_polygon(points) if self.index is not None else None
+        if self.index is None:
+            return []
+        polygon = boundary_polygon(points)
         if polygon is None:
             return []
         return [ward.code for ward, _ in wards_covered(self.index, polygon) if ward.force_id == force_id]
@@ -468,9 +470,13 @@ class Sync:
                 return run.id, set()
             report.resumed = True
             run.status = "running"
-            done = set(
-                session.scalars(select(Team.policeuk_id).where(Team.force_id == force_id, Team.sync_run_id == run.id))
-            )
+            done = {
+                pid
+                for pid in session.scalars(
+                    select(Team.policeuk_id).where(Team.force_id == force_id, Team.sync_run_id == run.id)
+                )
+                if pid is not None  # a police.uk team always has its id
+            }
             self.log(f"{force_id}: resuming run {run.id} (started {run.started_at:%Y-%m-%d %H:%M} UTC)")
             return run.id, done
 
@@ -495,7 +501,7 @@ class Sync:
             listing = self.client.get(force_id, "neighbourhoods", check=policeuk.check_listing)
         except FetchError as exc:
             raise SyncError(f"could not read the {force_id} neighbourhood list: {exc}") from exc
-        references = []
+        references: list[dict[str, Any]] = []
         for item in listing or []:
             nid = policeuk.one_line(item["id"])
             references.append({"id": nid, "name": policeuk.one_line(item.get("name")) or nid})
@@ -553,6 +559,7 @@ class Sync:
                     if not force.locked:
                         force.engagement_methods = json.dumps(engagement, ensure_ascii=False) if engagement else None
                 run = session.get(SyncRun, run_id)
+                assert run is not None  # begun above, never deleted
                 run.status = report.status
                 run.finished_at = self.now()
                 run.summary = json.dumps(report.summary())
@@ -570,8 +577,8 @@ class Sync:
         wards: dict[str, str | None] = {}
         for ref in references:
             code, how = found[ref["id"]]
-            if code is not None and holders[code] != ref["id"]:
-                code, how = None, f"ward {code} is already matched to neighbourhood {holders[code]}"
+            if code is not None and (holder := holders[code]) != ref["id"]:
+                code, how = None, f"ward {code} is already matched to neighbourhood {holder}"
             if code is None:
                 report.unmatched.append((ref["id"], ref["name"], how))
             else:
@@ -613,6 +620,7 @@ class Sync:
             except policeuk.ShapeError as exc:
                 item.error = f"a wrong-shaped answer ({exc})"
         if data is None:
+            assert item.error is not None  # team_data returns data or raises, which sets the error
             report.failed.append((nid, item.error))
             self.log(f"{force_id} {nid}: FAILED: {item.error}")
             return
@@ -675,11 +683,14 @@ class Sync:
     def _stored_teams(self, force_id: str) -> int:
         """How many teams the store holds from the force's police.uk listing."""
         with self.store.reader() as session:
-            return session.scalar(
-                select(func.count())
-                .select_from(Team)
-                .where(Team.force_id == force_id, Team.source == "policeuk", Team.policeuk_id.is_not(None))
-            )
+            return (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Team)
+                    .where(Team.force_id == force_id, Team.source == "policeuk", Team.policeuk_id.is_not(None))
+                )
+                or 0
+            )  # a COUNT always has its row
 
     def _shrinkage(self, session: Session, data: TeamData) -> str | None:
         """What `data` would hold much less of than the stored team (as "officers 10 -> 2"), or None."""
@@ -702,7 +713,7 @@ class Sync:
                 )
             ).all()
             for team in stale:
-                children = [*team.officers, *team.routes, *team.meetings, *team.priorities]
+                children: list[Provenance] = [*team.officers, *team.routes, *team.meetings, *team.priorities]
                 if team.locked or any(c.locked for c in children):
                     report.conflicts.append(
                         f"{team.policeuk_id} {team.name}: no longer listed by police.uk, but holds officer-entered "

@@ -17,12 +17,12 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -405,7 +405,12 @@ class Team:
     @property
     def sample(self) -> bool:
         """Fictional sample data anywhere in the team: every surface must say so."""
-        items = [*self.routes, *self.officers, *self.meetings, *self.priorities]
+        items: list[Route | Officer | Meeting | Priority] = [
+            *self.routes,
+            *self.officers,
+            *self.meetings,
+            *self.priorities,
+        ]
         return self.provenance.sample or any(i.provenance.sample for i in items)
 
     @cached_property
@@ -436,7 +441,7 @@ class Team:
     @property
     def by_role(self) -> list[tuple[str, tuple[Officer, ...]]]:
         """(heading, officers) for each role present, sergeants first."""
-        groups = []
+        groups: list[tuple[str, tuple[Officer, ...]]] = []
         for role in ROLE_ORDER:
             members = tuple(o for o in self.officers if o.role == role)
             if members:
@@ -446,7 +451,13 @@ class Team:
     @property
     def confirmed_at(self) -> datetime:
         """The oldest confirmation among what we show: the page's honest "as of"."""
-        items = [self, *self.routes, *self.officers, *self.meetings, *self.priorities]
+        items: list[Team | Route | Officer | Meeting | Priority] = [
+            self,
+            *self.routes,
+            *self.officers,
+            *self.meetings,
+            *self.priorities,
+        ]
         return min(i.provenance.confirmed_at for i in items)
 
 
@@ -466,6 +477,10 @@ def _provenance(row: Any) -> Provenance:
     return Provenance(row.source, _aware(row.fetched_at), _aware(row.verified_at))
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
 def _aware(value: datetime | None) -> datetime | None:
     """Core queries return the store's naive UTC times; make them aware (the ORM type does this itself)."""
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
@@ -493,12 +508,12 @@ def _team_rows() -> Any:
 
 
 def _build_teams(
-    session: Session, teams: list[Any], since: datetime, now: datetime, team_id: int | None = None
+    session: Session, teams: Sequence[Any], since: datetime, now: datetime, team_id: int | None = None
 ) -> dict[int, Team]:
     """The teams by id, with their routes, officers, meetings from `since` and priorities: four queries
     (of `team_id` alone, or of every team), grouped in Python. `now` tells the meetings' dates that are unclear."""
 
-    def rows(model: type, *where: Any, order: Any) -> dict[int, list[Any]]:
+    def rows(model: type[m.Base], *where: Any, order: Any) -> dict[int, list[Any]]:
         """Each team's rows of one table, in display order."""
         table = model.__table__
         if team_id is not None:
@@ -663,7 +678,8 @@ class TeamDirectory:
             return TeamLookup("unavailable")
         if team is not None and team.meetings:  # the clock is read only when something depends on it
             now = self.clock()
-            if team.first_meeting_over_at < now:  # otherwise the same object: its API object is kept
+            over_at = team.first_meeting_over_at  # a time: the team has meetings
+            if over_at is not None and over_at < now:  # otherwise the same object: its API object is kept
                 team = self._without_past_meetings(team, tuple(x for x in team.meetings if x.over_at >= now))
         return TeamLookup("loaded" if team else "none", team, counters)
 
@@ -784,7 +800,7 @@ def _nearby(
     places: list[tuple[Any, ...]], nearest: NearestPlaces, origin: tuple[float, float]
 ) -> tuple[NearbyPlace, ...]:
     """The front counters nearest `origin` (grid metres), each with its distance."""
-    return tuple(NearbyPlace(*places[i], distance) for i, distance in nearest.near(origin))
+    return tuple(NearbyPlace._make((*places[i], distance)) for i, distance in nearest.near(origin))
 
 
 def force_area_page(force_id: str) -> str:

@@ -60,7 +60,7 @@ class Checked:
         return not self.errors
 
 
-def limit(model: type, name: str) -> int:
+def limit(model: type[m.Base], name: str) -> int:
     """The most characters the store's column holds (TEXT_LIMIT for unbounded text)."""
     column = model.__mapper__.attrs[name].columns[0]
     return getattr(column.type, "length", None) or TEXT_LIMIT

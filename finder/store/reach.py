@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import cast
 
-from sqlalchemy import Date, Integer, String, func, select
+from sqlalchemy import Date, Integer, String, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -35,7 +36,7 @@ def add_counts(session: Session, counts: Mapping[Key, int]) -> None:
     """Add `counts` to the stored ones in one INSERT … ON CONFLICT DO UPDATE SET count = count + new."""
     if not counts:
         return
-    table = LookupCount.__table__
+    table = cast(Table, LookupCount.__table__)  # a mapped class's table, typed as any FROM clause
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table).values(

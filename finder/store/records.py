@@ -17,13 +17,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from finder.store.models import ContactRoute, Force, Meeting, Officer, Place, Priority, Team, TeamWard
+from finder.store.models import Base, ContactRoute, Force, Meeting, Officer, Place, Priority, Team, TeamWard
 
 Action = Literal["add", "update", "remove", "conflict", "keep"]
 SYMBOLS = {"add": "+", "update": "~", "remove": "-", "conflict": "!", "keep": "="}
@@ -194,18 +194,17 @@ class _Applier:
         self.source = source
         self.now = now
         self.changes: list[Change] = []
-        self.unchanged: dict[type, list[Any]] = {}  # records only fetched again: no new version
+        self.unchanged: dict[type[Base], list[Any]] = {}  # records only fetched again: no new version
 
     def touch_unchanged(self) -> None:
         """Stamp fetched_at on records that did not change, without an ORM UPDATE: a fetch that
         changes nothing is not a new version, so an editor's open form does not go stale at each sync."""
         for cls, records in self.unchanged.items():
+            table = cast(Table, cls.__table__)  # a mapped class's table, typed as any FROM clause
             ids = [r.id for r in records]
             for start in range(0, len(ids), 500):
                 self.session.execute(
-                    update(cls.__table__)
-                    .where(cls.__table__.c.id.in_(ids[start : start + 500]))
-                    .values(fetched_at=self.now)
+                    update(table).where(table.c.id.in_(ids[start : start + 500])).values(fetched_at=self.now)
                 )
             for record in records:
                 set_committed_value(record, "fetched_at", self.now)
@@ -524,7 +523,7 @@ def _apply_places(ap: _Applier, team: Team, data: TeamData) -> None:
 def _apply_extra_wards(ap: _Applier, team: Team, data: TeamData, label: str) -> None:
     """Set the further wards the team serves to `data.extra_wards`, leaving out any another team holds."""
     wanted = [code for code in dict.fromkeys(data.extra_wards) if code != (team.ward_code or data.ward_code)]
-    others = set()
+    others: set[str | None] = set()
     if wanted:
         others = set(
             ap.session.scalars(select(Team.ward_code).where(Team.ward_code.in_(wanted), Team.id != team.id))
@@ -533,7 +532,7 @@ def _apply_extra_wards(ap: _Applier, team: Team, data: TeamData, label: str) -> 
                 select(TeamWard.ward_code).where(TeamWard.ward_code.in_(wanted), TeamWard.team_id != team.id)
             )
         )
-    for code in sorted(others):
+    for code in sorted(code for code in others if code is not None):  # in_(wanted): never None
         ap.changes.append(Change("conflict", "team", label, ("ward",), f"another team holds ward {code}"))
     wanted = [code for code in wanted if code not in others]
     for link in list(team.extra_wards):

@@ -54,6 +54,14 @@ def lookup() -> Lookup:
     return service
 
 
+def team_directory() -> TeamDirectory:
+    """The lookup's teams, for a view that has read a team (or found the store unavailable): so there are some."""
+    teams = lookup().teams
+    if teams is None:
+        raise RuntimeError("this finder has no team store")
+    return teams
+
+
 def build_lookup(app: Flask) -> Lookup:
     """Load geodata and the force file once per process."""
     geocoder = None

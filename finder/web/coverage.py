@@ -56,7 +56,7 @@ def _build_tally() -> Tally | None:
     """This app's tally over the lookup's store (None when counting is off or there is no store)."""
     teams = lookup().teams
     on = current_app.config["REACH_COUNTING"] and teams is not None
-    tally = Tally(teams.store, interval=current_app.config["REACH_FLUSH_SECONDS"]) if on else None
+    tally = Tally(teams.store, interval=current_app.config["REACH_FLUSH_SECONDS"]) if on and teams is not None else None
     return current_app.extensions.setdefault("finder.reach", tally)
 
 
@@ -74,7 +74,8 @@ def coverage_report() -> tuple[CoverageReport, dict[str, dict[str, int]]]:
     seconds = current_app.config["TEAM_CACHE_SECONDS"]
     if cached is not None and seconds > 0 and time.monotonic() - cached[0] < seconds:
         return cached[1]
-    store = lookup().teams.store if lookup().teams is not None else None
+    teams = lookup().teams
+    store = teams.store if teams is not None else None
     try:
         report = ward_coverage(store, lookup().geo.wards, utcnow())
         counts = lookups(store) if store is not None else {}

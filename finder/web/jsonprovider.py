@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.sansio.response import Response
 
 
 class FastJSONProvider(DefaultJSONProvider):
@@ -31,4 +31,5 @@ class FastJSONProvider(DefaultJSONProvider):
         if self._app.debug:
             return super().response(*args, **kwargs)
         body = orjson.dumps(self._prepare_response_obj(args, kwargs), default=self.default)
-        return self._app.response_class(body, mimetype=self.mimetype)
+        # a Flask app's response_class is the WSGI Response, which takes a body (App types it as the sans-IO one)
+        return self._app.response_class(body, mimetype=self.mimetype)  # type: ignore[arg-type]

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import brotli
-from flask import Flask, Response, current_app, request
+from flask import Response, current_app, request
+from flask.sansio.app import App
 from werkzeug.http import parse_accept_header, quote_etag
 
 from finder.headers import per_header_value
@@ -138,9 +139,10 @@ def send(kept: Page, mimetype: str, cache_control: str, vary: str) -> Response:
     headers["Vary"] = vary
     headers["Cache-Control"] = cache_control
     headers["ETag"] = quote_etag(f"{kept.etag}:{encoding}" if encoding else kept.etag)
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place (it returns the same response, typed as werkzeug's)
+    return response
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: App) -> None:
     """Each worker's pages, kept when its teams are (TEAM_CACHE_SECONDS > 0)."""
     app.extensions["finder.pages"] = PageCache(app.config["TEAM_CACHE_SECONDS"] > 0)

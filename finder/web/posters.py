@@ -22,7 +22,7 @@ from markupsafe import Markup
 from finder.i18n import LANGUAGES
 from finder.services.lookup import WardChosen
 from finder.services.teams import TeamsUnavailable
-from finder.web import lookup, public_url
+from finder.web import lookup, public_url, team_directory
 from finder.web.limits import limited
 from finder.web.teams import store_unavailable
 
@@ -44,7 +44,7 @@ def poster_for(code: str) -> Poster:
     """A ward's poster; 404 for no such ward, 503 when the team store cannot be read (no poster without it)."""
     result = lookup().resolve(ward=code)
     if result.team_status == "unavailable":
-        raise TeamsUnavailable(lookup().teams.retry_after)
+        raise TeamsUnavailable(team_directory().retry_after)
     url = public_url("public.ward", code=result.ward.code)
     import segno  # here: 0.06 s of start-up for a page staff print now and then
 

@@ -23,18 +23,18 @@ from finder.errors import NotFound
 from finder.i18n import current_lang, tr
 from finder.services import exports
 from finder.services.lookup import WardChosen
-from finder.services.teams import Meeting, Provenance, Route, TeamsUnavailable, force_area_page
+from finder.services.teams import Meeting, Provenance, Route, Team, TeamsUnavailable, force_area_page
 from finder.services.validation import PHONE_KINDS, format_phone
-from finder.web import lookup, public_url
+from finder.web import lookup, public_url, team_directory
 
 bp = Blueprint("teams", __name__)
 
 
-def _ward_result(code: str) -> WardChosen:
+def _ward_result(code: str) -> tuple[WardChosen, Team]:
     """The ward's result, with its team; a 404 when the ward has none, a 503 when the store cannot be read."""
     result = lookup().resolve(ward=code)
     if result.team_status == "unavailable":
-        raise TeamsUnavailable(lookup().teams.retry_after)
+        raise TeamsUnavailable(team_directory().retry_after)
     if result.team is None:
         raise NotFound(
             tr(
@@ -44,7 +44,7 @@ def _ward_result(code: str) -> WardChosen:
             ),
             code="team_not_found",
         )
-    return result
+    return result, result.team
 
 
 def _download(body: str, mimetype: str, filename: str, *, attachment: bool = True) -> Response:
@@ -74,24 +74,24 @@ def store_unavailable(error: TeamsUnavailable):
 @bp.get("/wards/<code>/team.vcf")
 def vcard(code: str):
     """The ward's team as a vCard ("Save this team to my contacts")."""
-    result = _ward_result(code)
+    result, team = _ward_result(code)
     ward = result.ward
     body = exports.vcard(
-        result.team,
+        team,
         ward_name=ward.name,
         borough_name=ward.borough_name,
         force_name=result.force.name,
         page_url=public_url("public.ward", code=ward.code),
     )
-    suffix = "-sample" if result.team.sample else ""
+    suffix = "-sample" if team.sample else ""
     return _download(body, "text/vcard", f"{ward.code}-police-team{suffix}.vcf")
 
 
 @bp.get("/wards/<code>/calendar.ics")
 def calendar(code: str):
     """The ward's meetings as an iCalendar feed: the last month's and every one to come."""
-    result = _ward_result(code)
-    team = lookup().teams.team(result.ward.code) or result.team  # removed since this worker cached it
+    result, cached = _ward_result(code)
+    team = team_directory().team(result.ward.code) or cached  # removed since this worker cached it
     body = exports.calendar(
         team,
         team.meetings,
@@ -106,8 +106,8 @@ def calendar(code: str):
 @bp.get("/wards/<code>/meetings/<int:meeting_id>.ics")
 def meeting(code: str, meeting_id: int):
     """One meeting as an .ics file to add to a calendar."""
-    result = _ward_result(code)
-    found = lookup().teams.meeting(result.ward.code, meeting_id)
+    result, _ = _ward_result(code)
+    found = team_directory().meeting(result.ward.code, meeting_id)
     if found is None or found[1].date_unclear:  # no calendar entry for a date we cannot believe
         raise NotFound(tr("That meeting is not in our copy of the team's details."), code="meeting_not_found")
     team, item = found

@@ -33,7 +33,7 @@ def run_migrations_online() -> None:
     """Migrate over the connection we were given, or one made from sqlalchemy.url."""
     connection = config.attributes.get("connection")
     if connection is None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        engine = create_engine(config.get_main_option("sqlalchemy.url", ""))
         with engine.begin() as connection:
             _run(connection)
         engine.dispose()

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user
@@ -135,7 +135,7 @@ def staff_required(view: F) -> F:
     def checked(*args: Any, **kwargs: Any) -> Any:
         return _signed_in_check() or view(*args, **kwargs)
 
-    return _mark(checked, "staff")  # type: ignore[arg-type]
+    return _mark(cast(F, checked), "staff")  # wraps keeps the view's signature
 
 
 def admin_required(view: F) -> F:
@@ -149,7 +149,7 @@ def admin_required(view: F) -> F:
             abort(403, description="Only borough and site admins can do this.")
         return view(*args, **kwargs)
 
-    return _mark(checked, "admin")  # type: ignore[arg-type]
+    return _mark(cast(F, checked), "admin")  # wraps keeps the view's signature
 
 
 def ward_required(view: F) -> F:
@@ -162,13 +162,13 @@ def ward_required(view: F) -> F:
         require_ward(current_account(), kwargs["ward_code"])
         return view(*args, **kwargs)
 
-    return _mark(checked, "ward")  # type: ignore[arg-type]
+    return _mark(cast(F, checked), "ward")  # wraps keeps the view's signature
 
 
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a staff page of ours, never another site, nor a line break (no header holds it)."""
     safe = target and target.startswith("/admin") and not target.startswith("//") and "\\" not in target
-    if safe and target.isprintable():
+    if safe and target and target.isprintable():  # `target and`: for mypy, which does not follow `safe`
         return target
     return url_for("admin.home")
 

@@ -82,7 +82,9 @@ def _start_session(account: Account) -> None:
 def _pending() -> tuple[str, Account] | None:
     """The admin between their password and their code, and their pending session's id, while it holds."""
     key = session.get(PENDING)
-    account = staff_sessions().check(key, pending=True)[0] if isinstance(key, str) else None
+    if not isinstance(key, str):
+        return None
+    account = staff_sessions().check(key, pending=True)[0]
     return (key, account) if account is not None else None
 
 
@@ -179,10 +181,11 @@ def sign_out_everywhere() -> Any:
 def _set_password(token: str, purpose: str) -> Any:
     try:
         account = accounts().link_account(token, purpose)
-    except AccountError as error:
-        page = _message("This link cannot be used", error.message, error.status)
-        return _no_referrer(current_app.make_response(page))
-    error = None
+    except AccountError as refused:
+        return _no_referrer(
+            current_app.make_response(_message("This link cannot be used", refused.message, refused.status))
+        )
+    error: AccountError | None = None
     if request.method == "POST":
         try:
             accounts().use_link(token, purpose, _field("password"), _field("confirm"))

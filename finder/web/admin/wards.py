@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from finder.services.editing import (
     Actor,
@@ -144,7 +145,7 @@ def _note() -> str | None:
     return (request.form.get("note") or "").strip()[:1000] or None
 
 
-def _done(ward_code: str, saved: Saved, what: str) -> Response:
+def _done(ward_code: str, saved: Saved, what: str) -> WerkzeugResponse:
     """After a save: say what happens next, and go back to the ward's page."""
     seconds = current_app.config["TEAM_CACHE_SECONDS"]
     if saved.status == "pending":
@@ -168,7 +169,7 @@ def _page(ward_code: str, *, status: int = 200, **extra: Any) -> tuple[str, int]
         team = None
     name, borough = ward_name(ward_code)
     borough_code = borough_of(ward_code)
-    review = bool(borough_code) and service.review_required(borough_code)
+    review = service.review_required(borough_code) if borough_code else False
     return (
         render_template(
             "admin/ward.html",
