@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from finder.config import default_raw_data
+from finder.store.staff import Role
 
 
 @click.command("build-geodata")
@@ -205,7 +206,7 @@ def create_admin(email: str, name: str) -> None:
             None,
             email=email,
             name=name or email.partition("@")[0],
-            role="site_admin",
+            role=Role.SITE_ADMIN,
             borough_of=lambda _code: None,
             boroughs=(),
         )

@@ -43,14 +43,14 @@ from sqlalchemy.orm import Session, selectinload
 from finder.errors import FinderError
 from finder.store import Store
 from finder.store.models import utcnow
-from finder.store.staff import STAFF_ROLES, StaffSession, StaffToken, StaffUser, StaffWard
+from finder.store.staff import STAFF_ROLES, Role, StaffSession, StaffToken, StaffUser, StaffWard
 
 TOKEN_LIFETIME = timedelta(hours=24)
 MIN_PASSWORD, MAX_PASSWORD = 12, 1000
 MIN_STRENGTH = 3  # zxcvbn's score, 0-4: 3 is "safely unguessable" against throttled online guessing
 RECOVERY_CODE_COUNT = 10
 TOTP_ISSUER = "London police team finder"
-ROLE_NAMES = {"site_admin": "Site admin", "borough_admin": "Borough admin", "ward_editor": "Ward editor"}
+ROLE_NAMES = {Role.SITE_ADMIN: "Site admin", Role.BOROUGH_ADMIN: "Borough admin", Role.WARD_EDITOR: "Ward editor"}
 
 SIGN_IN_REFUSED = "Email or password is wrong. Check them and try again."
 SITE_ADMIN_RESETS = (
@@ -133,11 +133,11 @@ class Account:
 
     @property
     def is_admin(self) -> bool:
-        return self.role in ("site_admin", "borough_admin")
+        return self.role in (Role.SITE_ADMIN, Role.BOROUGH_ADMIN)
 
     @property
     def role_name(self) -> str:
-        return ROLE_NAMES[self.role]
+        return ROLE_NAMES[Role(self.role)]
 
     @classmethod
     def of(cls, user: StaffUser) -> Account:
@@ -172,9 +172,9 @@ def may_manage(actor: Account, target: Account, borough_of: BoroughOf) -> bool:
     """Whether `actor` may send `target` links and assign their wards: a site admin, or a borough admin
     whose borough holds every one of the editor's wards (an editor with wards in two boroughs could
     otherwise be taken over by either borough's admin, and their other borough's wards with them)."""
-    if actor.role == "site_admin":
+    if actor.role == Role.SITE_ADMIN:
         return True
-    if actor.role == "borough_admin" and target.role == "ward_editor" and target.wards:
+    if actor.role == Role.BOROUGH_ADMIN and target.role == Role.WARD_EDITOR and target.wards:
         return all(borough_of(code) == actor.borough_code for code in target.wards)
     return False
 
@@ -374,11 +374,11 @@ class Accounts:
         borough_code = borough_code.strip().upper()
         if role not in STAFF_ROLES:
             errors["role"] = "Choose a role"
-        elif actor is not None and actor.role == "borough_admin" and role != "ward_editor":
+        elif actor is not None and actor.role == Role.BOROUGH_ADMIN and role != Role.WARD_EDITOR:
             errors["role"] = "Borough admins can invite ward editors only"
-        if role == "borough_admin" and borough_code not in boroughs:
+        if role == Role.BOROUGH_ADMIN and borough_code not in boroughs:
             errors["borough_code"] = "Enter the borough's code, like E09000033"
-        if role == "ward_editor":
+        if role == Role.WARD_EDITOR:
             problem = _unknown_wards(codes, borough_of) or (actor and _outside_borough(actor, codes, borough_of))
             if problem:
                 errors["wards"] = problem
@@ -394,11 +394,11 @@ class Accounts:
                 email=email,
                 name=name,
                 role=role,
-                borough_code=borough_code if role == "borough_admin" else None,
+                borough_code=borough_code if role == Role.BOROUGH_ADMIN else None,
                 created_at=now,
                 session_generation=1,
                 active=True,
-                wards=[StaffWard(ward_code=c) for c in codes] if role == "ward_editor" else [],
+                wards=[StaffWard(ward_code=c) for c in codes] if role == Role.WARD_EDITOR else [],
             )
             session.add(user)
             session.flush()
@@ -417,7 +417,7 @@ class Accounts:
         if target is None or not may_manage(actor, target, borough_of):
             raise NotAllowed("You can only send links to people you manage.")
         purpose = "reset" if target.has_password else "invite"
-        if purpose == "reset" and not by_email and actor.role != "site_admin":
+        if purpose == "reset" and not by_email and actor.role != Role.SITE_ADMIN:
             raise NotAllowed(SITE_ADMIN_RESETS.format(name=target.name))
         with self.store.session() as session:
             return target, purpose, self._issue(session, user_id, purpose, self.clock())
@@ -607,7 +607,7 @@ class Accounts:
     def set_wards(self, actor: Account, user_id: int, text: str, borough_of: BoroughOf) -> Account:
         """Assign an editor's wards (a borough admin: an editor of theirs, within their borough)."""
         target = self.get(user_id)
-        if target is None or target.role != "ward_editor" or not may_manage(actor, target, borough_of):
+        if target is None or target.role != Role.WARD_EDITOR or not may_manage(actor, target, borough_of):
             raise NotAllowed("You can only assign wards to ward editors you manage.")
         codes = parse_ward_codes(text)
         if problem := _unknown_wards(codes, borough_of) or _outside_borough(actor, codes, borough_of):
@@ -635,7 +635,7 @@ def _unknown_wards(codes: list[str], borough_of: BoroughOf) -> str | None:
 def _outside_borough(actor: Account, codes: list[str], borough_of: BoroughOf) -> str | None:
     """For a borough admin: the wards outside their borough, which they may not assign."""
     elsewhere = [c for c in codes if borough_of(c) != actor.borough_code]
-    if actor.role == "borough_admin" and elsewhere:
+    if actor.role == Role.BOROUGH_ADMIN and elsewhere:
         return f"You can only assign wards in your own borough, and {', '.join(elsewhere)} is not in it"
     return None
 

@@ -25,7 +25,7 @@ from finder.services.reach import shown
 from finder.services.teams import LONDON
 from finder.store import Store
 from finder.store.nudges import add_no_team_report, claim_digest, no_team_reports_since, release_digest
-from finder.store.staff import StaffUser
+from finder.store.staff import Role, StaffUser
 
 DEFAULT_THRESHOLD = 50.0  # percent of the six parts: a ward with fewer than three needs attention
 
@@ -102,9 +102,9 @@ def no_team_reports(store: Store, since: date) -> dict[str, int]:
 
 def _wards_of(role: str, borough_code: str | None, ward_codes: Collection[str], wards: Iterable[WardCoverage]):
     """The wards a ward editor or borough admin keeps (site admins get none: they hold them all)."""
-    if role == "borough_admin":
+    if role == Role.BOROUGH_ADMIN:
         return [w for w in wards if w.borough_code == borough_code]
-    if role == "ward_editor":
+    if role == Role.WARD_EDITOR:
         return [w for w in wards if w.code in ward_codes]
     return []
 

@@ -32,7 +32,7 @@ from finder.store import Store
 from finder.store import models as m
 from finder.store.models import MAX_ID, UTCDateTime, utcnow
 from finder.store.records import MeetingData, PriorityData, RouteData, fold
-from finder.store.staff import BoroughSetting, Change, ChangeSet, StaffUser
+from finder.store.staff import BoroughSetting, Change, ChangeSet, Role, StaffUser
 
 Entity = Literal["team", "route", "officer", "meeting", "priority"]
 Record = m.Team | m.ContactRoute | m.Officer | m.Meeting | m.Priority
@@ -167,7 +167,7 @@ class Actor:
         return cls(user.id, user.role, user.name, user.borough_code, user.ward_codes)
 
 
-class Role(Protocol):
+class Acting(Protocol):
     """What the rules read of who is acting: an Actor, or the web layer's Account."""
 
     @property
@@ -178,22 +178,22 @@ class Role(Protocol):
     def ward_codes(self) -> frozenset[str]: ...
 
 
-def may_edit(actor: Role, ward_code: str, ward_borough: str | None) -> bool:
+def may_edit(actor: Acting, ward_code: str, ward_borough: str | None) -> bool:
     """Site admins in any London ward, borough admins in their borough's, ward editors in their own.
 
     The one rule for who may change a ward's team; `accounts.may_edit` and the staff pages use it."""
-    if actor.role == "site_admin":
+    if actor.role == Role.SITE_ADMIN:
         return ward_borough is not None
-    if actor.role == "borough_admin":
+    if actor.role == Role.BOROUGH_ADMIN:
         return ward_borough is not None and ward_borough == actor.borough_code
-    return actor.role == "ward_editor" and ward_code in actor.ward_codes
+    return actor.role == Role.WARD_EDITOR and ward_code in actor.ward_codes
 
 
 def may_review(actor: Actor, ward_borough: str | None) -> bool:
     """Site admins any ward; borough admins their borough's wards; never ward editors."""
-    if actor.role == "site_admin":
+    if actor.role == Role.SITE_ADMIN:
         return True
-    return actor.role == "borough_admin" and ward_borough is not None and ward_borough == actor.borough_code
+    return actor.role == Role.BOROUGH_ADMIN and ward_borough is not None and ward_borough == actor.borough_code
 
 
 @dataclass(frozen=True)
@@ -749,7 +749,7 @@ class Editing:
         return team
 
     def _needs_review(self, session: Session, actor: Actor, borough: str | None) -> bool:
-        if actor.role != "ward_editor" or borough is None:
+        if actor.role != Role.WARD_EDITOR or borough is None:
             return False
         setting = session.get(BoroughSetting, borough)
         return bool(setting and setting.review_required)

@@ -16,13 +16,23 @@ Plain SQLAlchemy, no Flask, like the rest of the store.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from finder.store.models import Base, UTCDateTime, choice
 
-STAFF_ROLES = ("site_admin", "borough_admin", "ward_editor")
+
+class Role(StrEnum):
+    """What a staff user may do: the one list of roles (a str, so the store and templates read it as text)."""
+
+    SITE_ADMIN = "site_admin"
+    BOROUGH_ADMIN = "borough_admin"
+    WARD_EDITOR = "ward_editor"
+
+
+STAFF_ROLES = tuple(Role)
 TOKEN_PURPOSES = ("invite", "reset")
 CHANGE_SOURCES = ("officer", "policeuk", "restore")
 CHANGE_SET_STATUSES = ("applied", "pending", "rejected")
@@ -61,7 +71,7 @@ class StaffUser(Base):
     @property
     def is_admin(self) -> bool:
         """Borough and site admins: they must use a second step to sign in."""
-        return self.role in ("site_admin", "borough_admin")
+        return self.role in (Role.SITE_ADMIN, Role.BOROUGH_ADMIN)
 
 
 class StaffWard(Base):

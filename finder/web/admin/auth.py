@@ -35,6 +35,7 @@ from finder.services.accounts import (
     totp_uri,
 )
 from finder.services.mail import MailError, send_mail
+from finder.store.staff import Role
 from finder.web import public_url
 from finder.web.admin import (
     Staff,
@@ -262,7 +263,7 @@ def _deliver(account: Account, purpose: str, token: str) -> str | None:
         try:
             _send_link(account, purpose, token)
         except MailError as error:
-            if purpose == "reset" and current_account().role != "site_admin":
+            if purpose == "reset" and current_account().role != Role.SITE_ADMIN:
                 flash(f"The email could not be sent ({error}). Ask a site admin for a reset link.")
                 return None
             flash(f"The email could not be sent ({error}). Pass this link on yourself instead.")
@@ -287,8 +288,8 @@ def _editable_wards(account: Account) -> dict[str, list[tuple[str, str]]]:
     grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for ward in sorted(wards.wards, key=lambda w: (w.borough_name, w.name)):
         if (
-            account.role == "site_admin"
-            or (account.role == "borough_admin" and ward.borough_code == account.borough_code)
+            account.role == Role.SITE_ADMIN
+            or (account.role == Role.BOROUGH_ADMIN and ward.borough_code == account.borough_code)
             or ward.code in account.wards
         ):
             grouped[ward.borough_name].append((ward.code, ward.name))
@@ -329,14 +330,14 @@ def _users_page(
         "admin/users.html",
         actor=actor,
         people=people,
-        roles=ROLE_NAMES if actor.role == "site_admin" else {"ward_editor": ROLE_NAMES["ward_editor"]},
+        roles=ROLE_NAMES if actor.role == Role.SITE_ADMIN else {Role.WARD_EDITOR: ROLE_NAMES[Role.WARD_EDITOR]},
         boroughs=boroughs(),
-        own_wards=_editable_wards(actor) if actor.role == "borough_admin" else {},
-        shows_resets=actor.role == "site_admin" or bool(current_app.config["SMTP_URL"]),
+        own_wards=_editable_wards(actor) if actor.role == Role.BOROUGH_ADMIN else {},
+        shows_resets=actor.role == Role.SITE_ADMIN or bool(current_app.config["SMTP_URL"]),
         error=error,
         link=link,
         link_for=link_for,
-        form=form or {"role": "ward_editor"},
+        form=form or {"role": Role.WARD_EDITOR},
     )
     return page, status
 

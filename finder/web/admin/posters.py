@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort
 
+from finder.store.staff import Role
 from finder.web.admin import admin_required, borough_of, boroughs, bp, current_account
 
 
@@ -20,7 +21,7 @@ def borough_posters(code: str) -> Any:
     if code not in names:
         abort(404, description=f"There is no London borough with the code {code}.")
     account = current_account()
-    if account.role != "site_admin" and account.borough_code != code:
+    if account.role != Role.SITE_ADMIN and account.borough_code != code:
         abort(403, description="You can download the posters of your own borough only.")
     wards = sorted((w for w in lookup().geo.wards.wards if w.borough_code == code), key=lambda w: w.name)
     posters = ward_posters(w.code for w in wards)

@@ -36,6 +36,7 @@ from finder.services.editing import (
 from finder.services.teams import MEETING_LABELS, ROLE_LABELS
 from finder.services.validation import ROUTE_KIND_LABELS
 from finder.store.models import MAX_ID
+from finder.store.staff import Role
 from finder.web.admin import (
     admin_required,
     borough_of,
@@ -177,7 +178,7 @@ def _page(ward_code: str, *, status: int = 200, **extra: Any) -> tuple[str, int]
             ward_name=name,
             borough_name=borough,
             team=team,
-            review=review and current_account().role == "ward_editor",
+            review=review and current_account().role == Role.WARD_EDITOR,
             stale=service.stale_items(ward_code) if team else [],
             unclear=service.unclear_meetings(team) if team else [],
             conflicts=service.conflicts(ward_code) if team else [],
@@ -390,11 +391,11 @@ def review() -> Any:
     """Edits waiting for review in the admin's wards, and whether their borough requires review."""
     account, service = current_account(), editing()
     entries = service.pending()
-    mine = [e for e in entries if account.role == "site_admin" or borough_of(e.ward_code) == account.borough_code]
+    mine = [e for e in entries if account.role == Role.SITE_ADMIN or borough_of(e.ward_code) == account.borough_code]
     names = boroughs()
     reviewing = service.boroughs_reviewing()
     settings = {code: code in reviewing for code in names}
-    if account.role != "site_admin":
+    if account.role != Role.SITE_ADMIN:
         settings = {code: on for code, on in settings.items() if code == account.borough_code}
     return render_template("admin/review.html", entries=mine, ward_name=ward_name, settings=settings, names=names)
 
