@@ -1050,17 +1050,7 @@ class Editing:
         """What the editor needs to choose: the submitted values against the current ones, and who changed what."""
         with self.store.reader() as session:
             record = session.get(MODELS[op.entity], op.entity_id) if op.entity in MODELS else None
-            query = (
-                select(Change)
-                .join(ChangeSet)
-                .where(
-                    ChangeSet.ward_code == ward_code,
-                    ChangeSet.status == "applied",
-                    Change.entity == op.entity,
-                    Change.entity_id == op.entity_id,
-                )
-                .order_by(Change.id)
-            )
+            query = _applied_changes(ward_code, Change.entity == op.entity, Change.entity_id == op.entity_id)
             if op.version is not None:
                 query = query.where(Change.version >= op.version)
             since = [_history_change(c) for c in session.scalars(query)]
@@ -1092,16 +1082,10 @@ class Editing:
     ) -> StaleConfirm:
         """What changed between the versions a "still correct" page showed and the team now."""
         moved = sorted(k for k in {*seen, *current} if seen.get(k) != current.get(k))
-        query = (
-            select(Change)
-            .join(ChangeSet)
-            .where(
-                ChangeSet.ward_code == ward_code,
-                ChangeSet.status == "applied",
-                Change.entity.in_({entity for entity, _ in moved}),
-                Change.entity_id.in_({id_ for _, id_ in moved}),
-            )
-            .order_by(Change.id)
+        query = _applied_changes(
+            ward_code,
+            Change.entity.in_({entity for entity, _ in moved}),
+            Change.entity_id.in_({id_ for _, id_ in moved}),
         )
         since: dict[tuple[str, int], list[HistoryChange]] = {k: [] for k in moved}
         for c in session.scalars(query):
@@ -1155,6 +1139,16 @@ def _differs(entity: str, name: str, stored: Any, new: Any) -> bool:
     if entity == "route" and name == "value" and isinstance(stored, str) and isinstance(new, str):
         return v.parse_phone(stored) != new and stored.casefold() != new.casefold()
     return True
+
+
+def _applied_changes(ward_code: str, *where: Any) -> Any:
+    """The ward's applied changes that match `where`, oldest first: what happened since a page was opened."""
+    return (
+        select(Change)
+        .join(ChangeSet)
+        .where(ChangeSet.ward_code == ward_code, ChangeSet.status == "applied", *where)
+        .order_by(Change.id)
+    )
 
 
 def _keyed_value(kind: str, value: str) -> str:

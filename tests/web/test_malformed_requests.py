@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
-import requests
 
-from finder.config import ROOT
+from tests.support.slowclients import shipped_server
 from tests.support.staff import PASSWORD, make_user, post, staff_app
 from tests.support.stores import discard, new_store
-from tests.web.test_privacy import free_port, serve_command
 
 
 @pytest.fixture(scope="module")
@@ -52,31 +48,11 @@ def raw_request(port: int, request: bytes) -> bytes:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[int]:
-    """The finder as ./scripts/serve runs it (gunicorn reads a body only when the app asks for it)."""
+    """The finder as ./scripts/serve runs it (nginx in front of gunicorn), on a free port."""
     folder = tmp_path_factory.mktemp("served")
-    port = free_port()
-    command, server_env = serve_command(port)
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "FINDER_ENV": "development",
-        "DATABASE_URL": f"sqlite:///{folder / 'finder.db'}",
-        **server_env,
-    }
-    with (folder / "server.log").open("wb") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert server.poll() is None and time.monotonic() < deadline, (folder / "server.log").read_text()
-                time.sleep(0.2)
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    env = {"PATH": "/usr/bin:/bin", "FINDER_ENV": "development", "DATABASE_URL": f"sqlite:///{folder / 'finder.db'}"}
+    with (folder / "server.log").open("wb") as out, shipped_server(env, out, workers=1) as (_, base):
+        yield int(base.rsplit(":", 1)[1])
 
 
 @pytest.mark.parametrize("chunk_size", [b"zz", b"-5", b"", b"1"])

@@ -8,10 +8,7 @@ with its own SQLite store; the development server's logging is checked too.
 from __future__ import annotations
 
 import logging
-import socket
 import sqlite3
-import subprocess
-import time
 
 import requests
 
@@ -19,6 +16,7 @@ from finder.config import ROOT
 from finder.geo.geocoder import PostcodesIO
 from tests.support.httpserver import Reply, local_server
 from tests.support.liveserver import serving
+from tests.support.slowclients import shipped_server
 
 POSTCODE, PACKED = "SE1 7PB", "SE17PB"
 LAT, LON = "51.498765", "-0.112345"
@@ -49,32 +47,12 @@ def serve_command(port: int, workers: int = 1) -> tuple[list[str], dict[str, str
     return [str(ROOT / "scripts" / "run-server")], {"PORT": str(port), "WORKERS": str(workers)}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_served_finder_logs_routes_and_statuses_but_no_postcode_place_or_client_address(tmp_path):
-    port, log_file, database = free_port(), tmp_path / "server.log", tmp_path / "finder.db"
-    command, server_env = serve_command(port)
+    log_file, database = tmp_path / "server.log", tmp_path / "finder.db"
     env = {"PATH": "/usr/bin:/bin", "FINDER_ENV": "development", "DATABASE_URL": f"sqlite:///{database}"}
-    with log_file.open("wb") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=env | server_env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    requests.get(base + "/api/v1/health", timeout=2)
-                    break
-                except requests.ConnectionError:
-                    assert server.poll() is None and time.monotonic() < deadline, log_file.read_text()
-                    time.sleep(0.2)
-            left_on = resident_visits(base)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with log_file.open("wb") as out, shipped_server(env, out, workers=1) as (_, base):
+        left_on = resident_visits(base)
+    port = base.rsplit(":", 1)[1]
 
     log = log_file.read_text("utf-8").replace(f"listening at http://127.0.0.1:{port}", "")  # our own address
     assert "GET /search 200" in log and "GET /api/v1/postcodes/<path:postcode> 200" in log  # it does log requests

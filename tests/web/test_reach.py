@@ -22,8 +22,9 @@ from finder.store.migrate import upgrade
 from finder.store.reach import LookupCount
 from tests.store import backends
 from tests.store.teamdata import SAMPLE_WARD, team_store
+from tests.support.slowclients import free_port
 from tests.support.staff import staff_app
-from tests.web.test_privacy import SECRETS, free_port, resident_visits, serve_command
+from tests.web.test_privacy import SECRETS, resident_visits, serve_command
 
 migrated_store = backends.migrated_store  # every test taking `store` runs on SQLite and PostgreSQL
 store = backends.store
