@@ -32,6 +32,10 @@ workers = int(os.environ.get("WORKERS") or "2")
 preload_app = True  # geodata loaded once and shared by the workers (BENCHMARKS.md, "Memory per gunicorn worker")
 control_socket_disable = True  # each server its own: two on one machine must not share ~/.gunicorn/gunicorn.ctl
 logger_class = "finder.serving.PrivateLogger"
+# How long a stopping worker may finish its request. gunicorn's default is 30 s, and a stop sometimes took
+# all of it (CI timed out waiting). nginx hands workers only whole requests and an answer takes
+# milliseconds, so 10 s is ample; an operator's service manager waits longer than this and nginx's stop.
+graceful_timeout = 10
 
 
 class PrivateLogger(glogging.Logger):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -36,7 +37,10 @@ def shipped_server(env: dict[str, str], log: IO[bytes], workers: int = 2) -> Ite
     """./scripts/run-server (what ./scripts/serve runs after setup) on a free port; stopped afterwards."""
     port = free_port()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env, "PORT": str(port), "WORKERS": str(workers)}
-    server = subprocess.Popen([str(RUN_SERVER)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # Its own session, so that a server which does not stop can be killed whole (gunicorn, nginx, sed).
+    server = subprocess.Popen(
+        [str(RUN_SERVER)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -50,7 +54,13 @@ def shipped_server(env: dict[str, str], log: IO[bytes], workers: int = 2) -> Ite
         yield server, base
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)  # gunicorn's graceful_timeout (10 s) and nginx's stop (up to 10 s) fit
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+            tail = Path(log.name).read_text("utf-8", "replace")[-3000:] if isinstance(log.name, str) else ""
+            raise AssertionError(f"the server did not stop within 30 s of SIGTERM; its log ends:\n{tail}") from None
 
 
 @contextmanager
