@@ -49,14 +49,27 @@ WARD_MATCH = {
 
 @dataclass(frozen=True)
 class ForceRef:
-    """A police force outside London, named: its website only where a stored public page gives one."""
+    """A police force outside London, named: its website only where a stored public page gives one, its
+    non-emergency number as police.uk published it (with that date)."""
 
     id: str
     name: str
     website: str | None = None
+    telephone: str | None = None
+    telephone_as_of: str | None = None  # ISO date police.uk's force list giving `telephone` was fetched
+
+    @classmethod
+    def from_data(cls, force_id: str, data: dict[str, str | None]) -> ForceRef:
+        return cls(force_id, data["name"] or "", data["website"], data.get("telephone"), data.get("telephone_as_of"))
 
     def to_api(self) -> dict[str, str | None]:
-        return {"id": self.id, "name": self.name, "website": self.website}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "website": self.website,
+            "telephone": self.telephone,
+            "telephone_as_of": self.telephone_as_of,
+        }
 
 
 class PoliceAreas:
@@ -64,8 +77,8 @@ class PoliceAreas:
 
     def __init__(self, path: Path = POLICE_AREAS_FILE) -> None:
         data = json.loads(path.read_text("utf-8"))
-        self.forces = {fid: ForceRef(fid, f["name"], f["website"]) for fid, f in data["forces"].items()}
-        self.beyond = {key: ForceRef(b["id"], b["name"], b["website"]) for key, b in data["beyond"].items()}
+        self.forces = {fid: ForceRef.from_data(fid, f) for fid, f in data["forces"].items()}
+        self.beyond = {key: ForceRef.from_data(b["id"], b) for key, b in data["beyond"].items()}
         self.counties: dict[str, str] = data["counties"]
         self.districts: dict[str, str] = data["districts"]
         self.postcode_areas: dict[str, str] = data["postcode_areas"]
@@ -108,6 +121,14 @@ def outside_london(
         message = tr("%(place)s is outside London, the area this finder covers.", place=place)
     if force is not None:
         message = joined(message, tr("It is policed by %(force)s.", force=force.name))
+        if force.telephone:
+            message = joined(
+                message,
+                tr(
+                    "Its non-emergency number is %(phone)s, as published on police.uk in March 2026.",
+                    phone=force.telephone,
+                ),
+            )
         if not force.website and force.id in ("guernsey", "isle-of-man"):
             message = joined(message, tr("Contact %(force)s directly: police.uk does not cover it.", force=force.name))
     return OutsideArea(

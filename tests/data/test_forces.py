@@ -129,9 +129,18 @@ def test_every_force_website_is_https_and_names_the_page_it_was_found_on():
         assert source.startswith("http") or source.startswith("already in this finder"), force_id
 
 
-def test_forces_left_without_a_sourced_website_are_few_and_known():
-    missing = {fid for fid, f in _police_areas()["forces"].items() if f["website"] is None}
-    assert missing == {"cleveland", "cumbria", "north-wales"}
+def test_every_force_has_a_website_and_police_uks_101_with_its_date():
+    published = _policeuk_forces()
+    forces = {**_police_areas()["forces"], "northern-ireland": _police_areas()["beyond"]["northern-ireland"]}
+    assert all(force["website"] for force in forces.values())
+    for force_id in ("cleveland", "cumbria", "north-wales"):
+        assert forces[force_id]["website"].rstrip("/") == published[force_id]["url"].rstrip("/")
+        assert (
+            "police.uk" in forces[force_id]["website_source"] and "9 March 2026" in forces[force_id]["website_source"]
+        )
+    for force_id, force in forces.items():
+        assert force["telephone"] == published[force_id]["telephone"] == "101", force_id
+        assert force["telephone_as_of"] == "2026-03-09" and force_id in force["telephone_source"]
 
 
 def test_the_api_gives_each_route_its_date_and_provenance_and_claims_no_check(client):
