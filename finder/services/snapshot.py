@@ -30,7 +30,7 @@ from finder.geo.wards import Ward
 from finder.services import policeuk
 from finder.services.editing import record_sync
 from finder.store import Store
-from finder.store.models import Team, utcnow
+from finder.store.models import Provenance, Team, utcnow
 from finder.store.records import apply_team, find_team
 
 FORCE_ID = "metropolitan"
@@ -132,4 +132,5 @@ def load_snapshot(store: Store, path: Path, wards: Iterable[Ward], force_name: s
 
 def _synced_since(team: Team) -> bool:
     """Whether a live sync has written this team since the snapshot: its values are newer, and stay."""
-    return any(r.source == "policeuk" and r.fetched_at > PUBLISHED_AT for r in (team, *team.routes))
+    records: list[Provenance] = [team, *team.routes]
+    return any(r.source == "policeuk" and r.fetched_at > PUBLISHED_AT for r in records)
