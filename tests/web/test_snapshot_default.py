@@ -38,7 +38,8 @@ def default_store(tmp_path_factory) -> Store:
 
 def test_init_db_on_an_empty_store_gives_every_met_ward_its_team_and_nothing_fictional(default_store, geodata):
     with default_store.reader() as session:
-        wards = set(session.scalars(select(m.Team.ward_code).join(m.ContactRoute).where(m.ContactRoute.kind == "email")))
+        emails = select(m.Team.ward_code).join(m.ContactRoute).where(m.ContactRoute.kind == "email")
+        wards = set(session.scalars(emails))
         sources = {source for model in SOURCED for source in session.scalars(select(model.source).distinct())}
     assert wards == {ward.code for ward in geodata.wards.wards if ward.force_id == "metropolitan"}
     assert len(wards) == 679
@@ -65,8 +66,10 @@ def test_without_the_raw_files_init_db_works_as_before_and_says_where_teams_come
 
 
 def test_load_snapshot_without_the_file_fails_saying_which_file(tmp_path):
-    result = cli_app(f"sqlite:///{tmp_path / 'finder.db'}").test_cli_runner().invoke(
-        args=["load-snapshot", "--raw", str(tmp_path)]
+    result = (
+        cli_app(f"sqlite:///{tmp_path / 'finder.db'}")
+        .test_cli_runner()
+        .invoke(args=["load-snapshot", "--raw", str(tmp_path)])
     )
     assert result.exit_code == 1
     assert "metropolitan_neighbourhoods_2023-03.json" in result.output
