@@ -81,13 +81,59 @@ def _force_names() -> dict[str, str]:
 @with_appcontext
 def init_db() -> None:
     """Create the team store or upgrade it to the newest schema (Alembic migrations)."""
+    from finder.services.snapshot import has_teams
     from finder.store.migrate import current, head, upgrade
 
     store = _store()
     before = current(store)
     upgrade(store)
     click.echo(f"store: {store!r} at schema {head()}" + (f" (was {before})" if before != head() else " (no change)"))
+    if not has_teams(store):  # a new store starts with police.uk's dated snapshot, where the raw files are
+        _load_snapshot(store, default_raw_data(), missing_ok=True)
     store.dispose()
+
+
+def _load_snapshot(store, raw_dir: Path, *, missing_ok: bool) -> None:
+    from finder.geo.wards import WardIndex
+    from finder.services.snapshot import SnapshotError, load_snapshot, snapshot_path
+
+    path = snapshot_path(raw_dir)
+    if not path.exists():
+        message = f"snapshot: no {path}; teams come from sync-policeuk on a connected machine"
+        if missing_ok:
+            click.echo(message)
+            return
+        raise click.ClickException(message)
+    geodir = Path(current_app.config["GEODATA_DIR"])
+    wards = WardIndex.from_files(str(geodir / "wards.geojson"), str(geodir / "wards_bng.geojson"))
+    try:
+        report = load_snapshot(store, path, wards.wards, _force_names()["metropolitan"])
+    except SnapshotError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.lines():
+        click.echo(line)
+
+
+@click.command("load-snapshot")
+@click.option(
+    "--raw",
+    "raw_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder laid out like shared/data-raw (default: FINDER_RAW_DATA or ../shared/data-raw).",
+)
+@with_appcontext
+def load_snapshot_command(raw_dir: Path | None) -> None:
+    """Store each Met ward's team mailbox and accounts as published on police.uk in March 2023 (safe to rerun:
+    an officer's record and anything synced from police.uk since are kept)."""
+    from finder.store.migrate import ensure_ready
+
+    store = _store()
+    ensure_ready(store)
+    try:
+        _load_snapshot(store, raw_dir or default_raw_data(), missing_ok=False)
+    finally:
+        store.dispose()
 
 
 @click.command("sync-policeuk")
@@ -271,6 +317,7 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     app.cli.add_command(build_geodata)
     app.cli.add_command(init_db)
+    app.cli.add_command(load_snapshot_command)
     app.cli.add_command(sync_policeuk)
     app.cli.add_command(load_sample_teams_command)
     app.cli.add_command(create_admin)

@@ -10,7 +10,6 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar, overload
@@ -50,14 +49,27 @@ WARD_MATCH = {
 
 @dataclass(frozen=True)
 class ForceRef:
-    """A police force outside London, named: its website only where a stored public page gives one."""
+    """A police force outside London, named: its website only where a stored public page gives one, its
+    non-emergency number as police.uk published it (with that date)."""
 
     id: str
     name: str
     website: str | None = None
+    telephone: str | None = None
+    telephone_as_of: str | None = None  # ISO date police.uk's force list giving `telephone` was fetched
+
+    @classmethod
+    def from_data(cls, force_id: str, data: dict[str, str | None]) -> ForceRef:
+        return cls(force_id, data["name"] or "", data["website"], data.get("telephone"), data.get("telephone_as_of"))
 
     def to_api(self) -> dict[str, str | None]:
-        return {"id": self.id, "name": self.name, "website": self.website}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "website": self.website,
+            "telephone": self.telephone,
+            "telephone_as_of": self.telephone_as_of,
+        }
 
 
 class PoliceAreas:
@@ -65,8 +77,8 @@ class PoliceAreas:
 
     def __init__(self, path: Path = POLICE_AREAS_FILE) -> None:
         data = json.loads(path.read_text("utf-8"))
-        self.forces = {fid: ForceRef(fid, f["name"], f["website"]) for fid, f in data["forces"].items()}
-        self.beyond = {key: ForceRef(b["id"], b["name"], b["website"]) for key, b in data["beyond"].items()}
+        self.forces = {fid: ForceRef.from_data(fid, f) for fid, f in data["forces"].items()}
+        self.beyond = {key: ForceRef.from_data(b["id"], b) for key, b in data["beyond"].items()}
         self.counties: dict[str, str] = data["counties"]
         self.districts: dict[str, str] = data["districts"]
         self.postcode_areas: dict[str, str] = data["postcode_areas"]
@@ -109,6 +121,14 @@ def outside_london(
         message = tr("%(place)s is outside London, the area this finder covers.", place=place)
     if force is not None:
         message = joined(message, tr("It is policed by %(force)s.", force=force.name))
+        if force.telephone:
+            message = joined(
+                message,
+                tr(
+                    "Its non-emergency number is %(phone)s, as published on police.uk in March 2026.",
+                    phone=force.telephone,
+                ),
+            )
         if not force.website and force.id in ("guernsey", "isle-of-man"):
             message = joined(message, tr("Contact %(force)s directly: police.uk does not cover it.", force=force.name))
     return OutsideArea(
@@ -122,26 +142,50 @@ def outside_london(
 
 @dataclass(frozen=True)
 class ContactRoute:
-    """A way to reach the police that is true for every ward of a force, and when to use it."""
+    """A way to reach the police that is true for every ward of a force, and when to use it.
+
+    Where it comes from is said as it is: the public document (`source`), the date that document published it
+    (`as_of`, None where nobody knows) and, in words, what the document is and whether anyone checked it.
+    """
 
     id: str
     label: str
     value: str
     href: str
     use_when: str
-    source: str  # the public page these details were checked against
-    checked: str  # ISO date of that check, shown on the about page
-
-    @property
-    def checked_on(self) -> str:
-        """The check's date as people write it: "1 December 2026"."""
-        day = date.fromisoformat(self.checked)
-        return f"{day.day} {day:%B %Y}"
+    source: str  # the public document the route was taken from
+    as_of: str | None  # ISO date that document published it; None: not known
+    provenance: str  # what the source is, and whether anyone checked it, in words
 
     @property
     def source_site(self) -> str:
         """The source page's host, to name the link on the about page."""
         return urlsplit(self.source).hostname or self.source
+
+    def to_api(self) -> dict[str, str | None]:
+        """`checked` stays for existing clients, null: nobody opened these pages to check them."""
+        return {**self.__dict__, "checked": None}
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """Where a force-wide fact (its website) comes from: the document, its date, and what it is."""
+
+    source: str
+    as_of: str | None
+    provenance: str
+
+    @property
+    def source_site(self) -> str:
+        return urlsplit(self.source).hostname or self.source
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """A force's public account (Facebook, X) as its police.uk record lists it."""
+
+    label: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -153,6 +197,8 @@ class Force:
     short_name: str
     website: str
     routes: tuple[ContactRoute, ...]
+    website_provenance: Sourced | None = None
+    engagement: tuple[Engagement, ...] = ()
 
     def __hash__(self) -> int:
         return hash(self.id)  # equal forces share it; hashing every route cost more than a kept page's lookup
@@ -160,7 +206,7 @@ class Force:
     @cached_property
     def api_routes(self) -> orjson.Fragment:
         """The routes as the API gives them, encoded once: 6 KB of every London answer."""
-        return encoded([route.__dict__.copy() for route in self.routes])
+        return encoded([route.to_api() for route in self.routes])
 
 
 def load_forces(path: Path = FORCES_FILE) -> dict[str, Force]:
@@ -178,6 +224,8 @@ def load_forces(path: Path = FORCES_FILE) -> dict[str, Force]:
             f["short_name"],
             f["website"],
             tuple(route(entry) for entry in f["routes"]),
+            Sourced(**f["website_provenance"]),
+            tuple(Engagement(**e) for e in f["engagement"]),
         )
         for force_id, f in data["forces"].items()
     }

@@ -84,6 +84,19 @@ def london_now() -> datetime:
     return datetime.now(LONDON).replace(tzinfo=None)
 
 
+# A police.uk value fetched longer ago than this says the month it was published, not "confirmed 3 years ago":
+# the snapshot's (finder/services/snapshot.py) were published in March 2023 and nobody has confirmed them since.
+PUBLISHED_LONG_AGO = timedelta(days=365)
+
+
+def month_words(when: datetime) -> str:
+    """A month as the page's language writes it, like March 2023 (CLDR month names, through Babel)."""
+    from babel.dates import format_date
+    from flask_babel import get_locale
+
+    return format_date(when.astimezone(UTC).date(), "MMMM y", locale=get_locale() or "en")
+
+
 def age_in_words(when: datetime, now: datetime) -> str:
     """How long ago, as people say it: today, yesterday, 5 days ago, 3 weeks ago, 4 months ago, 2 years ago."""
     days = (now.astimezone(UTC).date() - when.astimezone(UTC).date()).days
@@ -127,9 +140,15 @@ class Provenance:
         """How fresh the item is, for residents: "Checked by the team 4 months ago"."""
         if self.sample:
             return tr("Sample data — fictional")
-        ago = age_in_words(self.confirmed_at, now or datetime.now(UTC))
+        now = now or datetime.now(UTC)
+        ago = age_in_words(self.confirmed_at, now)
         if self.verified_at is not None or self.source == "officer":
             return tr("Checked by the team %(ago)s", ago=ago)
+        if self.source == "policeuk" and now - self.fetched_at > PUBLISHED_LONG_AGO:  # the dated snapshot's values
+            return tr(
+                "As published on police.uk in %(month)s: it may have changed since",
+                month=month_words(self.fetched_at),
+            )
         return tr("Confirmed by %(source)s %(ago)s", source=self.source_label, ago=ago)
 
     @property

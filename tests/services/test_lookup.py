@@ -71,11 +71,21 @@ def test_a_real_postcode_outside_london_is_named_with_its_district(finder_lookup
     assert error.value.details["find_elsewhere"]["name"] == expected
 
 
-def test_a_force_with_no_sourced_website_sends_residents_to_police_uk(finder_lookup):
+def test_a_force_the_finder_had_no_website_for_gets_police_uks_website_and_101_with_their_date(finder_lookup):
     with pytest.raises(OutsideArea) as error:
         finder_lookup.resolve(postcode="TS1 1AA")
-    assert error.value.details["force"] == {"id": "cleveland", "name": "Cleveland Police", "website": None}
-    assert error.value.details["find_elsewhere"] == {"name": "police.uk", "url": "https://www.police.uk/"}
+    assert error.value.details["force"] == {
+        "id": "cleveland",
+        "name": "Cleveland Police",
+        "website": "https://www.cleveland.police.uk/",
+        "telephone": "101",
+        "telephone_as_of": "2026-03-09",
+    }
+    assert error.value.details["find_elsewhere"] == {
+        "name": "Cleveland Police",
+        "url": "https://www.cleveland.police.uk/",
+    }
+    assert "Its non-emergency number is 101, as published on police.uk in March 2026." in error.value.message
 
 
 def test_an_unknown_postcode_in_an_outward_code_with_no_london_postcodes_is_outside_london(finder_lookup):

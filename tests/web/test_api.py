@@ -175,7 +175,13 @@ def test_an_outward_code_across_the_boundary_lists_its_postcodes_outside_london_
     assert body["postcodes"] == 731
     assert body["outside"][0] == {
         "district": {"code": "E07000208", "name": "Epsom and Ewell"},
-        "force": {"id": "surrey", "name": "Surrey Police", "website": "https://www.surrey.police.uk/"},
+        "force": {
+            "id": "surrey",
+            "name": "Surrey Police",
+            "website": "https://www.surrey.police.uk/",
+            "telephone": "101",
+            "telephone_as_of": "2026-03-09",
+        },
         "postcodes": 728,
     }
 
@@ -183,7 +189,13 @@ def test_an_outward_code_across_the_boundary_lists_its_postcodes_outside_london_
 def test_a_postcode_outside_london_carries_the_force_object(client):
     error = client.get("/api/v1/postcodes/M1%201AE").get_json()["error"]
     gmp = "https://www.gmp.police.uk/"
-    assert error["force"] == {"id": "greater-manchester", "name": "Greater Manchester Police", "website": gmp}
+    assert error["force"] == {
+        "id": "greater-manchester",
+        "name": "Greater Manchester Police",
+        "website": gmp,
+        "telephone": "101",
+        "telephone_as_of": "2026-03-09",
+    }
     assert error["find_elsewhere"]["url"] == gmp
 
 

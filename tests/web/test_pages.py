@@ -77,10 +77,11 @@ def test_a_postcode_outside_london_names_its_district_and_links_to_its_force(cli
     assert 'href="https://www.gmp.police.uk/"' in html
 
 
-def test_a_postcode_whose_force_has_no_sourced_website_links_to_police_uk(client):
+def test_a_postcode_in_cleveland_links_to_the_forces_website_and_gives_its_101_as_police_uk_published_them(client):
     html = client.get("/search?postcode=TS11AA").get_data(as_text=True)
     assert "It is policed by Cleveland Police." in html
-    assert 'href="https://www.police.uk/"' in html
+    assert 'href="https://www.cleveland.police.uk/"' in html
+    assert "Its non-emergency number is 101, as published on police.uk in March 2026." in html
 
 
 def test_a_withdrawn_postcode_says_it_is_no_longer_in_use(client):

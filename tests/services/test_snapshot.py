@@ -1,0 +1,168 @@
+"""The police.uk snapshot as the default: every Met ward's own mailbox, on SQLite and PostgreSQL, from the real file
+(../shared/data-raw/policeuk-met-neighbourhoods-2023-03), safe to load again, never over an officer or a newer sync."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from finder.config import default_raw_data
+from finder.services.editing import Actor, Editing
+from finder.services.snapshot import SnapshotError, load_snapshot, snapshot_path
+from finder.store import Store
+from finder.store import models as m
+from finder.store.models import utcnow
+from finder.store.records import RouteData, TeamData, apply_team
+from finder.store.staff import StaffUser, StaffWard
+from tests.store import backends
+
+migrated_store, store = backends.migrated_store, backends.store  # on SQLite and PostgreSQL
+
+MET = "Metropolitan Police Service"
+SNAPSHOT = snapshot_path(default_raw_data())
+ST_JAMESS = "E05013806"  # police.uk's E05013806N
+ST_JAMESS_MAILBOX = "AWMailbox.SNTCWStJamesWard@met.police.uk"
+
+
+@pytest.fixture(scope="module")
+def neighbourhoods() -> list[dict]:
+    return json.loads(SNAPSHOT.read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def met_wards(geodata) -> set[str]:
+    return {ward.code for ward in geodata.wards.wards if ward.force_id == "metropolitan"}
+
+
+def load(store: Store, geodata, path=SNAPSHOT):
+    return load_snapshot(store, path, geodata.wards.wards, MET)
+
+
+def team_routes(store: Store) -> dict[str, dict[str, list[str]]]:
+    """{ward: {kind: [values]}} for every team in the store."""
+    found: dict[str, dict[str, list[str]]] = {}
+    with store.reader() as session:
+        for team in session.scalars(select(m.Team)):
+            kinds = found.setdefault(team.ward_code, {})
+            for route in team.routes:
+                kinds.setdefault(route.kind, []).append(route.value)
+    return found
+
+
+def everything(store: Store) -> dict[str, list[tuple]]:
+    """Every team and route with its provenance and version: what "changes nothing" compares."""
+    with store.reader() as session:
+        teams = session.execute(
+            select(m.Team.ward_code, m.Team.policeuk_id, m.Team.name, m.Team.source, m.Team.fetched_at)
+        ).all()
+        routes = session.execute(
+            select(m.ContactRoute.team_id, m.ContactRoute.kind, m.ContactRoute.value, m.ContactRoute.source)
+            .add_columns(m.ContactRoute.fetched_at, m.ContactRoute.version)
+            .order_by(m.ContactRoute.id)
+        ).all()
+    return {"teams": sorted(map(tuple, teams)), "routes": [tuple(r) for r in routes]}
+
+
+def test_the_loaded_store_holds_every_met_ward_with_the_files_own_mailbox_and_accounts(
+    store, geodata, neighbourhoods, met_wards
+):
+    report = load(store, geodata)
+    assert report.teams == 679 and len(met_wards) == 679
+    routes = team_routes(store)
+    assert set(routes) == met_wards  # one team per Met ward, none for the City
+    for item in neighbourhoods:
+        ward = item["id"].removesuffix("N")
+        details = item["contact_details"]
+        assert routes[ward]["email"] == [details["email"]], ward
+        social = [details[key] for key in ("facebook", "twitter") if details.get(key)]
+        assert sorted(routes[ward].get("social", [])) == sorted(social), ward
+    assert sum(len(kinds.get("social", [])) for kinds in routes.values()) == 390 + 535
+    with store.reader() as session:
+        assert set(session.scalars(select(m.Team.source))) == {"policeuk"}
+        assert set(session.scalars(select(m.ContactRoute.source))) == {"policeuk"}
+        dates = {*session.scalars(select(m.ContactRoute.fetched_at)), *session.scalars(select(m.Team.fetched_at))}
+        assert dates == {datetime(2023, 3, 6, tzinfo=UTC)}  # the snapshot's date, never the day it was loaded
+        ids = {ward: pid for ward, pid in session.execute(select(m.Team.ward_code, m.Team.policeuk_id))}
+    assert ids[ST_JAMESS] == "E05013806N" and routes[ST_JAMESS]["email"] == [ST_JAMESS_MAILBOX]
+    assert sum(pid.endswith("N") for pid in ids.values()) == 65
+
+
+def test_ids_that_do_not_map_to_the_met_wards_exactly_stop_the_load_and_store_nothing(
+    store, geodata, neighbourhoods, tmp_path
+):
+    cases = {
+        "unknown": [*neighbourhoods[:-1], {**neighbourhoods[-1], "id": "E05999999"}],
+        "missing": neighbourhoods[1:],
+        "twice": [*neighbourhoods, {**neighbourhoods[0], "id": neighbourhoods[0]["id"].removesuffix("N") + "N"}],
+        "city": [*neighbourhoods, {**neighbourhoods[0], "id": "E05009290"}],  # Bassishaw: the City's, not the Met's
+    }
+    expected = {
+        "unknown": "1 ids are no Met ward: E05999999",
+        "missing": "1 Met wards have no neighbourhood",
+        "twice": "1 wards are listed twice",
+        "city": "1 ids are no Met ward: E05009290",
+    }
+    for case, items in cases.items():
+        path = tmp_path / f"{case}.json"
+        path.write_text(json.dumps(items), "utf-8")
+        with pytest.raises(SnapshotError, match=expected[case]):
+            load(store, geodata, path)
+    assert team_routes(store) == {}
+
+
+def test_loading_the_snapshot_twice_changes_nothing(store, geodata):
+    load(store, geodata)
+    before = everything(store)
+    again = load(store, geodata)
+    assert {key: n for key, n in again.changes.items() if key[1] != "keep"} == {}
+    assert everything(store) == before
+
+
+def make_editor(store: Store, ward: str) -> Actor:
+    with store.session() as session:
+        user = StaffUser(
+            email="edna.editor@met.police.uk",
+            name="Edna Editor",
+            role="ward_editor",
+            created_at=utcnow(),
+            wards=[StaffWard(ward_code=ward)],
+        )
+        session.add(user)
+        session.flush()
+        return Actor.of(user)
+
+
+def test_an_officers_edit_survives_loading_the_snapshot_again(store, geodata):
+    load(store, geodata)
+    editing = Editing(store, {ST_JAMESS: "E09000033"}.get)
+    editor = make_editor(store, ST_JAMESS)
+    email = next(r for r in editing.editable(ST_JAMESS).routes if r.values["kind"] == "email")
+    saved = editing.update(
+        editor, ST_JAMESS, "route", email.id, {**email.form(), "value": "stjames.team@met.police.uk"}, email.version
+    )
+    assert saved.status == "applied"
+    report = load(store, geodata)
+    assert team_routes(store)[ST_JAMESS]["email"] == ["stjames.team@met.police.uk"]
+    assert report.conflicts == [
+        f"{ST_JAMESS} St James's: ! route email {ST_JAMESS_MAILBOX} (value): kept what an officer entered"
+    ]
+
+
+def test_a_value_synced_from_police_uk_after_the_snapshot_is_not_taken_back_to_2023(store, geodata):
+    load(store, geodata)
+    live = TeamData(
+        force_id="metropolitan",
+        force_name=MET,
+        name="St James's",
+        ward_code=ST_JAMESS,
+        policeuk_id="E05013806N",
+        routes=[RouteData("email", "Email", "live.stjames@met.police.uk")],
+    )
+    with store.session() as session:
+        apply_team(session, live, source="policeuk", now=utcnow())
+    report = load(store, geodata)
+    assert report.kept_newer == [ST_JAMESS]
+    assert team_routes(store)[ST_JAMESS] == {"email": ["live.stjames@met.police.uk"]}
