@@ -38,6 +38,7 @@ from finder.services import dates
 from finder.services.policeuk import email_address, phone_number, web_url
 from finder.store import Store
 from finder.store import models as m
+from finder.teams import api
 
 log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
@@ -175,14 +176,7 @@ class Route:
 
     def to_api(self) -> dict[str, Any]:
         """The item in the JSON API."""
-        return {
-            "kind": self.kind,
-            "label": self.label,
-            "value": self.value,
-            "href": self.href,
-            "hours": self.hours,
-            **self.provenance.to_api(),
-        }
+        return {**api.values("route", self), "href": self.href, **self.provenance.to_api()}
 
 
 @dataclass(frozen=True)
@@ -258,11 +252,7 @@ class Officer:
     def to_api(self) -> dict[str, Any]:
         """The item in the JSON API."""
         return {
-            "name": self.name,
-            "rank": self.rank,
-            "role": self.role,
-            "collar_number": self.collar_number,
-            "bio": self.bio,
+            **api.values("officer", self),
             "contact_routes": [r.to_api() for r in self.routes],
             **self.provenance.to_api(),
         }
@@ -309,13 +299,10 @@ class Meeting:
         clear = not self.date_unclear
         return {
             "id": self.id,
-            "title": self.title,
-            "kind": self.kind,
+            **api.values("meeting", self, skip=("start", "end")),
             "start": self.start.replace(tzinfo=LONDON).isoformat() if clear else None,
             "end": self.end.replace(tzinfo=LONDON).isoformat() if self.end and clear else None,
             "date_unclear": self.date_unclear,
-            "place": self.place,
-            "description": self.description,
             "contact_routes": [r.to_api() for r in self.contacts],
             **self.provenance.to_api(),
         }
@@ -333,13 +320,7 @@ class Priority:
 
     def to_api(self) -> dict[str, Any]:
         """The item in the JSON API."""
-        return {
-            "issue": self.issue,
-            "action": self.action,
-            "issue_date": self.issue_date.isoformat() if self.issue_date else None,
-            "action_date": self.action_date.isoformat() if self.action_date else None,
-            **self.provenance.to_api(),
-        }
+        return {**api.values("priority", self), **self.provenance.to_api()}
 
 
 class NearbyPlace(NamedTuple):
