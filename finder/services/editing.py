@@ -733,7 +733,9 @@ class Editing:
                 force_id = self._team(session, ward_code).force_id
             checked = v.check_route(form, email_domains=v.force_domains_for(force_id, self.force_domains))
         elif entity == "officer":
-            checked = v.check_officer(form)
+            with self.store.reader() as session:
+                force_id = self._team(session, ward_code).force_id
+            checked = v.check_officer(form, email_domains=v.force_domains_for(force_id, self.force_domains))
         elif entity == "meeting":
             checked = v.check_meeting(form, now=self._london_now(), new=new)
         elif entity == "priority":

@@ -35,10 +35,11 @@ from finder.geo.places import NearestPlaces, ward_centre
 from finder.geo.wards import WardIndex, to_bng
 from finder.i18n import ntr, tr
 from finder.services import dates
+from finder.services import validation as v
 from finder.services.policeuk import email_address, phone_number, web_url
 from finder.store import Store
 from finder.store import models as m
-from finder.teams import api
+from finder.teams import api, schema
 
 log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
@@ -238,6 +239,18 @@ class Officer:
     bio: str | None
     routes: tuple[Route, ...]
     provenance: Provenance
+    # (field, route): the officer's own contact details an editor has marked public (schema: `public_when`).
+    # Details not marked public are never read into this object, so no page, card or answer can show them.
+    public: tuple[tuple[str, Route], ...] = ()
+
+    @property
+    def work_routes(self) -> tuple[Route, ...]:
+        """The officer's own contact details that are public, as routes to show."""
+        return tuple(route for _, route in self.public)
+
+    def shown(self, name: str) -> Route | None:
+        """A field shown only when public (finder.teams.api): its route, or None."""
+        return next((route for field_name, route in self.public if field_name == name), None)
 
     @property
     def role_label(self) -> str:
@@ -471,6 +484,23 @@ def _route(r: Any) -> Route:
     return Route(r.kind, r.label, r.value, r.hours, safe_href(r.kind, r.value), _provenance(r))
 
 
+# A public contact field's label, by the kind of route it is shown as.
+WORK_LABELS = {"phone": tr("Work phone"), "mobile": tr("Work mobile"), "email": tr("Work email")}
+
+
+def _public(officer: Any, provenance: Provenance) -> tuple[tuple[str, Route], ...]:
+    """An officer row's contact fields that an editor marked public (the schema's `public_when`), as routes."""
+    out = []
+    for name, s in schema.specs("officer").items():
+        value = getattr(officer, name) if s.public_when and getattr(officer, s.public_when) else None
+        if not value:
+            continue
+        kind = v.phone_kind(value) if s.kind == "phone" else "email"
+        shown = v.format_phone(value) if s.kind == "phone" else value
+        out.append((name, Route(kind, str(WORK_LABELS[kind]), shown, None, safe_href(kind, shown), provenance)))
+    return tuple(out)
+
+
 def _meeting(x: Any, now: datetime) -> Meeting:
     provenance = _provenance(x)
     contacts = _meeting_contacts(x.contact_details, provenance)
@@ -529,6 +559,7 @@ def _build_teams(
                     o.bio,
                     tuple(_route(r) for r in its_routes if r.officer_id == o.id),
                     _provenance(o),
+                    _public(o, _provenance(o)),
                 )
                 for o in officers.get(team.id, ())
             ),

@@ -183,6 +183,15 @@ def parse_phone(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_kind(value: str) -> str:
+    """ "mobile" for a mobile number (phonenumbers' own ranges), else "phone"."""
+    try:
+        number = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException:
+        return "phone"
+    return "mobile" if phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE else "phone"
+
+
 def format_phone(value: str) -> str:
     """A stored number as people write it: national format for UK numbers (020 7946 0999),
     international for others, and anything unparseable as it was."""

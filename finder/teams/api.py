@@ -40,16 +40,18 @@ def api_fields(entity: str) -> tuple[tuple[str, str, schema.Spec], ...]:
 def values(entity: str, record: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     """A record's own fields as the API gives them (dates as ISO text); `skip` leaves some to the caller.
 
-    A field shown only when an editor marks it public (`public_when`) is read from the record as the
-    contact route it is shown as, or None: the view leaves it out unless it is public."""
+    A field shown only when an editor marks it public (`public_when`) is the route the record shows for it
+    (`record.shown(name)`), or None: a view holds such a field only when it is public."""
     out: dict[str, Any] = {}
     for name, api, s in api_fields(entity):
         if name in skip:
             continue
-        value = getattr(record, name)
         if s.public_when is not None:
-            value = value.to_api() if value is not None else None
-        elif isinstance(value, date):
+            route = record.shown(name)
+            out[api] = route.to_api() if route is not None else None
+            continue
+        value = getattr(record, name)
+        if isinstance(value, date):
             value = value.isoformat()
         out[api] = value
     return out

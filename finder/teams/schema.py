@@ -80,6 +80,9 @@ class Spec:
         """The field's value in the JSON API, as JSON Schema."""
         if self.api_type is not None:
             return self.api_type
+        if self.public_when is not None:  # the route it is shown as, or null until an editor marks it public
+            route = {"$ref": "#/components/schemas/TeamContactRoute"}
+            return {"anyOf": [route, {"type": "null"}], "description": "Null unless the team has made it public."}
         if self.choices:
             return {"enum": list(self.choices)}
         return API_TYPES.get(self.kind, {"type": "string"} if self.required else {"type": ["string", "null"]})
