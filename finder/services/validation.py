@@ -172,34 +172,41 @@ class _Form:
         return parsed
 
 
-def parse_phone(text: str) -> str | None:
-    """A UK phone number as E.164 (+442079460999), or None when it is not a valid number."""
+# Ofcom's range of mobile numbers for drama (07700 900000 to 900999): libphonenumber refuses it as unallocated,
+# but the forms' own example is one (a real-looking mobile that reaches no one), so it must pass.
+DRAMA_MOBILES = re.compile(r"\+447700900\d{3}")
+
+
+def _number(text: str) -> phonenumbers.PhoneNumber | None:
+    """A UK (or international) number libphonenumber holds valid, or one of Ofcom's drama mobiles; else None."""
     try:
         number = phonenumbers.parse(text, "GB")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return number if phonenumbers.is_valid_number(number) or DRAMA_MOBILES.fullmatch(e164) else None
+
+
+def parse_phone(text: str) -> str | None:
+    """A UK phone number as E.164 (+442079460999), or None when it is not a valid number."""
+    number = _number(text)
+    return None if number is None else phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def phone_kind(value: str) -> str:
-    """ "mobile" for a mobile number (phonenumbers' own ranges), else "phone"."""
-    try:
-        number = phonenumbers.parse(value, "GB")
-    except phonenumbers.NumberParseException:
+    """ "mobile" for a mobile number (libphonenumber's ranges, and Ofcom's drama mobiles), else "phone"."""
+    number = _number(value)
+    if number is None:
         return "phone"
-    return "mobile" if phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE else "phone"
+    mobile = phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+    return "mobile" if mobile or DRAMA_MOBILES.fullmatch(parse_phone(value) or "") else "phone"
 
 
 def format_phone(value: str) -> str:
     """A stored number as people write it: national format for UK numbers (020 7946 0999),
     international for others, and anything unparseable as it was."""
-    try:
-        number = phonenumbers.parse(value, "GB")
-    except phonenumbers.NumberParseException:
-        return value
-    if not phonenumbers.is_valid_number(number):
+    number = _number(value)
+    if number is None:
         return value
     fmt = (
         phonenumbers.PhoneNumberFormat.NATIONAL
