@@ -176,6 +176,52 @@ class OfficerData:
             api_type={"type": ["string", "null"], "description": "Plain text (HTML from the source is removed)."},
         ),
     )
+    # Work contact details only. Each is shown to residents once an editor ticks its "public" box;
+    # police.uk's own contact_details for the officer fill them in, never public by themselves.
+    work_phone: str | None = field(
+        default=None,
+        metadata=about(
+            label="Work phone (optional)",
+            noun="the work phone number",
+            kind="phone",
+            hint="A work landline like 020 7946 0999, or a work mobile like 07700 900123.",
+            public_when="phone_public",
+            policeuk=("telephone", "mobile"),
+        ),
+    )
+    phone_public: bool = field(
+        default=False,
+        metadata=about(
+            label="Show the work phone to the public",
+            noun="whether to show the work phone",
+            kind="flag",
+            hint="Residents see it on the ward page, the embed, the contact card, the poster and the API.",
+            synced=False,
+            api="",
+        ),
+    )
+    work_email: str | None = field(
+        default=None,
+        metadata=about(
+            label="Work email (optional)",
+            noun="the work email address",
+            kind="email",
+            hint="A work address on the force's domain, like firstname.lastname@met.police.uk.",
+            public_when="email_public",
+            policeuk=("email",),
+        ),
+    )
+    email_public: bool = field(
+        default=False,
+        metadata=about(
+            label="Show the work email to the public",
+            noun="whether to show the work email",
+            kind="flag",
+            hint="Residents see it on the ward page, the embed, the contact card, the poster and the API.",
+            synced=False,
+            api="",
+        ),
+    )
     display_order: int = field(default=0, metadata=about(**ORDER, synced=False, api=""))
     routes: list[RouteData] = field(default_factory=list)
 
