@@ -151,7 +151,7 @@ def _officer(officer: Officer) -> str:
         text = officer.title
     else:
         text = f"{officer.title} ({plain(officer.role_label)})"
-    contacts = ", ".join(f"{plain(route.label)} {route.value}" for route in officer.work_routes)
+    contacts = ", ".join(f"{said(route.label)} {route.value}" for route in officer.work_routes)
     return f"{text}: {contacts}" if contacts else text
 
 

@@ -495,9 +495,13 @@ def _public(officer: Any, provenance: Provenance) -> tuple[tuple[str, Route], ..
         value = getattr(officer, name) if s.public_when and getattr(officer, s.public_when) else None
         if not value:
             continue
-        kind = v.phone_kind(value) if s.kind == "phone" else "email"
-        shown = v.format_phone(value) if s.kind == "phone" else value
-        out.append((name, Route(kind, str(WORK_LABELS[kind]), shown, None, safe_href(kind, shown), provenance)))
+        if s.kind == "phone":
+            kind, shown, checked = v.phone_kind(value), v.format_phone(value), v.parse_phone(value) is not None
+        else:
+            kind, shown, checked = "email", value, v.check_email(value, None)[0] == value
+        href = safe_href(kind, shown) if checked else None  # linked only when it still passes its check
+        # The label is a msgid: the templates and the vCard translate it (`translate`), the API keeps English.
+        out.append((name, Route(kind, WORK_LABELS[kind].msgid, shown, None, href, provenance)))
     return tuple(out)
 
 

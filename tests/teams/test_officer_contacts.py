@@ -169,6 +169,26 @@ def test_removing_an_officer_removes_their_contact_details_from_the_store_and_ev
         assert "900654" not in body, path
 
 
+def test_hostile_contact_details_that_reach_the_store_are_text_on_every_surface(app, teams, geodata):
+    officer = first_officer(teams, geodata)
+    with teams.session() as session:  # as a bad write or a hand edit would leave them: no check has run
+        row = session.get(Officer, officer.id)
+        row.work_phone, row.work_email = "<script>alert(1)</script>", "<b>x</b>@{{7*7}}.uk"
+        row.phone_public = row.email_public = True
+    bodies = surfaces(app.test_client())
+    for path in SURFACES[:2] + SURFACES[3:4]:  # the HTML surfaces: escaped, never markup or template source
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in bodies[path] and "<script>alert(1)" not in bodies[path], path
+        assert "&lt;b&gt;x&lt;/b&gt;@{{7*7}}.uk" in bodies[path] and "@49.uk" not in bodies[path], path
+        assert 'href="tel:' not in bodies[path].split("&lt;script&gt;")[0][-200:], path  # shown, never linked
+    assert "<script>alert(1)</script>" in bodies[SURFACES[2]]  # the vCard's note holds it as plain text
+    officer_api = api_officer(app.test_client(), officer.values["name"])
+    assert (officer_api["work_phone"]["value"], officer_api["work_phone"]["href"]) == (
+        "<script>alert(1)</script>",
+        None,
+    )
+    assert officer_api["work_email"]["href"] is None
+
+
 def people_with_contacts(contacts: dict) -> list[dict]:
     people = [dict(p) for p in PEOPLE]
     people[0] = {**people[0], "contact_details": contacts}  # Jo Example
