@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from finder.services.editing import Editing
-from finder.services.samples import load_sample_teams
 from finder.services.sync import WardMatcher
 from finder.store import Store
 from finder.store.models import Officer, utcnow
 from finder.store.staff import BoroughSetting
 from tests.services.syncdata import PEOPLE, make_sync, met_data, serve
-from tests.store.backends import migrated_store, store  # noqa: F401  (fixtures)
-from tests.store.teamdata import FORCE_NAMES, SAMPLE_WARD
-from tests.support.staff import WESTMINSTER, make_user, post, sign_in, staff_app
+from tests.store.teamdata import SAMPLE_WARD
+from tests.support.staff import WESTMINSTER, post
+from tests.web.test_admin_wards import admin_client, editor_client
 
 MOBILE, MOBILE_SHOWN, MOBILE_E164 = "07700900654", "07700 900654", "+447700900654"  # Ofcom's drama range
 EMAIL = "jo.bloggs@met.police.uk"
@@ -36,25 +34,9 @@ SURFACES = (
 )
 
 
-@pytest.fixture()
-def teams(store: Store) -> Store:  # noqa: F811  (the store fixture, on each backend)
-    load_sample_teams(store, FORCE_NAMES)
-    return store
-
-
-@pytest.fixture()
-def app(teams: Store, geodata):
-    return staff_app(teams, geodata)
-
-
 def signed_in(app, teams: Store, role: str = "ward_editor"):
-    if role == "ward_editor":
-        account = make_user(teams, "ed@example.org", role, name="Eddie Editor", wards=(SAMPLE_WARD,))
-    else:
-        account = make_user(teams, "boro@example.org", role, name="Bo Admin", borough_code=WESTMINSTER)
-    client = app.test_client()
-    sign_in(client, account)
-    return client
+    """An editor of the sample ward, or its borough's admin (the staff-page tests' users)."""
+    return (editor_client if role == "ward_editor" else admin_client)(app, teams)[0]
 
 
 def first_officer(teams: Store, geodata):
@@ -195,7 +177,7 @@ def people_with_contacts(contacts: dict) -> list[dict]:
     return people
 
 
-def test_the_sync_keeps_police_uks_officer_contact_details_not_public_and_drops_hostile_ones(store, geodata):  # noqa: F811
+def test_the_sync_keeps_police_uks_officer_contact_details_not_public_and_drops_hostile_ones(store, geodata):
     matcher = WardMatcher(geodata.wards.wards)
     data = met_data()
     data.people[ST_JAMES] = people_with_contacts({"telephone": "020 7946 0999", "email": "jo.example@met.police.uk"})
