@@ -33,6 +33,7 @@ from finder.store import models as m
 from finder.store.models import MAX_ID, UTCDateTime, utcnow
 from finder.store.records import MeetingData, PriorityData, RouteData, fold
 from finder.store.staff import BoroughSetting, Change, ChangeSet, Role, StaffUser
+from finder.teams import schema
 
 Entity = Literal["team", "route", "officer", "meeting", "priority"]
 Record = m.Team | m.ContactRoute | m.Officer | m.Meeting | m.Priority
@@ -44,14 +45,8 @@ MODELS: dict[str, type[Any]] = {
     "meeting": m.Meeting,
     "priority": m.Priority,
 }
-# What an editor may change on each kind of record (a route's officer is fixed when it is added).
-FIELDS: dict[str, tuple[str, ...]] = {
-    "team": ("name", "description", "url_force"),
-    "route": ("kind", "label", "value", "hours", "display_order"),
-    "officer": ("name", "rank", "role", "collar_number", "bio", "display_order"),
-    "meeting": ("title", "kind", "start", "end", "place", "description"),
-    "priority": ("issue", "action", "issue_date", "action_date", "display_order"),
-}
+# What an editor may change on each kind of record, from its schema (a route's officer is fixed when added).
+FIELDS: dict[str, tuple[str, ...]] = {entity: schema.editable(entity) for entity in MODELS}
 STAMP = ("verified_at", "verified_by")
 STALE_DAYS = 90
 LONDON = ZoneInfo("Europe/London")
@@ -217,6 +212,11 @@ class HistoryChange:
     after: str | None
     version: int | None
 
+    @property
+    def label(self) -> str:
+        """The field as people read it (its schema's label; a stamp like verified_at by its name)."""
+        return schema.label(self.entity, self.field)
+
 
 @dataclass(frozen=True)
 class HistoryEntry:
@@ -252,14 +252,19 @@ class Item:
     officer_id: int | None = None
 
     def form(self) -> dict[str, str]:
-        """The values as a form shows them: phones in national format, times as 2026-03-27T18:30."""
+        """The values as a form shows them: phones in national format, times as 2026-03-27T18:30, a ticked
+        box as "1"."""
         out = {}
+        specs = schema.specs(self.entity)
         for name, value in self.values.items():
-            if value is None:
+            kind = specs[name].kind
+            if value is None or value is False:
                 out[name] = ""
+            elif value is True:
+                out[name] = "1"
             elif isinstance(value, datetime):
                 out[name] = value.strftime("%Y-%m-%dT%H:%M")
-            elif name == "value" and self.values.get("kind") in v.PHONE_KINDS:
+            elif kind == "phone" or (kind == "contact" and self.values.get("kind") in v.PHONE_KINDS):
                 out[name] = v.format_phone(value)
             else:
                 out[name] = str(value)
@@ -357,6 +362,8 @@ def from_text(entity: str, name: str, text: str | None) -> Any:
     if isinstance(column.type, UTCDateTime):
         return datetime.fromisoformat(text)
     kind = column.type.python_type
+    if kind is bool:
+        return text == "True"
     if kind is datetime:
         return datetime.fromisoformat(text)
     if kind is date:
@@ -726,7 +733,9 @@ class Editing:
                 force_id = self._team(session, ward_code).force_id
             checked = v.check_route(form, email_domains=v.force_domains_for(force_id, self.force_domains))
         elif entity == "officer":
-            checked = v.check_officer(form)
+            with self.store.reader() as session:
+                force_id = self._team(session, ward_code).force_id
+            checked = v.check_officer(form, email_domains=v.force_domains_for(force_id, self.force_domains))
         elif entity == "meeting":
             checked = v.check_meeting(form, now=self._london_now(), new=new)
         elif entity == "priority":

@@ -145,10 +145,14 @@ def vcard(team: Team, *, ward_name: str, borough_name: str, force_name: str, pag
 
 
 def _officer(officer: Officer) -> str:
-    """An officer for the note, like PC Jo Bloggs (Police constable); a rank that says the role is not repeated."""
+    """An officer for the note, like PC Jo Bloggs (Police constable); a rank that says the role is not repeated.
+    Their own contact details follow only where the team has made them public (all the view holds)."""
     if officer.rank and officer.role_label.casefold() in officer.rank.casefold():
-        return officer.title
-    return f"{officer.title} ({plain(officer.role_label)})"
+        text = officer.title
+    else:
+        text = f"{officer.title} ({plain(officer.role_label)})"
+    contacts = ", ".join(f"{said(route.label)} {route.value}" for route in officer.work_routes)
+    return f"{text}: {contacts}" if contacts else text
 
 
 def _event(meeting: Meeting, team: Team, ward_code: str, page_url: str) -> list[str]:

@@ -24,7 +24,9 @@ from zoneinfo import ZoneInfo
 
 from finder.services import dates
 from finder.services.text import one_line, plain_text
+from finder.services.validation import check_email, parse_phone
 from finder.store.records import MeetingData, OfficerData, PlaceData, PriorityData, RouteData, TeamData
+from finder.teams import schema
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -271,6 +273,27 @@ def contact_routes(details: Any) -> list[RouteData]:
     return routes
 
 
+def contact_fields(entity: str, details: Any) -> dict[str, Any]:
+    """A record's own contact fields (the schema's `policeuk` keys) from a police.uk contact_details object:
+    the first of its keys holding a valid value, normalised as an editor's would be (phones in E.164)."""
+    details = {str(k).strip().lower(): raw for k, raw in as_dict(details).items()}
+    out: dict[str, str | None] = {}
+    for name, s in schema.specs(entity).items():
+        found = None
+        for key in s.policeuk:
+            if s.kind == "phone":
+                number = phone_number(details.get(key))
+                found = parse_phone(number) if number else None
+            else:
+                address = email_address(details.get(key))
+                found = check_email(address, None)[0] if address else None
+            if found:
+                break
+        if s.policeuk:
+            out[name] = found
+    return out
+
+
 def role_for_rank(rank: str | None) -> str:
     """Our fixed role for a rank as police.uk gives it ("Sgt", "PC", "PCSO", "Special Constable"…)."""
     text = " ".join(re.sub(r"[^a-z ]", " ", (rank or "").lower()).split())
@@ -319,6 +342,7 @@ def officers(people: Any) -> list[OfficerData]:
                 role=role_for_rank(rank),
                 bio=plain_text(person.get("bio"), limit=4000),
                 routes=contact_routes(person.get("contact_details")),
+                **contact_fields("officer", person.get("contact_details")),
             )
         )
     return out

@@ -35,9 +35,11 @@ from finder.geo.places import NearestPlaces, ward_centre
 from finder.geo.wards import WardIndex, to_bng
 from finder.i18n import ntr, tr
 from finder.services import dates
+from finder.services import validation as v
 from finder.services.policeuk import email_address, phone_number, web_url
 from finder.store import Store
 from finder.store import models as m
+from finder.teams import api, schema
 
 log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
@@ -194,14 +196,7 @@ class Route:
 
     def to_api(self) -> dict[str, Any]:
         """The item in the JSON API."""
-        return {
-            "kind": self.kind,
-            "label": self.label,
-            "value": self.value,
-            "href": self.href,
-            "hours": self.hours,
-            **self.provenance.to_api(),
-        }
+        return {**api.values("route", self), "href": self.href, **self.provenance.to_api()}
 
 
 @dataclass(frozen=True)
@@ -263,6 +258,18 @@ class Officer:
     bio: str | None
     routes: tuple[Route, ...]
     provenance: Provenance
+    # (field, route): the officer's own contact details an editor has marked public (schema: `public_when`).
+    # Details not marked public are never read into this object, so no page, card or answer can show them.
+    public: tuple[tuple[str, Route], ...] = ()
+
+    @property
+    def work_routes(self) -> tuple[Route, ...]:
+        """The officer's own contact details that are public, as routes to show."""
+        return tuple(route for _, route in self.public)
+
+    def shown(self, name: str) -> Route | None:
+        """A field shown only when public (finder.teams.api): its route, or None."""
+        return next((route for field_name, route in self.public if field_name == name), None)
 
     @property
     def role_label(self) -> str:
@@ -277,11 +284,7 @@ class Officer:
     def to_api(self) -> dict[str, Any]:
         """The item in the JSON API."""
         return {
-            "name": self.name,
-            "rank": self.rank,
-            "role": self.role,
-            "collar_number": self.collar_number,
-            "bio": self.bio,
+            **api.values("officer", self),
             "contact_routes": [r.to_api() for r in self.routes],
             **self.provenance.to_api(),
         }
@@ -328,13 +331,10 @@ class Meeting:
         clear = not self.date_unclear
         return {
             "id": self.id,
-            "title": self.title,
-            "kind": self.kind,
+            **api.values("meeting", self, skip=("start", "end")),
             "start": self.start.replace(tzinfo=LONDON).isoformat() if clear else None,
             "end": self.end.replace(tzinfo=LONDON).isoformat() if self.end and clear else None,
             "date_unclear": self.date_unclear,
-            "place": self.place,
-            "description": self.description,
             "contact_routes": [r.to_api() for r in self.contacts],
             **self.provenance.to_api(),
         }
@@ -352,13 +352,7 @@ class Priority:
 
     def to_api(self) -> dict[str, Any]:
         """The item in the JSON API."""
-        return {
-            "issue": self.issue,
-            "action": self.action,
-            "issue_date": self.issue_date.isoformat() if self.issue_date else None,
-            "action_date": self.action_date.isoformat() if self.action_date else None,
-            **self.provenance.to_api(),
-        }
+        return {**api.values("priority", self), **self.provenance.to_api()}
 
 
 class NearbyPlace(NamedTuple):
@@ -509,6 +503,27 @@ def _route(r: Any) -> Route:
     return Route(r.kind, r.label, r.value, r.hours, safe_href(r.kind, r.value), _provenance(r))
 
 
+# A public contact field's label, by the kind of route it is shown as.
+WORK_LABELS = {"phone": tr("Work phone"), "mobile": tr("Work mobile"), "email": tr("Work email")}
+
+
+def _public(officer: Any, provenance: Provenance) -> tuple[tuple[str, Route], ...]:
+    """An officer row's contact fields that an editor marked public (the schema's `public_when`), as routes."""
+    out = []
+    for name, s in schema.specs("officer").items():
+        value = getattr(officer, name) if s.public_when and getattr(officer, s.public_when) else None
+        if not value:
+            continue
+        if s.kind == "phone":
+            kind, shown, checked = v.phone_kind(value), v.format_phone(value), v.parse_phone(value) is not None
+        else:
+            kind, shown, checked = "email", value, v.check_email(value, None)[0] == value
+        href = safe_href(kind, shown) if checked else None  # linked only when it still passes its check
+        # The label is a msgid: the templates and the vCard translate it (`translate`), the API keeps English.
+        out.append((name, Route(kind, WORK_LABELS[kind].msgid, shown, None, href, provenance)))
+    return tuple(out)
+
+
 def _meeting(x: Any, now: datetime) -> Meeting:
     provenance = _provenance(x)
     contacts = _meeting_contacts(x.contact_details, provenance)
@@ -567,6 +582,7 @@ def _build_teams(
                     o.bio,
                     tuple(_route(r) for r in its_routes if r.officer_id == o.id),
                     _provenance(o),
+                    _public(o, _provenance(o)),
                 )
                 for o in officers.get(team.id, ())
             ),

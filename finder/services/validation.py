@@ -25,6 +25,16 @@ import phonenumbers
 
 from finder.services import dates
 from finder.store import models as m
+from finder.teams import schema
+
+# The table each record's columns (and so its lengths) are read from.
+MODELS: dict[str, type[m.Base]] = {
+    "team": m.Team,
+    "route": m.ContactRoute,
+    "officer": m.Officer,
+    "meeting": m.Meeting,
+    "priority": m.Priority,
+}
 
 DEFAULT_FORCE_DOMAINS: dict[str, tuple[str, ...]] = {
     "metropolitan": ("met.police.uk",),
@@ -162,25 +172,41 @@ class _Form:
         return parsed
 
 
-def parse_phone(text: str) -> str | None:
-    """A UK phone number as E.164 (+442079460999), or None when it is not a valid number."""
+# Ofcom's range of mobile numbers for drama (07700 900000 to 900999): libphonenumber refuses it as unallocated,
+# but the forms' own example is one (a real-looking mobile that reaches no one), so it must pass.
+DRAMA_MOBILES = re.compile(r"\+447700900\d{3}")
+
+
+def _number(text: str) -> phonenumbers.PhoneNumber | None:
+    """A UK (or international) number libphonenumber holds valid, or one of Ofcom's drama mobiles; else None."""
     try:
         number = phonenumbers.parse(text, "GB")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return number if phonenumbers.is_valid_number(number) or DRAMA_MOBILES.fullmatch(e164) else None
+
+
+def parse_phone(text: str) -> str | None:
+    """A UK phone number as E.164 (+442079460999), or None when it is not a valid number."""
+    number = _number(text)
+    return None if number is None else phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_kind(value: str) -> str:
+    """ "mobile" for a mobile number (libphonenumber's ranges, and Ofcom's drama mobiles), else "phone"."""
+    number = _number(value)
+    if number is None:
+        return "phone"
+    mobile = phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+    return "mobile" if mobile or DRAMA_MOBILES.fullmatch(parse_phone(value) or "") else "phone"
 
 
 def format_phone(value: str) -> str:
     """A stored number as people write it: national format for UK numbers (020 7946 0999),
     international for others, and anything unparseable as it was."""
-    try:
-        number = phonenumbers.parse(value, "GB")
-    except phonenumbers.NumberParseException:
-        return value
-    if not phonenumbers.is_valid_number(number):
+    number = _number(value)
+    if number is None:
         return value
     fmt = (
         phonenumbers.PhoneNumberFormat.NATIONAL
@@ -219,9 +245,64 @@ def check_https(value: str) -> tuple[str | None, str | None]:
     return value, None
 
 
-def _route_value(f: _Form, kind: str | None, domains: Sequence[str] | None) -> None:
-    value = f.text("value", ROUTE_KIND_LABELS.get(kind or "", "the contact detail"), required=True)
-    if not value or kind is None or "value" in f.out.errors:
+def force_domains_for(force_id: str, domains: Mapping[str, Sequence[str]] | None) -> Sequence[str]:
+    """The email domains a force's team addresses may use (none known: no address passes)."""
+    return tuple((domains if domains is not None else DEFAULT_FORCE_DOMAINS).get(force_id, ()))
+
+
+def flag(value: Any) -> bool:
+    """A checkbox as a browser sends it (present and "1", "y", "on"…), or a bool from code."""
+    return value if isinstance(value, bool) else _raw({"v": value}, "v").lower() in ("1", "y", "yes", "on", "true")
+
+
+def check(entity: str, form: Mapping[str, Any], *, email_domains: Sequence[str] | None = None) -> Checked:
+    """A record's editable fields checked as its schema says (finder.teams.schema): one rule per kind,
+    plus a field's own `pattern`. `email_domains` limits where its email addresses may be."""
+    f = _Form(form, MODELS[entity])
+    described = schema.specs(entity)
+    for name in schema.editable(entity):
+        s = described[name]
+        if s.kind == "choice":
+            f.choice(name, s.noun, s.choices)
+        elif s.kind == "number":
+            f.number(name, s.noun)
+        elif s.kind == "date":
+            f.day(name, s.noun)
+        elif s.kind == "datetime":
+            f.when(name, s.noun, required=s.required)
+        elif s.kind == "flag":
+            f.out.values[name] = flag(form.get(name))
+        elif s.kind == "contact":  # a route's value: checked as its kind says
+            _contact(f, name, f.out.values.get("kind"), email_domains)
+        else:
+            value = f.text(name, s.noun, required=s.required, multiline=s.kind == "textarea")
+            if value and name not in f.out.errors:
+                _value(f, name, s, value, email_domains)
+    return f.out
+
+
+def _value(f: _Form, name: str, s: schema.Spec, value: str, domains: Sequence[str] | None) -> None:
+    """The rule of a field's kind (email, phone, url) and its own pattern, on text already read."""
+    clean: str | None = f.out.values[name]
+    message = None
+    if s.kind == "email":
+        clean, message = check_email(value, domains)
+    elif s.kind == "phone":
+        clean = parse_phone(value)
+        message = None if clean else "Enter a UK phone number, like 020 7946 0999 or 07700 900123"
+    elif s.kind == "url":
+        clean, message = check_https(value)
+    elif s.pattern and not re.fullmatch(s.pattern[0], value):
+        message = s.pattern[1]
+    if message:
+        f.fail(name, message)
+    else:
+        f.out.values[name] = clean
+
+
+def _contact(f: _Form, name: str, kind: str | None, domains: Sequence[str] | None) -> None:
+    value = f.text(name, ROUTE_KIND_LABELS.get(kind or "", "the contact detail"), required=True)
+    if not value or kind is None or name in f.out.errors:
         return
     if kind == "email":
         clean, message = check_email(value, domains)
@@ -231,82 +312,43 @@ def _route_value(f: _Form, kind: str | None, domains: Sequence[str] | None) -> N
     else:
         clean, message = check_https(value)
     if message:
-        f.fail("value", message)
+        f.fail(name, message)
     else:
-        f.out.values["value"] = clean
-
-
-def force_domains_for(force_id: str, domains: Mapping[str, Sequence[str]] | None) -> Sequence[str]:
-    """The email domains a force's team addresses may use (none known: no address passes)."""
-    return tuple((domains if domains is not None else DEFAULT_FORCE_DOMAINS).get(force_id, ()))
+        f.out.values[name] = clean
 
 
 def check_route(form: Mapping[str, Any], *, email_domains: Sequence[str] | None) -> Checked:
     """A contact route: kind, label, value (by kind), opening hours, order."""
-    f = _Form(form, m.ContactRoute)
-    kind = f.choice("kind", "the kind of contact", m.ROUTE_KINDS)
-    f.text("label", "a label, like Team email", required=True)
-    _route_value(f, kind, email_domains)
-    f.text("hours", "the hours")
-    f.number("display_order", "the order")
-    return f.out
+    return check("route", form, email_domains=email_domains)
 
 
-def check_officer(form: Mapping[str, Any]) -> Checked:
+def check_officer(form: Mapping[str, Any], *, email_domains: Sequence[str] | None = None) -> Checked:
     """A team member: name, rank as they give it, role from the fixed list, collar number, short bio, order."""
-    f = _Form(form, m.Officer)
-    f.text("name", "the officer's name", required=True)
-    f.text("rank", "the rank")
-    f.choice("role", "the officer's role", m.ROLES)
-    collar = f.text("collar_number", "the collar number")
-    if collar and "collar_number" not in f.out.errors and not re.fullmatch(r"[A-Za-z0-9 /-]+", collar):
-        f.fail("collar_number", "Collar number must contain only letters, numbers, spaces, / and -")
-    f.text("bio", "the short bio", multiline=True)
-    f.number("display_order", "the order")
-    return f.out
+    return check("officer", form, email_domains=email_domains)
 
 
 def check_meeting(form: Mapping[str, Any], *, now: datetime, new: bool) -> Checked:
-    """A meeting: title, kind, start (in the future when new; naive London time), end after start, both
-    within the dates a meeting may have (finder.services.dates)."""
-    f = _Form(form, m.Meeting)
-    f.text("title", "the meeting's title", required=True)
-    f.choice("kind", "the kind of meeting", m.MEETING_KINDS)
-    start = f.when("start", "the date and time it starts", required=True)
-    end = f.when("end", "the date and time it ends")
+    """A meeting as its schema says, then its dates: the start in the future when new (naive London time),
+    the end after the start, both within the dates a meeting may have (finder.services.dates)."""
+    out = check("meeting", form)
+    start, end = out.values.get("start"), out.values.get("end")
     allowed = f"{dates.window_words(now)}: from a year ago to two years ahead"
     if start is not None and new and start <= now:
-        f.fail("start", "The start must be in the future")
+        out.errors.setdefault("start", "The start must be in the future")
     if start is not None and not dates.within(start, now):
-        f.fail("start", f"The start must be {allowed}")
+        out.errors.setdefault("start", f"The start must be {allowed}")
     if end is not None and not dates.within(end, now):
-        f.fail("end", f"The end must be {allowed}")
+        out.errors.setdefault("end", f"The end must be {allowed}")
     if start is not None and end is not None and end <= start:
-        f.fail("end", "The end must be after the start")
-    f.text("place", "where it is")
-    f.text("description", "the description", multiline=True)
-    return f.out
+        out.errors.setdefault("end", "The end must be after the start")
+    return out
 
 
 def check_priority(form: Mapping[str, Any]) -> Checked:
     """A local priority: the issue, what the team is doing, their dates, order."""
-    f = _Form(form, m.Priority)
-    f.text("issue", "the issue", required=True, multiline=True)
-    f.text("action", "what the team is doing about it", multiline=True)
-    f.day("issue_date", "the date it was set")
-    f.day("action_date", "the date of the action")
-    f.number("display_order", "the order")
-    return f.out
+    return check("priority", form)
 
 
 def check_team(form: Mapping[str, Any]) -> Checked:
     """The team itself: its name, description and page on the force's site (https)."""
-    f = _Form(form, m.Team)
-    f.text("name", "the team's name", required=True)
-    f.text("description", "the description", multiline=True)
-    url = f.text("url_force", "the team's web page")
-    if url and "url_force" not in f.out.errors:
-        _, message = check_https(url)
-        if message:
-            f.fail("url_force", message)
-    return f.out
+    return check("team", form)

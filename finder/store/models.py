@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -195,6 +197,11 @@ class Officer(Provenance, Base):
     role: Mapped[str] = mapped_column(choice("role", ROLES))
     collar_number: Mapped[str | None] = mapped_column(String(20))
     bio: Mapped[str | None] = mapped_column(Text)
+    # Work contact details (phone in E.164), shown to residents only once an editor marks each public.
+    work_phone: Mapped[str | None] = mapped_column(String(32))
+    phone_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    work_email: Mapped[str | None] = mapped_column(String(254))
+    email_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     display_order: Mapped[int] = mapped_column(Integer, default=0)
 
     team: Mapped[Team] = relationship(back_populates="officers")

@@ -1,4 +1,4 @@
-"""What a team should look like, as plain data, and how to make the store match it.
+"""How to make the store match what a team should look like (the plain data: finder.teams.schema).
 
 The police.uk sync and the sample loader both describe a team as a `TeamData` and call
 `apply_team`, which inserts, updates and removes rows so the store matches, and returns the list
@@ -12,11 +12,9 @@ where the incoming data differs, a "conflict" change is reported instead.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal, cast
 
 from sqlalchemy import Table, select, update
@@ -24,125 +22,22 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from finder.store.models import Base, ContactRoute, Force, Meeting, Officer, Place, Priority, Team, TeamWard
+from finder.teams.schema import (
+    MeetingData,
+    OfficerData,
+    PlaceData,
+    PriorityData,
+    RouteData,
+    TeamData,
+    as_json,
+    fold,
+    synced_values,
+)
+
+__all__ = ["MeetingData", "OfficerData", "PlaceData", "PriorityData", "RouteData", "TeamData", "apply_team", "fold"]
 
 Action = Literal["add", "update", "remove", "conflict", "keep"]
 SYMBOLS = {"add": "+", "update": "~", "remove": "-", "conflict": "!", "keep": "="}
-
-
-def fold(text: str | None) -> str:
-    """Case- and space-insensitive form of a text, for keys."""
-    return " ".join((text or "").split()).casefold()
-
-
-def _digest(*parts: Any) -> str:
-    return hashlib.sha1("|".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:16]
-
-
-@dataclass
-class RouteData:
-    """One way to reach a team or an officer."""
-
-    kind: str
-    label: str
-    value: str
-    hours: str | None = None
-
-    def key(self, owner: str = "team") -> str:
-        """The natural key that matches this item to its stored row."""
-        return f"{owner}|{self.kind}|{fold(self.value)}"[:700]
-
-
-@dataclass
-class OfficerData:
-    """A team member as a source describes them."""
-
-    name: str
-    rank: str | None
-    role: str
-    collar_number: str | None = None
-    bio: str | None = None
-    routes: list[RouteData] = field(default_factory=list)
-
-
-@dataclass
-class MeetingData:
-    """A meeting as a source describes it."""
-
-    title: str
-    kind: str
-    start: datetime  # London local time, naive
-    end: datetime | None = None
-    place: str | None = None
-    description: str | None = None
-    contacts: list[RouteData] = field(default_factory=list)  # the event's own contact details
-
-    def key(self) -> str:
-        """The natural key that matches this item to its stored row."""
-        return _digest(self.start.isoformat(), fold(self.title))
-
-    def contact_json(self) -> str | None:
-        """The event's contacts as stored: JSON [{"kind", "label", "value"}], or None."""
-        return _json([{"kind": r.kind, "label": r.label, "value": r.value} for r in self.contacts])
-
-
-@dataclass
-class PriorityData:
-    """A priority as a source describes it."""
-
-    issue: str
-    action: str | None = None
-    issue_date: date | None = None
-    action_date: date | None = None
-
-    def key(self) -> str:
-        """The natural key that matches this item to its stored row."""
-        return _digest(self.issue_date, fold(self.issue))
-
-
-@dataclass
-class PlaceData:
-    """A station or contact point as a source describes it."""
-
-    name: str
-    kind: str
-    address: str | None = None
-    postcode: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    opening_hours: str | None = None
-    description: str | None = None
-
-    def key(self) -> str:
-        """The natural key that matches this item to its stored row."""
-        return f"{fold(self.name)}|{fold(self.postcode).replace(' ', '')}"[:300]
-
-
-@dataclass
-class TeamData:
-    """A neighbourhood team as a source describes it."""
-
-    force_id: str
-    force_name: str
-    name: str
-    ward_code: str | None
-    extra_wards: list[str] = field(default_factory=list)  # further wards the team serves
-    policeuk_id: str | None = None
-    description: str | None = None
-    url_force: str | None = None
-    population: int | None = None
-    centre_lat: float | None = None
-    centre_lon: float | None = None
-    routes: list[RouteData] = field(default_factory=list)
-    officers: list[OfficerData] = field(default_factory=list)
-    meetings: list[MeetingData] = field(default_factory=list)
-    priorities: list[PriorityData] = field(default_factory=list)
-    places: list[PlaceData] = field(default_factory=list)
-    links: list[dict[str, str]] = field(default_factory=list)  # police.uk `links`, http(s) only
-
-
-def _json(items: list[dict[str, str]]) -> str | None:
-    """A list as compact JSON text, or None when empty (what the JSON text columns hold)."""
-    return json.dumps(items, ensure_ascii=False, separators=(",", ":")) if items else None
 
 
 @dataclass(frozen=True)
@@ -364,7 +259,7 @@ def apply_team(session: Session, data: TeamData, *, source: str, now: datetime, 
         "population": data.population,
         "centre_lat": data.centre_lat,
         "centre_lon": data.centre_lon,
-        "links": _json(data.links),
+        "links": as_json(data.links),
     }
     if team is None:
         team = ap.new(Team, {**values, "force_id": data.force_id, "ward_code": data.ward_code}, "team", label)
@@ -383,14 +278,7 @@ def apply_team(session: Session, data: TeamData, *, source: str, now: datetime, 
     officer_data = dict(zip(officer_keys(data.officers), data.officers, strict=True))
     desired_officers = {
         key: (
-            {
-                "name": o.name,
-                "rank": o.rank,
-                "role": o.role,
-                "collar_number": o.collar_number,
-                "bio": o.bio,
-                "display_order": i,
-            },
+            {**synced_values("officer", o), "display_order": i},
             f"{o.name} ({o.rank or o.role})",
         )
         for i, (key, o) in enumerate(officer_data.items())
@@ -411,7 +299,7 @@ def apply_team(session: Session, data: TeamData, *, source: str, now: datetime, 
     routes_wanted = _unique_keys(route_items)
     desired_routes = {
         key: (
-            {"kind": r.kind, "label": r.label, "value": r.value, "hours": r.hours, "display_order": i},
+            {**synced_values("route", r), "display_order": i},
             f"{r.kind} {r.value}" + (f" of {owner.name}" if owner is not None else ""),
         )
         for i, (key, (r, owner)) in enumerate(routes_wanted.items())
@@ -434,15 +322,7 @@ def apply_team(session: Session, data: TeamData, *, source: str, now: datetime, 
         list(team.meetings),
         {
             key: (
-                {
-                    "title": m.title,
-                    "kind": m.kind,
-                    "start": m.start,
-                    "end": m.end,
-                    "place": m.place,
-                    "description": m.description,
-                    "contact_details": m.contact_json(),
-                },
+                {**synced_values("meeting", m), "contact_details": m.contact_json()},
                 f"{m.start:%Y-%m-%d %H:%M} {m.title}",
             )
             for key, m in meetings.items()
@@ -458,13 +338,7 @@ def apply_team(session: Session, data: TeamData, *, source: str, now: datetime, 
         list(team.priorities),
         {
             key: (
-                {
-                    "issue": p.issue,
-                    "action": p.action,
-                    "issue_date": p.issue_date,
-                    "action_date": p.action_date,
-                    "display_order": i,
-                },
+                {**synced_values("priority", p), "display_order": i},
                 _short(p.issue),
             )
             for i, (key, p) in enumerate(priorities.items())

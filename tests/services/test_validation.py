@@ -15,6 +15,7 @@ from finder.services.validation import (
     format_phone,
     limit,
     parse_phone,
+    phone_kind,
 )
 from finder.store import models as m
 
@@ -123,3 +124,9 @@ def test_priorities_and_teams_check_their_dates_numbers_and_links():
     assert check_team({"name": "Team", "url_force": "http://met.police.uk"}).errors == {
         "url_force": "Enter a full web address starting with https://, like https://www.met.police.uk/"
     }
+
+
+def test_ofcoms_drama_mobiles_pass_as_mobiles_so_the_forms_own_example_can_be_typed():
+    assert parse_phone("07700 900123") == "+447700900123" and format_phone("+447700900123") == "07700 900123"
+    assert phone_kind("+447700900123") == "mobile" and phone_kind("+442079460999") == "phone"
+    assert parse_phone("07700 901123") is None  # next to the drama range: unallocated, refused

@@ -37,6 +37,7 @@ from finder.services.teams import MEETING_LABELS, ROLE_LABELS
 from finder.services.validation import ROUTE_KIND_LABELS
 from finder.store.models import MAX_ID
 from finder.store.staff import Role
+from finder.teams.forms import field_forms, posted
 from finder.web.admin import (
     admin_required,
     borough_of,
@@ -55,44 +56,9 @@ ENTITY_NAMES = {
     "meeting": "meeting",
     "priority": "priority",
 }
-# How each field is asked for: (label, input type, hint). Choices come from the store's fixed sets.
-FIELD_FORMS: dict[str, dict[str, tuple[str, str, str]]] = {
-    "team": {
-        "name": ("Team name", "text", ""),
-        "description": ("About the team", "textarea", "A sentence or two residents will read."),
-        "url_force": ("The team's page on the force website", "url", "Starts with https://"),
-    },
-    "route": {
-        "kind": ("Kind", "select", ""),
-        "label": ("Label", "text", "What residents see, like Team email or Team phone."),
-        "value": ("Address, number or link", "text", "Phone numbers like 020 7946 0123; emails on the force's domain."),
-        "hours": ("When it is answered (optional)", "text", "Like Monday to Friday, 9am to 5pm."),
-        "display_order": ("Order on the page", "number", "Lower numbers come first."),
-    },
-    "officer": {
-        "name": ("Name", "text", ""),
-        "rank": ("Rank as written (optional)", "text", "Like PC, PCSO, Sergeant."),
-        "role": ("Role", "select", ""),
-        "collar_number": ("Collar number (optional)", "text", ""),
-        "bio": ("Short bio (optional)", "textarea", ""),
-        "display_order": ("Order on the page", "number", "Lower numbers come first."),
-    },
-    "meeting": {
-        "title": ("Title", "text", ""),
-        "kind": ("Kind", "select", ""),
-        "start": ("Starts", "datetime-local", "London time."),
-        "end": ("Ends (optional)", "datetime-local", "London time."),
-        "place": ("Where (optional)", "text", ""),
-        "description": ("Details (optional)", "textarea", ""),
-    },
-    "priority": {
-        "issue": ("The issue", "textarea", ""),
-        "action": ("What the team is doing (optional)", "textarea", ""),
-        "issue_date": ("Set on (optional)", "date", ""),
-        "action_date": ("Action updated on (optional)", "date", ""),
-        "display_order": ("Order on the page", "number", "Lower numbers come first."),
-    },
-}
+# How each field is asked for: (label, input type, hint), from the records' schema (finder/teams/schema.py).
+FIELD_FORMS: dict[str, dict[str, tuple[str, str, str]]] = {entity: field_forms(entity) for entity in ENTITIES}
+# The words for each fixed choice (the choices themselves come from the store's fixed sets, via the schema).
 CHOICES: dict[tuple[str, str], dict[str, str]] = {
     ("route", "kind"): {k: v[0].upper() + v[1:] for k, v in ROUTE_KIND_LABELS.items()},
     ("officer", "role"): {k: v[0] for k, v in ROLE_LABELS.items()},
@@ -123,9 +89,9 @@ def ward_name(ward_code: str) -> tuple[str, str]:
     return (ward.name, ward.borough_name) if ward else (ward_code, "")
 
 
-def _form() -> dict[str, str]:
-    """The submitted fields an editor may change (nothing else reaches the service)."""
-    return {k: v for k, v in request.form.items() if k not in ("csrf_token", "version", "note", "remove")}
+def _form(entity: str) -> dict[str, str]:
+    """The submitted fields an editor may change, read by the record's form (nothing else reaches the service)."""
+    return posted(entity, request.form)
 
 
 def _form_id(text: str | None, message: str) -> int:
@@ -207,9 +173,9 @@ def add(ward_code: str, entity: str) -> Any:
     try:
         officer = request.form.get("officer_id")
         officer_id = None if officer is None else _form_id(officer, "Choose an officer from the page.")
-        saved = editing().add(actor(), ward_code, entity, _form(), officer_id=officer_id, note=_note())  # type: ignore[arg-type]
+        saved = editing().add(actor(), ward_code, entity, _form(entity), officer_id=officer_id, note=_note())  # type: ignore[arg-type]
     except Invalid as error:
-        return _page(ward_code, status=400, error=error, failed=f"{entity}-new", typed=_form())
+        return _page(ward_code, status=400, error=error, failed=f"{entity}-new", typed=_form(entity))
     except NotAllowed as error:
         abort(403, description=str(error))
     except NotFound as error:
@@ -228,9 +194,9 @@ def save(ward_code: str, entity: str, item_id: int) -> Any:
         if "remove" in request.form:
             saved = service.remove(actor(), ward_code, entity, item_id, version, note=_note())  # type: ignore[arg-type]
         else:
-            saved = service.update(actor(), ward_code, entity, item_id, _form(), version, note=_note())  # type: ignore[arg-type]
+            saved = service.update(actor(), ward_code, entity, item_id, _form(entity), version, note=_note())  # type: ignore[arg-type]
     except Invalid as error:
-        return _page(ward_code, status=400, error=error, failed=f"{entity}-{item_id}", typed=_form())
+        return _page(ward_code, status=400, error=error, failed=f"{entity}-{item_id}", typed=_form(entity))
     except EditConflict as conflict:
         name, _ = ward_name(ward_code)
         return (
@@ -241,7 +207,7 @@ def save(ward_code: str, entity: str, item_id: int) -> Any:
                 ward_name=name,
                 entity=entity,
                 item_id=item_id,
-                typed=_form(),
+                typed=_form(entity),
                 note=_note() or "",
                 removing="remove" in request.form,
                 labels=FIELD_FORMS.get(entity, {}),
