@@ -254,12 +254,12 @@ def phone_number(value: Any) -> str | None:
     return text if sum(c.isdigit() for c in text) >= 3 else None
 
 
-def contact_routes(details: Any) -> list[RouteData]:
-    """A police.uk contact_details object as typed routes, in the API's order; bad values dropped."""
+def contact_routes(details: Any, skip: frozenset[str] = frozenset()) -> list[RouteData]:
+    """A police.uk contact_details object as typed routes, in the API's order; bad values and `skip` keys dropped."""
     routes = []
     for key, raw in as_dict(details).items():
         key = str(key).strip().lower()
-        if key in IGNORED_CONTACT_KEYS or raw in (None, ""):
+        if key in IGNORED_CONTACT_KEYS or key in skip or raw in (None, ""):
             continue
         kind, label = CONTACT_KEYS.get(key, ("web", (one_line(key, limit=40) or "Link").capitalize()))
         if kind == "email":
@@ -327,6 +327,9 @@ def meeting_kind(kind: Any, title: str) -> str:
     return "other"
 
 
+OFFICER_CONTACT_KEYS = frozenset(key for s in schema.specs("officer").values() for key in s.policeuk)
+
+
 def officers(people: Any) -> list[OfficerData]:
     """The /people response: name (required), rank as given, our role, bio as plain text, routes."""
     out = []
@@ -341,7 +344,9 @@ def officers(people: Any) -> list[OfficerData]:
                 rank=rank,
                 role=role_for_rank(rank),
                 bio=plain_text(person.get("bio"), limit=4000),
-                routes=contact_routes(person.get("contact_details")),
+                # An officer's phone and email are their work contact fields, shown once an editor marks
+                # them public (issue 23), not routes residents see straight from police.uk.
+                routes=contact_routes(person.get("contact_details"), skip=OFFICER_CONTACT_KEYS),
                 **contact_fields("officer", person.get("contact_details")),
             )
         )

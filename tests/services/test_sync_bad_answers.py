@@ -114,7 +114,7 @@ def test_a_404_for_a_neighbourhoods_people_fails_it_instead_of_emptying_it(store
 def test_a_team_with_more_contact_routes_than_it_may_hold_fails_and_keeps_what_it_had(store, matcher):
     people = many(
         MAX_ROUTES // 2 + 1,
-        lambda k: officer(k, contact_details={"email": f"o{k}@example.org", "mobile": f"07700 900{k:03d}"}),
+        lambda k: officer(k, contact_details={"twitter": f"https://x.com/o{k}", "web": f"https://example.org/o{k}"}),
     )
     with serve(met_data()) as stub:
         make_sync(store, stub, matcher)[0].run("metropolitan")
