@@ -44,11 +44,10 @@ def password_hash(password: str = PASSWORD) -> str:
     return hasher.hash(password)
 
 
-def staff_app(store: Store, geodata: GeoData, **config: Any) -> Flask:
+def staff_app(store: Store, geodata: GeoData, *, lookup: Lookup | None = None, **config: Any) -> Flask:
     """A testing app whose lookup and staff area use `store` (CSRF on, as in production)."""
-    app = create_app({"ENV_NAME": "testing", **config})
-    app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=TeamDirectory(store, geodata.wards))
-    return app
+    lookup = lookup or Lookup(geodata, load_forces(), teams=TeamDirectory(store, geodata.wards))
+    return create_app({"ENV_NAME": "testing", **config}, lookup=lookup)
 
 
 def make_user(

@@ -28,16 +28,16 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 
 from finder.services.accounts import Account, Accounts, may_edit
-from finder.services.mail import check_smtp_url
+from finder.services.boroughs import boroughs as all_boroughs
 from finder.services.staff_sessions import EXPIRED, IDLE, StaffSessions
 from finder.store import Store
+from finder.web import services
+from finder.web.api import bp as api_bp
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
-# Modules whose views join the blueprint (import order is route order).
-VIEW_MODULES = ("auth", "wards", "coverage", "posters")
 LIMITER = "finder.staff_limiter"  # app.extensions: the rate limiter that counts sign-in failures
 SESSION_ENDED = "staff_session_ended"  # g: why the cookie's session no longer signs anyone in
 
@@ -60,9 +60,7 @@ class Staff(UserMixin):
 
 def staff_store() -> Store:
     """The store the resident pages read teams from: staff edits land where residents look."""
-    from finder.web import lookup
-
-    teams = lookup().teams
+    teams = services().lookup.teams
     if teams is None:
         raise RuntimeError("the staff area needs the team store (the lookup was built without one)")
     return teams.store
@@ -84,18 +82,13 @@ def staff_sessions() -> StaffSessions:
 
 def borough_of(ward_code: str) -> str | None:
     """A ward's borough code, or None when there is no such ward."""
-    from finder.web import lookup
-
-    ward = lookup().geo.wards.get(ward_code)
+    ward = services().lookup.geo.wards.get(ward_code)
     return ward.borough_code if ward else None
 
 
 def boroughs() -> dict[str, str]:
     """Every borough, code -> name, in name order."""
-    from finder.services.boroughs import boroughs as all_boroughs
-    from finder.web import lookup
-
-    return {code: b.name for code, b in all_boroughs(lookup().geo.wards).items()}
+    return {code: b.name for code, b in all_boroughs(services().lookup.geo.wards).items()}
 
 
 def current_account() -> Account:
@@ -225,21 +218,15 @@ def _csrf_refused(error: CSRFError) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    """Sessions, CSRF and the staff blueprint. Settings that could never work stop the app here."""
-    import importlib
+    """Sessions, CSRF and the staff blueprint (its views' modules are imported by create_app first).
 
-    from finder.web.api import bp as api_bp
-
+    Settings that could never work stop the app here."""
     if not app.config.get("SECRET_KEY"):
         raise ValueError(
             "SECRET_KEY must be set in production: a long random value, like the output of "
             "python3 -c 'import secrets; print(secrets.token_hex(32))', the same for every worker. "
             "It signs staff sessions and form tokens."
         )
-    if app.config["SMTP_URL"]:
-        check_smtp_url(app.config["SMTP_URL"])
-    for name in VIEW_MODULES:
-        importlib.import_module(f"{__name__}.{name}")
     # Only staff pages read the session (finder.web.security.StaffOnlySessions): elsewhere Flask-Login
     # and Flask-WTF see Flask's null session, so public pages and the API neither vary by cookie nor set one.
     login_manager.init_app(app, add_context_processor=False)

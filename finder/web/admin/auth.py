@@ -36,7 +36,7 @@ from finder.services.accounts import (
 )
 from finder.services.mail import MailError, send_mail
 from finder.store.staff import Role
-from finder.web import public_url
+from finder.web import public_url, services
 from finder.web.admin import (
     Staff,
     accounts,
@@ -50,6 +50,8 @@ from finder.web.admin import (
     staff_required,
     staff_sessions,
 )
+from finder.web.admin.wards import actor, editing, ward_name
+from finder.web.nudges import attention_for
 
 PENDING = "staff_pending"  # the pending session's id, after an admin's password, before their code
 PENDING_NEXT = "staff_pending_next"
@@ -282,9 +284,8 @@ def _message(title: str, message: str, status: int = 200) -> tuple[str, int]:
 
 def _editable_wards(account: Account) -> dict[str, list[tuple[str, str]]]:
     """Borough name -> [(ward code, ward name)] of the wards `account` may edit."""
-    from finder.web import lookup
 
-    wards = lookup().geo.wards
+    wards = services().lookup.geo.wards
     grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for ward in sorted(wards.wards, key=lambda w: (w.borough_name, w.name)):
         if (
@@ -300,9 +301,6 @@ def _editable_wards(account: Account) -> dict[str, list[tuple[str, str]]]:
 @staff_required
 def home() -> Any:
     """The user's wards, and what became of the changes they saved lately (applied, waiting, rejected and why)."""
-    from finder.web.admin.wards import actor, editing, ward_name
-    from finder.web.nudges import attention_for
-
     account = current_account()
     recent = editing().submissions(actor(), limit=10)
     return render_template(

@@ -37,6 +37,7 @@ from finder.services.teams import MEETING_LABELS, ROLE_LABELS
 from finder.services.validation import ROUTE_KIND_LABELS
 from finder.store.models import MAX_ID
 from finder.store.staff import Role
+from finder.web import services
 from finder.web.admin import (
     admin_required,
     borough_of,
@@ -102,9 +103,8 @@ CHOICES: dict[tuple[str, str], dict[str, str]] = {
 
 def editing() -> Editing:
     """The editing service over the store residents read, telling this worker's team cache at once."""
-    from finder.web import lookup
 
-    teams = lookup().teams
+    teams = services().lookup.teams
     domains = current_app.config.get("FORCE_EMAIL_DOMAINS")
     return Editing(staff_store(), borough_of, force_domains=domains, on_change=getattr(teams, "forget", None))
 
@@ -117,9 +117,8 @@ def actor() -> Actor:
 
 def ward_name(ward_code: str) -> tuple[str, str]:
     """(ward name, borough name) from the geodata."""
-    from finder.web import lookup
 
-    ward = lookup().geo.wards.get(ward_code)
+    ward = services().lookup.geo.wards.get(ward_code)
     return (ward.name, ward.borough_name) if ward else (ward_code, "")
 
 
@@ -349,13 +348,12 @@ def history_csv(ward_code: str) -> Any:
 @admin_required
 def borough_history_csv(borough_code: str) -> Any:
     """Every change in a borough's wards as CSV: its own admins, or a site admin."""
-    from finder.web import lookup
 
     if borough_code not in boroughs():
         abort(404, description="There is no London borough with that code.")
     if not may_review(actor(), borough_code):
         abort(403, description="Only this borough's admins or a site admin can export its history.")
-    wards = [w.code for w in lookup().geo.wards.wards if w.borough_code == borough_code]
+    wards = [w.code for w in services().lookup.geo.wards.wards if w.borough_code == borough_code]
     response = Response(editing().history_csv(wards), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{borough_code}-history.csv"'
     return response
