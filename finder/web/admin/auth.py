@@ -34,7 +34,7 @@ from finder.services.accounts import (
     new_totp_secret,
     totp_uri,
 )
-from finder.services.mail import MailError, send_mail
+from finder.services.mail import MailError
 from finder.store.staff import Role
 from finder.web import public_url, services
 from finder.web.admin import (
@@ -217,7 +217,7 @@ def reset(token: str) -> Any:
 @open_page
 def reset_request() -> Any:
     """Ask for a reset email. The answer is the same whether or not the account exists."""
-    by_email = bool(current_app.config["SMTP_URL"])
+    by_email = services().mailer is not None
     if request.method == "POST" and by_email:
         # Looked up and sent after the answer, so a real account's answer takes no longer than an unknown one's.
         RESETS.submit(copy_current_request_context(_send_reset), _field("email"))
@@ -252,8 +252,10 @@ def _send_link(account: Account, purpose: str, token: str) -> None:
     body = (
         f"Hello {account.name},\n\n{opening}\n\nSet your password here (the link works once, within 24 hours):\n{url}\n"
     )
-    sender = current_app.config["MAIL_FROM"] or f"finder@{urlsplit(url).hostname}"
-    send_mail(current_app.config["SMTP_URL"], sender=sender, to=account.email, subject=subject, body=body)
+    mailer = services().mailer
+    if mailer is None:
+        raise MailError("this finder has no mail server (FINDER_SMTP_URL)")
+    mailer.send(host=urlsplit(url).hostname, to=account.email, subject=subject, body=body)
 
 
 def _deliver(account: Account, purpose: str, token: str) -> str | None:
@@ -261,7 +263,7 @@ def _deliver(account: Account, purpose: str, token: str) -> str | None:
 
     A reset link is shown to a site admin only (accounts.new_link): a borough admin is told to ask one.
     """
-    if current_app.config["SMTP_URL"]:
+    if services().mailer is not None:
         try:
             _send_link(account, purpose, token)
         except MailError as error:
@@ -310,7 +312,7 @@ def home() -> Any:
         recent=recent,
         ward_name=ward_name,
         attention=attention_for(account),  # the weekly digest's list (finder send-digest emails it)
-        smtp=bool(current_app.config["SMTP_URL"]),
+        smtp=services().mailer is not None,
     )
 
 
@@ -331,7 +333,7 @@ def _users_page(
         roles=ROLE_NAMES if actor.role == Role.SITE_ADMIN else {Role.WARD_EDITOR: ROLE_NAMES[Role.WARD_EDITOR]},
         boroughs=boroughs(),
         own_wards=_editable_wards(actor) if actor.role == Role.BOROUGH_ADMIN else {},
-        shows_resets=actor.role == Role.SITE_ADMIN or bool(current_app.config["SMTP_URL"]),
+        shows_resets=actor.role == Role.SITE_ADMIN or services().mailer is not None,
         error=error,
         link=link,
         link_for=link_for,
@@ -370,7 +372,7 @@ def user_wards(user_id: int) -> Any:
 def user_link(user_id: int) -> Any:
     """A new invitation (no password set yet) or password reset link for someone the admin manages."""
     try:
-        by_email = bool(current_app.config["SMTP_URL"])
+        by_email = services().mailer is not None
         account, purpose, token = accounts().new_link(current_account(), user_id, borough_of, by_email=by_email)
     except AccountError as error:
         return _users_page(error=error, status=error.status)
