@@ -18,7 +18,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from finder.errors import FinderError
 from finder.i18n import tr
-from finder.services.accounts import Account
 from finder.services.coverage import MAXIMUM
 from finder.services.digest import (
     Digest,
@@ -29,6 +28,7 @@ from finder.services.digest import (
     no_team_reports,
     report_no_team,
 )
+from finder.staff.account import Account
 from finder.store.models import utcnow
 from finder.web import services
 from finder.web.admin import csrf

@@ -24,9 +24,10 @@ from werkzeug.test import TestResponse
 
 from finder import create_app
 from finder.geo.geodata import GeoData
-from finder.services.accounts import Account, hasher
+from finder.services.accounts import hasher
 from finder.services.lookup import Lookup, load_forces
 from finder.services.teams import TeamDirectory
+from finder.staff.account import Account
 from finder.store import Store
 from finder.store.models import utcnow
 from finder.store.staff import StaffUser, StaffWard

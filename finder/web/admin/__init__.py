@@ -23,13 +23,15 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_login import LoginManager, UserMixin, current_user
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 
-from finder.services.accounts import Account, Accounts, may_edit
+from finder.services.accounts import Accounts
 from finder.services.boroughs import boroughs as all_boroughs
 from finder.services.staff_sessions import EXPIRED, IDLE, StaffSessions
+from finder.staff.account import Account
+from finder.staff.permissions import may_edit
 from finder.store import Store
 from finder.web import services
 from finder.web.api import bp as api_bp
@@ -42,17 +44,6 @@ LIMITER = "finder.staff_limiter"  # app.extensions: the rate limiter that counts
 SESSION_ENDED = "staff_session_ended"  # g: why the cookie's session no longer signs anyone in
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Staff(UserMixin):
-    """The signed-in user for Flask-Login: an Account, and the id of its session's row in the store."""
-
-    def __init__(self, account: Account, session_key: str) -> None:
-        self.account = account
-        self.session_key = session_key
-
-    def get_id(self) -> str:
-        return self.session_key
 
 
 # -- what the views use ----------------------------------------------------------------------------
@@ -93,11 +84,11 @@ def boroughs() -> dict[str, str]:
 
 def current_account() -> Account:
     """The signed-in user (only in views marked staff_required, admin_required or ward_required)."""
-    return current_user.account
+    return cast(Account, current_user)  # Flask-Login's proxy to the Account that _load_user returned
 
 
 def require_ward(user: Account, ward_code: str) -> None:
-    """404 for no such ward; 403 unless `user` may edit it (accounts.may_edit)."""
+    """404 for no such ward; 403 unless `user` may edit it (permissions.may_edit)."""
     if borough_of(ward_code) is None:
         abort(404, description=f"There is no ward with the code {ward_code}.")
     if not may_edit(user, ward_code, borough_of):
@@ -252,11 +243,11 @@ def _init_limiter(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(session_key: str) -> Staff | None:
+def _load_user(session_key: str) -> Account | None:
     """The session's user, while its row in the store still holds (StaffSessions.check says why not)."""
     account, ended = staff_sessions().check(session_key)
     if account is None:
         session.clear()  # the cookie's session is over: nothing of it is kept
         g.setdefault(SESSION_ENDED, ended)
         return None
-    return Staff(account, session_key)
+    return account.signed_in(session_key)

@@ -27,18 +27,17 @@ from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
 from finder.services.accounts import (
-    ROLE_NAMES,
-    Account,
     AccountError,
     FormErrors,
     new_totp_secret,
     totp_uri,
 )
 from finder.services.mail import MailError
+from finder.staff.account import ROLE_NAMES, Account
+from finder.staff.permissions import may_edit
 from finder.store.staff import Role
 from finder.web import public_url, services
 from finder.web.admin import (
-    Staff,
     accounts,
     admin_required,
     borough_of,
@@ -79,7 +78,7 @@ def _start_session(account: Account) -> None:
     if isinstance(pending, str):
         staff_sessions().end(pending)
     session.clear()
-    login_user(Staff(account, staff_sessions().start(account)))
+    login_user(account.signed_in(staff_sessions().start(account)))
 
 
 def _pending() -> tuple[str, Account] | None:
@@ -286,15 +285,10 @@ def _message(title: str, message: str, status: int = 200) -> tuple[str, int]:
 
 def _editable_wards(account: Account) -> dict[str, list[tuple[str, str]]]:
     """Borough name -> [(ward code, ward name)] of the wards `account` may edit."""
-
     wards = services().lookup.geo.wards
     grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for ward in sorted(wards.wards, key=lambda w: (w.borough_name, w.name)):
-        if (
-            account.role == Role.SITE_ADMIN
-            or (account.role == Role.BOROUGH_ADMIN and ward.borough_code == account.borough_code)
-            or ward.code in account.wards
-        ):
+        if may_edit(account, ward.code, borough_of):
             grouped[ward.borough_name].append((ward.code, ward.name))
     return dict(grouped)
 

@@ -22,7 +22,6 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from finder.services.editing import (
-    Actor,
     EditConflict,
     Editing,
     Invalid,
@@ -30,11 +29,12 @@ from finder.services.editing import (
     NotFound,
     Saved,
     StaleConfirm,
-    may_review,
     parse_seen,
 )
 from finder.services.teams import MEETING_LABELS, ROLE_LABELS
 from finder.services.validation import ROUTE_KIND_LABELS
+from finder.staff.account import Account
+from finder.staff.permissions import may_review
 from finder.store.models import MAX_ID
 from finder.store.staff import Role
 from finder.web import services
@@ -109,10 +109,9 @@ def editing() -> Editing:
     return Editing(staff_store(), borough_of, force_domains=domains, on_change=getattr(teams, "forget", None))
 
 
-def actor() -> Actor:
-    """The signed-in user as the editing rules see them."""
-    account = current_account()
-    return Actor(account.id, account.role, account.name, account.borough_code, frozenset(account.wards))
+def actor() -> Account:
+    """Who is acting: the signed-in user, as the editing rules take them."""
+    return current_account()
 
 
 def ward_name(ward_code: str) -> tuple[str, str]:
