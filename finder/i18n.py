@@ -196,8 +196,8 @@ def translate(text: str) -> str:
 def catalogue() -> Any:
     """This request's messages, found once: Flask-Babel finds them afresh for every string (its domain, the
     locale and the locale's name each time), and a page shows about a hundred. Outside an app, English."""
-    import flask  # a plain import (no `from`): this runs for every string shown
-    import flask_babel
+    import flask  # here: geo and services use `tr` with no Flask; plain (no `from`): this runs for every string
+    import flask_babel  # likewise
 
     if not flask.has_app_context():
         return flask_babel.get_translations()

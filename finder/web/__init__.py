@@ -157,15 +157,7 @@ class Services:
         return self.config["DATABASE_URL"] or default_url(self.instance_path)
 
     def _build_store(self) -> Store:
-        """DATABASE_URL, else SQLite in the instance folder (created and migrated here).
-
-        A shared PostgreSQL database must already be at the current schema (`finder init-db`). Every
-        wait on it is bounded by DB_TIMEOUT, and a store that cannot be reached does not stop the app.
-        """
-        store = Store(self._database_url(), timeout=self.config["DB_TIMEOUT"])
-        ensure_ready(store, outage_ok=True)
-        store.dispose()  # no pooled connection may cross gunicorn's fork (--preload)
-        return store
+        return web_store(self._database_url(), self.config["DB_TIMEOUT"])
 
     def _build_lookup(self) -> Lookup:
         """Load geodata and the force file once per process."""
@@ -184,6 +176,18 @@ class Services:
         if not self.config["REACH_COUNTING"] or teams is None:
             return None
         return Tally(teams.store, interval=self.config["REACH_FLUSH_SECONDS"])
+
+
+def web_store(url: str, timeout: float) -> Store:
+    """The team store as the web reads it: an embedded (SQLite) one created and migrated here.
+
+    A shared PostgreSQL database must already be at the current schema (`finder init-db`). Every
+    wait on it is bounded by `timeout`, and a store that cannot be reached does not stop the app.
+    """
+    store = Store(url, timeout=timeout)
+    ensure_ready(store, outage_ok=True)
+    store.dispose()  # no pooled connection may cross gunicorn's fork (--preload)
+    return store
 
 
 EXTENSION = "finder"  # app.extensions' key for the Services: the one entry an extension keeps, named after it

@@ -19,7 +19,7 @@ from flask import Flask
 from finder import create_app
 from finder.services.lookup import Lookup, load_forces
 from finder.services.teams import TeamDirectory
-from finder.web import services
+from finder.web import services, web_store
 from tests.services.test_team_cache import Clock
 from tests.store.faults import PostgresServer, locked_sqlite, within
 from tests.store.teamdata import NO_TEAM_WARD, SAMPLE_POSTCODE, SAMPLE_WARD, team_store
@@ -53,9 +53,8 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 def faulty_app(geodata, backend: Backend, clock: Clock) -> Flask:
     """The app as its Services build it (DATABASE_URL, FINDER_DB_TIMEOUT), with a clock the test moves."""
+    teams = TeamDirectory(web_store(backend.url, TIMEOUT), geodata.wards, monotonic=clock)
     config = {"ENV_NAME": "testing", "DATABASE_URL": backend.url, "DB_TIMEOUT": TIMEOUT}
-    store = services(create_app(config)).store  # as the app builds it: migrated, every wait bounded
-    teams = TeamDirectory(store, geodata.wards, monotonic=clock)
     return create_app(config, lookup=Lookup(geodata, load_forces(), teams=teams))
 
 
