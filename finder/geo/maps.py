@@ -54,7 +54,7 @@ def _escaped(feature: dict[str, Any], **extra: str) -> dict[str, Any]:
 
 def ward_map_script(wards: WardIndex, code: str, tiles: Tiles | None = None) -> str:
     """The Leaflet JavaScript for one ward's map: trusted ONS geometry only (see module docstring)."""
-    import folium  # here: 300-450 ms; servers use the scripts built with geodata (tests/geo/test_map_scripts.py)
+    import folium
 
     ward = wards.by_code[code]
     map_ = folium.Map(tiles=None, control_scale=True, zoom_control=True, prefer_canvas=False)
