@@ -57,7 +57,8 @@ T = TypeVar("T")
 
 
 class Once(Generic[T]):
-    """A part built on its first use, once: under a lock, so two threads' first requests build one, not two."""
+    """A part built on its first use, once: under a lock, so two threads' first requests build one, not two
+    (functools.cached_property holds no lock from Python 3.12, and one for the whole class before)."""
 
     def __init__(self, build: Callable[[], T]) -> None:
         self._build = build
