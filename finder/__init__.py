@@ -10,7 +10,6 @@ from flask_compress import Compress
 
 from finder import commands
 from finder.config import config_for
-from finder.i18n import init_app as init_i18n
 from finder.services.lookup import Lookup
 from finder.services.mail import Mailer
 from finder.web import EXTENSION, Services, StoreIdConverter, admin, assets, coverage, errors, limits, nudges, security
@@ -22,6 +21,7 @@ from finder.web.admin import wards as staff_wards
 from finder.web.api import bp as api_bp
 from finder.web.embed import bp as embed_bp
 from finder.web.jsonprovider import FastJSONProvider
+from finder.web.languages import init_app as init_i18n
 from finder.web.logs import init_app as init_logs
 from finder.web.logs import route
 from finder.web.posters import bp as posters_bp

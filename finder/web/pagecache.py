@@ -26,8 +26,8 @@ from flask.sansio.app import App
 from werkzeug.http import parse_accept_header, quote_etag
 
 from finder.headers import per_header_value
-from finder.i18n import carried_lang, select_language
 from finder.services.lookup import WardAnswer
+from finder.web.languages import carried_lang, select_language
 
 MAX_PAGES = 1024  # every ward in English (704), and the most viewed in ?from=location or other languages
 PAGE_MAX_AGE = 60  # seconds a browser or CDN may reuse a page without asking

@@ -20,12 +20,13 @@ from flask_babel import get_locale
 from werkzeug.exceptions import ServiceUnavailable
 
 from finder.errors import NotFound
-from finder.i18n import current_lang, tr
+from finder.i18n import tr
 from finder.services import exports
 from finder.services.lookup import WardChosen
 from finder.services.teams import Meeting, Provenance, Route, Team, TeamsUnavailable, force_area_page
 from finder.services.validation import PHONE_KINDS, format_phone
 from finder.web import public_url, services
+from finder.web.languages import current_lang
 
 bp = Blueprint("teams", __name__)
 
