@@ -94,8 +94,6 @@ def translate(text: str) -> str:
 
 def date_words(day: date | str) -> str:
     """A date as the page's language writes it, like 1 December 2026 (CLDR month names, through Babel)."""
-    from flask_babel import get_locale
-
     return format_date(date.fromisoformat(day) if isinstance(day, str) else day, "d MMMM y", locale=get_locale())
 
 
