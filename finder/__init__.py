@@ -6,9 +6,29 @@ from importlib import resources
 from typing import Any
 
 from flask import Flask, request
+from flask_compress import Compress
 
+from finder import commands
 from finder.config import config_for
+from finder.services.lookup import Lookup
+from finder.services.mail import Mailer
+from finder.web import EXTENSION, Services, StoreIdConverter, admin, assets, coverage, errors, limits, nudges, security
+from finder.web import template_globals as web_template_globals
+from finder.web.admin import auth as staff_auth
+from finder.web.admin import coverage as staff_coverage
+from finder.web.admin import posters as staff_posters
+from finder.web.admin import wards as staff_wards
+from finder.web.api import bp as api_bp
+from finder.web.embed import bp as embed_bp
 from finder.web.jsonprovider import FastJSONProvider
+from finder.web.languages import init_app as init_i18n
+from finder.web.logs import init_app as init_logs
+from finder.web.logs import route
+from finder.web.posters import bp as posters_bp
+from finder.web.public import bp as public_bp
+from finder.web.teams import bp as teams_bp
+
+STAFF_VIEWS = (staff_auth, staff_wards, staff_coverage, staff_posters)  # imported for their views on admin.bp
 
 # Small answers (most single-postcode JSON) go out as they are: compressing them saves less than a packet.
 # Answers made per request are compressed at the fastest levels: brotli 1 costs a third of Flask-Compress's
@@ -32,13 +52,14 @@ class Finder(Flask):
     """
 
     def log_exception(self, exc_info) -> None:
-        from finder.web.logs import route
-
         self.logger.error("Exception on %s [%s]", route(), request.method, exc_info=exc_info)
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config from FINDER_ENV (overridden by `config`), geodata, blueprints, CLI."""
+def create_app(config: dict[str, Any] | None = None, *, lookup: Lookup | None = None) -> Flask:
+    """Build the app: config from FINDER_ENV (overridden by `config`), blueprints, CLI, and its `Services`.
+
+    `lookup`: a lookup already built (tests and benchmarks: their own geodata and store), used instead
+    of the one the Services would build from the config on first use."""
     package = resources.files(__name__)  # templates/ and static/ ship inside it (setup.cfg's package_data)
     app = Finder(
         __name__,
@@ -50,22 +71,39 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.json = FastJSONProvider(app)  # keeps the documented field order; orjson never sorts keys
 
-    from flask_compress import Compress
-
     # Registered first so it runs last, after the ETag and headers: pages and JSON over
     # COMPRESS_MIN_SIZE go out as brotli or gzip (static files are compressed ahead, finder/web/assets.py).
     for key, value in COMPRESSION.items():
         app.config.setdefault(key, value)
     Compress(app)
-    from finder.i18n import init_app as init_i18n
-    from finder.web import init_app as init_web
-    from finder.web.logs import init_app as init_logs
-
     init_logs(app)
     init_i18n(app)  # residents' pages in their language (Flask-Babel); the API stays English
-    init_web(app)
 
-    from finder.cli import init_app as init_cli
+    app.url_map.converters["int"] = StoreIdConverter  # before any route is registered
+    app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(embed_bp)
+    app.register_blueprint(teams_bp)
+    app.register_blueprint(posters_bp)
+    coverage.init_app(app)  # /coverage, its downloads and the API's /coverage; lookups counted per ward
+    security_settings = security.init_app(app)
+    limits.init_app(app)  # /search and poster.pdf, limited per client like the API
+    admin.init_app(app)  # staff sessions, CSRF on every form but the API's, and /admin
+    nudges.init_app(app)  # residents' "no published team" reports (rate limited, no CSRF: no session)
+    # Static files skip Flask's hooks, so they get its security headers from WhiteNoise.
+    headers = [*security_settings.everywhere, ("Cross-Origin-Resource-Policy", "cross-origin")]
+    assets_map = assets.init_app(app, headers)
+    errors.init_app(app)
+    app.context_processor(web_template_globals)
+    commands.init_app(app)
 
-    init_cli(app)
+    smtp_url = app.config["SMTP_URL"]
+    app.extensions[EXTENSION] = Services(
+        config=app.config,
+        instance_path=app.instance_path,
+        security=security_settings,
+        assets=assets_map,
+        mailer=Mailer(smtp_url, app.config["MAIL_FROM"]) if smtp_url else None,
+        given_lookup=lookup,
+    )
     return app

@@ -1,13 +1,12 @@
-"""Residents' pages in their language: which language a request gets, and text translated where it is shown.
+"""Residents' pages in their language: the shipped languages, and text translated where it is shown.
 
-A page's language is `?lang=` when it names a shipped language (anything else is ignored), then the
-browser's Accept-Language, then English; a `?lang=` is carried into every link and form of the
-resident's pages, so a shared link keeps it. Staff pages and the JSON API stay English: the API's
-messages are data for programs (a `Text` serialises as its English), and no Babel work runs on /api/.
+Staff pages and the JSON API stay English: the API's messages are data for programs (a `Text`
+serialises as its English), and no Babel work runs on /api/. Which language a request gets is
+finder/web/languages.py.
 
 Messages built outside a request (the lookup's errors) are `Text`: English as a string, translated
-only when a template shows it. This module imports Flask only inside functions, so the services can
-use `tr` without depending on the web layer.
+only when a template shows it. Geo and the services use `tr`, so this module imports Flask only inside
+`catalogue`, when a message is shown; choosing the language and Flask-Babel are finder/web/languages.py.
 """
 
 from __future__ import annotations
@@ -16,22 +15,13 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from markupsafe import Markup, escape
 
-from finder.headers import per_header_value
-
-if TYPE_CHECKING:
-    from babel import Locale
-    from flask import Flask, Response
-    from werkzeug.exceptions import HTTPException
-
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-RESIDENT_BLUEPRINTS = ("public", "embed", "teams", "coverage", "nudges")
 
 
 @dataclass(frozen=True)
@@ -105,61 +95,6 @@ def plain(value: Any) -> Any:
     return value.plain() if isinstance(value, Text) else value
 
 
-def carried_lang() -> str | None:
-    """The language named in this request's `?lang=`, if it is one we ship (asked for by every link made)."""
-    from flask import request
-
-    if not request.environ.get("QUERY_STRING"):  # most views: no need to parse the query
-        return None
-    lang = request.args.get("lang", "").strip().lower()
-    return lang if lang in LANGUAGES else None
-
-
-def select_language() -> str:
-    """This request's language: `?lang=`, then Accept-Language, then English; staff pages are always English.
-
-    An Accept-Language header is read once per distinct value: reading it cost more than the rest of a
-    kept ward page's answer. A kept page's key asks here rather than Flask-Babel, which reads `g` and the
-    app through Flask's proxies and spells the Locale out again.
-    """
-    from flask import g, request
-
-    if request.blueprint not in RESIDENT_BLUEPRINTS and request.endpoint is not None:
-        return "en"
-    lang = carried_lang()
-    if lang:
-        return lang
-    g.finder_lang_from_header = True
-    return _best_language(request.environ.get("HTTP_ACCEPT_LANGUAGE", ""))
-
-
-def select_locale() -> Locale:
-    """Flask-Babel's locale selector: `select_language`'s, each shipped language's Locale made once."""
-    return _locale(select_language())
-
-
-@lru_cache(maxsize=len(LANGUAGES))
-def _locale(lang: str) -> Locale:
-    from babel import Locale
-
-    return Locale.parse(lang)
-
-
-@per_header_value(maxsize=512)
-def _best_language(accept_language: str) -> str:
-    from werkzeug.datastructures import LanguageAccept
-    from werkzeug.http import parse_accept_header
-
-    return parse_accept_header(accept_language, LanguageAccept).best_match(LANGUAGES, "en")
-
-
-def current_lang() -> str:
-    from flask_babel import get_locale
-
-    locale = get_locale()
-    return locale.language if locale is not None and locale.language in LANGUAGES else "en"
-
-
 @lru_cache(maxsize=1)
 def reviewed_languages(directory: Path = TRANSLATIONS) -> frozenset[str]:
     """English, and each language whose messages.po header says `# X-Reviewed: yes` (read once).
@@ -175,29 +110,11 @@ def reviewed_languages(directory: Path = TRANSLATIONS) -> frozenset[str]:
     return frozenset(found)
 
 
-def language_url(code: str, page: tuple[str, dict[str, Any]] | None = None) -> str:
-    """This page (or `page`, an endpoint and its values) in another language."""
-    from flask import request, url_for
-
-    if page is not None:
-        values: dict[str, Any] = {**page[1], "lang": code}
-        return url_for(page[0], **values)
-    if request.endpoint is None or request.blueprint not in RESIDENT_BLUEPRINTS:
-        return url_for("public.home", lang=code)
-    args: dict[str, Any] = {key: value for key, value in request.args.items() if key != "lang"}
-    return url_for(request.endpoint, **(request.view_args or {}), **args, lang=code)
-
-
-def translate(text: str) -> str:
-    """Text from a reviewed data file (forces.json's routes) in the page's language; escaped where shown."""
-    return catalogue().ugettext(text) if text else text
-
-
 def catalogue() -> Any:
     """This request's messages, found once: Flask-Babel finds them afresh for every string (its domain, the
     locale and the locale's name each time), and a page shows about a hundred. Outside an app, English."""
-    import flask  # a plain import (no `from`): this runs for every string shown
-    import flask_babel
+    import flask  # here: geo and services use `tr` with no Flask; plain (no `from`): this runs for every string
+    import flask_babel  # likewise
 
     if not flask.has_app_context():
         return flask_babel.get_translations()
@@ -205,34 +122,6 @@ def catalogue() -> Any:
     if found is None:
         found = flask.g.finder_catalogue = flask_babel.get_translations()
     return found
-
-
-def date_words(day: date | str) -> str:
-    """A date as the page's language writes it, like 1 December 2026 (CLDR month names, through Babel)."""
-    from babel.dates import format_date
-    from flask_babel import get_locale
-
-    return format_date(date.fromisoformat(day) if isinstance(day, str) else day, "d MMMM y", locale=get_locale())
-
-
-def error_title(status: int | None) -> str:
-    from flask_babel import gettext as _
-
-    return _("Page not found") if status == 404 else _("Sorry, there is a problem")
-
-
-def error_description(error: HTTPException) -> str:
-    """An HTTP error's own description when the finder wrote one, else a translated one for its status."""
-    from flask_babel import gettext as _
-
-    if error.description != type(error).description:
-        return error.description or ""
-    return {
-        400: _("The request could not be understood. Check the address, or search by postcode."),
-        404: _("We could not find that page. Check the address, or search by postcode."),
-        405: _("That page cannot be used that way. Search by postcode instead."),
-        503: _("This finder is not available just now. Please try again in a minute."),
-    }.get(error.code or 500, _("Something went wrong on our side. Please try again in a minute."))
 
 
 def extract_forces(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple]:
@@ -245,55 +134,3 @@ def extract_forces(fileobj: Any, keywords: Any, comment_tags: Any, options: Any)
         yield 0, None, route["use_when"], ["forces.json: when to use the route. Keep every number exactly."]
         if any(char.isalpha() for char in route["value"]) and " " in route["value"]:
             yield 0, None, route["value"], ["forces.json: what to dial or type. Keep every number exactly."]
-
-
-def init_app(app: Flask) -> None:
-    """Flask-Babel with the finder's catalogues, the language in templates, links and Vary."""
-    from flask import g, has_request_context, request
-    from flask_babel import Babel
-
-    Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
-    # jinja2.ext.i18n (which Flask-Babel adds) puts install_gettext_callables on the environment at run time
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda s: catalogue().ugettext(s),
-        ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
-        pgettext=lambda c, s: catalogue().upgettext(c, s),
-        npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n),
-        newstyle=True,
-    )
-    app.add_template_filter(translate)
-    app.add_template_filter(date_words)
-    app.add_template_global(error_title)
-    app.add_template_global(error_description)
-
-    @app.url_defaults
-    def keep_language(endpoint: str, values: dict[str, Any]) -> None:
-        """A `?lang=` the resident chose follows them to every resident page they go on to."""
-        if "lang" in values or not has_request_context() or endpoint.split(".")[0] not in RESIDENT_BLUEPRINTS:
-            return
-        lang = carried_lang()
-        if lang:
-            values["lang"] = lang
-
-    @app.context_processor
-    def language() -> dict[str, Any]:
-        lang = current_lang()
-        return {
-            "lang": lang,
-            "lang_dir": LANGUAGES[lang].dir,
-            "languages": LANGUAGES,
-            "carried_lang": carried_lang(),
-            "language_url": language_url,
-            "unreviewed": lang not in reviewed_languages(),
-        }
-
-    @app.after_request
-    def vary_on_language(response: Response) -> Response:
-        """A page whose language came from the browser's header differs by that header."""
-        if (
-            g.get("finder_lang_from_header")
-            and "Accept-Language" not in response.headers.get("Vary", "")  # a kept page says so itself
-            and not request.path.startswith("/api/")
-        ):
-            response.vary.add("Accept-Language")
-        return response

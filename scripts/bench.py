@@ -176,7 +176,7 @@ def run_child(kind: str, *args: str, timeout: float = 300) -> dict[str, Any]:
 
 def make_app():
     from finder import create_app
-    from finder.web import build_lookup
+    from finder.web import services
 
     app = create_app(
         {
@@ -187,7 +187,7 @@ def make_app():
             "RATE_LIMIT": SERVER_ENV["FINDER_RATE_LIMIT"],
         }
     )
-    return app, build_lookup(app)
+    return app, services(app).lookup
 
 
 def live_postcodes(lookup, count: int = 20_000) -> list[str]:
@@ -219,10 +219,11 @@ def live_postcodes(lookup, count: int = 20_000) -> list[str]:
 def child_cold(launched_at: float) -> dict[str, Any]:
     """Fresh process: import the WSGI app (which loads geodata) and resolve one postcode."""
     t0 = time.time()
+    from finder.web import services
     from finder.wsgi import app
 
     t_import = time.time()
-    result = app.extensions["finder.lookup"].resolve(postcode="SW1A 1AA")
+    result = services(app).lookup.resolve(postcode="SW1A 1AA")
     assert result.ward is not None and result.ward.code == "E05013806", result
     answered = time.time()
     client = app.test_client()
@@ -256,10 +257,11 @@ def child_national(quick: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["mem_python_numpy"] = mem_of()
     t = time.perf_counter()
+    from finder.web import services
     from finder.wsgi import app
 
     out["app_build_s"] = time.perf_counter() - t
-    lookup = app.extensions["finder.lookup"]
+    lookup = services(app).lookup
     out["mem_app"] = mem_of()
     geodir = Path(app.config["GEODATA_DIR"])
     from finder.geo.postcodes import PostcodeIndex
@@ -381,7 +383,7 @@ def bench_cold(quick: bool) -> dict[str, Any]:
         timeout=120,
     )
     # Self time summed per top-level package: no double counting. finder.wsgi's own self time is its
-    # module body (create_app and build_lookup: geodata, store), not an import.
+    # module body (create_app and its Services' lookup: geodata, store), not an import.
     by_package: dict[str, float] = {}
     for line in proc.stderr.splitlines():
         m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
@@ -526,6 +528,8 @@ def lookup_app_json():
 
 
 def bench_pages(app, lookup, quick: bool) -> dict[str, Any]:
+    from finder import create_app
+
     client = app.test_client()
     rng = random.Random(SEED)
     codes = [w.code for w in lookup.geo.wards.wards]
@@ -620,15 +624,15 @@ def bench_pages(app, lookup, quick: bool) -> dict[str, Any]:
     if getattr(lookup, "teams", None) is not None:
         cases.append(("lookup_no_store", api_paths))
     for name, paths in cases:
-        service = app.extensions["finder.lookup"]
+        served = client
         if name == "lookup_no_store":
             bare = copy.copy(lookup)
             bare.teams = None
-            app.extensions["finder.lookup"] = bare
+            client = create_app(dict(app.config), lookup=bare).test_client()  # the same app, but for its lookup
         try:
             measure_api(name, paths)
         finally:
-            app.extensions["finder.lookup"] = service
+            client = served
     if "api_lookup_no_store_cpu_p50" in out:
         log(
             f"  JSON in-process without the team store: CPU p50 {out['api_lookup_no_store_cpu_p50'] * 1000:.0f} µs "
@@ -1295,7 +1299,7 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
     w(
         "Where `python -X importtime -c 'import finder.wsgi'` spends its "
         f"{cold['imports_total']:.2f} s: self time summed per top-level package (one run). `finder.wsgi` is "
-        "the module's own body: create_app and build_lookup (geodata, store)."
+        "the module's own body: create_app and its Services' lookup (geodata, store)."
     )
     w("")
     w("| package | seconds |")

@@ -47,8 +47,8 @@ t1 = time.perf_counter()
 from finder import create_app
 app = create_app()
 t2 = time.perf_counter()
-from finder.web import build_lookup
-build_lookup(app)  # geodata, the store
+from finder.web import services
+services(app).lookup  # geodata, the store
 t3 = time.perf_counter()
 response = app.test_client().get("/api/v1/postcodes/SW1A%201AA")
 assert response.status_code == 200

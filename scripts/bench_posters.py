@@ -83,11 +83,10 @@ def main() -> None:
         log("filling a SQLite store through the police.uk sync (local stub, limit lifted)")
         store = filled_store(geodata, Path(tmp) / "teams.db", args.quick)
         app = create_app(
-            {"ENV_NAME": "production", "SECRET_KEY": "benchmark only", "PUBLIC_URL": PUBLIC, "GEOCODER_URL": ""}
+            {"ENV_NAME": "production", "SECRET_KEY": "benchmark only", "PUBLIC_URL": PUBLIC, "GEOCODER_URL": ""},
+            lookup=Lookup(geodata, load_forces(), teams=(teams := TeamDirectory(store, geodata.wards))),
         )
         logging.getLogger("finder.access").setLevel(logging.WARNING)  # a line per poster would bury the progress
-        teams = TeamDirectory(store, geodata.wards)
-        app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=teams)
         client = app.test_client()
 
         def poster(code: str) -> tuple[float, bytes]:

@@ -104,7 +104,8 @@ def page_times(app, paths: list[str]) -> list[float]:
 
 
 def app_for(geodata: GeoData, store: Store | None):
-    app = create_app(
+    teams = TeamDirectory(store, geodata.wards) if store else None
+    return create_app(
         {
             "ENV_NAME": "production",
             "SECRET_KEY": "benchmark only",
@@ -112,11 +113,9 @@ def app_for(geodata: GeoData, store: Store | None):
             "RATE_LIMIT": "off",
             "TILES_URL": "",
             "GEOCODER_URL": "",
-        }
+        },
+        lookup=Lookup(geodata, load_forces(), teams=teams),
     )
-    teams = TeamDirectory(store, geodata.wards) if store else None
-    app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=teams)
-    return app
 
 
 def gunicorn_wrk(url: str, paths: list[str], seconds: int, workdir: Path) -> dict[str, Any]:

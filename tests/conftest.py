@@ -23,8 +23,7 @@ def finder_lookup(geodata: GeoData) -> Lookup:
 
 @pytest.fixture()
 def app(finder_lookup: Lookup):
-    app = create_app({"ENV_NAME": "testing", "TESTING": True})
-    app.extensions["finder.lookup"] = finder_lookup
+    app = create_app({"ENV_NAME": "testing", "TESTING": True}, lookup=finder_lookup)
     return app
 
 

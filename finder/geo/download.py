@@ -460,7 +460,7 @@ def write_wards(features: list[dict[str, Any]], crs: Any, dest: Path) -> int:
     ArcGIS should honour outSR=27700, but GeoJSON may come back in WGS84 whatever was asked:
     read the crs member when there is one, and otherwise tell metres from degrees by size.
     """
-    import geopandas as gpd
+    import geopandas as gpd  # here: 200 ms, for the wards download only
 
     for feature in features:  # some ONS layers spell the fields in lower case
         props = feature.get("properties") or {}

@@ -41,6 +41,8 @@ from sqlalchemy import CursorResult, Result, and_, delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from finder.errors import FinderError
+from finder.staff.account import Account
+from finder.staff.permissions import BoroughOf, may_manage
 from finder.store import Store
 from finder.store.models import utcnow
 from finder.store.staff import STAFF_ROLES, Role, StaffSession, StaffToken, StaffUser, StaffWard
@@ -50,7 +52,6 @@ MIN_PASSWORD, MAX_PASSWORD = 12, 1000
 MIN_STRENGTH = 3  # zxcvbn's score, 0-4: 3 is "safely unguessable" against throttled online guessing
 RECOVERY_CODE_COUNT = 10
 TOTP_ISSUER = "London police team finder"
-ROLE_NAMES = {Role.SITE_ADMIN: "Site admin", Role.BOROUGH_ADMIN: "Borough admin", Role.WARD_EDITOR: "Ward editor"}
 
 SIGN_IN_REFUSED = "Email or password is wrong. Check them and try again."
 SITE_ADMIN_RESETS = (
@@ -60,7 +61,6 @@ SITE_ADMIN_RESETS = (
 TOO_MANY = "Too many failed attempts to sign in. Wait {minutes}, then try again."
 
 hasher = PasswordHasher()
-BoroughOf = Callable[[str], "str | None"]  # a ward's borough code, None for no such ward
 
 
 class AccountError(FinderError):
@@ -110,73 +110,9 @@ class FormErrors(AccountError):
         self.errors = errors
 
 
-@dataclass(frozen=True)
-class Account:
-    """A staff user as the web layer sees them: plain data, safe to keep after the session ends."""
-
-    id: int
-    email: str
-    name: str
-    role: str
-    borough_code: str | None
-    wards: frozenset[str]
-    session_generation: int
-    totp_enrolled: bool
-    has_password: bool
-    active: bool
-    recovery_codes_left: int
-
-    @property
-    def ward_codes(self) -> frozenset[str]:
-        """The wards a ward editor is assigned (the name the editing rules read)."""
-        return self.wards
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role in (Role.SITE_ADMIN, Role.BOROUGH_ADMIN)
-
-    @property
-    def role_name(self) -> str:
-        return ROLE_NAMES[Role(self.role)]
-
-    @classmethod
-    def of(cls, user: StaffUser) -> Account:
-        return cls(
-            id=user.id,
-            email=user.email,
-            name=user.name,
-            role=user.role,
-            borough_code=user.borough_code,
-            wards=user.ward_codes,
-            session_generation=user.session_generation,
-            totp_enrolled=user.totp_secret is not None,
-            has_password=user.password_hash is not None,
-            active=user.active,
-            recovery_codes_left=len(json.loads(user.recovery_codes or "[]")),
-        )
-
-
 def _rowcount(result: Result[Any]) -> int:
     """The rows an UPDATE changed: its result is a CursorResult, which Session.execute types as Result."""
     return cast(CursorResult[Any], result).rowcount
-
-
-def may_edit(user: Account, ward_code: str, borough_of: BoroughOf) -> bool:
-    """Whether an active `user` may change `ward_code`'s team: the one rule, `editing.may_edit`."""
-    from finder.services.editing import may_edit as rule
-
-    return user.active and rule(user, ward_code, borough_of(ward_code))
-
-
-def may_manage(actor: Account, target: Account, borough_of: BoroughOf) -> bool:
-    """Whether `actor` may send `target` links and assign their wards: a site admin, or a borough admin
-    whose borough holds every one of the editor's wards (an editor with wards in two boroughs could
-    otherwise be taken over by either borough's admin, and their other borough's wards with them)."""
-    if actor.role == Role.SITE_ADMIN:
-        return True
-    if actor.role == Role.BOROUGH_ADMIN and target.role == Role.WARD_EDITOR and target.wards:
-        return all(borough_of(code) == actor.borough_code for code in target.wards)
-    return False
 
 
 def normalise_email(text: str) -> str:

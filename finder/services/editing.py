@@ -19,7 +19,7 @@ import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -28,6 +28,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from finder.services import dates
 from finder.services import validation as v
+from finder.staff.account import Account
+from finder.staff.permissions import may_edit, may_review
 from finder.store import Store
 from finder.store import models as m
 from finder.store.models import MAX_ID, UTCDateTime, utcnow
@@ -144,51 +146,6 @@ class _Stale(Exception):
 
 
 # ---- values ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: what the rules need of a StaffUser, safe to pass outside its session."""
-
-    id: int
-    role: str
-    name: str
-    borough_code: str | None = None
-    ward_codes: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, user: StaffUser) -> Actor:
-        """The actor for a (loaded) StaffUser."""
-        return cls(user.id, user.role, user.name, user.borough_code, user.ward_codes)
-
-
-class Acting(Protocol):
-    """What the rules read of who is acting: an Actor, or the web layer's Account."""
-
-    @property
-    def role(self) -> str: ...
-    @property
-    def borough_code(self) -> str | None: ...
-    @property
-    def ward_codes(self) -> frozenset[str]: ...
-
-
-def may_edit(actor: Acting, ward_code: str, ward_borough: str | None) -> bool:
-    """Site admins in any London ward, borough admins in their borough's, ward editors in their own.
-
-    The one rule for who may change a ward's team; `accounts.may_edit` and the staff pages use it."""
-    if actor.role == Role.SITE_ADMIN:
-        return ward_borough is not None
-    if actor.role == Role.BOROUGH_ADMIN:
-        return ward_borough is not None and ward_borough == actor.borough_code
-    return actor.role == Role.WARD_EDITOR and ward_code in actor.ward_codes
-
-
-def may_review(actor: Actor, ward_borough: str | None) -> bool:
-    """Site admins any ward; borough admins their borough's wards; never ward editors."""
-    if actor.role == Role.SITE_ADMIN:
-        return True
-    return actor.role == Role.BOROUGH_ADMIN and ward_borough is not None and ward_borough == actor.borough_code
 
 
 @dataclass(frozen=True)
@@ -479,7 +436,7 @@ class Editing:
         found = self._entries(select(ChangeSet).where(ChangeSet.id == change_set_id))
         return found[0] if found else None
 
-    def submissions(self, actor: Actor, *, limit: int = 100) -> list[HistoryEntry]:
+    def submissions(self, actor: Account, *, limit: int = 100) -> list[HistoryEntry]:
         """What this user saved, newest first, with each outcome (applied, pending, rejected and why)."""
         query = select(ChangeSet).where(ChangeSet.user_id == actor.id).order_by(ChangeSet.id.desc()).limit(limit)
         return self._entries(query)
@@ -526,7 +483,7 @@ class Editing:
 
     def add(
         self,
-        actor: Actor,
+        actor: Account,
         ward_code: str,
         entity: Entity,
         form: Mapping[str, Any],
@@ -547,7 +504,7 @@ class Editing:
 
     def update(
         self,
-        actor: Actor,
+        actor: Account,
         ward_code: str,
         entity: Entity,
         entity_id: int,
@@ -563,7 +520,7 @@ class Editing:
         return self._save(actor, ward_code, borough, [op], note)
 
     def remove(
-        self, actor: Actor, ward_code: str, entity: Entity, entity_id: int, version: int, *, note: str | None = None
+        self, actor: Account, ward_code: str, entity: Entity, entity_id: int, version: int, *, note: str | None = None
     ) -> Saved:
         """Remove a record (an officer goes with their routes). Raises EditConflict, NotAllowed, NotFound."""
         if entity == "team":
@@ -572,7 +529,7 @@ class Editing:
         return self._save(actor, ward_code, borough, [Op(entity, "remove", entity_id, version=version)], note)
 
     def set_places(
-        self, actor: Actor, ward_code: str, place_ids: Iterable[int], team_version: int, *, note: str | None = None
+        self, actor: Account, ward_code: str, place_ids: Iterable[int], team_version: int, *, note: str | None = None
     ) -> Saved:
         """Which of the force's front counters and contact points the team lists (as of the team's version)."""
         borough = self._allow(actor, ward_code)
@@ -592,7 +549,7 @@ class Editing:
         return self._save(actor, ward_code, borough, ops, note)
 
     def confirm_ward(
-        self, actor: Actor, ward_code: str, seen: Mapping[tuple[str, int], int], *, note: str | None = None
+        self, actor: Account, ward_code: str, seen: Mapping[tuple[str, int], int], *, note: str | None = None
     ) -> Saved:
         """ "Still correct": stamp the team and every record of it verified now, by this user, in one change set,
         if every record is at the version `seen` (parse_seen). Raises StaleConfirm, NotAllowed, NotFound."""
@@ -648,7 +605,7 @@ class Editing:
             found = select(BoroughSetting.borough_code).where(BoroughSetting.review_required.is_(True))
             return set(session.scalars(found))
 
-    def set_review_required(self, actor: Actor, borough_code: str, required: bool) -> None:
+    def set_review_required(self, actor: Account, borough_code: str, required: bool) -> None:
         """Turn review on or off for a borough: its own borough admins, or a site admin."""
         if not may_review(actor, borough_code):
             raise NotAllowed("Only this borough's admins or a site admin can change how it reviews changes.")
@@ -661,11 +618,11 @@ class Editing:
             setting.changed_by = actor.id
             setting.changed_at = self.clock()
 
-    def approve(self, reviewer: Actor, change_set_id: int) -> Saved:
+    def approve(self, reviewer: Account, change_set_id: int) -> Saved:
         """Apply a pending change set as it was submitted, if nothing it touches moved on (else EditConflict)."""
         return self._decide(reviewer, change_set_id, approve=True)
 
-    def reject(self, reviewer: Actor, change_set_id: int, reason: str) -> Saved:
+    def reject(self, reviewer: Account, change_set_id: int, reason: str) -> Saved:
         """Turn a pending change set down, with a reason the editor will see."""
         text = (reason or "").strip()
         if not text:
@@ -675,7 +632,7 @@ class Editing:
         return self._decide(reviewer, change_set_id, approve=False, reason=text)
 
     def resolve_conflict(
-        self, actor: Actor, change_set_id: int, keep: Literal["policeuk", "team"], *, note: str | None = None
+        self, actor: Account, change_set_id: int, keep: Literal["policeuk", "team"], *, note: str | None = None
     ) -> Saved:
         """Settle a sync conflict: take police.uk's values (an officer's write, so the sync leaves them be)
         or keep the team's. Raises EditConflict if the record changed since police.uk's values were seen."""
@@ -695,7 +652,7 @@ class Editing:
 
     def restore(
         self,
-        actor: Actor,
+        actor: Account,
         change_set_id: int,
         *,
         seen: Mapping[tuple[str, int], int] | None = None,
@@ -721,11 +678,10 @@ class Editing:
 
     # -- internals --
 
-    def _allow(self, actor: Actor, ward_code: str) -> str | None:
-        borough = self.borough_of(ward_code)
-        if not may_edit(actor, ward_code, borough):
+    def _allow(self, actor: Account, ward_code: str) -> str | None:
+        if not may_edit(actor, ward_code, self.borough_of):
             raise NotAllowed("You cannot change this ward's details.")
-        return borough
+        return self.borough_of(ward_code)
 
     def _check(self, entity: str, form: Mapping[str, Any], ward_code: str, *, new: bool) -> dict[str, Any]:
         if entity == "route":
@@ -757,7 +713,7 @@ class Editing:
             raise NotFound("This ward has no team in the finder yet.")
         return team
 
-    def _needs_review(self, session: Session, actor: Actor, borough: str | None) -> bool:
+    def _needs_review(self, session: Session, actor: Account, borough: str | None) -> bool:
         if actor.role != Role.WARD_EDITOR or borough is None:
             return False
         setting = session.get(BoroughSetting, borough)
@@ -766,7 +722,7 @@ class Editing:
     def _change_set(
         self,
         ward_code: str,
-        actor: Actor | None,
+        actor: Account | None,
         source: str,
         status: str,
         note: str | None,
@@ -790,7 +746,7 @@ class Editing:
 
     def _save(
         self,
-        actor: Actor,
+        actor: Account,
         ward_code: str,
         borough: str | None,
         ops: list[Op],
@@ -823,7 +779,7 @@ class Editing:
 
     def _decide(
         self,
-        reviewer: Actor,
+        reviewer: Account,
         change_set_id: int,
         *,
         approve: bool,
@@ -929,7 +885,7 @@ class Editing:
                 )
         return rows if any(r.field is not None for r in rows) else []
 
-    def _apply(self, session: Session, team: m.Team, ops: list[Op], actor: Actor, now: datetime) -> list[Change]:
+    def _apply(self, session: Session, team: m.Team, ops: list[Op], actor: Account, now: datetime) -> list[Change]:
         """Carry out `ops` on the team's records; the changes made, one per field."""
         rows: list[Change] = []
         new_ids: dict[tuple[str, int], int] = {}
@@ -1350,7 +1306,6 @@ def _record_conflict(session: Session, ward_code: str, entity: str, record: Any,
 
 __all__ = [
     "STALE_DAYS",
-    "Actor",
     "EditConflict",
     "EditableTeam",
     "Editing",
@@ -1365,8 +1320,6 @@ __all__ = [
     "Saved",
     "StaleItem",
     "csv_cell",
-    "may_edit",
-    "may_review",
     "record_sync",
     "to_text",
 ]

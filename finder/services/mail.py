@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -50,3 +51,19 @@ def send_mail(smtp_url: str, *, sender: str, to: str, subject: str, body: str, h
             client.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(f"the mail server at {parts.hostname} did not take the message ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class Mailer:
+    """The finder's SMTP server (FINDER_SMTP_URL) and From address (FINDER_MAIL_FROM), checked once."""
+
+    smtp_url: str
+    mail_from: str = ""
+
+    def __post_init__(self) -> None:
+        check_smtp_url(self.smtp_url)
+
+    def send(self, *, host: str | None, to: str, subject: str, body: str, html: str | None = None) -> None:
+        """Send from FINDER_MAIL_FROM, else finder@`host` (the host of the links the message carries)."""
+        sender = self.mail_from or f"finder@{host}"
+        send_mail(self.smtp_url, sender=sender, to=to, subject=subject, body=body, html=html)

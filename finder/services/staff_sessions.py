@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 
-from finder.services.accounts import Account
+from finder.staff.account import Account
 from finder.store import Store
 from finder.store.models import utcnow
 from finder.store.staff import StaffSession, StaffUser

@@ -118,7 +118,7 @@ class Store:
         """Open a PostgreSQL connection whose connect, statements and waits are all bounded."""
         import psycopg  # here, not above: an SQLite store never loads it
 
-        from finder.store.postgres import BoundedConnection
+        from finder.store.postgres import BoundedConnection  # psycopg's subclass: likewise
 
         assert self.timeout is not None
         left = self._time_left()

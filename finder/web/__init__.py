@@ -1,22 +1,29 @@
-"""The web surfaces: resident pages and the JSON API. Views are thin; `Lookup.resolve` decides."""
+"""What every view shares: the app's `Services` (built once by `create_app`), URLs, and the id converter.
+
+Views are thin; `Lookup.resolve` decides. The views themselves are registered by `create_app`."""
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
-from flask import Flask, Response, current_app, jsonify, render_template, request, url_for
-from werkzeug.exceptions import BadHost, HTTPException, RequestEntityTooLarge, SecurityError
+from flask import Flask, current_app, request, url_for
 from werkzeug.routing import BaseConverter, ValidationError
 
-from finder.errors import FinderError, InvalidInput
 from finder.geo.geocoder import PostcodesIO
 from finder.geo.geodata import GeoData
 from finder.geo.maps import Tiles
+from finder.services.coverage import CoverageReport
 from finder.services.lookup import Lookup, load_forces
+from finder.services.mail import Mailer
+from finder.services.reach import Tally
 from finder.services.teams import TeamDirectory
 from finder.store import Store, default_url
 from finder.store.migrate import ensure_ready
 from finder.store.models import MAX_ID
+from finder.web.security import SecuritySettings
 
 ATTRIBUTION = (
     "Contains OS data © Crown copyright and database right 2025. "
@@ -46,45 +53,152 @@ class StoreIdConverter(BaseConverter):
         return str(int(value))
 
 
-def lookup() -> Lookup:
-    """The app's Lookup, built on first use (so CLI commands run before geodata is built)."""
-    service = current_app.extensions.get("finder.lookup")
-    if service is None:
-        service = build_lookup(current_app)
-    return service
+T = TypeVar("T")
 
 
-def team_directory() -> TeamDirectory:
-    """The lookup's teams, for a view that has read a team (or found the store unavailable): so there are some."""
-    teams = lookup().teams
-    if teams is None:
-        raise RuntimeError("this finder has no team store")
-    return teams
+class Once(Generic[T]):
+    """A part built on its first use, once: under a lock, so two threads' first requests build one, not two
+    (functools.cached_property holds no lock from Python 3.12, and one for the whole class before)."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._built: tuple[T] | None = None
+
+    def get(self) -> T:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = (self._build(),)
+        return self._built[0]
+
+    def peek(self) -> T | None:
+        """The part if it is built, else None (never builds it)."""
+        return self._built[0] if self._built is not None else None
 
 
-def build_lookup(app: Flask) -> Lookup:
-    """Load geodata and the force file once per process."""
-    geocoder = None
-    if app.config["GEOCODER_URL"]:
-        geocoder = PostcodesIO(app.config["GEOCODER_URL"], timeout=app.config["GEOCODER_TIMEOUT"])
-    geodata = GeoData(app.config["GEODATA_DIR"])
-    teams = TeamDirectory(build_store(app), geodata.wards, cache_seconds=app.config["TEAM_CACHE_SECONDS"])
-    service = Lookup(geodata, load_forces(), geocoder, teams)
-    app.extensions["finder.lookup"] = service
-    return service
+@dataclass
+class CoverageKept:
+    """The coverage report and lookup counts this process worked out last, and when (time.monotonic())."""
+
+    last: tuple[float, tuple[CoverageReport, dict[str, dict[str, int]]]] | None = None
 
 
-def build_store(app: Flask) -> Store:
-    """The team store: DATABASE_URL, else SQLite in the instance folder (created and migrated here).
+@dataclass(frozen=True, eq=False)
+class Services:
+    """Everything `create_app` builds once for an app, typed: views reach it through `services()`, the CLI
+    through `services(app)`. The lookup, its stores and the reach tally are built on first use, so a
+    command can run before the geodata is built (`finder build-geodata`) or the store exists (`finder init-db`).
+    """
+
+    config: Mapping[str, Any]
+    instance_path: str
+    security: SecuritySettings
+    assets: Mapping[str, str]  # static file name -> its fingerprinted name
+    mailer: Mailer | None  # None without FINDER_SMTP_URL
+    coverage: CoverageKept = field(default_factory=CoverageKept)
+    given_lookup: Lookup | None = None  # a test's or a benchmark's own lookup (and its store)
+    _geodata: Once[GeoData] = field(init=False)
+    _store: Once[Store] = field(init=False)
+    _command_store: Once[Store] = field(init=False)
+    _lookup: Once[Lookup] = field(init=False)
+    _reach: Once[Tally | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # A frozen dataclass sets its own fields once, here, through object.__setattr__ (dataclasses' documented way).
+        for name, build in (
+            ("_geodata", lambda: GeoData(self.config["GEODATA_DIR"])),
+            ("_store", self._build_store),
+            ("_command_store", lambda: Store(self._database_url())),
+            ("_lookup", self._build_lookup),
+            ("_reach", self._build_reach),
+        ):
+            object.__setattr__(self, name, Once(build))
+
+    @property
+    def geodata(self) -> GeoData:
+        """Wards, postcodes and districts, loaded once (the lookup's, when the lookup is built)."""
+        return self.given_lookup.geo if self.given_lookup is not None else self._geodata.get()
+
+    @property
+    def lookup(self) -> Lookup:
+        """The lookup over the geodata, the force file, the geocoder and the team store."""
+        return self._lookup.get()
+
+    def built_lookup(self) -> Lookup | None:
+        """The lookup if something has used it, without building it (the health check)."""
+        return self.given_lookup or self._lookup.peek()
+
+    @property
+    def teams(self) -> TeamDirectory:
+        """The lookup's teams, for a view that has read a team (or found the store unavailable): so there are some."""
+        teams = self.lookup.teams
+        if teams is None:
+            raise RuntimeError("this finder has no team store")
+        return teams
+
+    @property
+    def store(self) -> Store:
+        """The team store the web reads, every wait bounded by DB_TIMEOUT (the given lookup's, if it has one)."""
+        if self.given_lookup is not None and self.given_lookup.teams is not None:
+            return self.given_lookup.teams.store
+        return self._store.get()
+
+    @property
+    def command_store(self) -> Store:
+        """The same database for the CLI's commands, which wait as long as their work needs (no DB_TIMEOUT)."""
+        return self._command_store.get()
+
+    @property
+    def reach(self) -> Tally | None:
+        """This process's lookup counts (None when counting is off or there is no team store)."""
+        return self._reach.get()
+
+    def _database_url(self) -> str:
+        return self.config["DATABASE_URL"] or default_url(self.instance_path)
+
+    def _build_store(self) -> Store:
+        return web_store(self._database_url(), self.config["DB_TIMEOUT"])
+
+    def _build_lookup(self) -> Lookup:
+        """Load geodata and the force file once per process."""
+        if self.given_lookup is not None:
+            return self.given_lookup
+        config = self.config
+        geocoder = None
+        if config["GEOCODER_URL"]:
+            geocoder = PostcodesIO(config["GEOCODER_URL"], timeout=config["GEOCODER_TIMEOUT"])
+        geodata = self.geodata
+        teams = TeamDirectory(self.store, geodata.wards, cache_seconds=config["TEAM_CACHE_SECONDS"])
+        return Lookup(geodata, load_forces(), geocoder, teams)
+
+    def _build_reach(self) -> Tally | None:
+        teams = self.lookup.teams
+        if not self.config["REACH_COUNTING"] or teams is None:
+            return None
+        return Tally(teams.store, interval=self.config["REACH_FLUSH_SECONDS"])
+
+
+def web_store(url: str, timeout: float) -> Store:
+    """The team store as the web reads it: an embedded (SQLite) one created and migrated here.
 
     A shared PostgreSQL database must already be at the current schema (`finder init-db`). Every
-    wait on it is bounded by DB_TIMEOUT, and a store that cannot be reached does not stop the app.
+    wait on it is bounded by `timeout`, and a store that cannot be reached does not stop the app.
     """
-    store = Store(app.config["DATABASE_URL"] or default_url(app.instance_path), timeout=app.config["DB_TIMEOUT"])
+    store = Store(url, timeout=timeout)
     ensure_ready(store, outage_ok=True)
     store.dispose()  # no pooled connection may cross gunicorn's fork (--preload)
-    app.extensions["finder.store"] = store
     return store
+
+
+EXTENSION = "finder"  # app.extensions' key for the Services: the one entry an extension keeps, named after it
+
+
+def services(app: Flask | None = None) -> Services:
+    """The Services of `app`, or of the app handling this request or command."""
+    found = (app or current_app).extensions[EXTENSION]
+    assert isinstance(found, Services)
+    return found
 
 
 def tiles() -> Tiles | None:
@@ -105,79 +219,5 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def init_app(app: Flask) -> None:
-    """Register blueprints, error handlers and template globals."""
-    from finder.web import admin, assets, coverage, limits, nudges, security
-    from finder.web.api import bp as api_bp
-    from finder.web.embed import bp as embed_bp
-    from finder.web.posters import bp as posters_bp
-    from finder.web.public import bp as public_bp
-    from finder.web.teams import bp as teams_bp
-
-    app.url_map.converters["int"] = StoreIdConverter  # before any route is registered
-    app.register_blueprint(public_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(embed_bp)
-    app.register_blueprint(teams_bp)
-    app.register_blueprint(posters_bp)
-    coverage.init_app(app)  # /coverage, its downloads and the API's /coverage; lookups counted per ward
-    security.init_app(app)
-    limits.init_app(app)  # /search and poster.pdf, limited per client like the API
-    admin.init_app(app)  # staff sessions, CSRF on every form but the API's, and /admin
-    nudges.init_app(app)  # residents' "no published team" reports (rate limited, no CSRF: no session)
-    # Static files skip Flask's hooks, so they get its security headers from WhiteNoise.
-    everywhere = app.extensions["finder.security"]["everywhere"]
-    assets.init_app(app, [*everywhere, ("Cross-Origin-Resource-Policy", "cross-origin")])
-
-    @app.errorhandler(FinderError)
-    def finder_error(error: FinderError):
-        if wants_json():
-            return jsonify(error.to_dict()), error.status
-        return render_template("error.html", error=error), error.status
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        # Keep the error's own headers (Allow on a 405, as HTTP requires), not its content type.
-        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
-        if wants_json():
-            body = {"error": {"code": error.name.lower().replace(" ", "_"), "message": error.description}}
-            return jsonify(body), error.code, headers
-        return render_template("error.html", error=error, status=error.code), error.code, headers
-
-    @app.errorhandler(RequestEntityTooLarge)
-    def body_too_large(error: RequestEntityTooLarge):
-        return finder_error(
-            security.BodyTooLarge(
-                f"The request body is larger than the {app.config['MAX_CONTENT_LENGTH']:,} bytes this finder "
-                f"accepts. Send at most {app.config['MAX_BATCH']} postcodes at once."
-            )
-        )
-
-    def unreadable_body(error: Exception):
-        return finder_error(
-            InvalidInput(
-                "The request body could not be read: it was cut off, or its chunked encoding is malformed.",
-                code="malformed_body",
-            )
-        )
-
-    # gunicorn reads a body only when the app does, so a malformed one raises in the view.
-    from gunicorn.http.errors import NoMoreData, ParseException
-
-    app.register_error_handler(ParseException, unreadable_body)  # a bad chunk size, extension or terminator
-    app.register_error_handler(NoMoreData, unreadable_body)  # a body that ends before it said it would
-
-    @app.errorhandler(SecurityError)  # a Host header that is not a trusted name
-    @app.errorhandler(BadHost)  # a Host header that is no host name at all
-    def unknown_host(error: HTTPException):
-        """No page for another host: Flask can build no URL for it, and a cache must keep nothing."""
-        refusal = security.UnknownHost(
-            "This finder does not answer to the host name this request was sent to. Use the finder's own address."
-        )
-        if wants_json():
-            return jsonify(refusal.to_dict()), refusal.status
-        return Response(refusal.message + "\n", refusal.status, {"Cache-Control": "no-store"}, mimetype="text/plain")
-
-    @app.context_processor
-    def globals_for_templates():
-        return {"attribution": ATTRIBUTION, "public_url": public_url}
+def template_globals() -> dict[str, Any]:
+    return {"attribution": ATTRIBUTION, "public_url": public_url}

@@ -10,7 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from finder.errors import FinderError, InvalidInput
 from finder.services.lookup import OutcodeAnswer, PostcodeAnswer, WardAnswer
-from finder.web import lookup
+from finder.web import services
 from finder.web.coverage import counted
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -19,7 +19,7 @@ OPENAPI_FILE = Path(__file__).resolve().parent.parent / "data" / "openapi.json"
 
 def _full_postcode(text: str) -> PostcodeAnswer:
     """Resolve a postcode; an outward code alone is not one (it has its own endpoint)."""
-    result = lookup().resolve(postcode=text)
+    result = services().lookup.resolve(postcode=text)
     if isinstance(result, OutcodeAnswer):
         raise InvalidInput(
             f"{result.outcode} is an outward code, not a full postcode. "
@@ -55,7 +55,7 @@ def health():
 
     Never queries the store (a hung database must not hang the health check) and never builds the lookup.
     """
-    service = current_app.extensions.get("finder.lookup")
+    service = services().built_lookup()
     store = service.teams.state if service is not None and service.teams is not None else "unknown"
     return jsonify({"status": "degraded" if store == "unavailable" else "ok", "store": store})
 
@@ -96,7 +96,7 @@ def postcodes():
 @bp.get("/outcodes/<outcode>")
 def outcode(outcode: str):
     """The wards an outward code's postcodes fall in, most first; its postcodes outside London by district and force."""
-    result = lookup().resolve(postcode=outcode)
+    result = services().lookup.resolve(postcode=outcode)
     if not isinstance(result, OutcodeAnswer):
         raise InvalidInput("Give an outward code alone, like SE1", code="invalid_outcode")
     return jsonify(
@@ -130,13 +130,13 @@ def locate():
     args = request.args
     if "lat" not in args or "lon" not in args:
         raise InvalidInput("Give both lat and lon, like ?lat=51.5014&lon=-0.1419", code="invalid_location")
-    return jsonify(_answer(counted(lookup().resolve(lat=args["lat"], lon=args["lon"]), "api")))
+    return jsonify(_answer(counted(services().lookup.resolve(lat=args["lat"], lon=args["lon"]), "api")))
 
 
 @bp.get("/wards/<code>")
 def ward(code: str):
     """One ward, its borough, force and contact routes, and its neighbours."""
-    result = counted(lookup().resolve(ward=code), "api")
+    result = counted(services().lookup.resolve(ward=code), "api")
     body = _answer(result)
     body["neighbours"] = [{"code": w.code, "name": w.name} for w in result.neighbours]
     return jsonify(body)
@@ -145,8 +145,8 @@ def ward(code: str):
 @bp.get("/wards/<code>/boundary")
 def boundary(code: str):
     """The ward's boundary as a GeoJSON Feature (WGS84)."""
-    result = lookup().resolve(ward=code)
-    response = jsonify(lookup().geo.wards.feature(result.ward.code))
+    result = services().lookup.resolve(ward=code)
+    response = jsonify(services().lookup.geo.wards.feature(result.ward.code))
     response.mimetype = "application/geo+json"
     return response
 

@@ -113,5 +113,4 @@ def init_app(app: Flask, extra_headers: list[tuple[str, str]]) -> dict[str, str]
         if endpoint == "static" and "filename" in values:
             values["filename"] = names.get(values["filename"], values["filename"])
 
-    app.extensions["finder.assets"] = names
     return names

@@ -21,15 +21,14 @@ from finder.geo.wards import WardIndex
 from finder.services.coverage import MAXIMUM, PARTS, CoverageReport, WardCoverage, ward_coverage, worst_first
 from finder.services.editing import csv_cell
 from finder.services.lookup import WardAnswer
-from finder.services.reach import WINDOW_DAYS, Tally, lookups, shown
+from finder.services.reach import WINDOW_DAYS, lookups, shown
 from finder.store.models import utcnow
 from finder.store.reach import SURFACES
-from finder.web import lookup
+from finder.web import services
 
 bp = Blueprint("coverage", __name__)
 R = TypeVar("R")
 EMPTY = {**dict.fromkeys(SURFACES, 0), "total": 0}
-NOT_BUILT = object()
 
 
 class CoverageUnavailable(FinderError):
@@ -44,20 +43,10 @@ class CoverageUnavailable(FinderError):
 
 def counted(result: R, surface: str) -> R:
     """Count a lookup that found a ward (not an outward code's list) on `surface`; return the result as given."""
-    tally = current_app.extensions.get("finder.reach", NOT_BUILT)
-    if tally is NOT_BUILT:
-        tally = _build_tally()
+    tally = services().reach
     if tally is not None and isinstance(result, WardAnswer):
         tally.count(result.ward.code, surface)
     return result
-
-
-def _build_tally() -> Tally | None:
-    """This app's tally over the lookup's store (None when counting is off or there is no store)."""
-    teams = lookup().teams
-    on = current_app.config["REACH_COUNTING"] and teams is not None
-    tally = Tally(teams.store, interval=current_app.config["REACH_FLUSH_SECONDS"]) if on and teams is not None else None
-    return current_app.extensions.setdefault("finder.reach", tally)
 
 
 def init_app(app: Flask) -> None:
@@ -70,14 +59,14 @@ def init_app(app: Flask) -> None:
 
 def coverage_report() -> tuple[CoverageReport, dict[str, dict[str, int]]]:
     """The scores and lookups, kept by this process for TEAM_CACHE_SECONDS like the teams themselves."""
-    cached = current_app.extensions.get("finder.coverage")
+    kept = services().coverage
     seconds = current_app.config["TEAM_CACHE_SECONDS"]
-    if cached is not None and seconds > 0 and time.monotonic() - cached[0] < seconds:
-        return cached[1]
-    teams = lookup().teams
-    store = teams.store if teams is not None else None
+    if kept.last is not None and seconds > 0 and time.monotonic() - kept.last[0] < seconds:
+        return kept.last[1]
+    lookup = services().lookup
+    store = lookup.teams.store if lookup.teams is not None else None
     try:
-        report = ward_coverage(store, lookup().geo.wards, utcnow())
+        report = ward_coverage(store, lookup.geo.wards, utcnow())
         counts = lookups(store) if store is not None else {}
     except SQLAlchemyError as exc:
         raise CoverageUnavailable(
@@ -85,7 +74,7 @@ def coverage_report() -> tuple[CoverageReport, dict[str, dict[str, int]]]:
         ) from exc
     totals = {code: c["total"] for code, c in counts.items()}
     ordered = CoverageReport(report.as_of, tuple(worst_first(report.wards, totals)), report.boroughs)
-    current_app.extensions["finder.coverage"] = (time.monotonic(), (ordered, counts))
+    kept.last = (time.monotonic(), (ordered, counts))
     return ordered, counts
 
 
@@ -194,7 +183,7 @@ def coverage_map():
     """The choropleth's Leaflet script: ONS geometry, names and whole-number scores only."""
     report, _ = coverage_report()
     scores = tuple(sorted(report.scores.items()))
-    response = Response(_map_script(lookup().geo.wards, scores), mimetype="text/javascript")
+    response = Response(_map_script(services().lookup.geo.wards, scores), mimetype="text/javascript")
     response.cache_control.public = True
     response.cache_control.max_age = 300
     response.add_etag()

@@ -28,7 +28,7 @@ from finder.errors import FinderError, InvalidInput
 from finder.i18n import LANGUAGES
 from finder.services.boroughs import Borough, boroughs, within_borough
 from finder.services.lookup import Answer, OutcodeAnswer
-from finder.web import lookup
+from finder.web import services
 from finder.web.contrast import AA_TEXT, WHITE, contrast, readable_on_white, text_on
 from finder.web.coverage import counted
 from finder.web.security import frameable
@@ -96,7 +96,7 @@ class EmbedOptions:
 
 def parse_options(args: MultiDict[str, str]) -> EmbedOptions:
     """Validate the options in a query string; an empty value means the default."""
-    known = boroughs(lookup().geo.wards)
+    known = boroughs(services().lookup.geo.wards)
     borough = None
     if code := args.get("borough", "").strip():
         borough = known.get(code.upper())
@@ -176,7 +176,7 @@ def search():
     options = parse_options(request.args)
     query = request.args.get("postcode", "")
     try:
-        result = counted(lookup().resolve(postcode=query), "embed")
+        result = counted(services().lookup.resolve(postcode=query), "embed")
     except FinderError as error:
         return _render("embed/home.html", options, error.status, query=query, error=error)
     return _show(result, options, query)
@@ -187,7 +187,7 @@ def search():
 def ward(code: str):
     """A ward chosen from an outward code's list, inside the widget."""
     options = parse_options(request.args)
-    return _show(counted(lookup().resolve(ward=code), "embed"), options, "")
+    return _show(counted(services().lookup.resolve(ward=code), "embed"), options, "")
 
 
 def _show(result: Answer, options: EmbedOptions, query: str) -> tuple[str, int]:
@@ -216,11 +216,11 @@ def build():
         "embed/build.html",
         options=options,
         error=error,
-        boroughs=boroughs(lookup().geo.wards).values(),
+        boroughs=boroughs(services().lookup.geo.wards).values(),
         default_accent=DEFAULT_ACCENT,
         public_url=public,
         preview_url=here,
-        ancestors=describe_ancestors(current_app.extensions["finder.security"]["ancestors"]),
+        ancestors=describe_ancestors(services().security.ancestors),
         embed_src=public + url_for("embed.widget", **_snippet_params(options)),
     )
     return body, 400 if error else 200

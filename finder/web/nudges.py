@@ -18,7 +18,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from finder.errors import FinderError
 from finder.i18n import tr
-from finder.services.accounts import Account
 from finder.services.coverage import MAXIMUM
 from finder.services.digest import (
     Digest,
@@ -29,8 +28,11 @@ from finder.services.digest import (
     no_team_reports,
     report_no_team,
 )
+from finder.staff.account import Account
 from finder.store.models import utcnow
-from finder.web import lookup
+from finder.web import services
+from finder.web.admin import csrf
+from finder.web.coverage import coverage_report
 from finder.web.security import ApiRateLimiter
 
 bp = Blueprint("nudges", __name__)
@@ -97,10 +99,10 @@ def no_team(code: str) -> Any:
     allowed, _ = current_app.extensions["finder.no_team_limiter"].hit(request.remote_addr or "unknown")
     if not allowed:
         raise TooManyReports(tr("Thank you: you have already told us several times. Nothing more is needed."))
-    result = lookup().resolve(ward=code)  # 404 for an unknown ward
+    result = services().lookup.resolve(ward=code)  # 404 for an unknown ward
     if result.team_status == "loaded":  # a team was published meanwhile: show it
         return redirect(url_for("public.ward", code=result.ward.code), 303)
-    teams = lookup().teams
+    teams = services().lookup.teams
     try:
         if result.team_status == "unavailable" or teams is None:
             raise SQLAlchemyError("the store is not answering")
@@ -113,10 +115,10 @@ def no_team(code: str) -> Any:
 @bp.get("/wards/<code>/no-team/thanks")
 def no_team_thanks(code: str) -> Any:
     """Where a report lands: what happens next, and the force's routes meanwhile."""
-    ward = lookup().geo.wards.get(code)
+    ward = services().lookup.geo.wards.get(code)
     if ward is None:
         abort(404)
-    return render_template("no_team_thanks.html", ward=ward, force=lookup().forces[ward.force_id])
+    return render_template("no_team_thanks.html", ward=ward, force=services().lookup.forces[ward.force_id])
 
 
 # -- for staff: the dashboard, /admin/coverage and the emailed digest -------------------------------
@@ -124,14 +126,12 @@ def no_team_thanks(code: str) -> Any:
 
 def month_reports() -> dict[str, int]:
     """Ward code -> residents' no-team reports this month (London time)."""
-    teams = lookup().teams
+    teams = services().lookup.teams
     return no_team_reports(teams.store, month_start(london_today(utcnow()))) if teams is not None else {}
 
 
 def attention_for(account: Account) -> tuple[DigestWard, ...]:
     """The signed-in person's weekly list, as their dashboard shows it (the digest email's list)."""
-    from finder.web.coverage import coverage_report
-
     report, _ = coverage_report()
     threshold = current_app.config["DIGEST_THRESHOLD"]
     return attention_list(account.role, account.borough_code, account.wards, report, month_reports(), threshold)
@@ -151,8 +151,6 @@ def render_digest(digest: Digest) -> tuple[str, str, str]:
 
 def init_app(app: Flask) -> None:
     """The report form's route and limiter (exempt from CSRF: no session to ride on)."""
-    from finder.web.admin import csrf
-
     try:
         app.extensions["finder.no_team_limiter"] = ApiRateLimiter(app.config["NO_TEAM_RATE_LIMIT"])
     except ValueError:

@@ -27,6 +27,7 @@ from werkzeug.http import parse_accept_header, quote_etag
 
 from finder.headers import per_header_value
 from finder.services.lookup import WardAnswer
+from finder.web.languages import carried_lang, select_language
 
 MAX_PAGES = 1024  # every ward in English (704), and the most viewed in ?from=location or other languages
 PAGE_MAX_AGE = 60  # seconds a browser or CDN may reuse a page without asking
@@ -93,8 +94,6 @@ def _language() -> tuple[str, bool]:
     """The negotiated language, and whether ?lang= chose it (its links then carry ?lang=); ("", False) before Babel."""
     if "babel" not in current_app.extensions:
         return "", False
-    from finder.i18n import carried_lang, select_language
-
     lang = select_language()  # the language Flask-Babel renders in: it asks the same function
     return lang, carried_lang() == lang  # ?lang=PL is ?lang=pl: its links carry lang=pl
 

@@ -21,8 +21,9 @@ from markupsafe import Markup
 
 from finder.i18n import LANGUAGES
 from finder.services.lookup import WardChosen
+from finder.services.posters import write_pdf
 from finder.services.teams import TeamsUnavailable
-from finder.web import lookup, public_url, team_directory
+from finder.web import public_url, services
 from finder.web.limits import limited
 from finder.web.teams import store_unavailable
 
@@ -42,9 +43,9 @@ class Poster:
 
 def poster_for(code: str) -> Poster:
     """A ward's poster; 404 for no such ward, 503 when the team store cannot be read (no poster without it)."""
-    result = lookup().resolve(ward=code)
+    result = services().lookup.resolve(ward=code)
     if result.team_status == "unavailable":
-        raise TeamsUnavailable(team_directory().retry_after)
+        raise TeamsUnavailable(services().teams.retry_after)
     url = public_url("public.ward", code=result.ward.code)
     import segno  # here: 0.06 s of start-up for a page staff print now and then
 
@@ -61,8 +62,6 @@ def render_posters(posters: list[Poster], title: str = "") -> str:
 
 def pdf_response(posters: list[Poster], filename: str, title: str = "") -> Response:
     """The posters as one PDF (one A4 page each), drawn from the same page and stylesheet residents print."""
-    from finder.services.posters import write_pdf
-
     base = request.url_root
     stylesheet = Path(current_app.static_folder or "static") / STYLESHEET
     files = {urljoin(base, url_for("static", filename=STYLESHEET)): stylesheet}

@@ -22,7 +22,7 @@ from finder.geo.svg import ward_outline_svg
 from finder.geo.wards import WardIndex
 from finder.services.lookup import OutcodeAnswer, PostcodeAnswer, WardAnswer
 from finder.services.teams import NearbyPlace
-from finder.web import lookup, pagecache, tiles
+from finder.web import pagecache, services, tiles
 from finder.web.coverage import counted
 from finder.web.limits import limited
 from finder.web.pagecache import page
@@ -43,7 +43,7 @@ def search():
     """The form's target: a postcode or outward code becomes a result, a ward list or a clear error."""
     query = request.args.get("postcode", "")
     try:
-        result = counted(lookup().resolve(postcode=query), "page")
+        result = counted(services().lookup.resolve(postcode=query), "page")
     except FinderError as error:
         return render_template("home.html", query=query, error=error), error.status
     if isinstance(result, OutcodeAnswer):
@@ -58,7 +58,7 @@ def locate():
     The exact location stays out of the address bar, the history and any link the resident shares.
     """
     try:
-        result = lookup().resolve(lat=request.args.get("lat"), lon=request.args.get("lon"))
+        result = services().lookup.resolve(lat=request.args.get("lat"), lon=request.args.get("lon"))
     except FinderError as error:
         return render_template("home.html", query="", error=error), error.status
     return redirect(url_for(".ward", code=result.ward.code, **{"from": "location"}), 303)
@@ -69,7 +69,8 @@ def ward(code: str):
     """A shareable page for one ward (`?from=location` when "use my location" led here)."""
     if code != code.strip().upper():
         return redirect(url_for(".ward", code=code.strip().upper()), 301)
-    result = counted(lookup().resolve(ward=code), "page")  # "use my location" is counted here, after its redirect
+    # "use my location" is counted here, after its redirect
+    result = counted(services().lookup.resolve(ward=code), "page")
     from_location = request.args.get("from") == "location"
     return page(
         result,
@@ -81,11 +82,11 @@ def ward(code: str):
 @bp.get("/maps/<code>.js")
 def ward_map(code: str):
     """The Leaflet script for a ward's map: the same trusted file for everyone (static/map.js adds the rest)."""
-    if lookup().geo.wards.get(code) is None:
+    if services().lookup.geo.wards.get(code) is None:
         abort(404)
     # Tiles and their credit are added by static/map.js: the credit is the operator's HTML, and it stays
     # out of Folium, which compiles what it renders as templates.
-    script = _map_script(lookup().geo, code)
+    script = _map_script(services().lookup.geo, code)
     return pagecache.send(script, "text/javascript", "public, max-age=3600", "Accept-Encoding")
 
 
@@ -105,7 +106,7 @@ def _before_fork(state: BlueprintSetupState) -> None:
     the scripts built with geodata, or Folium to render them."""
     pagecache.init_app(state.app)
     if prebuilt_scripts(state.app.config["GEODATA_DIR"]) is None:
-        import folium  # noqa: F401
+        import folium  # noqa: F401  (300-450 ms, loaded once in the master only when no scripts were built)
 
 
 @bp.app_template_global()
@@ -133,8 +134,8 @@ def map_data(result: WardAnswer) -> dict[str, Any]:
 @bp.app_template_global()
 def ward_outline(code: str) -> Markup:
     """The ward's boundary as inline SVG, shown where the map cannot be (no JavaScript, printing)."""
-    name = lookup().geo.wards.by_code[code].name
-    return Markup(_outline(lookup().geo.wards, code, _("Outline of %(name)s ward", name=name)))
+    name = services().lookup.geo.wards.by_code[code].name
+    return Markup(_outline(services().lookup.geo.wards, code, _("Outline of %(name)s ward", name=name)))
 
 
 @lru_cache(maxsize=4096)  # bounded by the 704 wards in each language (about 500 bytes each)
@@ -160,6 +161,7 @@ def place_lines(place: NearbyPlace, origin: str) -> list[str]:
 @bp.get("/about")
 def about():
     """Where the data comes from, how current it is, and the licences."""
+    lookup = services().lookup
     return render_template(
-        "about.html", manifest=lookup().geo.manifest, config=current_app.config, forces=lookup().forces.values()
+        "about.html", manifest=lookup.geo.manifest, config=current_app.config, forces=lookup.forces.values()
     )

@@ -351,7 +351,7 @@ def _rate_limit_headers(response: Response, windows: list[Window], policy: str) 
     response.headers.extend(fields)
 
 
-def _api_headers(response: Response, settings: dict[str, Any], policy: str) -> Response:
+def _api_headers(response: Response, settings: SecuritySettings, policy: str) -> Response:
     """The API's policy, CORS, caching and rate-limit headers for /api/v1 answers."""
     headers = response.headers
     headers.extend(API_HEADERS)
@@ -365,7 +365,7 @@ def _api_headers(response: Response, settings: dict[str, Any], policy: str) -> R
         headers.extend([*CORS_HEADERS, *PREFLIGHT_HEADERS])
     cacheable = response.status_code == 200 and request.endpoint not in NOT_CACHED and not g.get("api_no_store")
     if method in ("GET", "HEAD") and cacheable:
-        headers.add("Cache-Control", settings["api_cache_control"])
+        headers.add("Cache-Control", settings.api_cache_control)
         headers.add("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest()))
         response.make_conditional(request)
     elif method != "OPTIONS":
@@ -373,7 +373,7 @@ def _api_headers(response: Response, settings: dict[str, Any], policy: str) -> R
     return response
 
 
-def _security_headers(app: Flask, settings: dict[str, Any], limiter: ApiRateLimiter, response: Response) -> Response:
+def _security_headers(app: Flask, settings: SecuritySettings, limiter: ApiRateLimiter, response: Response) -> Response:
     """Every response's fixed headers (a view's own value wins), and those that depend on the view:
     framing, the page's CSP (with its nonce), the API's caching.
 
@@ -385,14 +385,14 @@ def _security_headers(app: Flask, settings: dict[str, Any], limiter: ApiRateLimi
     if request.view_args is not None and "token" in request.view_args:
         headers["Referrer-Policy"] = "no-referrer"
     present = {name.lower() for name, _ in headers}
-    headers.extend([(name, value) for name, value in settings["everywhere"] if name.lower() not in present])
+    headers.extend([(name, value) for name, value in settings.everywhere if name.lower() not in present])
     if request.path.startswith(API_PREFIX):
         return _api_headers(response, settings, limiter.policy)
-    if not settings["fixed_host"] and "public" in headers.get("Cache-Control", ""):
+    if not settings.fixed_host and "public" in headers.get("Cache-Control", ""):
         response.vary.add("Host")  # without FINDER_PUBLIC_URL, absolute URLs name the request's host
     nonce = g.get("csp_nonce")
     if getattr(app.view_functions.get(request.endpoint or ""), "frameable", False):
-        ancestors = settings["ancestors"]
+        ancestors = settings.ancestors
         headers.add("Cross-Origin-Resource-Policy", "cross-origin")
     else:
         ancestors = "'none'"
@@ -401,12 +401,23 @@ def _security_headers(app: Flask, settings: dict[str, Any], limiter: ApiRateLimi
         # Public files (embed.js above all) are loaded by other sites; pages are ours alone.
         headers.add("Cross-Origin-Resource-Policy", "cross-origin" if request.endpoint == "static" else "same-origin")
     headers.add(
-        "Content-Security-Policy", content_security_policy(ancestors=ancestors, tiles=settings["tiles"], nonce=nonce)
+        "Content-Security-Policy", content_security_policy(ancestors=ancestors, tiles=settings.tiles, nonce=nonce)
     )
     return response
 
 
-def init_app(app: Flask) -> None:
+@dataclass(frozen=True)
+class SecuritySettings:
+    """The header settings checked once from the config (Services.security)."""
+
+    ancestors: str  # CSP frame-ancestors for the framable views (/embed)
+    tiles: str | None  # the tile server's CSP source (None: no tile server)
+    everywhere: tuple[tuple[str, str], ...]  # on every response, static files too
+    api_cache_control: str
+    fixed_host: bool  # FINDER_PUBLIC_URL is set: absolute URLs do not vary by the request's Host
+
+
+def init_app(app: Flask) -> SecuritySettings:
     """Check the settings once, then add the hooks. Bad settings stop the app with a clear message."""
     trust_hosts(app.config)
     ancestors = parse_ancestors(app.config["EMBED_ANCESTORS"])
@@ -419,13 +430,13 @@ def init_app(app: Flask) -> None:
     ]
     if app.config["ENV_NAME"] == "production":
         everywhere.append(("Strict-Transport-Security", HSTS))
-    settings = app.extensions["finder.security"] = {
-        "ancestors": " ".join(ancestors),
-        "tiles": tiles_source(app.config["TILES_URL"]),
-        "everywhere": everywhere,
-        "api_cache_control": f"public, max-age={app.config['API_MAX_AGE']}",
-        "fixed_host": bool(app.config["PUBLIC_URL"]),
-    }
+    settings = SecuritySettings(
+        ancestors=" ".join(ancestors),
+        tiles=tiles_source(app.config["TILES_URL"]),
+        everywhere=tuple(everywhere),
+        api_cache_control=f"public, max-age={app.config['API_MAX_AGE']}",
+        fixed_host=bool(app.config["PUBLIC_URL"]),
+    )
     limiter = app.extensions["finder.rate_limiter"] = ApiRateLimiter(app.config["RATE_LIMIT"])
     if proxies := app.config["PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
@@ -433,3 +444,4 @@ def init_app(app: Flask) -> None:
     app.before_request(partial(_check_rate_limit, limiter))
     app.after_request(partial(_security_headers, app, settings, limiter))
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    return settings

@@ -20,21 +20,22 @@ from flask_babel import get_locale
 from werkzeug.exceptions import ServiceUnavailable
 
 from finder.errors import NotFound
-from finder.i18n import current_lang, tr
+from finder.i18n import tr
 from finder.services import exports
 from finder.services.lookup import WardChosen
 from finder.services.teams import Meeting, Provenance, Route, Team, TeamsUnavailable, force_area_page
 from finder.services.validation import PHONE_KINDS, format_phone
-from finder.web import lookup, public_url, team_directory
+from finder.web import public_url, services
+from finder.web.languages import current_lang
 
 bp = Blueprint("teams", __name__)
 
 
 def _ward_result(code: str) -> tuple[WardChosen, Team]:
     """The ward's result, with its team; a 404 when the ward has none, a 503 when the store cannot be read."""
-    result = lookup().resolve(ward=code)
+    result = services().lookup.resolve(ward=code)
     if result.team_status == "unavailable":
-        raise TeamsUnavailable(team_directory().retry_after)
+        raise TeamsUnavailable(services().teams.retry_after)
     if result.team is None:
         raise NotFound(
             tr(
@@ -91,7 +92,7 @@ def vcard(code: str):
 def calendar(code: str):
     """The ward's meetings as an iCalendar feed: the last month's and every one to come."""
     result, cached = _ward_result(code)
-    team = team_directory().team(result.ward.code) or cached  # removed since this worker cached it
+    team = services().teams.team(result.ward.code) or cached  # removed since this worker cached it
     body = exports.calendar(
         team,
         team.meetings,
@@ -107,7 +108,7 @@ def calendar(code: str):
 def meeting(code: str, meeting_id: int):
     """One meeting as an .ics file to add to a calendar."""
     result, _ = _ward_result(code)
-    found = team_directory().meeting(result.ward.code, meeting_id)
+    found = services().teams.meeting(result.ward.code, meeting_id)
     if found is None or found[1].date_unclear:  # no calendar entry for a date we cannot believe
         raise NotFound(tr("That meeting is not in our copy of the team's details."), code="meeting_not_found")
     team, item = found

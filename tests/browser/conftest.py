@@ -69,8 +69,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(finder_lookup: Lookup) -> Iterator[LiveServer]:
     """The real app, threaded, on 127.0.0.1 and a port the OS picks."""
-    app = create_app({"ENV_NAME": "testing", "TESTING": True})
-    app.extensions["finder.lookup"] = finder_lookup
+    app = create_app({"ENV_NAME": "testing", "TESTING": True}, lookup=finder_lookup)
     assert not app.config["TILES_URL"], "testing config must not load map tiles from outside 127.0.0.1"
     with serving(app) as base_url:
         yield LiveServer(base_url)

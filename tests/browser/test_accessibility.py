@@ -64,8 +64,7 @@ ERROR_STATUS = {
 @pytest.fixture(scope="module")
 def live_server(geodata) -> Iterator[LiveServer]:
     """The real app with the fictional sample teams in its store, so a result shows a whole team."""
-    app = create_app({"ENV_NAME": "testing", "TESTING": True})
-    app.extensions["finder.lookup"] = team_lookup(geodata, team_store())
+    app = create_app({"ENV_NAME": "testing", "TESTING": True}, lookup=team_lookup(geodata, team_store()))
     with serving(app, "finder-axe-server") as base_url:
         yield LiveServer(base_url)
 

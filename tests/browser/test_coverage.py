@@ -21,8 +21,7 @@ WARDS = 704
 @pytest.fixture(scope="module")
 def live_server(geodata) -> Iterator[LiveServer]:
     """The real app with the fictional sample teams, so some wards score and some do not."""
-    app = create_app({"ENV_NAME": "testing", "TESTING": True})
-    app.extensions["finder.lookup"] = team_lookup(geodata, team_store())
+    app = create_app({"ENV_NAME": "testing", "TESTING": True}, lookup=team_lookup(geodata, team_store()))
     with serving(app, "finder-coverage-server") as base_url:
         yield LiveServer(base_url)
 

@@ -331,8 +331,9 @@ def test_the_full_site_result_page_and_its_map_keep_to_the_content_security_poli
 def test_map_tiles_from_the_configured_tile_server_load_under_the_policy_as_the_map_moves(
     browser: Browser, finder_lookup: Lookup, host_server: HostServer
 ) -> None:
-    app = create_app({"ENV_NAME": "testing", "TILES_URL": host_server.base_url + "/tiles/{z}/{x}/{y}.png"})
-    app.extensions["finder.lookup"] = finder_lookup
+    app = create_app(
+        {"ENV_NAME": "testing", "TILES_URL": host_server.base_url + "/tiles/{z}/{x}/{y}.png"}, lookup=finder_lookup
+    )
     with serving(app, "finder-with-tiles") as finder:
         context = browser.new_context(viewport={"width": 1024, "height": 800}, service_workers="block")
         watched = watch(context, (finder, host_server.base_url))

@@ -21,8 +21,7 @@ RESULT = f"/search?postcode={SAMPLE_POSTCODE.replace(' ', '+')}"
 @pytest.fixture(scope="module")
 def live_server(geodata) -> Iterator[LiveServer]:
     """The real app with the fictional sample teams, so a result shows a whole team."""
-    app = create_app({"ENV_NAME": "testing", "TESTING": True})
-    app.extensions["finder.lookup"] = team_lookup(geodata, team_store())
+    app = create_app({"ENV_NAME": "testing", "TESTING": True}, lookup=team_lookup(geodata, team_store()))
     with serving(app, "finder-languages-server") as base_url:
         yield LiveServer(base_url)
 

@@ -38,8 +38,7 @@ class PosterServer:
 
 @pytest.fixture(scope="module")
 def live_server(geodata) -> Iterator[PosterServer]:
-    app = create_app({"ENV_NAME": "testing", "TESTING": True})
-    app.extensions["finder.lookup"] = team_lookup(geodata, team_store())
+    app = create_app({"ENV_NAME": "testing", "TESTING": True}, lookup=team_lookup(geodata, team_store()))
     with serving(app, "finder-poster-server") as base_url:
         yield PosterServer(base_url)
 

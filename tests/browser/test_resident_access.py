@@ -46,9 +46,9 @@ def tiles() -> Iterator[str]:
 def live_server(geodata, tiles: str) -> Iterator[LiveServer]:
     """The real app with the fictional sample teams, a team with a front counter, and map tiles from 127.0.0.1."""
     app = create_app(
-        {"ENV_NAME": "testing", "TESTING": True, "TILES_URL": tiles + "/{z}/{x}/{y}.png", "TILES_ATTRIBUTION": CREDIT}
+        {"ENV_NAME": "testing", "TESTING": True, "TILES_URL": tiles + "/{z}/{x}/{y}.png", "TILES_ATTRIBUTION": CREDIT},
+        lookup=team_lookup(geodata, team_store()),
     )
-    app.extensions["finder.lookup"] = team_lookup(geodata, team_store())
     with serving(app, "finder-access-server") as base_url:
         yield LiveServer(base_url)
 

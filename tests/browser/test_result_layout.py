@@ -21,8 +21,7 @@ SCREENS = {"phone": {"width": 375, "height": 667}, "desktop": {"width": 1280, "h
 @pytest.fixture(scope="module")
 def live_server(geodata) -> Iterator[LiveServer]:
     """The real app with the fictional sample teams in its store."""
-    app = create_app({"ENV_NAME": "testing", "TESTING": True})
-    app.extensions["finder.lookup"] = team_lookup(geodata, team_store())
+    app = create_app({"ENV_NAME": "testing", "TESTING": True}, lookup=team_lookup(geodata, team_store()))
     with serving(app, "finder-layout-server") as base_url:
         yield LiveServer(base_url)
 

@@ -43,8 +43,7 @@ class TeamServer:
 @pytest.fixture(scope="module")
 def live_server(geodata) -> Iterator[TeamServer]:
     """The real app with a store of sample teams and a hostile team, threaded on 127.0.0.1."""
-    app = create_app({"ENV_NAME": "testing", "TESTING": True})
-    app.extensions["finder.lookup"] = team_lookup(geodata, team_store())
+    app = create_app({"ENV_NAME": "testing", "TESTING": True}, lookup=team_lookup(geodata, team_store()))
     with serving(app, "finder-team-server") as base_url:
         yield TeamServer(base_url)
 

@@ -6,6 +6,7 @@ from finder import create_app
 from finder.errors import NotFound, OutsideArea
 from finder.geo.geocoder import PostcodesIO
 from finder.services.lookup import Lookup
+from finder.web import services
 from tests.support.httpserver import Reply, local_server
 
 # A new-build postcode in SE1 that our Code-Point release does not hold, placed in Borough & Bankside.
@@ -78,11 +79,10 @@ def test_a_geocoded_point_outside_london_is_outside_the_area(geodata, finder_loo
 def test_a_failing_geocoder_leaves_an_honest_not_found_page(geodata, finder_lookup):
     with local_server() as server:
         server.fallback = lambda _: Reply(503, "down")
-        app = create_app({"ENV_NAME": "testing"})
-        app.extensions["finder.lookup"] = Lookup(geodata, finder_lookup.forces, PostcodesIO(server.url))
+        app = create_app({"ENV_NAME": "testing"}, lookup=Lookup(geodata, finder_lookup.forces, PostcodesIO(server.url)))
         response = app.test_client().get("/search?postcode=SE1 9ZZ")
         with pytest.raises(NotFound):
-            app.extensions["finder.lookup"].resolve(postcode="SE1 9ZZ")
+            services(app).lookup.resolve(postcode="SE1 9ZZ")
     assert response.status_code == 404
     assert "We could not find SE1 9ZZ" in response.get_data(as_text=True)
 

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from finder.services import accounts as accounts_module
 from finder.services.accounts import (
     SIGN_IN_REFUSED,
-    Account,
     Accounts,
     FormErrors,
     Limits,
@@ -25,8 +24,9 @@ from finder.services.accounts import (
     SignInRefused,
     Throttled,
     _limits,
-    may_edit,
 )
+from finder.staff.account import Account
+from finder.staff.permissions import may_edit
 from finder.store import Store
 from finder.store.models import utcnow
 from finder.store.staff import StaffToken, StaffUser

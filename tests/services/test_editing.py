@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 import pytest
 
 from finder.services.editing import (
-    Actor,
     EditConflict,
     Editing,
     Invalid,
@@ -20,6 +19,7 @@ from finder.services.editing import (
     record_sync,
 )
 from finder.services.teams import LONDON, Provenance, TeamDirectory, age_in_words
+from finder.staff.account import Account
 from finder.store import Store
 from finder.store import models as m
 from finder.store.models import utcnow
@@ -55,8 +55,10 @@ def load_team(store: Store, data: TeamData | None = None) -> None:
         apply_team(session, data or team_data(), source="policeuk", now=utcnow())
 
 
-def make_user(store: Store, name: str, role: str, *, borough: str | None = None, wards: tuple[str, ...] = ()) -> Actor:
-    """A staff user in the store (change sets point at it), as the service's Actor."""
+def make_user(
+    store: Store, name: str, role: str, *, borough: str | None = None, wards: tuple[str, ...] = ()
+) -> Account:
+    """A staff user in the store (change sets point at it), as the services see them."""
     with store.session() as session:
         user = StaffUser(
             email=f"{name.lower().replace(' ', '.')}@met.police.uk",
@@ -68,7 +70,7 @@ def make_user(store: Store, name: str, role: str, *, borough: str | None = None,
         )
         session.add(user)
         session.flush()
-        return Actor.of(user)
+        return Account.of(user)
 
 
 def service(store: Store, **kwargs) -> Editing:
@@ -87,13 +89,13 @@ def require_review(store: Store, required: bool = True) -> None:
 
 
 @pytest.fixture()
-def editor(store: Store) -> Actor:
+def editor(store: Store) -> Account:
     load_team(store)
     return make_user(store, "Edna Editor", "ward_editor", wards=(WARD,))
 
 
 @pytest.fixture()
-def admin(store: Store) -> Actor:
+def admin(store: Store) -> Account:
     return make_user(store, "Ada Admin", "borough_admin", borough=BOROUGH)
 
 
@@ -153,6 +155,20 @@ def test_saving_a_record_someone_removed_meanwhile_says_it_was_removed(store, ed
     with pytest.raises(EditConflict) as caught:
         editing.update(editor, WARD, "route", opened.id, opened.form(), opened.version)
     assert caught.value.removed and caught.value.current_version is None
+
+
+def test_a_disabled_account_changes_nothing_though_its_wards_and_role_would_allow_it(store, editor, admin):
+    editing = service(store)
+    phone = route(editing)
+    with store.session() as session:
+        for account in (editor, admin):
+            session.get(StaffUser, account.id).active = False
+    for account in (editor, admin):
+        with store.reader() as session:
+            disabled = Account.of(session.get(StaffUser, account.id))
+        with pytest.raises(NotAllowed):
+            editing.update(disabled, WARD, "route", phone.id, {**phone.form(), "value": "020 7946 0999"}, phone.version)
+    assert route(editing).version == phone.version and editing.history(WARD) == []
 
 
 def test_an_editor_cannot_reach_another_wards_records_by_changing_ids(store, editor):

@@ -24,9 +24,10 @@ from werkzeug.test import TestResponse
 
 from finder import create_app
 from finder.geo.geodata import GeoData
-from finder.services.accounts import Account, hasher
+from finder.services.accounts import hasher
 from finder.services.lookup import Lookup, load_forces
 from finder.services.teams import TeamDirectory
+from finder.staff.account import Account
 from finder.store import Store
 from finder.store.models import utcnow
 from finder.store.staff import StaffUser, StaffWard
@@ -44,11 +45,10 @@ def password_hash(password: str = PASSWORD) -> str:
     return hasher.hash(password)
 
 
-def staff_app(store: Store, geodata: GeoData, **config: Any) -> Flask:
+def staff_app(store: Store, geodata: GeoData, *, lookup: Lookup | None = None, **config: Any) -> Flask:
     """A testing app whose lookup and staff area use `store` (CSRF on, as in production)."""
-    app = create_app({"ENV_NAME": "testing", **config})
-    app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=TeamDirectory(store, geodata.wards))
-    return app
+    lookup = lookup or Lookup(geodata, load_forces(), teams=TeamDirectory(store, geodata.wards))
+    return create_app({"ENV_NAME": "testing", **config}, lookup=lookup)
 
 
 def make_user(

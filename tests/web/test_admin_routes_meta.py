@@ -46,8 +46,7 @@ def unchecked_routes(app: Flask) -> list[str]:
 def app(finder_lookup):
     from finder import create_app
 
-    app = create_app({"ENV_NAME": "testing"})
-    app.extensions["finder.lookup"] = finder_lookup
+    app = create_app({"ENV_NAME": "testing"}, lookup=finder_lookup)
     return app
 
 

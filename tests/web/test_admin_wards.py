@@ -418,10 +418,10 @@ def test_a_saved_change_shows_at_once_on_the_same_worker_and_on_others_once_thei
     now = [0.0]
 
     def worker():
-        app = staff_app(teams, geodata, TEAM_CACHE_SECONDS=30.0)
         directory = TeamDirectory(teams, geodata.wards, cache_seconds=30, monotonic=lambda: now[0])
-        app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=directory)
-        return app
+        return staff_app(
+            teams, geodata, TEAM_CACHE_SECONDS=30.0, lookup=Lookup(geodata, load_forces(), teams=directory)
+        )
 
     this, other = worker(), worker()
     for app in (this, other):  # both workers have read (and cached) the team

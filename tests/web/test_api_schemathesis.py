@@ -32,8 +32,7 @@ def test_every_api_operation_keeps_to_the_openapi_document(case, app) -> None:
 @pytest.fixture()
 def one_request_an_hour(finder_lookup: Lookup):
     """An app that lets each client make one API request an hour, so nearly every answer is a 429."""
-    app = create_app({"ENV_NAME": "testing", "RATE_LIMIT": "1/hour"})
-    app.extensions["finder.lookup"] = finder_lookup
+    app = create_app({"ENV_NAME": "testing", "RATE_LIMIT": "1/hour"}, lookup=finder_lookup)
     return app
 
 

@@ -12,8 +12,9 @@ from finder.config import ROOT
 FRESH_SERVER = """
 import gc, json, sys
 import finder.wsgi
+from finder.web import services
 frozen = gc.get_freeze_count()
-engine = finder.wsgi.app.extensions["finder.store"].engine
+engine = services(finder.wsgi.app).store.engine
 pooled, compiled = engine.pool.checkedin(), len(engine._compiled_cache)
 response = finder.wsgi.app.test_client().get("/api/v1/postcodes/SW1A%201AA")
 warmed = {"pooled": pooled, "compiled_by_first_lookup": len(engine._compiled_cache) - compiled}
@@ -74,7 +75,7 @@ def test_the_code_frozen_before_the_app_loads_holds_next_to_no_garbage():
     probe = """
 import gc
 from finder import create_app
-from finder.web import build_lookup
+from finder.web import services
 print(gc.collect())
 """
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -10,6 +10,7 @@ import pytest
 
 from finder.store.models import utcnow
 from finder.store.records import RouteData, TeamData, apply_team
+from finder.web import services
 from tests.store.teamdata import FORCE_NAMES, HOSTILE_STRINGS, HOSTILE_TEAM, HOSTILE_WARD, SAMPLE_WARD, team_store
 from tests.support.staff import CAMDEN_WARD, WESTMINSTER, make_user, sign_in, staff_app
 
@@ -102,7 +103,7 @@ def test_lookups_are_counted_per_surface_and_shown_next_to_the_score_from_ten_on
     assert client.get("/api/v1/postcodes/SW1A1AA").status_code == 200
     assert client.get("/embed/search", query_string={"postcode": "SW1A 1AA"}).status_code == 200
     assert client.get("/search", query_string={"postcode": "SW1A"}).status_code == 200  # an outward code: no ward
-    app.extensions["finder.reach"].flush()
+    services(app).reach.flush()
     body = client.get("/api/v1/coverage").get_json()
     st_james = next(w for w in body["wards"] if w["code"] == SAMPLE_WARD)
     assert st_james["lookups"] == {"page": 12, "api": "fewer than 10", "embed": "fewer than 10", "total": 14}
@@ -115,7 +116,7 @@ def test_with_counting_off_no_lookup_is_counted(store, geodata):
     app = staff_app(store, geodata, REACH_COUNTING=False)
     client = app.test_client()
     client.get("/search", query_string={"postcode": "SW1A 1AA"})
-    assert app.extensions["finder.reach"] is None
+    assert services(app).reach is None
 
 
 def test_a_borough_admin_sees_their_own_wards_gaps_as_a_to_do_list_linking_to_the_edit_pages(app, store, geodata):

@@ -276,8 +276,7 @@ def test_the_builder_writes_a_one_line_snippet_with_a_noscript_link_and_an_ifram
 
 
 def test_the_builder_writes_the_public_address_when_one_is_configured(finder_lookup: Lookup) -> None:
-    app = create_app({"ENV_NAME": "testing", "PUBLIC_URL": "https://finder.example.org/"})
-    app.extensions["finder.lookup"] = finder_lookup
+    app = create_app({"ENV_NAME": "testing", "PUBLIC_URL": "https://finder.example.org/"}, lookup=finder_lookup)
 
     html = app.test_client().get("/embed/build", base_url="http://localhost").get_data(as_text=True)
 

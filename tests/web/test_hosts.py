@@ -24,8 +24,7 @@ BAD_HOSTS = [
 
 
 def make_app(lookup: Lookup, **config):
-    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "test only", **config})
-    app.extensions["finder.lookup"] = lookup
+    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "test only", **config}, lookup=lookup)
     return app
 
 

@@ -57,8 +57,7 @@ def app_with(lookup: Lookup, translations: Path | None = None):
     config = {"ENV_NAME": "testing"}
     if translations is not None:
         config["BABEL_TRANSLATION_DIRECTORIES"] = str(translations)
-    app = create_app(config)
-    app.extensions["finder.lookup"] = lookup
+    app = create_app(config, lookup=lookup)
     return app
 
 

@@ -25,8 +25,10 @@ def store() -> Store:
 @pytest.fixture()
 def app(geodata, store):
     """As served: pages kept 30 s; the team read afresh each time, so a change in the store shows at once."""
-    app = create_app({"ENV_NAME": "testing", "TEAM_CACHE_SECONDS": 30.0})
-    app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=TeamDirectory(store, geodata.wards))
+    app = create_app(
+        {"ENV_NAME": "testing", "TEAM_CACHE_SECONDS": 30.0},
+        lookup=Lookup(geodata, load_forces(), teams=TeamDirectory(store, geodata.wards)),
+    )
     return app
 
 
@@ -116,10 +118,8 @@ def test_from_location_gets_its_own_page_not_the_plain_wards(app, renders):
 
 def test_a_page_whose_team_cannot_be_read_is_neither_kept_nor_cacheable(geodata, tmp_path):
     broken = Store(f"sqlite:///{tmp_path / 'never-migrated.db'}")  # no tables: every query fails
-    app = create_app({"ENV_NAME": "testing", "TEAM_CACHE_SECONDS": 30.0})
-    app.extensions["finder.lookup"] = Lookup(
-        geodata, load_forces(), teams=TeamDirectory(broken, geodata.wards, backoff_seconds=0)
-    )
+    unreadable = Lookup(geodata, load_forces(), teams=TeamDirectory(broken, geodata.wards, backoff_seconds=0))
+    app = create_app({"ENV_NAME": "testing", "TEAM_CACHE_SECONDS": 30.0}, lookup=unreadable)
     renders = rendered(app)
     client = app.test_client()
     for _ in range(2):
@@ -145,8 +145,8 @@ def test_a_ward_without_a_team_is_kept_too(app, renders):
 
 
 def test_with_no_team_cache_every_view_is_rendered_but_still_validated(geodata, store):
-    app = create_app({"ENV_NAME": "testing"})  # testing keeps nothing (TEAM_CACHE_SECONDS 0)
-    app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=TeamDirectory(store, geodata.wards))
+    lookup = Lookup(geodata, load_forces(), teams=TeamDirectory(store, geodata.wards))
+    app = create_app({"ENV_NAME": "testing"}, lookup=lookup)  # testing keeps nothing (TEAM_CACHE_SECONDS 0)
     renders = rendered(app)
     client = app.test_client()
     first = client.get(f"/wards/{SAMPLE_WARD}")

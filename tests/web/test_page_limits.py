@@ -9,8 +9,7 @@ from finder.services.lookup import Lookup
 
 
 def make_app(finder_lookup: Lookup, **config):
-    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "test only", **config})
-    app.extensions["finder.lookup"] = finder_lookup
+    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "test only", **config}, lookup=finder_lookup)
     return app
 
 

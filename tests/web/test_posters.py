@@ -19,6 +19,7 @@ from finder import create_app
 from finder.services.posters import write_pdf
 from finder.store.models import utcnow
 from finder.store.records import OfficerData, RouteData, TeamData, apply_team
+from finder.web import services
 from tests.store.faults import locked_sqlite
 from tests.store.teamdata import (
     FORCE_NAMES,
@@ -49,8 +50,7 @@ def teams_lookup(geodata, store):
 
 @pytest.fixture()
 def client(teams_lookup):
-    app = create_app({"ENV_NAME": "testing"})
-    app.extensions["finder.lookup"] = teams_lookup
+    app = create_app({"ENV_NAME": "testing"}, lookup=teams_lookup)
     return app.test_client()
 
 
@@ -125,8 +125,7 @@ def test_the_poster_pdf_is_one_a4_page_whose_qr_code_opens_the_ward_page(client,
 
 
 def test_the_qr_code_opens_the_public_url_not_the_address_the_request_came_to(teams_lookup):
-    app = create_app({"ENV_NAME": "testing", "PUBLIC_URL": PUBLIC})
-    app.extensions["finder.lookup"] = teams_lookup
+    app = create_app({"ENV_NAME": "testing", "PUBLIC_URL": PUBLIC}, lookup=teams_lookup)
 
     response = app.test_client().get(f"/wards/{NO_TEAM_WARD}/poster.pdf", base_url="http://localhost")
 
@@ -152,8 +151,7 @@ def test_a_poster_stays_one_page_however_much_the_team_holds(geodata):
                     officers=many, description="Words " * 2000)  # fmt: skip
     with store.session() as session:
         apply_team(session, team, source="officer", now=utcnow())
-    app = create_app({"ENV_NAME": "testing"})
-    app.extensions["finder.lookup"] = team_lookup(geodata, store)
+    app = create_app({"ENV_NAME": "testing"}, lookup=team_lookup(geodata, store))
 
     pdf = app.test_client().get(f"/wards/{FETCH_WARD}/poster.pdf")
 
@@ -176,8 +174,7 @@ def test_urls_an_officer_types_into_team_fields_are_never_fetched_when_the_pdf_i
                         officers=[OfficerData(bait, bait, "police_constable", None, bait)])  # fmt: skip
         with store.session() as session:
             apply_team(session, team, source="officer", now=utcnow())
-        app = create_app({"ENV_NAME": "testing"})
-        app.extensions["finder.lookup"] = team_lookup(geodata, store)
+        app = create_app({"ENV_NAME": "testing"}, lookup=team_lookup(geodata, store))
 
         response = app.test_client().get(f"/wards/{FETCH_WARD}/poster.pdf")
 
@@ -213,7 +210,7 @@ def test_with_the_store_unreadable_a_poster_is_503_not_a_poster_without_its_team
             assert response.status_code == 503
             assert 1 <= int(response.headers["Retry-After"]) <= 15
             assert "cannot read the neighbourhood team" in response.get_data(as_text=True)
-    app.extensions["finder.store"].dispose()
+    services(app).store.dispose()
 
 
 # -- borough admins: every ward's poster in one PDF ---------------------------------------------------

@@ -20,6 +20,7 @@ from finder.services.reach import Tally
 from finder.store import Store
 from finder.store.migrate import upgrade
 from finder.store.reach import LookupCount
+from finder.web import services
 from tests.store import backends
 from tests.store.teamdata import SAMPLE_WARD, team_store
 from tests.support.slowclients import free_port
@@ -91,7 +92,7 @@ def test_a_search_leaves_only_a_ward_a_day_and_a_surface_in_the_count_keys(geoda
     )
     for path, params in resident_visits_in_process:
         assert client.get(path, query_string=params).status_code == 200
-    keys = list(app.extensions["finder.reach"].pending())
+    keys = list(services(app).reach.pending())
     assert {(ward, surface) for _, ward, surface in keys} == {("E05014118", s) for s in ("page", "api", "embed")}
     assert not any(secret in repr(keys) for secret in SECRETS)
 

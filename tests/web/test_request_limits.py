@@ -88,8 +88,7 @@ def test_the_largest_batch_the_api_accepts_fits_in_the_body_limit(client) -> Non
 
 
 def test_the_body_limit_is_configurable(finder_lookup: Lookup) -> None:
-    app = create_app({"ENV_NAME": "testing", "MAX_CONTENT_LENGTH": 100})
-    app.extensions["finder.lookup"] = finder_lookup
+    app = create_app({"ENV_NAME": "testing", "MAX_CONTENT_LENGTH": 100}, lookup=finder_lookup)
     body = json.dumps({"postcodes": ["SW1A 1AA"] * 10})
 
     response = post_json(app.test_client(), body)
@@ -98,8 +97,7 @@ def test_the_body_limit_is_configurable(finder_lookup: Lookup) -> None:
 
 
 def test_a_body_over_the_limit_outside_the_api_gets_a_readable_page(finder_lookup: Lookup) -> None:
-    app = create_app({"ENV_NAME": "testing"})
-    app.extensions["finder.lookup"] = finder_lookup
+    app = create_app({"ENV_NAME": "testing"}, lookup=finder_lookup)
     # No page reads a body today; this one does, to show what a page that did would answer.
     app.add_url_rule("/reads-its-body", "reads_its_body", lambda: str(len(request.get_data())), methods=["POST"])
 

@@ -35,8 +35,7 @@ API_GETS = ["/api/v1/postcodes/SW1A1AA", "/api/v1/wards/E05013806", "/api/v1/ope
 
 
 def make_app(finder_lookup: Lookup, **config):
-    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "test only", **config})
-    app.extensions["finder.lookup"] = finder_lookup
+    app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "test only", **config}, lookup=finder_lookup)
     return app
 
 

@@ -84,9 +84,11 @@ def test_the_favicon_is_served_at_the_root(client) -> None:
 
 def test_the_map_carries_the_tile_credit_as_html_for_leaflet_and_the_map_script_does_not(finder_lookup) -> None:
     credit = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
-    app = create_app({"ENV_NAME": "testing", "TESTING": True, "TILES_URL": "https://tile.example.org/{z}/{x}/{y}.png"})
+    app = create_app(
+        {"ENV_NAME": "testing", "TESTING": True, "TILES_URL": "https://tile.example.org/{z}/{x}/{y}.png"},
+        lookup=finder_lookup,
+    )
     app.config["TILES_ATTRIBUTION"] = credit
-    app.extensions["finder.lookup"] = finder_lookup
     client = app.test_client()
 
     html = client.get(f"/wards/{ST_JAMESS}").get_data(as_text=True)

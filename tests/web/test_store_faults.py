@@ -19,7 +19,7 @@ from flask import Flask
 from finder import create_app
 from finder.services.lookup import Lookup, load_forces
 from finder.services.teams import TeamDirectory
-from finder.web import build_store
+from finder.web import services, web_store
 from tests.services.test_team_cache import Clock
 from tests.store.faults import PostgresServer, locked_sqlite, within
 from tests.store.teamdata import NO_TEAM_WARD, SAMPLE_POSTCODE, SAMPLE_WARD, team_store
@@ -52,12 +52,10 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 def faulty_app(geodata, backend: Backend, clock: Clock) -> Flask:
-    """The app as `build_lookup` makes it (DATABASE_URL, FINDER_DB_TIMEOUT), with a clock the test moves."""
-    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": backend.url, "DB_TIMEOUT": TIMEOUT})
-    store = build_store(app)
-    teams = TeamDirectory(store, geodata.wards, monotonic=clock)
-    app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=teams)
-    return app
+    """The app as its Services build it (DATABASE_URL, FINDER_DB_TIMEOUT), with a clock the test moves."""
+    teams = TeamDirectory(web_store(backend.url, TIMEOUT), geodata.wards, monotonic=clock)
+    config = {"ENV_NAME": "testing", "DATABASE_URL": backend.url, "DB_TIMEOUT": TIMEOUT}
+    return create_app(config, lookup=Lookup(geodata, load_forces(), teams=teams))
 
 
 def test_with_the_store_hung_pages_the_api_and_health_answer_fast_and_say_team_details_are_unavailable(
@@ -69,8 +67,8 @@ def test_with_the_store_hung_pages_the_api_and_health_answer_fast_and_say_team_d
     assert client.get(f"/api/v1/wards/{SAMPLE_WARD}").get_json()["team_status"] == "loaded"
     assert client.get(f"/api/v1/wards/{NO_TEAM_WARD}").get_json()["team_status"] == "none"
     assert client.get("/api/v1/health").get_json() == {"status": "ok", "store": "ok"}
-    meeting = app.extensions["finder.lookup"].teams.team(SAMPLE_WARD).meetings[0].id
-    app.extensions["finder.store"].dispose()  # as a worker before its first lookup (SQLite's lock needs it)
+    meeting = services(app).lookup.teams.team(SAMPLE_WARD).meetings[0].id
+    services(app).store.dispose()  # as a worker before its first lookup (SQLite's lock needs it)
 
     with backend.fault():
         page, _ = within(BOUND, lambda: client.get(f"/wards/{SAMPLE_WARD}"))
@@ -105,7 +103,7 @@ def test_with_the_store_hung_pages_the_api_and_health_answer_fast_and_say_team_d
     assert back.get_json()["team_status"] == "loaded" and back.headers["Cache-Control"].startswith("public")
     assert client.get("/api/v1/health").get_json() == {"status": "ok", "store": "ok"}
     assert client.get(f"/wards/{SAMPLE_WARD}/team.vcf").status_code == 200
-    app.extensions["finder.store"].dispose()
+    services(app).store.dispose()
 
 
 def test_the_app_starts_while_the_store_is_hung_and_answers_without_it(geodata, backend):

@@ -46,16 +46,14 @@ def teams_lookup(geodata):
 
 @pytest.fixture()
 def api(teams_lookup):
-    app = create_app({"ENV_NAME": "testing"})
-    app.extensions["finder.lookup"] = teams_lookup
+    app = create_app({"ENV_NAME": "testing"}, lookup=teams_lookup)
     return app.test_client()
 
 
 def test_the_parts_encoded_ahead_read_back_as_data_in_debug_mode_as_in_compact_answers(teams_lookup):
     """A force's routes and a team's lists are encoded once (orjson Fragments); debug mode's indented
     encoder reads them back as data, so both modes give the same answer."""
-    app = create_app({"ENV_NAME": "testing"})
-    app.extensions["finder.lookup"] = teams_lookup
+    app = create_app({"ENV_NAME": "testing"}, lookup=teams_lookup)
     compact = app.test_client().get(f"/api/v1/postcodes/{SAMPLE_POSTCODE}")
     app.debug = True
     indented = app.test_client().get(f"/api/v1/postcodes/{SAMPLE_POSTCODE}")
@@ -211,8 +209,7 @@ def select_team_id(ward_code: str):
 
 @pytest.fixture(scope="module")
 def extras_api(geodata):
-    app = create_app({"ENV_NAME": "testing"})
-    app.extensions["finder.lookup"] = team_lookup(geodata, police_uk_extras_store())
+    app = create_app({"ENV_NAME": "testing"}, lookup=team_lookup(geodata, police_uk_extras_store()))
     return app.test_client()
 
 

@@ -34,8 +34,7 @@ def teams_lookup(geodata):
 
 @pytest.fixture()
 def client(teams_lookup):
-    app = create_app({"ENV_NAME": "testing"})
-    app.extensions["finder.lookup"] = teams_lookup
+    app = create_app({"ENV_NAME": "testing"}, lookup=teams_lookup)
     return app.test_client()
 
 

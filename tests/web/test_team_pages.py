@@ -34,8 +34,7 @@ def teams_lookup(geodata) -> Lookup:
 
 @pytest.fixture()
 def team_client(teams_lookup):
-    app = create_app({"ENV_NAME": "testing"})
-    app.extensions["finder.lookup"] = teams_lookup
+    app = create_app({"ENV_NAME": "testing"}, lookup=teams_lookup)
     return app.test_client()
 
 
@@ -142,8 +141,9 @@ def test_a_team_with_no_meetings_planned_says_so(team_client):
 
 def test_when_the_store_cannot_be_read_the_page_still_answers_with_the_force_routes(geodata, tmp_path):
     broken = Store(f"sqlite:///{tmp_path / 'never-migrated.db'}")  # no tables: every query fails
-    app = create_app({"ENV_NAME": "testing"})
-    app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=TeamDirectory(broken, geodata.wards))
+    app = create_app(
+        {"ENV_NAME": "testing"}, lookup=Lookup(geodata, load_forces(), teams=TeamDirectory(broken, geodata.wards))
+    )
     client = app.test_client()
     response = client.get(f"/wards/{SAMPLE_WARD}")
     html = response.get_data(as_text=True)
@@ -205,8 +205,7 @@ def test_hostile_text_reaches_the_map_only_as_json_in_an_attribute(team_client):
 def extras_client(geodata):
     from tests.web.test_team_api import police_uk_extras_store
 
-    app = create_app({"ENV_NAME": "testing"})
-    app.extensions["finder.lookup"] = team_lookup(geodata, police_uk_extras_store())
+    app = create_app({"ENV_NAME": "testing"}, lookup=team_lookup(geodata, police_uk_extras_store()))
     return app.test_client()
 
 

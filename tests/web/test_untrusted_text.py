@@ -91,8 +91,9 @@ def every_field_hostile() -> TeamData:
 def hostile_client(store: Store, geodata):  # noqa: F811  (the store fixture, on each backend)
     with store.session() as session:
         apply_team(session, every_field_hostile(), source="officer", now=utcnow())
-    app = create_app({"ENV_NAME": "testing"})
-    app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=TeamDirectory(store, geodata.wards))
+    app = create_app(
+        {"ENV_NAME": "testing"}, lookup=Lookup(geodata, load_forces(), teams=TeamDirectory(store, geodata.wards))
+    )
     return app.test_client()
 
 

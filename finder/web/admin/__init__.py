@@ -23,36 +23,27 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_login import LoginManager, UserMixin, current_user
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 
-from finder.services.accounts import Account, Accounts, may_edit
-from finder.services.mail import check_smtp_url
+from finder.services.accounts import Accounts
+from finder.services.boroughs import boroughs as all_boroughs
 from finder.services.staff_sessions import EXPIRED, IDLE, StaffSessions
+from finder.staff.account import Account
+from finder.staff.permissions import may_edit
 from finder.store import Store
+from finder.web import services
+from finder.web.api import bp as api_bp
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
-# Modules whose views join the blueprint (import order is route order).
-VIEW_MODULES = ("auth", "wards", "coverage", "posters")
 LIMITER = "finder.staff_limiter"  # app.extensions: the rate limiter that counts sign-in failures
 SESSION_ENDED = "staff_session_ended"  # g: why the cookie's session no longer signs anyone in
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Staff(UserMixin):
-    """The signed-in user for Flask-Login: an Account, and the id of its session's row in the store."""
-
-    def __init__(self, account: Account, session_key: str) -> None:
-        self.account = account
-        self.session_key = session_key
-
-    def get_id(self) -> str:
-        return self.session_key
 
 
 # -- what the views use ----------------------------------------------------------------------------
@@ -60,9 +51,7 @@ class Staff(UserMixin):
 
 def staff_store() -> Store:
     """The store the resident pages read teams from: staff edits land where residents look."""
-    from finder.web import lookup
-
-    teams = lookup().teams
+    teams = services().lookup.teams
     if teams is None:
         raise RuntimeError("the staff area needs the team store (the lookup was built without one)")
     return teams.store
@@ -84,27 +73,22 @@ def staff_sessions() -> StaffSessions:
 
 def borough_of(ward_code: str) -> str | None:
     """A ward's borough code, or None when there is no such ward."""
-    from finder.web import lookup
-
-    ward = lookup().geo.wards.get(ward_code)
+    ward = services().lookup.geo.wards.get(ward_code)
     return ward.borough_code if ward else None
 
 
 def boroughs() -> dict[str, str]:
     """Every borough, code -> name, in name order."""
-    from finder.services.boroughs import boroughs as all_boroughs
-    from finder.web import lookup
-
-    return {code: b.name for code, b in all_boroughs(lookup().geo.wards).items()}
+    return {code: b.name for code, b in all_boroughs(services().lookup.geo.wards).items()}
 
 
 def current_account() -> Account:
     """The signed-in user (only in views marked staff_required, admin_required or ward_required)."""
-    return current_user.account
+    return cast(Account, current_user)  # Flask-Login's proxy to the Account that _load_user returned
 
 
 def require_ward(user: Account, ward_code: str) -> None:
-    """404 for no such ward; 403 unless `user` may edit it (accounts.may_edit)."""
+    """404 for no such ward; 403 unless `user` may edit it (permissions.may_edit)."""
     if borough_of(ward_code) is None:
         abort(404, description=f"There is no ward with the code {ward_code}.")
     if not may_edit(user, ward_code, borough_of):
@@ -225,21 +209,15 @@ def _csrf_refused(error: CSRFError) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    """Sessions, CSRF and the staff blueprint. Settings that could never work stop the app here."""
-    import importlib
+    """Sessions, CSRF and the staff blueprint (its views' modules are imported by create_app first).
 
-    from finder.web.api import bp as api_bp
-
+    Settings that could never work stop the app here."""
     if not app.config.get("SECRET_KEY"):
         raise ValueError(
             "SECRET_KEY must be set in production: a long random value, like the output of "
             "python3 -c 'import secrets; print(secrets.token_hex(32))', the same for every worker. "
             "It signs staff sessions and form tokens."
         )
-    if app.config["SMTP_URL"]:
-        check_smtp_url(app.config["SMTP_URL"])
-    for name in VIEW_MODULES:
-        importlib.import_module(f"{__name__}.{name}")
     # Only staff pages read the session (finder.web.security.StaffOnlySessions): elsewhere Flask-Login
     # and Flask-WTF see Flask's null session, so public pages and the API neither vary by cookie nor set one.
     login_manager.init_app(app, add_context_processor=False)
@@ -265,11 +243,11 @@ def _init_limiter(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(session_key: str) -> Staff | None:
+def _load_user(session_key: str) -> Account | None:
     """The session's user, while its row in the store still holds (StaffSessions.check says why not)."""
     account, ended = staff_sessions().check(session_key)
     if account is None:
         session.clear()  # the cookie's session is over: nothing of it is kept
         g.setdefault(SESSION_ENDED, ended)
         return None
-    return Staff(account, session_key)
+    return account.signed_in(session_key)

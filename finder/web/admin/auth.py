@@ -27,18 +27,17 @@ from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
 from finder.services.accounts import (
-    ROLE_NAMES,
-    Account,
     AccountError,
     FormErrors,
     new_totp_secret,
     totp_uri,
 )
-from finder.services.mail import MailError, send_mail
+from finder.services.mail import MailError
+from finder.staff.account import ROLE_NAMES, Account
+from finder.staff.permissions import may_edit
 from finder.store.staff import Role
-from finder.web import public_url
+from finder.web import public_url, services
 from finder.web.admin import (
-    Staff,
     accounts,
     admin_required,
     borough_of,
@@ -50,6 +49,8 @@ from finder.web.admin import (
     staff_required,
     staff_sessions,
 )
+from finder.web.admin.wards import actor, editing, ward_name
+from finder.web.nudges import attention_for
 
 PENDING = "staff_pending"  # the pending session's id, after an admin's password, before their code
 PENDING_NEXT = "staff_pending_next"
@@ -77,7 +78,7 @@ def _start_session(account: Account) -> None:
     if isinstance(pending, str):
         staff_sessions().end(pending)
     session.clear()
-    login_user(Staff(account, staff_sessions().start(account)))
+    login_user(account.signed_in(staff_sessions().start(account)))
 
 
 def _pending() -> tuple[str, Account] | None:
@@ -215,7 +216,7 @@ def reset(token: str) -> Any:
 @open_page
 def reset_request() -> Any:
     """Ask for a reset email. The answer is the same whether or not the account exists."""
-    by_email = bool(current_app.config["SMTP_URL"])
+    by_email = services().mailer is not None
     if request.method == "POST" and by_email:
         # Looked up and sent after the answer, so a real account's answer takes no longer than an unknown one's.
         RESETS.submit(copy_current_request_context(_send_reset), _field("email"))
@@ -250,8 +251,10 @@ def _send_link(account: Account, purpose: str, token: str) -> None:
     body = (
         f"Hello {account.name},\n\n{opening}\n\nSet your password here (the link works once, within 24 hours):\n{url}\n"
     )
-    sender = current_app.config["MAIL_FROM"] or f"finder@{urlsplit(url).hostname}"
-    send_mail(current_app.config["SMTP_URL"], sender=sender, to=account.email, subject=subject, body=body)
+    mailer = services().mailer
+    if mailer is None:
+        raise MailError("this finder has no mail server (FINDER_SMTP_URL)")
+    mailer.send(host=urlsplit(url).hostname, to=account.email, subject=subject, body=body)
 
 
 def _deliver(account: Account, purpose: str, token: str) -> str | None:
@@ -259,7 +262,7 @@ def _deliver(account: Account, purpose: str, token: str) -> str | None:
 
     A reset link is shown to a site admin only (accounts.new_link): a borough admin is told to ask one.
     """
-    if current_app.config["SMTP_URL"]:
+    if services().mailer is not None:
         try:
             _send_link(account, purpose, token)
         except MailError as error:
@@ -282,16 +285,10 @@ def _message(title: str, message: str, status: int = 200) -> tuple[str, int]:
 
 def _editable_wards(account: Account) -> dict[str, list[tuple[str, str]]]:
     """Borough name -> [(ward code, ward name)] of the wards `account` may edit."""
-    from finder.web import lookup
-
-    wards = lookup().geo.wards
+    wards = services().lookup.geo.wards
     grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for ward in sorted(wards.wards, key=lambda w: (w.borough_name, w.name)):
-        if (
-            account.role == Role.SITE_ADMIN
-            or (account.role == Role.BOROUGH_ADMIN and ward.borough_code == account.borough_code)
-            or ward.code in account.wards
-        ):
+        if may_edit(account, ward.code, borough_of):
             grouped[ward.borough_name].append((ward.code, ward.name))
     return dict(grouped)
 
@@ -300,9 +297,6 @@ def _editable_wards(account: Account) -> dict[str, list[tuple[str, str]]]:
 @staff_required
 def home() -> Any:
     """The user's wards, and what became of the changes they saved lately (applied, waiting, rejected and why)."""
-    from finder.web.admin.wards import actor, editing, ward_name
-    from finder.web.nudges import attention_for
-
     account = current_account()
     recent = editing().submissions(actor(), limit=10)
     return render_template(
@@ -312,7 +306,7 @@ def home() -> Any:
         recent=recent,
         ward_name=ward_name,
         attention=attention_for(account),  # the weekly digest's list (finder send-digest emails it)
-        smtp=bool(current_app.config["SMTP_URL"]),
+        smtp=services().mailer is not None,
     )
 
 
@@ -333,7 +327,7 @@ def _users_page(
         roles=ROLE_NAMES if actor.role == Role.SITE_ADMIN else {Role.WARD_EDITOR: ROLE_NAMES[Role.WARD_EDITOR]},
         boroughs=boroughs(),
         own_wards=_editable_wards(actor) if actor.role == Role.BOROUGH_ADMIN else {},
-        shows_resets=actor.role == Role.SITE_ADMIN or bool(current_app.config["SMTP_URL"]),
+        shows_resets=actor.role == Role.SITE_ADMIN or services().mailer is not None,
         error=error,
         link=link,
         link_for=link_for,
@@ -372,7 +366,7 @@ def user_wards(user_id: int) -> Any:
 def user_link(user_id: int) -> Any:
     """A new invitation (no password set yet) or password reset link for someone the admin manages."""
     try:
-        by_email = bool(current_app.config["SMTP_URL"])
+        by_email = services().mailer is not None
         account, purpose, token = accounts().new_link(current_account(), user_id, borough_of, by_email=by_email)
     except AccountError as error:
         return _users_page(error=error, status=error.status)

@@ -9,16 +9,15 @@ from flask import render_template
 from finder.services.coverage import MAXIMUM
 from finder.services.reach import shown
 from finder.web.admin import bp, current_account, staff_required
+from finder.web.admin.auth import _editable_wards
+from finder.web.coverage import coverage_report
+from finder.web.nudges import month_reports
 
 
 @bp.get("/coverage")
 @staff_required
 def coverage() -> Any:
     """Wards the user may edit that lack something a resident needs, worst first, grouped by borough."""
-    from finder.web.admin.auth import _editable_wards
-    from finder.web.coverage import coverage_report
-    from finder.web.nudges import month_reports
-
     mine = {code for wards in _editable_wards(current_account()).values() for code, _ in wards}
     ward_report, counts = coverage_report()
     gaps: dict[str, list[Any]] = {}

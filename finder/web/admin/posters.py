@@ -7,23 +7,22 @@ from typing import Any
 from flask import abort
 
 from finder.store.staff import Role
+from finder.web import services
 from finder.web.admin import admin_required, borough_of, boroughs, bp, current_account
+from finder.web.posters import pdf_response, ward_posters
 
 
 @bp.get("/boroughs/<code>/posters.pdf")
 @admin_required
 def borough_posters(code: str) -> Any:
     """One A4 page per ward of the borough, in name order; borough admins get their own borough only."""
-    from finder.web import lookup
-    from finder.web.posters import pdf_response, ward_posters
-
     names = boroughs()
     if code not in names:
         abort(404, description=f"There is no London borough with the code {code}.")
     account = current_account()
     if account.role != Role.SITE_ADMIN and account.borough_code != code:
         abort(403, description="You can download the posters of your own borough only.")
-    wards = sorted((w for w in lookup().geo.wards.wards if w.borough_code == code), key=lambda w: w.name)
+    wards = sorted((w for w in services().lookup.geo.wards.wards if w.borough_code == code), key=lambda w: w.name)
     posters = ward_posters(w.code for w in wards)
     return pdf_response(posters, f"{code}-ward-posters.pdf", title=names[code])
 

@@ -22,7 +22,6 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from finder.services.editing import (
-    Actor,
     EditConflict,
     Editing,
     Invalid,
@@ -30,14 +29,16 @@ from finder.services.editing import (
     NotFound,
     Saved,
     StaleConfirm,
-    may_review,
     parse_seen,
 )
 from finder.services.teams import MEETING_LABELS, ROLE_LABELS
 from finder.services.validation import ROUTE_KIND_LABELS
+from finder.staff.account import Account
+from finder.staff.permissions import may_review
 from finder.store.models import MAX_ID
 from finder.store.staff import Role
 from finder.teams.forms import field_forms, posted
+from finder.web import services
 from finder.web.admin import (
     admin_required,
     borough_of,
@@ -68,24 +69,21 @@ CHOICES: dict[tuple[str, str], dict[str, str]] = {
 
 def editing() -> Editing:
     """The editing service over the store residents read, telling this worker's team cache at once."""
-    from finder.web import lookup
 
-    teams = lookup().teams
+    teams = services().lookup.teams
     domains = current_app.config.get("FORCE_EMAIL_DOMAINS")
     return Editing(staff_store(), borough_of, force_domains=domains, on_change=getattr(teams, "forget", None))
 
 
-def actor() -> Actor:
-    """The signed-in user as the editing rules see them."""
-    account = current_account()
-    return Actor(account.id, account.role, account.name, account.borough_code, frozenset(account.wards))
+def actor() -> Account:
+    """Who is acting: the signed-in user, as the editing rules take them."""
+    return current_account()
 
 
 def ward_name(ward_code: str) -> tuple[str, str]:
     """(ward name, borough name) from the geodata."""
-    from finder.web import lookup
 
-    ward = lookup().geo.wards.get(ward_code)
+    ward = services().lookup.geo.wards.get(ward_code)
     return (ward.name, ward.borough_name) if ward else (ward_code, "")
 
 
@@ -315,13 +313,12 @@ def history_csv(ward_code: str) -> Any:
 @admin_required
 def borough_history_csv(borough_code: str) -> Any:
     """Every change in a borough's wards as CSV: its own admins, or a site admin."""
-    from finder.web import lookup
 
     if borough_code not in boroughs():
         abort(404, description="There is no London borough with that code.")
     if not may_review(actor(), borough_code):
         abort(403, description="Only this borough's admins or a site admin can export its history.")
-    wards = [w.code for w in lookup().geo.wards.wards if w.borough_code == borough_code]
+    wards = [w.code for w in services().lookup.geo.wards.wards if w.borough_code == borough_code]
     response = Response(editing().history_csv(wards), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{borough_code}-history.csv"'
     return response
