@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from finder.config import default_raw_data
-from finder.services.editing import Actor, Editing
+from finder.services.editing import Editing
 from finder.services.snapshot import SnapshotError, load_snapshot, snapshot_path
+from finder.staff.account import Account
 from finder.store import Store
 from finder.store import models as m
 from finder.store.models import utcnow
@@ -121,7 +122,7 @@ def test_loading_the_snapshot_twice_changes_nothing(store, geodata):
     assert everything(store) == before
 
 
-def make_editor(store: Store, ward: str) -> Actor:
+def make_editor(store: Store, ward: str) -> Account:
     with store.session() as session:
         user = StaffUser(
             email="edna.editor@met.police.uk",
@@ -132,7 +133,7 @@ def make_editor(store: Store, ward: str) -> Actor:
         )
         session.add(user)
         session.flush()
-        return Actor.of(user)
+        return Account.of(user)
 
 
 def test_an_officers_edit_survives_loading_the_snapshot_again(store, geodata):

@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import select
 
 from finder.config import default_raw_data
-from finder.services.editing import Actor, Editing
+from finder.services.editing import Editing
 from finder.services.snapshot import PUBLISHED_AT, load_snapshot, snapshot_path
 from finder.services.sync import WardMatcher
+from finder.staff.account import Account
 from finder.store import Store
 from finder.store import models as m
 from finder.store.models import utcnow
@@ -93,7 +94,7 @@ def officer_edits(store: Store) -> None:
         )
         session.add(user)
         session.flush()
-        editor = Actor.of(user)
+        editor = Account.of(user)
     editing = Editing(store, {ST_JAMESS: WESTMINSTER}.get)
     email = next(r for r in editing.editable(ST_JAMESS).routes if r.values["kind"] == "email")
     saved = editing.update(

@@ -77,9 +77,8 @@ def test_load_snapshot_without_the_file_fails_saying_which_file(tmp_path):
 
 @pytest.fixture(scope="module")
 def resident(default_store, geodata):
-    app = create_app({"ENV_NAME": "testing"})
-    app.extensions["finder.lookup"] = Lookup(geodata, load_forces(), teams=TeamDirectory(default_store, geodata.wards))
-    return app.test_client()
+    lookup = Lookup(geodata, load_forces(), teams=TeamDirectory(default_store, geodata.wards))
+    return create_app({"ENV_NAME": "testing"}, lookup=lookup).test_client()
 
 
 @pytest.mark.parametrize(
