@@ -7,9 +7,10 @@
 - FINDER_STAFF_IDLE_MINUTES: a staff session ends after this many minutes without a request (default 30).
 - FINDER_STAFF_SESSION_HOURS: and this many hours after signing in, however busy (default 12). Both
   are enforced through the session's row in the store, so every worker and instance agrees.
-- FINDER_LIMITER_STORAGE_URI: where sign-in failures are counted, as a `limits` (Flask-Limiter) storage
-  URI. Default memory://: each worker keeps its own counts, emptied when it restarts, so with 2
-  workers a limit can allow up to twice its number. redis://host:6379 shares them across workers
+- FINDER_LIMITER_STORAGE_URI: where every rate limit (API, /search, posters, no-team reports) and the
+  sign-in failures are counted, as a Flask-Limiter (`limits`) storage URI. Default memory://: each
+  worker keeps its own counts, emptied when it restarts, so with 2 workers a limit can allow up to
+  twice its number. redis://host:6379 shares them across workers
   and instances (install the `redis` package).
 - FINDER_SMTP_URL: where invitation and password-reset emails go, like smtp://host:25 or
   smtps://user:pass@host:465 (STARTTLS is used when an smtp:// server offers it). Unset, the admin
@@ -19,7 +20,7 @@
   the weekly digest (`finder send-digest`) of its editors and borough admins, as does one whose details
   were last confirmed over 90 days ago (default 50: fewer than 3 of 6).
 - FINDER_NO_TEAM_RATE_LIMIT: how many "this ward has no published team" reports one client address may
-  send, like "10/hour" (counted in each worker's memory, like FINDER_RATE_LIMIT; default 10/hour).
+  send, like "10/hour" (counted like FINDER_RATE_LIMIT; default 10/hour).
 - FINDER_FORCE_EMAIL_DOMAINS: the email domains each force's team addresses may use, as
   force=domain,domain;force=domain (default metropolitan=met.police.uk;city-of-london=cityoflondon.police.uk).
 - FINDER_GEODATA: folder of built geodata (default <repo>/geodata).
@@ -72,7 +73,8 @@
   than this is read of it. Default 65536: a batch of 100 postcodes is about 1.2 KB, and the largest
   batch the API accepts (100 items of 32 characters, each written as JSON \\u escapes) is under 40 KB.
 - FINDER_RATE_LIMIT: requests per client to /api/v1, like "120/minute" or "1000 per day" (several
-  separated by ";"; "off" to disable). Default 120/minute; testing 100000/minute.
+  separated by ";"; "off" to disable), counted in FINDER_LIMITER_STORAGE_URI. Default 120/minute;
+  testing 100000/minute.
 - FINDER_SEARCH_RATE_LIMIT, FINDER_POSTER_RATE_LIMIT: requests per client to /search and to a ward's
   poster.pdf (about 0.24 s of CPU each), counted like FINDER_RATE_LIMIT; a client over one gets a 429 page
   with Retry-After. Defaults 60/minute and 10/minute; testing 100000/minute.

@@ -7,7 +7,7 @@ match (finder.store.records.apply_team). How it behaves:
 - Polite: a token bucket keeps requests under FINDER_POLICEUK_RATE per second (default 14; the API
   allows 15) with bursts of at most FINDER_POLICEUK_BURST (default 20; the API allows 30), leaving
   room for network jitter. A 429 pauses every worker for its Retry-After; a
-  429, a 5xx or a dropped connection is retried with exponential backoff.
+  429, a 5xx or a dropped connection is retried with exponential backoff (tenacity).
 - Resumable: each neighbourhood is written in its own transaction and stamped with the run's id.
   A run that dies half way stays "running" (or ends "incomplete" when some neighbourhoods failed);
   the next run for that force resumes it, skipping the neighbourhoods already done in it.
@@ -45,7 +45,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -53,6 +52,9 @@ from urllib.parse import quote
 import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
 
 from finder.geo.overlap import boundary_polygon, wards_covered
 from finder.geo.wards import Ward, WardIndex
@@ -88,6 +90,15 @@ class FetchError(RuntimeError):
     """A request that still failed after its retries."""
 
 
+class Transient(RuntimeError):
+    """An answer worth asking again: a 429 (`throttled`, `wait` from its Retry-After), a 5xx, a dropped
+    connection, or a 200 that is not what the endpoint gives."""
+
+    def __init__(self, reason: str, *, throttled: bool = False, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.throttled, self.wait = throttled, wait
+
+
 def shrinks_too_much(before: int, after: int) -> bool:
     """Whether going from `before` records to `after` needs --allow-shrink (see SHRINK_THRESHOLD)."""
     lost = before - after
@@ -95,7 +106,11 @@ def shrinks_too_much(before: int, after: int) -> bool:
 
 
 class TokenBucket:
-    """At most `rate` acquisitions a second on average and `burst` at once; shared by threads."""
+    """At most `rate` acquisitions a second on average and `burst` at once; shared by threads.
+
+    Hand-written on purpose: `limits` (and Flask-Limiter) count a server's windows and refuse, they neither wait
+    for a client's turn nor hold every thread back for a 429's Retry-After; police.uk's own limit is this bucket.
+    """
 
     def __init__(
         self,
@@ -201,63 +216,74 @@ class PoliceUK:
     def get(self, *parts: str, check: Callable[[Any], Any] | None = None) -> Any:
         """GET base/part/part… as JSON; None for 404. Retries 429 (after Retry-After), 5xx, dropped links,
         and 200s that `check` rejects with policeuk.ShapeError (a wrong-shaped answer)."""
-        path = "/".join(quote(p, safe="") for p in parts)
-        url = f"{self.base_url}/{path}"
-        for attempt in range(self.retries + 1):
-            self.bucket.acquire()
-            with self._stats_lock:
-                self.stats.requests += 1
-                self.stats.times.append(time.monotonic())
-            delay = self.backoff * (2**attempt)
-            try:
-                response = self._session().get(url, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                self._count("connection_errors")
-                reason = f"{type(exc).__name__}"
-            else:
-                if response.status_code == 200:
-                    try:
-                        data = response.json()
-                    except ValueError:
-                        reason = "a response that is not JSON"
-                    else:
-                        try:
-                            return data if check is None else check(data)
-                        except policeuk.ShapeError as exc:
-                            self._count("wrong_shape")
-                            reason = f"a wrong-shaped answer ({exc})"
-                elif response.status_code == 404:
-                    return None
-                elif response.status_code == 429:
-                    self._count("throttled")
-                    wait = retry_after(response.headers.get("Retry-After"))
-                    delay = min(self.max_wait, wait if wait is not None else delay)
-                    self.bucket.pause(delay)
-                    reason = "429 Too Many Requests"
-                elif response.status_code >= 500:
-                    self._count("server_errors")
-                    reason = f"HTTP {response.status_code}"
-                else:
-                    raise FetchError(f"{url}: HTTP {response.status_code}")
-            if attempt == self.retries:
-                raise FetchError(f"{url}: {reason}, still after {self.retries} retries")
-            self._count("retries")
-            time.sleep(min(self.max_wait, delay))
-        raise AssertionError("unreachable")  # pragma: no cover
+        url = f"{self.base_url}/{'/'.join(quote(p, safe='') for p in parts)}"
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception_type(Transient),
+            before_sleep=self._before_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(self._attempt, url, check)
+        except Transient as exc:
+            raise FetchError(f"{url}: {exc}, still after {self.retries} retries") from exc
+
+    def _attempt(self, url: str, check: Callable[[Any], Any] | None) -> Any:
+        """One request, in its turn: the answer, None for a 404, Transient for what is worth asking again."""
+        self.bucket.acquire()
+        with self._stats_lock:
+            self.stats.requests += 1
+            self.stats.times.append(time.monotonic())
+        try:
+            response = self._session().get(url, timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            self._count("connection_errors")
+            raise Transient(type(exc).__name__) from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code == 429:
+            self._count("throttled")
+            wait = retry_after(response.headers.get("Retry-After"))
+            raise Transient("429 Too Many Requests", throttled=True, wait=wait)
+        if response.status_code >= 500:
+            self._count("server_errors")
+            raise Transient(f"HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise FetchError(f"{url}: HTTP {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError:
+            raise Transient("a response that is not JSON") from None
+        try:
+            return data if check is None else check(data)
+        except policeuk.ShapeError as exc:
+            self._count("wrong_shape")
+            raise Transient(f"a wrong-shaped answer ({exc})") from exc
+
+    def _wait(self, state: RetryCallState) -> float:
+        """A 429's Retry-After, else exponential backoff (backoff, twice that, ...); never over max_wait."""
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, Transient) and error.wait is not None:
+            return min(self.max_wait, error.wait)
+        return wait_exponential(multiplier=self.backoff, max=self.max_wait)(state)
+
+    def _before_retry(self, state: RetryCallState) -> None:
+        """Count the retry; after a 429, hold every worker back for the wait, not only this one."""
+        self._count("retries")
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, Transient) and error.throttled and state.next_action is not None:
+            self.bucket.pause(state.next_action.sleep)
 
 
 def retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), read by urllib3; None if there is none."""
     if not value:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
     try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return float(Retry().parse_retry_after(value))
+    except InvalidHeader:
         return None
-    return max(0.0, (when - utcnow()).total_seconds()) if when.tzinfo else None
 
 
 def _name_key(name: str) -> str:

@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import orjson
+from cachetools import TTLCache
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -628,11 +630,15 @@ class TeamDirectory:
         # read for `cache_seconds`: a sync or an officer's edit shows within that time.
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
-        # Every ward's team, read in one pass when the last pass is `cache_seconds` old, and the wards
-        # forgotten since (an officer's approved edit), which are read again one by one.
-        self._teams: tuple[float, dict[str, Team]] | None = None
-        self._forgotten: set[str] = set()
-        self._places: tuple[float, list[tuple[Any, ...]], NearestPlaces] | None = None
+        # Two entries, each expiring `cache_seconds` after it is read (cachetools' TTLCache on `monotonic`; 0 keeps
+        # nothing): "teams", every ward's team read in one pass (per-ward entries made the lookups a third slower,
+        # see _cached_team), and "places", the front counters. One lock: threads that find them expired read once.
+        self._kept: TTLCache[str, Any] = TTLCache(maxsize=2, ttl=cache_seconds, timer=monotonic)
+        self._kept_lock = threading.Lock()
+        # The last read of each, kept past its expiry: a new read that finds them unchanged keeps their objects.
+        self._teams: dict[str, Team] = {}
+        self._places: tuple[list[tuple[Any, ...]], NearestPlaces] | None = None
+        self._forgotten: set[str] = set()  # wards forgotten since the pass (approved edits), read again one by one
         self._near_centre: dict[str, tuple[NearbyPlace, ...]] = {}  # per ward, for the places read last
         self._trimmed: dict[str, tuple[Team, Team]] = {}  # ward -> (team as read, without past meetings)
         self.backoff_seconds = backoff_seconds
@@ -746,10 +752,8 @@ class TeamDirectory:
     def forget(self, ward_code: str) -> None:
         """Drop this process's copy of a ward's team: an approved edit shows on this worker at once."""
         self._forgotten.add(ward_code)
-        self._places = None
-
-    def _fresh(self, stamp: float) -> bool:
-        return self.cache_seconds > 0 and self.monotonic() - stamp < self.cache_seconds
+        with self._kept_lock:
+            self._kept.pop("places", None)
 
     def _cached_team(self, ward_code: str) -> Team | None:
         """The ward's team with meetings from 12 hours ago on, from this process's cache when fresh.
@@ -760,11 +764,14 @@ class TeamDirectory:
         if self.cache_seconds <= 0:
             with self._reading() as session:
                 return self._load(session, ward_code, self._since())
-        if self._teams is None or not self._fresh(self._teams[0]):
-            stamp, self._forgotten = self.monotonic(), set()  # a ward forgotten while reading is read again
-            with self._reading() as session:
-                self._teams = (stamp, self._unchanged_kept(self._load_all(session, self._since())))
-        teams = self._teams[1]
+        with self._kept_lock:
+            teams = self._kept.get("teams")
+            if teams is None:
+                self._forgotten = set()  # a ward forgotten while reading is read again
+                with self._reading() as session:
+                    teams = self._kept["teams"] = self._teams = self._unchanged_kept(
+                        self._load_all(session, self._since())
+                    )
         if ward_code in self._forgotten:
             self._forgotten.discard(ward_code)  # before reading: a ward forgotten while reading is read again
             try:
@@ -785,7 +792,7 @@ class TeamDirectory:
         Kept pages and API objects are made from, and keyed by, the objects read: with a new but equal
         object for every team each cache period, every view of a kept page compared the whole team again.
         """
-        last = self._teams[1] if self._teams is not None else {}
+        last = self._teams
         return {code: kept if (kept := last.get(code)) == team else team for code, team in teams.items()}
 
     def _since(self) -> datetime:
@@ -795,9 +802,13 @@ class TeamDirectory:
     def _front_counter_places(self) -> tuple[list[tuple[Any, ...]], NearestPlaces]:
         """Every front counter with a location (its NearbyPlace fields less the distance), and where they
         are; cached like teams, and the same objects while nothing has changed."""
-        if self._places is not None and self._fresh(self._places[0]):
-            return self._places[1:]
-        stamp = self.monotonic()
+        with self._kept_lock:
+            kept = self._kept.get("places")
+            if kept is None:
+                kept = self._kept["places"] = self._read_places()
+            return kept
+
+    def _read_places(self) -> tuple[list[tuple[Any, ...]], NearestPlaces]:
         place = m.Place.__table__
         with self._reading() as session:
             rows = session.execute(
@@ -808,14 +819,13 @@ class TeamDirectory:
             (p.name, p.kind, p.address, p.postcode, p.lat, p.lon, p.opening_hours, p.description, _provenance(p))
             for p in rows
         ]
-        if self._places is not None and self._places[1] == places:  # unchanged: keep what was made from them
-            self._places = (stamp, *self._places[1:])
-            return self._places[1:]
+        if self._places is not None and self._places[0] == places:  # unchanged: keep what was made from them
+            return self._places
         eastings, northings = to_bng(np.array([p[5] for p in places], float), np.array([p[4] for p in places], float))
         nearest = NearestPlaces(np.asarray(eastings, float), np.asarray(northings, float), self.counters, self.radius_m)
-        self._places = (stamp, places, nearest)
+        self._places = (places, nearest)
         self._near_centre = {}
-        return self._places[1:]
+        return self._places
 
     def _front_counters(self, ward_code: str, bng: tuple[float, float] | None) -> tuple[NearbyPlace, ...]:
         places, nearest = self._front_counter_places()

@@ -3,7 +3,7 @@
 The report is a public form with no CSRF token (a resident has no session, and the finder sets them
 no cookie): a browser's Sec-Fetch-Site or Origin must say it was sent from our own page, its body is
 capped, all it can do is add one to a ward's count for the day, and each client address may
-send NO_TEAM_RATE_LIMIT of them (the API's limiter, counted in this worker's memory). Nothing about
+send NO_TEAM_RATE_LIMIT of them (finder/web/limits.py: memory, or Redis to share the count). Nothing about
 the sender (address, browser, the page they came from) is kept. The rules live in
 finder/services/digest.py; this module renders.
 """
@@ -33,16 +33,9 @@ from finder.store.models import utcnow
 from finder.web import services
 from finder.web.admin import csrf
 from finder.web.coverage import coverage_report
-from finder.web.security import ApiRateLimiter
+from finder.web.limits import check_setting, limited
 
 bp = Blueprint("nudges", __name__)
-
-
-class TooManyReports(FinderError):
-    """One client address has sent more reports than NO_TEAM_RATE_LIMIT allows (429)."""
-
-    status = 429
-    code = "too_many_reports"
 
 
 class ReportUnavailable(FinderError):
@@ -81,7 +74,12 @@ def _from_another_site() -> bool:
     return origin is not None and origin != request.host_url.rstrip("/")
 
 
+def _already_told() -> str:
+    return tr("Thank you: you have already told us several times. Nothing more is needed.")
+
+
 @bp.post("/wards/<code>/no-team")
+@limited("NO_TEAM_RATE_LIMIT", _already_told)
 def no_team(code: str) -> Any:
     """Count one "this ward has no published team" for today, then thank the resident (303)."""
     if _from_another_site():
@@ -96,9 +94,6 @@ def no_team(code: str) -> Any:
         too_large = True
     if too_large:
         raise ReportTooLarge(tr("This report is larger than the form sends. Use the button on the ward's page."))
-    allowed, _ = current_app.extensions["finder.no_team_limiter"].hit(request.remote_addr or "unknown")
-    if not allowed:
-        raise TooManyReports(tr("Thank you: you have already told us several times. Nothing more is needed."))
     result = services().lookup.resolve(ward=code)  # 404 for an unknown ward
     if result.team_status == "loaded":  # a team was published meanwhile: show it
         return redirect(url_for("public.ward", code=result.ward.code), 303)
@@ -150,13 +145,7 @@ def render_digest(digest: Digest) -> tuple[str, str, str]:
 
 
 def init_app(app: Flask) -> None:
-    """The report form's route and limiter (exempt from CSRF: no session to ride on)."""
-    try:
-        app.extensions["finder.no_team_limiter"] = ApiRateLimiter(app.config["NO_TEAM_RATE_LIMIT"])
-    except ValueError:
-        raise ValueError(
-            f"FINDER_NO_TEAM_RATE_LIMIT {app.config['NO_TEAM_RATE_LIMIT']!r} is not a rate limit: "
-            "use a form like 10/hour, or off"
-        ) from None
+    """The report form's route and its limit's check (exempt from CSRF: no session to ride on)."""
+    check_setting(app, "NO_TEAM_RATE_LIMIT", "10/hour")
     csrf.exempt(no_team)
     app.register_blueprint(bp)

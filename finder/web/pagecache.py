@@ -15,12 +15,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import brotli
+from cachetools import LRUCache
 from flask import Response, current_app, request
 from flask.sansio.app import App
 from werkzeug.http import parse_accept_header, quote_etag
@@ -63,31 +63,28 @@ class Page:
 
 
 class PageCache:
-    """A bounded LRU of pages; with `keep` false it keeps nothing and only makes ETags."""
+    """A bounded LRU of pages (cachetools', under a lock: a worker's threads share it); with `keep` false it
+    keeps nothing and only makes ETags."""
 
     def __init__(self, keep: bool, maxsize: int = MAX_PAGES) -> None:
         self.keep = keep
-        self.maxsize = maxsize
-        self._pages: OrderedDict[Hashable, Page] = OrderedDict()
+        self.pages: LRUCache[Hashable, Page] = LRUCache(maxsize)
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, render: Callable[[], str]) -> Page:
-        """The page: kept, or rendered now (and kept)."""
+        """The page: kept, or rendered now (outside the lock) and kept."""
         with self._lock:
-            kept = self._pages.get(key)
-            if kept is not None:
-                self._pages.move_to_end(key)
-                return kept
+            kept = self.pages.get(key)
+        if kept is not None:
+            return kept
         kept = Page.of(render().encode())
         if self.keep:
             with self._lock:
-                self._pages[key] = kept
-                while len(self._pages) > self.maxsize:
-                    self._pages.popitem(last=False)
+                self.pages[key] = kept
         return kept
 
     def __len__(self) -> int:
-        return len(self._pages)
+        return len(self.pages)
 
 
 def _language() -> tuple[str, bool]:

@@ -9,16 +9,12 @@
   EMBED_ANCESTORS and our own; every other response says `frame-ancestors 'none'` and
   `X-Frame-Options: DENY`, and pages are isolated with Cross-Origin-Opener-Policy.
 - /api/v1: GETs are open to any origin (CORS `*`, never with credentials) and cacheable (ETag from
-  the body, 304 on If-None-Match, Cache-Control); every client is rate limited, with the IETF
-  draft RateLimit-* headers and a JSON 429 with Retry-After.
+  the body, 304 on If-None-Match, Cache-Control); every client is rate limited (finder/web/limits.py,
+  Flask-Limiter), with the IETF draft RateLimit-* headers written here and a JSON 429 with Retry-After.
 
 Hosts: absolute URLs name FINDER_PUBLIC_URL (Flask's SERVER_NAME), and a request whose Host header
 is not a trusted name (Flask's TRUSTED_HOSTS) is refused with 400, so no answer, cached or not,
 names a host an attacker chose.
-
-Rate limits are fixed windows counted in each worker process's memory (a dict and a lock: no
-threads, no I/O, a few microseconds a request). With N gunicorn workers a client may get up to N
-times the limit; for one count across workers and instances, limit at the proxy or CDN in front.
 
 Headers are set on the response in `after_request` hooks; static files get the same fixed ones from
 WhiteNoise (finder/web/assets.py). Only the staff area (/admin) reads a session cookie (`StaffOnlySessions`).
@@ -27,16 +23,12 @@ WhiteNoise (finder/web/assets.py). Only the staff area (/admin) reads a session 
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import secrets
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, g, request
@@ -45,10 +37,10 @@ from werkzeug.http import quote_etag
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from finder.errors import FinderError
+from finder.web.limits import Window, rate_limit_policy, retry_after, windows
 
 API_PREFIX = "/api/v1/"
 STAFF_PREFIX = "/admin"  # the staff area: the only requests that read a session
-NOT_LIMITED = {"api.health"}  # load balancers poll it; it does no work worth protecting
 NOT_CACHED = {"api.health"}
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "Retry-After")
@@ -79,13 +71,6 @@ _SOURCE = re.compile(
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class RateLimited(FinderError):
-    """A client has used up its requests for this window (429)."""
-
-    status = 429
-    code = "rate_limited"
 
 
 class UnknownHost(FinderError):
@@ -199,109 +184,6 @@ def content_security_policy(*, ancestors: str, tiles: str | None, nonce: str | N
     )
 
 
-UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-_LIMIT = re.compile(r"^(\d+)\s*(?:/|per)\s*(\d+)?\s*(second|minute|hour|day)s?$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Limit:
-    """So many requests per window: "120/minute", "1000 per day", "10/5 seconds"."""
-
-    amount: int
-    multiples: int
-    unit: str
-    seconds: int = field(init=False)  # counted on every API request: worked out once
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "seconds", self.multiples * UNIT_SECONDS[self.unit])
-
-    def describe(self) -> str:
-        """'minute', '10 seconds'… for messages."""
-        return self.unit if self.multiples == 1 else f"{self.multiples} {self.unit}s"
-
-
-def parse_limits(text: str) -> list[Limit]:
-    """Limits separated by ';' or ','; "off" or nothing for none. A bad one stops the app at start-up."""
-    if text.strip().lower() in ("", "off"):
-        return []
-    limits = []
-    for part in re.split(r"[;,]", text):
-        match = _LIMIT.match(part.strip())
-        if not match or int(match.group(1)) < 1 or (match.group(2) and int(match.group(2)) < 1):
-            raise ValueError(
-                f"FINDER_RATE_LIMIT {text!r} is not a rate limit: use a form like 120/minute, "
-                "several separated by ';', or off"
-            )
-        limits.append(Limit(int(match.group(1)), int(match.group(2) or 1), match.group(3).lower()))
-    return limits
-
-
-class Window(NamedTuple):
-    """Where one client stands against one limit after this request (a named tuple: one is made for
-    each limit on every API request, in a third of a frozen dataclass's time)."""
-
-    limit: Limit
-    remaining: int
-    reset_after: int  # whole seconds until the window resets
-
-
-class ApiRateLimiter:
-    """Fixed-window limits per client address, counted in this process (see the module docstring).
-
-    Each limit keeps its clients' windows oldest first (every window of one limit lasts as long), so
-    forgetting finished windows looks only at the front: each request forgets at most two, and a
-    request costs the same with a hundred thousand clients as with one. A new window past
-    MAX_CLIENTS pushes out the oldest even if it has not finished, which bounds the memory a flood
-    of addresses can take (a client pushed out starts afresh).
-    """
-
-    MAX_CLIENTS = 100_000
-
-    def __init__(self, limits_text: str, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limits = parse_limits(limits_text)
-        self.policy = ", ".join(f"{limit.amount};w={limit.seconds}" for limit in self.limits)  # RateLimit-Policy
-        self.clock = clock
-        # One per limit: client -> (window start, hits), in order of window start.
-        self._windows: list[OrderedDict[str, tuple[float, int]]] = [OrderedDict() for _ in self.limits]
-        self._lock = threading.Lock()
-
-    def hit(self, client: str) -> tuple[bool, list[Window]]:
-        """Count one request from `client`; say whether it is allowed and where it stands."""
-        now = self.clock()
-        allowed, windows = True, []
-        with self._lock:
-            for limit, counts in zip(self.limits, self._windows, strict=True):
-                self._forget_finished(counts, limit.seconds, now)
-                # A client's window opens with its first request and lasts the limit's length.
-                window = counts.get(client)
-                if window is None or now - window[0] >= limit.seconds:
-                    counts.pop(client, None)  # its new window goes to the back
-                    if len(counts) >= self.MAX_CLIENTS:
-                        counts.popitem(last=False)
-                    began, hits = now, 0
-                else:
-                    began, hits = window
-                hits += 1
-                counts[client] = (began, hits)
-                allowed = allowed and hits <= limit.amount
-                reset_after = max(1, min(limit.seconds, math.ceil(began + limit.seconds - now)))
-                windows.append(Window(limit, max(0, limit.amount - hits), reset_after))
-        return allowed, windows
-
-    def __len__(self) -> int:
-        """How many windows are held, over all limits."""
-        return sum(len(counts) for counts in self._windows)
-
-    @staticmethod
-    def _forget_finished(counts: OrderedDict[str, tuple[float, int]], seconds: int, now: float) -> None:
-        """Forget up to two finished windows, from the front, where the oldest are."""
-        for _ in range(2):
-            oldest = next(iter(counts), None)
-            if oldest is None or now - counts[oldest][0] < seconds:
-                return
-            del counts[oldest]
-
-
 class StaffOnlySessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions for the staff area only; every other request gets Flask's null session.
 
@@ -316,30 +198,9 @@ class StaffOnlySessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def _check_rate_limit(limiter: ApiRateLimiter) -> None:
-    """Before an API request: count it, and refuse it with 429 when the client is over a limit."""
-    if (
-        not limiter.limits
-        or not request.path.startswith(API_PREFIX)
-        or request.method == "OPTIONS"
-        or request.endpoint in NOT_LIMITED
-    ):
-        return
-    # The client a limit counts against: its address (behind proxies, set FINDER_PROXIES).
-    allowed, windows = limiter.hit(request.remote_addr or "unknown")
-    g.rate_limit_windows = windows
-    if not allowed:
-        wait = max(w.reset_after for w in windows if w.remaining == 0)
-        tightest = min((w for w in windows if w.remaining == 0), key=lambda w: w.limit.seconds)
-        raise RateLimited(
-            f"Too many requests: this API allows {tightest.limit.amount} per "
-            f"{tightest.limit.describe()} from each client. Try again in {wait} second{'' if wait == 1 else 's'}."
-        )
-
-
-def _rate_limit_headers(response: Response, windows: list[Window], policy: str) -> None:
+def _rate_limit_headers(response: Response, counted: list[Window], policy: str) -> None:
     # The IETF draft fields describe the window closest to running out.
-    nearest = min(windows, key=lambda w: (w.remaining, -w.reset_after))
+    nearest = min(counted, key=lambda w: (w.remaining, -w.reset_after))
     fields = [
         ("RateLimit-Limit", str(nearest.limit.amount)),
         ("RateLimit-Remaining", str(nearest.remaining)),
@@ -347,7 +208,7 @@ def _rate_limit_headers(response: Response, windows: list[Window], policy: str) 
         ("RateLimit-Policy", policy),
     ]
     if response.status_code == 429:
-        fields.append(("Retry-After", str(max(w.reset_after for w in windows if w.remaining == 0))))
+        fields.append(("Retry-After", str(retry_after(counted))))
     response.headers.extend(fields)
 
 
@@ -355,9 +216,8 @@ def _api_headers(response: Response, settings: SecuritySettings, policy: str) ->
     """The API's policy, CORS, caching and rate-limit headers for /api/v1 answers."""
     headers = response.headers
     headers.extend(API_HEADERS)
-    windows: list[Window] | None = g.get("rate_limit_windows")
-    if windows:
-        _rate_limit_headers(response, windows, policy)
+    if counted := windows():
+        _rate_limit_headers(response, counted, policy)
     method = request.method
     if method in ("GET", "HEAD"):
         headers.extend(CORS_HEADERS)
@@ -373,7 +233,7 @@ def _api_headers(response: Response, settings: SecuritySettings, policy: str) ->
     return response
 
 
-def _security_headers(app: Flask, settings: SecuritySettings, limiter: ApiRateLimiter, response: Response) -> Response:
+def _security_headers(app: Flask, settings: SecuritySettings, response: Response) -> Response:
     """Every response's fixed headers (a view's own value wins), and those that depend on the view:
     framing, the page's CSP (with its nonce), the API's caching.
 
@@ -387,7 +247,7 @@ def _security_headers(app: Flask, settings: SecuritySettings, limiter: ApiRateLi
     present = {name.lower() for name, _ in headers}
     headers.extend([(name, value) for name, value in settings.everywhere if name.lower() not in present])
     if request.path.startswith(API_PREFIX):
-        return _api_headers(response, settings, limiter.policy)
+        return _api_headers(response, settings, settings.rate_limit_policy)
     if not settings.fixed_host and "public" in headers.get("Cache-Control", ""):
         response.vary.add("Host")  # without FINDER_PUBLIC_URL, absolute URLs name the request's host
     nonce = g.get("csp_nonce")
@@ -415,6 +275,7 @@ class SecuritySettings:
     everywhere: tuple[tuple[str, str], ...]  # on every response, static files too
     api_cache_control: str
     fixed_host: bool  # FINDER_PUBLIC_URL is set: absolute URLs do not vary by the request's Host
+    rate_limit_policy: str  # the API's RateLimit-Policy header
 
 
 def init_app(app: Flask) -> SecuritySettings:
@@ -436,12 +297,11 @@ def init_app(app: Flask) -> SecuritySettings:
         everywhere=tuple(everywhere),
         api_cache_control=f"public, max-age={app.config['API_MAX_AGE']}",
         fixed_host=bool(app.config["PUBLIC_URL"]),
+        rate_limit_policy=rate_limit_policy(app),
     )
-    limiter = app.extensions["finder.rate_limiter"] = ApiRateLimiter(app.config["RATE_LIMIT"])
     if proxies := app.config["PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     app.session_interface = StaffOnlySessions()
-    app.before_request(partial(_check_rate_limit, limiter))
-    app.after_request(partial(_security_headers, app, settings, limiter))
+    app.after_request(partial(_security_headers, app, settings))
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     return settings

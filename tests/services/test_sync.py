@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from finder import create_app
 from finder.config import ROOT
-from finder.services.sync import SyncError, WardMatcher
+from finder.services.sync import FetchError, PoliceUK, SyncError, WardMatcher
 from finder.store import Store
 from finder.store.migrate import upgrade
 from finder.store.models import ContactRoute, Meeting, Officer, Place, Priority, SyncRun, Team
@@ -136,6 +136,20 @@ def test_a_429_waits_for_its_retry_after_and_a_500_is_retried_with_backoff(store
     assert people[1].at - people[0].at >= 0.95  # Retry-After: 1 was honoured
     assert [r.status for r in log if r.path == f"{MET}/E05013805"] == [500, 503, 200]
     assert count(store, Officer) == 4
+
+
+def test_a_429_asking_for_an_hour_waits_only_the_longest_wait_and_a_400_is_not_asked_again():
+    with serve(met_data()) as stub:
+        stub.fail(f"{MET}/E05013805", Fault(429, {"Retry-After": "3600"}), Fault(400))
+        client = PoliceUK(stub.url, max_wait=0.3)
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="HTTP 400"):
+            client.get("metropolitan", "E05013805")
+        waited = time.monotonic() - started
+        log = list(stub.log)
+    assert 0.28 <= waited < 5
+    assert [r.status for r in log] == [429, 400]
+    assert (client.stats.throttled, client.stats.retries) == (1, 1)
 
 
 def test_a_neighbourhood_that_keeps_failing_is_reported_and_the_next_run_fetches_only_what_is_left(store, matcher):

@@ -3,6 +3,8 @@
 After the store fails, it is left alone for a short while too: lookups answer "unavailable" at once.
 """
 
+import threading
+import time
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -344,3 +346,33 @@ def test_a_part_encoded_ahead_holds_its_own_bytes_not_the_encoders_buffer():
     finally:
         tracemalloc.stop()
     assert len(kept) == 1000 and held / 1000 < 4 * len(orjson.dumps(links))
+
+
+def test_threads_that_find_the_cache_expired_together_read_every_team_once(geodata):
+    store, clock = filled(team_store()), Clock()
+    teams = TeamDirectory(store, geodata.wards, cache_seconds=30, monotonic=clock)
+
+    def queries_when_expired(threads: int) -> int:
+        clock.now += 31
+        start = threading.Barrier(threads)
+
+        def look_up() -> None:
+            start.wait()
+            assert teams.lookup(SAMPLE_WARD).status == "loaded"
+
+        with counting_queries(store) as sent:
+            event.listen(store.engine, "before_cursor_execute", slow)
+            try:
+                workers = [threading.Thread(target=look_up) for _ in range(threads)]
+                for worker in workers:
+                    worker.start()
+                for worker in workers:
+                    worker.join()
+            finally:
+                event.remove(store.engine, "before_cursor_execute", slow)
+        return len(sent)
+
+    def slow(*args) -> None:
+        time.sleep(0.02)  # a store a little slower than this one: every thread arrives during the pass
+
+    assert queries_when_expired(4) == queries_when_expired(1) > 0

@@ -88,7 +88,7 @@ def test_a_kept_page_is_compressed_once_per_encoding_and_decompresses_to_the_pag
     assert gzip_page.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
     for response in (plain, brotli_page, gzip_page):
         assert "Accept-Encoding" in response.headers["Vary"]
-    (kept,) = app.extensions["finder.pages"]._pages.values()
+    (kept,) = app.extensions["finder.pages"].pages.values()
     assert set(kept.encoded) == {"br", "gzip"}
     again = client.get(f"/wards/{SAMPLE_WARD}", headers={"Accept-Encoding": "br"})
     assert again.data == brotli_page.data and again.headers["ETag"] == brotli_page.headers["ETag"]

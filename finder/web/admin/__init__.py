@@ -35,12 +35,12 @@ from finder.staff.permissions import may_edit
 from finder.store import Store
 from finder.web import services
 from finder.web.api import bp as api_bp
+from finder.web.limits import sign_in_limiter
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
-LIMITER = "finder.staff_limiter"  # app.extensions: the rate limiter that counts sign-in failures
 SESSION_ENDED = "staff_session_ended"  # g: why the cookie's session no longer signs anyone in
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,8 +58,7 @@ def staff_store() -> Store:
 
 
 def accounts() -> Accounts:
-    limiter = current_app.extensions[LIMITER]
-    return Accounts(staff_store(), secret=current_app.config["SECRET_KEY"], limiter=limiter)
+    return Accounts(staff_store(), secret=current_app.config["SECRET_KEY"], limiter=sign_in_limiter())
 
 
 def staff_sessions() -> StaffSessions:
@@ -228,18 +227,6 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_error_handler(CSRFError, _csrf_refused)
-    _init_limiter(app)
-
-
-def _init_limiter(app: Flask) -> None:
-    """The rate limiter holding the sign-in failure counts (accounts.Throttle), one per app, on the
-    storage FINDER_LIMITER_STORAGE_URI names (memory://, redis://...). This is `limits`, the engine
-    Flask-Limiter is built on, with Flask-Limiter's storage URIs: Flask-Limiter's init_app would hook
-    every request, 75 us on /api/v1/health (+39%, measured), for limits that only two staff forms use."""
-    from limits.storage import storage_from_string
-    from limits.strategies import MovingWindowRateLimiter
-
-    app.extensions[LIMITER] = MovingWindowRateLimiter(storage_from_string(app.config["LIMITER_STORAGE_URI"]))
 
 
 @login_manager.user_loader
