@@ -23,6 +23,7 @@ from finder.services.teams import TeamDirectory
 from finder.store import Store, default_url
 from finder.store.migrate import ensure_ready
 from finder.store.models import MAX_ID
+from finder.web.pagecache import PageCache
 from finder.web.security import SecuritySettings
 
 ATTRIBUTION = (
@@ -97,6 +98,7 @@ class Services:
     assets: Mapping[str, str]  # static file name -> its fingerprinted name
     mailer: Mailer | None  # None without FINDER_SMTP_URL
     coverage: CoverageKept = field(default_factory=CoverageKept)
+    pages: PageCache = field(init=False)  # ward pages, kept while the teams are (TEAM_CACHE_SECONDS > 0)
     given_lookup: Lookup | None = None  # a test's or a benchmark's own lookup (and its store)
     _geodata: Once[GeoData] = field(init=False)
     _store: Once[Store] = field(init=False)
@@ -114,6 +116,7 @@ class Services:
             ("_reach", self._build_reach),
         ):
             object.__setattr__(self, name, Once(build))
+        object.__setattr__(self, "pages", PageCache(self.config["TEAM_CACHE_SECONDS"] > 0))
 
     @property
     def geodata(self) -> GeoData:

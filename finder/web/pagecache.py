@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 import brotli
 from cachetools import LRUCache
 from flask import Response, current_app, request
-from flask.sansio.app import App
 from werkzeug.http import parse_accept_header, quote_etag
 
 from finder.headers import per_header_value
@@ -102,19 +101,16 @@ def _encoding(accept_encoding: str, algorithms: tuple[str, ...]) -> str | None:
     return encoding if encoding in ("br", "gzip") else None
 
 
-def page(result: WardAnswer, render: Callable[[], str], *varies: Hashable) -> Response:
-    """The rendered page for `result`, with a strong ETag (304 on If-None-Match) and public caching.
-
-    `varies` are what else changes the page (the language is added here); `render` runs only on a miss.
+def page(cache: PageCache, result: WardAnswer, render: Callable[[], str], *varies: Hashable) -> Response:
+    """The rendered page for `result`, kept in `cache`, with a strong ETag (304 on If-None-Match) and public
+    caching. `varies` are what else changes the page (the language is added here); `render` runs only on a miss.
     """
     if result.team_status == "unavailable":
         response = Response(render(), mimetype="text/html")
         response.cache_control.no_store = True
         return response
-    extensions = current_app.extensions
-    cache: PageCache = extensions["finder.pages"]
     key = (result, _language(), request.host, datetime.now(UTC).date(), *varies)
-    vary = "Accept-Encoding, Accept-Language" if "babel" in extensions else "Accept-Encoding"
+    vary = "Accept-Encoding, Accept-Language" if "babel" in current_app.extensions else "Accept-Encoding"
     return send(cache.get(key, render), "text/html", f"public, max-age={PAGE_MAX_AGE}", vary)
 
 
@@ -137,8 +133,3 @@ def send(kept: Page, mimetype: str, cache_control: str, vary: str) -> Response:
     headers["ETag"] = quote_etag(f"{kept.etag}:{encoding}" if encoding else kept.etag)
     response.make_conditional(request)  # in place (it returns the same response, typed as werkzeug's)
     return response
-
-
-def init_app(app: App) -> None:
-    """Each worker's pages, kept when its teams are (TEAM_CACHE_SECONDS > 0)."""
-    app.extensions["finder.pages"] = PageCache(app.config["TEAM_CACHE_SECONDS"] > 0)

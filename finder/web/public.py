@@ -73,6 +73,7 @@ def ward(code: str):
     result = counted(services().lookup.resolve(ward=code), "page")
     from_location = request.args.get("from") == "location"
     return page(
+        services().pages,
         result,
         lambda: render_template("result.html", result=result, query="", from_location=from_location),
         from_location,
@@ -102,9 +103,8 @@ def _map_script(geo: GeoData, code: str) -> pagecache.Page:
 
 @bp.record_once
 def _before_fork(state: BlueprintSetupState) -> None:
-    """Each worker's ward pages; and, before gunicorn forks, what map scripts need, shared by the workers:
-    the scripts built with geodata, or Folium to render them."""
-    pagecache.init_app(state.app)
+    """Before gunicorn forks, what map scripts need, shared by the workers: the scripts built with geodata,
+    or Folium to render them."""
     if prebuilt_scripts(state.app.config["GEODATA_DIR"]) is None:
         import folium  # noqa: F401  (300-450 ms, loaded once in the master only when no scripts were built)
 

@@ -13,6 +13,7 @@ from finder.services.lookup import Lookup, load_forces
 from finder.services.teams import TeamDirectory
 from finder.store import Store
 from finder.store.models import ContactRoute, Team
+from finder.web import services
 from finder.web.pagecache import PAGE_MAX_AGE, PageCache
 from tests.store.teamdata import NO_TEAM_WARD, SAMPLE_POSTCODE, SAMPLE_WARD, team_store
 
@@ -88,7 +89,7 @@ def test_a_kept_page_is_compressed_once_per_encoding_and_decompresses_to_the_pag
     assert gzip_page.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
     for response in (plain, brotli_page, gzip_page):
         assert "Accept-Encoding" in response.headers["Vary"]
-    (kept,) = app.extensions["finder.pages"].pages.values()
+    (kept,) = services(app).pages.pages.values()
     assert set(kept.encoded) == {"br", "gzip"}
     again = client.get(f"/wards/{SAMPLE_WARD}", headers={"Accept-Encoding": "br"})
     assert again.data == brotli_page.data and again.headers["ETag"] == brotli_page.headers["ETag"]
@@ -126,7 +127,7 @@ def test_a_page_whose_team_cannot_be_read_is_neither_kept_nor_cacheable(geodata,
         response = client.get(f"/wards/{SAMPLE_WARD}")
         assert response.status_code == 200 and "We could not load the details" in response.get_data(as_text=True)
         assert response.headers["Cache-Control"] == "no-store" and "ETag" not in response.headers
-    assert renders.count("result.html") == 2 and len(app.extensions["finder.pages"]) == 0
+    assert renders.count("result.html") == 2 and len(services(app).pages) == 0
 
 
 def test_a_postcode_result_is_never_kept_nor_public(app, renders):
@@ -134,7 +135,7 @@ def test_a_postcode_result_is_never_kept_nor_public(app, renders):
     for _ in range(2):
         response = client.get("/search", query_string={"postcode": SAMPLE_POSTCODE})
         assert response.status_code == 200 and "public" not in response.headers.get("Cache-Control", "")
-    assert renders.count("result.html") == 2 and len(app.extensions["finder.pages"]) == 0
+    assert renders.count("result.html") == 2 and len(services(app).pages) == 0
 
 
 def test_a_ward_without_a_team_is_kept_too(app, renders):
