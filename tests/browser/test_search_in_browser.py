@@ -84,17 +84,18 @@ def test_an_unknown_london_postcode_says_it_could_not_be_found(browser_page: Rec
     expect(page.get_by_label("Postcode")).to_have_value("SW1A 9ZZ")
 
 
-def test_a_postcode_outside_london_names_its_area_and_links_to_police_uk(browser_page: RecordedPage) -> None:
+def test_a_postcode_outside_london_names_its_area_its_101_and_links_to_its_force(browser_page: RecordedPage) -> None:
     browser_page.expect_status_console_error(404)
     page = browser_page.page
 
-    response = search_from_home(page, "TS1 1AA")  # Cleveland Police: no website found in a stored page
+    response = search_from_home(page, "TS1 1AA")  # Cleveland Police: its website from police.uk's 2026 force list
 
     assert response.status == 404
     summary = page.locator("[data-error-summary]")
     expect(summary).to_contain_text("TS1 1AA is in Middlesbrough, outside the area this finder covers")
-    police_uk = summary.get_by_role("link", name="police.uk", exact=True)
-    expect(police_uk).to_have_attribute("href", "https://www.police.uk/")
+    expect(summary).to_contain_text("Its non-emergency number is 101, as published on police.uk in March 2026")
+    force = summary.get_by_role("link", name="Cleveland Police", exact=True)
+    expect(force).to_have_attribute("href", "https://www.cleveland.police.uk/")
 
 
 def test_search_works_without_javascript_and_every_fact_is_in_the_html(browser_page: RecordedPage) -> None:
