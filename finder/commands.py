@@ -163,7 +163,9 @@ def sync_policeuk(
     workers: int | None,
 ) -> None:
     """Fill the store with neighbourhood teams from data.police.uk (resumes an unfinished run)."""
-    from finder.services.sync import PoliceUK, Sync, SyncError, WardMatcher  # here: 81 ms and requests, no server needs
+    # Here, not at the top: 81 ms and requests, which no server needs.
+    from finder.services.policeuk_client import PoliceUK
+    from finder.services.sync import Sync, SyncError, WardMatcher
 
     config = current_app.config
     wards = services(current_app).geodata.wards

@@ -36,8 +36,9 @@ from pypdf import PdfReader  # noqa: E402
 from finder import create_app  # noqa: E402
 from finder.geo.geodata import GeoData  # noqa: E402
 from finder.services.lookup import Lookup, load_forces  # noqa: E402
+from finder.services.policeuk_client import PoliceUK  # noqa: E402
 from finder.services.samples import load_sample_teams  # noqa: E402
-from finder.services.sync import PoliceUK, Sync, WardMatcher  # noqa: E402
+from finder.services.sync import Sync, WardMatcher  # noqa: E402
 from finder.services.teams import TeamDirectory  # noqa: E402
 from finder.store import Store  # noqa: E402
 from finder.store.migrate import upgrade  # noqa: E402

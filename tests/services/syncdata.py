@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from finder.services.lookup import load_forces
-from finder.services.sync import PoliceUK, Sync, WardMatcher
+from finder.services.policeuk_client import PoliceUK
+from finder.services.sync import Sync, WardMatcher
 from finder.store import Store
 from tests.support.policeuk_stub import PoliceUKStub, StubData
 

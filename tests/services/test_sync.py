@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from finder import create_app
 from finder.config import ROOT
-from finder.services.sync import FetchError, PoliceUK, SyncError, WardMatcher
+from finder.services.policeuk_client import FetchError, PoliceUK
+from finder.services.sync import SyncError, WardMatcher
 from finder.store import Store
 from finder.store.migrate import upgrade
 from finder.store.models import ContactRoute, Meeting, Officer, Place, Priority, SyncRun, Team

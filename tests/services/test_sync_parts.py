@@ -8,17 +8,8 @@ from email.utils import format_datetime
 import pytest
 
 from finder.services import policeuk
-from finder.services.sync import (
-    SHRINK_MIN_ITEMS,
-    SHRINK_THRESHOLD,
-    ClientStats,
-    Sync,
-    SyncReport,
-    TokenBucket,
-    WardMatcher,
-    retry_after,
-    shrinks_too_much,
-)
+from finder.services.policeuk_client import ClientStats, TokenBucket, retry_after
+from finder.services.sync import SHRINK_MIN_ITEMS, SHRINK_THRESHOLD, Sync, SyncReport, WardMatcher, shrinks_too_much
 from finder.services.teams import safe_href
 from finder.services.text import one_line, plain_text
 from tests.services.syncdata import FORCE_NAMES
