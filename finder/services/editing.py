@@ -1217,93 +1217,6 @@ def _undo(rows: Iterable[HistoryChange], seen: Mapping[tuple[str, int], int]) ->
     return sorted(ops, key=lambda op: (_ACTION_ORDER[op.action], order.get(op.entity, 1)))
 
 
-def record_sync(session: Session, ward_code: str | None, changes: Iterable[Any], now: datetime) -> ChangeSet | None:
-    """Write what a police.uk sync changed in one team into the ward's history (source "policeuk"),
-    and each conflict with an officer's record as a pending change set: the task "police.uk says X,
-    you have Y" (`before` the team's value, `after` police.uk's). A conflict already waiting with the
-    same values is not repeated; one with other values is replaced."""
-    if not ward_code:
-        return None
-    rows: list[Change] = []
-    for c in changes:
-        record = getattr(c, "record", None)
-        entity = "place" if c.entity == "place link" else c.entity
-        if record is None or entity not in (*MODELS, "place"):
-            continue
-        if entity == "place":
-            if c.action == "remove":
-                rows.append(Change(entity="place", entity_id=record.id, action="remove", field="linked", before="yes"))
-        elif c.action == "add":
-            rows += [
-                Change(entity=entity, entity_id=record.id, action="add", field=k, after=to_text(getattr(record, k)))
-                for k in FIELDS[entity]
-                if getattr(record, k) is not None
-            ]
-        elif c.action == "update":
-            rows += [
-                Change(
-                    entity=entity,
-                    entity_id=record.id,
-                    action="update",
-                    field=k,
-                    before=to_text(b),
-                    after=to_text(a),
-                    version=c.version,
-                )
-                for k, b, a in c.values
-            ]
-        elif c.action == "remove":
-            rows += [replace_version(r, c.version) for r in _snapshot(entity, record, "remove")]
-        elif c.action == "conflict":
-            _record_conflict(session, ward_code, entity, record, c, now)
-    if not rows:
-        return None
-    change_set = ChangeSet(ward_code=ward_code, source="policeuk", status="applied", created_at=now, changes=rows)
-    session.add(change_set)
-    return change_set
-
-
-def replace_version(row: Change, version: int | None) -> Change:
-    """A snapshot row with the version the record had before the sync touched it."""
-    if version is not None:
-        row.version = version
-    return row
-
-
-def _record_conflict(session: Session, ward_code: str, entity: str, record: Any, c: Any, now: datetime) -> None:
-    if c.values:
-        wanted = [(k, to_text(ours), to_text(theirs)) for k, ours, theirs in c.values if k in FIELDS[entity]]
-        action = "update"
-    else:  # police.uk no longer lists a record an officer verified
-        wanted, action = [(None, None, None)], "remove"
-    if not wanted:
-        return
-    waiting = (
-        session.scalars(
-            select(ChangeSet)
-            .join(Change)
-            .where(
-                ChangeSet.ward_code == ward_code,
-                ChangeSet.source == "policeuk",
-                ChangeSet.status == "pending",
-                Change.entity == entity,
-                Change.entity_id == record.id,
-            )
-        )
-        .unique()
-        .all()
-    )
-    for old in waiting:
-        if [(r.field, r.before, r.after) for r in old.changes] == wanted and old.changes[0].action == action:
-            return
-        session.delete(old)
-    rows = [
-        Change(entity=entity, entity_id=record.id, action=action, field=k, before=b, after=a, version=record.version)
-        for k, b, a in wanted
-    ]
-    session.add(ChangeSet(ward_code=ward_code, source="policeuk", status="pending", created_at=now, changes=rows))
-
-
 __all__ = [
     "STALE_DAYS",
     "EditConflict",
@@ -1320,6 +1233,5 @@ __all__ = [
     "Saved",
     "StaleItem",
     "csv_cell",
-    "record_sync",
     "to_text",
 ]
