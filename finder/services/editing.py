@@ -14,11 +14,9 @@ against. No Flask here: the web views, the CLI and the tests share this service.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -28,46 +26,40 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from finder.services import dates
 from finder.services import validation as v
+from finder.services.history import (
+    FIELDS,
+    MODELS,
+    HistoryChange,
+    HistoryEntry,
+    Op,
+    applied_changes,
+    find_change_set,
+    from_text,
+    history_change,
+    history_csv,
+    pending_review,
+    replay_ops,
+    snapshot_rows,
+    sync_conflicts,
+    to_text,
+    undo_ops,
+    user_submissions,
+    ward_history,
+)
 from finder.staff.account import Account
 from finder.staff.permissions import may_edit, may_review
 from finder.store import Store
 from finder.store import models as m
-from finder.store.models import MAX_ID, UTCDateTime, utcnow
+from finder.store.models import MAX_ID, utcnow
 from finder.store.records import MeetingData, PriorityData, RouteData, fold
-from finder.store.staff import BoroughSetting, Change, ChangeSet, Role, StaffUser
+from finder.store.staff import BoroughSetting, Change, ChangeSet, Role
 from finder.teams import schema
 
 Entity = Literal["team", "route", "officer", "meeting", "priority"]
 Record = m.Team | m.ContactRoute | m.Officer | m.Meeting | m.Priority
-# type[Any]: the code reads the columns some of them have (team_id, key) by entity
-MODELS: dict[str, type[Any]] = {
-    "team": m.Team,
-    "route": m.ContactRoute,
-    "officer": m.Officer,
-    "meeting": m.Meeting,
-    "priority": m.Priority,
-}
-# What an editor may change on each kind of record, from its schema (a route's officer is fixed when added).
-FIELDS: dict[str, tuple[str, ...]] = {entity: schema.editable(entity) for entity in MODELS}
 STAMP = ("verified_at", "verified_by")
 STALE_DAYS = 90
 LONDON = ZoneInfo("Europe/London")
-CSV_COLUMNS = (
-    "change_set",
-    "when_utc",
-    "ward",
-    "who",
-    "source",
-    "status",
-    "note",
-    "entity",
-    "entity_id",
-    "action",
-    "field",
-    "before",
-    "after",
-)
-_ACTION_ORDER = {"add": 1, "update": 2, "confirm": 2, "remove": 3}
 
 
 # ---- errors ------------------------------------------------------------------------------------
@@ -155,43 +147,6 @@ class Saved:
     change_set_id: int | None
     status: Literal["applied", "pending", "unchanged", "rejected"]
     entity_id: int | None = None
-
-
-@dataclass(frozen=True)
-class HistoryChange:
-    """One field of one record in a change set (values as text)."""
-
-    entity: str
-    entity_id: int | None
-    action: str
-    field: str | None
-    before: str | None
-    after: str | None
-    version: int | None
-
-    @property
-    def label(self) -> str:
-        """The field as people read it (its schema's label; a stamp like verified_at by its name)."""
-        return schema.label(self.entity, self.field)
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One change set, ready to show: who, when, why, what, and its review."""
-
-    id: int
-    ward_code: str
-    source: str
-    status: str
-    note: str | None
-    created_at: datetime
-    user_id: int | None
-    who: str
-    reviewed_by: str | None
-    reviewed_at: datetime | None
-    review_reason: str | None
-    restored_from: int | None
-    changes: tuple[HistoryChange, ...]
 
 
 @dataclass(frozen=True)
@@ -288,56 +243,6 @@ class StaleItem:
     verified_at: datetime | None
 
 
-@dataclass
-class Op:
-    """One operation on one record: the unit that saves, approvals and restores replay."""
-
-    entity: str
-    action: str  # add | update | remove | confirm
-    entity_id: int | None = None
-    values: dict[str, Any] = field(default_factory=dict)
-    version: int | None = None  # the version the editor saw
-    expect: dict[str, str | None] | None = None  # or: what the record must still hold (restore)
-    stamp: bool = True  # stamp source/verified as an officer's write
-    old_id: int | None = None  # a restore re-adding a removed record: its former id
-
-
-def to_text(value: Any) -> str | None:
-    """A value as the history keeps it."""
-    if value is None:
-        return None
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)
-
-
-def from_text(entity: str, name: str, text: str | None) -> Any:
-    """A history value back into the store's type."""
-    if text is None:
-        return None
-    column = MODELS[entity].__mapper__.attrs[name].columns[0]
-    if isinstance(column.type, UTCDateTime):
-        return datetime.fromisoformat(text)
-    kind = column.type.python_type
-    if kind is bool:
-        return text == "True"
-    if kind is datetime:
-        return datetime.fromisoformat(text)
-    if kind is date:
-        return date.fromisoformat(text)
-    if kind is int:
-        return int(text)
-    if kind is float:
-        return float(text)
-    return text
-
-
-def csv_cell(value: Any) -> str:
-    """A value for a spreadsheet: text that a spreadsheet would run as a formula starts with '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _label(entity: str, record: Any) -> str:
     if entity == "team":
         return record.name
@@ -426,58 +331,27 @@ class Editing:
 
     def history(self, ward_code: str, *, limit: int = 200, statuses: Iterable[str] | None = None) -> list[HistoryEntry]:
         """The ward's change sets, newest first (all statuses unless `statuses` says)."""
-        query = select(ChangeSet).where(ChangeSet.ward_code == ward_code)
-        if statuses is not None:
-            query = query.where(ChangeSet.status.in_(tuple(statuses)))
-        return self._entries(query.order_by(ChangeSet.id.desc()).limit(limit))
+        return ward_history(self.store, ward_code, limit=limit, statuses=statuses)
 
     def change_set(self, change_set_id: int) -> HistoryEntry | None:
         """One change set, or None."""
-        found = self._entries(select(ChangeSet).where(ChangeSet.id == change_set_id))
-        return found[0] if found else None
+        return find_change_set(self.store, change_set_id)
 
     def submissions(self, actor: Account, *, limit: int = 100) -> list[HistoryEntry]:
         """What this user saved, newest first, with each outcome (applied, pending, rejected and why)."""
-        query = select(ChangeSet).where(ChangeSet.user_id == actor.id).order_by(ChangeSet.id.desc()).limit(limit)
-        return self._entries(query)
+        return user_submissions(self.store, actor.id, limit=limit)
 
     def pending(self, ward_codes: Iterable[str] | None = None) -> list[HistoryEntry]:
         """Editors' saves waiting for review, oldest first (in these wards, or everywhere)."""
-        query = select(ChangeSet).where(ChangeSet.status == "pending", ChangeSet.source != "policeuk")
-        if ward_codes is not None:
-            query = query.where(ChangeSet.ward_code.in_(tuple(ward_codes)))
-        return self._entries(query.order_by(ChangeSet.id))
+        return pending_review(self.store, ward_codes)
 
     def conflicts(self, ward_code: str) -> list[HistoryEntry]:
-        """Where police.uk disagrees with what the team entered: each change's `before` is what the team
-        has, `after` what police.uk says. Oldest first."""
-        query = select(ChangeSet).where(
-            ChangeSet.ward_code == ward_code, ChangeSet.status == "pending", ChangeSet.source == "policeuk"
-        )
-        return self._entries(query.order_by(ChangeSet.id))
+        """Where police.uk disagrees with what the team entered (finder.services.history.sync_conflicts)."""
+        return sync_conflicts(self.store, ward_code)
 
     def history_csv(self, ward_codes: Iterable[str], *, limit: int = 100_000) -> str:
         """The change history of these wards as CSV, one row per field, safe to open in a spreadsheet."""
-        codes = tuple(ward_codes)
-        query = select(ChangeSet).where(ChangeSet.ward_code.in_(codes)).order_by(ChangeSet.id).limit(limit)
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(CSV_COLUMNS)
-        for entry in self._entries(query):
-            head = [
-                entry.id,
-                entry.created_at.isoformat(),
-                entry.ward_code,
-                entry.who,
-                entry.source,
-                entry.status,
-                entry.note,
-            ]
-            for c in entry.changes or (HistoryChange("", None, "", None, None, None, None),):
-                writer.writerow(
-                    [csv_cell(x) for x in (*head, c.entity, c.entity_id, c.action, c.field, c.before, c.after)]
-                )
-        return out.getvalue()
+        return history_csv(self.store, ward_codes, limit=limit)
 
     # -- editing --
 
@@ -667,11 +541,11 @@ class Editing:
             if original is None or original.status != "applied":
                 raise NotFound("Only applied changes can be restored.")
             ward_code = original.ward_code
-            rows = [_history_change(c) for c in original.changes]
+            rows = [history_change(c) for c in original.changes]
         borough = self.borough_of(ward_code)
         if not may_review(actor, borough):
             raise NotAllowed("Only an admin for this ward's borough can restore earlier details.")
-        ops = _undo(rows, seen or {})
+        ops = undo_ops(rows, seen or {})
         if not ops:
             return Saved(None, "unchanged")
         return self._save(actor, ward_code, borough, ops, note, source="restore", restored_from=change_set_id)
@@ -798,7 +672,7 @@ class Editing:
                 if check and (change_set.source == "policeuk" or not may_review(reviewer, self.borough_of(ward_code))):
                     raise NotAllowed("Only an admin for this ward's borough can review its changes.")
                 if approve:
-                    ops = _ops([_history_change(c) for c in change_set.changes])
+                    ops = replay_ops([history_change(c) for c in change_set.changes])
                     team = self._team(session, ward_code)
                     rows = self._apply(session, team, ops, reviewer, now)
                     change_set.changes = rows
@@ -864,7 +738,7 @@ class Editing:
                 continue
             record = self._record(session, team, op)
             if op.action == "remove":
-                rows += _snapshot(op.entity, record, "remove")
+                rows += snapshot_rows(op.entity, record, "remove")
                 continue
             rows += [
                 Change(
@@ -921,9 +795,9 @@ class Editing:
             if op.action == "remove":
                 if op.entity == "officer":
                     for route in list(record.routes):
-                        rows += _snapshot("route", route, "remove")
+                        rows += snapshot_rows("route", route, "remove")
                         session.delete(route)
-                rows += _snapshot(op.entity, record, "remove")
+                rows += snapshot_rows(op.entity, record, "remove")
                 session.delete(record)
                 session.flush()
                 continue
@@ -1015,10 +889,10 @@ class Editing:
         """What the editor needs to choose: the submitted values against the current ones, and who changed what."""
         with self.store.reader() as session:
             record = session.get(MODELS[op.entity], op.entity_id) if op.entity in MODELS else None
-            query = _applied_changes(ward_code, Change.entity == op.entity, Change.entity_id == op.entity_id)
+            query = applied_changes(ward_code, Change.entity == op.entity, Change.entity_id == op.entity_id)
             if op.version is not None:
                 query = query.where(Change.version >= op.version)
-            since = [_history_change(c) for c in session.scalars(query)]
+            since = [history_change(c) for c in session.scalars(query)]
             if record is None:
                 return EditConflict(op.entity, op.entity_id, removed=True, current_version=None, changed_since=since)
             # What this save would have written (a removal: what it expected to find), against now.
@@ -1047,7 +921,7 @@ class Editing:
     ) -> StaleConfirm:
         """What changed between the versions a "still correct" page showed and the team now."""
         moved = sorted(k for k in {*seen, *current} if seen.get(k) != current.get(k))
-        query = _applied_changes(
+        query = applied_changes(
             ward_code,
             Change.entity.in_({entity for entity, _ in moved}),
             Change.entity_id.in_({id_ for _, id_ in moved}),
@@ -1057,7 +931,7 @@ class Editing:
             key = (c.entity, c.entity_id)
             # A record added since: all of its history; one the page showed: what came after its version.
             if key in since and (key not in seen or (c.version is not None and c.version >= seen[key])):
-                since[key].append(_history_change(c))
+                since[key].append(history_change(c))
         changed = []
         for entity, id_ in moved:
             record = records.get((entity, id_))
@@ -1069,33 +943,6 @@ class Editing:
             changed.append((entity, label, tuple(since[entity, id_])))
         return StaleConfirm(changed, seen_text(current))
 
-    def _entries(self, query: Any) -> list[HistoryEntry]:
-        with self.store.reader() as session:
-            sets = session.scalars(query).all()
-            ids = {s.user_id for s in sets} | {s.reviewed_by for s in sets}
-            names = dict(
-                session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(ids - {None}))).all()
-            )
-            return [
-                HistoryEntry(
-                    id=s.id,
-                    ward_code=s.ward_code,
-                    source=s.source,
-                    status=s.status,
-                    note=s.note,
-                    created_at=s.created_at,
-                    user_id=s.user_id,
-                    who=names.get(s.user_id)
-                    or ("police.uk" if s.source == "policeuk" else "a user who has since been removed"),
-                    reviewed_by=names.get(s.reviewed_by),
-                    reviewed_at=s.reviewed_at,
-                    review_reason=s.review_reason,
-                    restored_from=s.restored_from,
-                    changes=tuple(_history_change(c) for c in s.changes),
-                )
-                for s in sets
-            ]
-
 
 def _differs(entity: str, name: str, stored: Any, new: Any) -> bool:
     """Whether a save changes a field: a phone number or email written another way is the same."""
@@ -1104,16 +951,6 @@ def _differs(entity: str, name: str, stored: Any, new: Any) -> bool:
     if entity == "route" and name == "value" and isinstance(stored, str) and isinstance(new, str):
         return v.parse_phone(stored) != new and stored.casefold() != new.casefold()
     return True
-
-
-def _applied_changes(ward_code: str, *where: Any) -> Any:
-    """The ward's applied changes that match `where`, oldest first: what happened since a page was opened."""
-    return (
-        select(Change)
-        .join(ChangeSet)
-        .where(ChangeSet.ward_code == ward_code, ChangeSet.status == "applied", *where)
-        .order_by(Change.id)
-    )
 
 
 def _keyed_value(kind: str, value: str) -> str:
@@ -1136,95 +973,12 @@ def _item(entity: str, record: Any) -> Item:
     )
 
 
-def _snapshot(entity: str, record: Any, action: str) -> list[Change]:
-    """A record's values as `before` rows (what a restore needs to bring it back)."""
-    names = FIELDS[entity] + (("officer_id",) if entity == "route" else ())
-    return [
-        Change(
-            entity=entity,
-            entity_id=record.id,
-            action=action,
-            field=k,
-            before=to_text(getattr(record, k)),
-            version=record.version,
-        )
-        for k in names
-        if getattr(record, k) is not None
-    ]
-
-
-def _history_change(c: Change) -> HistoryChange:
-    return HistoryChange(c.entity, c.entity_id, c.action, c.field, c.before, c.after, c.version)
-
-
-def _groups(rows: Iterable[HistoryChange]) -> list[list[HistoryChange]]:
-    """Rows grouped by record and action, in order (one group per operation)."""
-    groups: list[list[HistoryChange]] = []
-    for row in rows:
-        if groups and (groups[-1][0].entity, groups[-1][0].entity_id, groups[-1][0].action) == (
-            row.entity,
-            row.entity_id,
-            row.action,
-        ):
-            groups[-1].append(row)
-        else:
-            groups.append([row])
-    return groups
-
-
-def _ops(rows: Iterable[HistoryChange]) -> list[Op]:
-    """The operations a pending change set (or a sync conflict) holds: `after` values, checked against `version`."""
-    ops = []
-    for group in _groups(rows):
-        first = group[0]
-        if first.entity == "place":
-            ops.append(Op("place", first.action, first.entity_id))
-            continue
-        values = {r.field: from_text(r.entity, r.field, r.after) for r in group if r.field is not None}
-        action = "update" if first.action == "confirm" else first.action
-        ops.append(Op(first.entity, action, first.entity_id, values if action != "remove" else {}, first.version))
-    return ops
-
-
-def _undo(rows: Iterable[HistoryChange], seen: Mapping[tuple[str, int], int]) -> list[Op]:
-    """The operations that put a change set's `before` values back (adds removed, removes re-added)."""
-    ops = []
-    for group in _groups(rows):
-        first = group[0]
-        version = seen.get((first.entity, first.entity_id)) if first.entity_id is not None else None
-        if first.entity == "place":
-            ops.append(Op("place", "remove" if first.action == "add" else "add", first.entity_id))
-        elif first.action == "add":
-            expect: dict[str, str | None] | None = None if version is not None else {}
-            ops.append(Op(first.entity, "remove", first.entity_id, version=version, expect=expect))
-        elif first.action == "remove":
-            values = {field: from_text(r.entity, field, r.before) for r in group if (field := r.field)}
-            ops.append(Op(first.entity, "add", values=values, old_id=first.entity_id))
-        elif first.field is not None or len(group) > 1:
-            named = [(field, r) for r in group if (field := r.field) is not None]
-            ops.append(
-                Op(
-                    first.entity,
-                    "update",
-                    first.entity_id,
-                    {field: from_text(r.entity, field, r.before) for field, r in named},
-                    version=version,
-                    expect=None if version is not None else {field: r.after for field, r in named},
-                    stamp=first.action != "confirm",
-                )
-            )
-    order = {"officer": 0}
-    return sorted(ops, key=lambda op: (_ACTION_ORDER[op.action], order.get(op.entity, 1)))
-
-
 __all__ = [
     "STALE_DAYS",
     "EditConflict",
     "EditableTeam",
     "Editing",
     "EditingError",
-    "HistoryChange",
-    "HistoryEntry",
     "Invalid",
     "Item",
     "NotAllowed",
@@ -1232,6 +986,4 @@ __all__ = [
     "PlaceOption",
     "Saved",
     "StaleItem",
-    "csv_cell",
-    "to_text",
 ]

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from finder.services.editing import FIELDS, MODELS, _snapshot, to_text
+from finder.services.history import FIELDS, MODELS, snapshot_rows, to_text
 from finder.store.staff import Change, ChangeSet
 
 
@@ -70,7 +70,7 @@ def _applied_rows(entity: str, record: Any, c: Any) -> list[Change]:
             for k, b, a in c.values
         ]
     if c.action == "remove":
-        return [replace_version(r, c.version) for r in _snapshot(entity, record, "remove")]
+        return [replace_version(r, c.version) for r in snapshot_rows(entity, record, "remove")]
     return []
 
 
