@@ -46,13 +46,23 @@ from finder.services.history import (
     user_submissions,
     ward_history,
 )
+from finder.services.review import (
+    borough_reviews,
+    boroughs_reviewing,
+    may_decide,
+    needs_review,
+    reason_problem,
+    set_borough_review,
+    settle,
+    waiting_change_set,
+)
 from finder.staff.account import Account
 from finder.staff.permissions import may_edit, may_review
 from finder.store import Store
 from finder.store import models as m
 from finder.store.models import MAX_ID, utcnow
 from finder.store.records import MeetingData, PriorityData, RouteData, fold
-from finder.store.staff import BoroughSetting, Change, ChangeSet, Role
+from finder.store.staff import Change, ChangeSet
 from finder.teams import schema
 
 Entity = Literal["team", "route", "officer", "meeting", "priority"]
@@ -470,27 +480,19 @@ class Editing:
     def review_required(self, borough_code: str) -> bool:
         """Whether editors' changes in this borough wait for an admin's approval."""
         with self.store.reader() as session:
-            setting = session.get(BoroughSetting, borough_code)
-            return bool(setting and setting.review_required)
+            return borough_reviews(session, borough_code)
 
     def boroughs_reviewing(self) -> set[str]:
         """The boroughs whose editors' changes wait for an admin's approval (one query)."""
         with self.store.reader() as session:
-            found = select(BoroughSetting.borough_code).where(BoroughSetting.review_required.is_(True))
-            return set(session.scalars(found))
+            return boroughs_reviewing(session)
 
     def set_review_required(self, actor: Account, borough_code: str, required: bool) -> None:
         """Turn review on or off for a borough: its own borough admins, or a site admin."""
         if not may_review(actor, borough_code):
             raise NotAllowed("Only this borough's admins or a site admin can change how it reviews changes.")
         with self.store.session() as session:
-            setting = session.get(BoroughSetting, borough_code)
-            if setting is None:
-                setting = BoroughSetting(borough_code=borough_code)
-                session.add(setting)
-            setting.review_required = required
-            setting.changed_by = actor.id
-            setting.changed_at = self.clock()
+            set_borough_review(session, borough_code, required, actor, self.clock())
 
     def approve(self, reviewer: Account, change_set_id: int) -> Saved:
         """Apply a pending change set as it was submitted, if nothing it touches moved on (else EditConflict)."""
@@ -499,10 +501,8 @@ class Editing:
     def reject(self, reviewer: Account, change_set_id: int, reason: str) -> Saved:
         """Turn a pending change set down, with a reason the editor will see."""
         text = (reason or "").strip()
-        if not text:
-            raise Invalid({"reason": "Enter a reason, so the editor knows what to change"}, {"reason": reason})
-        if len(text) > v.TEXT_LIMIT:
-            raise Invalid({"reason": f"The reason must be {v.TEXT_LIMIT} characters or fewer"}, {"reason": reason})
+        if problem := reason_problem(text):
+            raise Invalid({"reason": problem}, {"reason": reason})
         return self._decide(reviewer, change_set_id, approve=False, reason=text)
 
     def resolve_conflict(
@@ -513,8 +513,8 @@ class Editing:
         if keep not in ("policeuk", "team"):
             raise Invalid({"keep": "Select which to keep: police.uk's details or the team's"})
         with self.store.reader() as session:
-            found = session.get(ChangeSet, change_set_id)
-            if found is None or found.source != "policeuk" or found.status != "pending":
+            found = waiting_change_set(session, change_set_id)
+            if found is None or found.source != "policeuk":
                 raise NotFound("That conflict is not waiting any more.")
             ward_code = found.ward_code
         self._allow(actor, ward_code)
@@ -587,12 +587,6 @@ class Editing:
             raise NotFound("This ward has no team in the finder yet.")
         return team
 
-    def _needs_review(self, session: Session, actor: Account, borough: str | None) -> bool:
-        if actor.role != Role.WARD_EDITOR or borough is None:
-            return False
-        setting = session.get(BoroughSetting, borough)
-        return bool(setting and setting.review_required)
-
     def _change_set(
         self,
         ward_code: str,
@@ -634,7 +628,7 @@ class Editing:
         try:
             with self.store.session() as session:
                 team = self._team(session, ward_code)
-                review = source == "officer" and self._needs_review(session, actor, borough)
+                review = source == "officer" and needs_review(session, actor, borough)
                 rows = self._draft(session, team, ops) if review else self._apply(session, team, ops, actor, now)
                 if not rows:
                     return Saved(None, "unchanged", ops[0].entity_id)
@@ -665,24 +659,15 @@ class Editing:
         now = self.clock()
         try:
             with self.store.session() as session:
-                change_set = session.get(ChangeSet, change_set_id)
-                if change_set is None or change_set.status != "pending":
+                change_set = waiting_change_set(session, change_set_id)
+                if change_set is None:
                     raise NotFound("That change is not waiting for review.")
                 ward_code = change_set.ward_code
-                if check and (change_set.source == "policeuk" or not may_review(reviewer, self.borough_of(ward_code))):
+                if check and not may_decide(reviewer, change_set, self.borough_of(ward_code)):
                     raise NotAllowed("Only an admin for this ward's borough can review its changes.")
-                if approve:
-                    ops = replay_ops([history_change(c) for c in change_set.changes])
-                    team = self._team(session, ward_code)
-                    rows = self._apply(session, team, ops, reviewer, now)
-                    change_set.changes = rows
-                    change_set.status = "applied"
-                else:
-                    change_set.status = "rejected"
-                    change_set.review_reason = reason
-                if note:
-                    change_set.note = note
-                change_set.reviewed_by, change_set.reviewed_at = reviewer.id, now
+                ops = replay_ops([history_change(c) for c in change_set.changes]) if approve else []
+                applied = self._apply(session, self._team(session, ward_code), ops, reviewer, now) if approve else None
+                settle(change_set, reviewer, now, applied=applied, reason=reason, note=note)
                 session.flush()
                 saved = Saved(change_set.id, "applied" if approve else "rejected")
         except (_Stale, StaleDataError) as exc:
