@@ -176,21 +176,22 @@ class Item:
     def form(self) -> dict[str, str]:
         """The values as a form shows them: phones in national format, times as 2026-03-27T18:30, a ticked
         box as "1"."""
-        out = {}
         specs = schema.specs(self.entity)
-        for name, value in self.values.items():
-            kind = specs[name].kind
-            if value is None or value is False:
-                out[name] = ""
-            elif value is True:
-                out[name] = "1"
-            elif isinstance(value, datetime):
-                out[name] = value.strftime("%Y-%m-%dT%H:%M")
-            elif kind == "phone" or (kind == "contact" and self.values.get("kind") in v.PHONE_KINDS):
-                out[name] = v.format_phone(value)
-            else:
-                out[name] = str(value)
-        return out
+        phone = self.values.get("kind") in v.PHONE_KINDS  # a route's contact value is a phone number
+        return {name: _form_text(specs[name].kind, value, phone) for name, value in self.values.items()}
+
+
+def _form_text(kind: str, value: Any, phone: bool) -> str:
+    """One value as a form shows it (see Item.form)."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "1"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M")
+    if kind == "phone" or (kind == "contact" and phone):
+        return v.format_phone(value)
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -558,25 +559,26 @@ class Editing:
         return self.borough_of(ward_code)
 
     def _check(self, entity: str, form: Mapping[str, Any], ward_code: str, *, new: bool) -> dict[str, Any]:
-        if entity == "route":
-            with self.store.reader() as session:
-                force_id = self._team(session, ward_code).force_id
-            checked = v.check_route(form, email_domains=v.force_domains_for(force_id, self.force_domains))
-        elif entity == "officer":
-            with self.store.reader() as session:
-                force_id = self._team(session, ward_code).force_id
-            checked = v.check_officer(form, email_domains=v.force_domains_for(force_id, self.force_domains))
-        elif entity == "meeting":
-            checked = v.check_meeting(form, now=self._london_now(), new=new)
-        elif entity == "priority":
-            checked = v.check_priority(form)
-        elif entity == "team":
-            checked = v.check_team(form)
-        else:
-            raise NotFound(f"Unknown kind of record: {entity!r}")
+        checked = self._checked(entity, form, ward_code, new=new)
         if not checked.ok:
             raise Invalid(checked.errors, {k: form.get(k) for k in FIELDS[entity]})
         return checked.values
+
+    def _checked(self, entity: str, form: Mapping[str, Any], ward_code: str, *, new: bool) -> v.Checked:
+        """The form checked by its record's rules (routes and officers: email by the force's domains)."""
+        if entity in ("route", "officer"):
+            with self.store.reader() as session:
+                force_id = self._team(session, ward_code).force_id
+            domains = v.force_domains_for(force_id, self.force_domains)
+            check = v.check_route if entity == "route" else v.check_officer
+            return check(form, email_domains=domains)
+        if entity == "meeting":
+            return v.check_meeting(form, now=self._london_now(), new=new)
+        if entity == "priority":
+            return v.check_priority(form)
+        if entity == "team":
+            return v.check_team(form)
+        raise NotFound(f"Unknown kind of record: {entity!r}")
 
     def _team(self, session: Session, ward_code: str) -> m.Team:
         team = session.scalar(select(m.Team).where(m.Team.ward_code == ward_code))

@@ -300,29 +300,36 @@ def undo_ops(rows: Iterable[HistoryChange], seen: Mapping[tuple[str, int], int])
     for group in _groups(rows):
         first = group[0]
         version = seen.get((first.entity, first.entity_id)) if first.entity_id is not None else None
-        if first.entity == "place":
-            ops.append(Op("place", "remove" if first.action == "add" else "add", first.entity_id))
-        elif first.action == "add":
-            expect: dict[str, str | None] | None = None if version is not None else {}
-            ops.append(Op(first.entity, "remove", first.entity_id, version=version, expect=expect))
-        elif first.action == "remove":
-            values = {field: from_text(r.entity, field, r.before) for r in group if (field := r.field)}
-            ops.append(Op(first.entity, "add", values=values, old_id=first.entity_id))
-        elif first.field is not None or len(group) > 1:
-            named = [(field, r) for r in group if (field := r.field) is not None]
-            ops.append(
-                Op(
-                    first.entity,
-                    "update",
-                    first.entity_id,
-                    {field: from_text(r.entity, field, r.before) for field, r in named},
-                    version=version,
-                    expect=None if version is not None else {field: r.after for field, r in named},
-                    stamp=first.action != "confirm",
-                )
-            )
+        if (op := _undo(group, version)) is not None:
+            ops.append(op)
     order = {"officer": 0}
     return sorted(ops, key=lambda op: (_ACTION_ORDER[op.action], order.get(op.entity, 1)))
+
+
+def _undo(group: list[HistoryChange], version: int | None) -> Op | None:
+    """The operation that undoes one group of rows (None: nothing to put back), checked against `version`
+    if the admin saw one, else against the group's `after` values."""
+    first = group[0]
+    if first.entity == "place":
+        return Op("place", "remove" if first.action == "add" else "add", first.entity_id)
+    if first.action == "add":
+        expect: dict[str, str | None] | None = None if version is not None else {}
+        return Op(first.entity, "remove", first.entity_id, version=version, expect=expect)
+    if first.action == "remove":
+        values = {field: from_text(r.entity, field, r.before) for r in group if (field := r.field)}
+        return Op(first.entity, "add", values=values, old_id=first.entity_id)
+    if first.field is None and len(group) == 1:
+        return None
+    named = [(field, r) for r in group if (field := r.field) is not None]
+    return Op(
+        first.entity,
+        "update",
+        first.entity_id,
+        {field: from_text(r.entity, field, r.before) for field, r in named},
+        version=version,
+        expect=None if version is not None else {field: r.after for field, r in named},
+        stamp=first.action != "confirm",
+    )
 
 
 __all__ = [
