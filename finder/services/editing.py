@@ -1,4 +1,4 @@
-"""Ward officers keep their team's details right: edits, review, history, restore and sync conflicts.
+"""Ward officers keep their team's details right: the edit rules (edits, confirm, restore, conflicts).
 
 Every save is one transaction that writes the records and a `ChangeSet` (who, when, why) with one
 `Change` per field (before and after, as text), so the history is complete by construction. Each
@@ -9,7 +9,9 @@ under real concurrency: the version compared when the record is read, and SQLAlc
 
 Approval, restore and picking a side in a sync conflict are all the same thing: a list of
 operations (`Op`) replayed through the same `_apply`, checked against the versions they were made
-against. No Flask here: the web views, the CLI and the tests share this service.
+against. No Flask here: the web views, the CLI and the tests share this service. It builds on
+finder.services.history (the change sets read back, replayed and undone) and finder.services.review
+(who reviews what); the sync records its own changes through finder.services.sync_changes.
 """
 
 from __future__ import annotations
