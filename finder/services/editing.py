@@ -1,4 +1,4 @@
-"""Ward officers keep their team's details right: edits, review, history, restore and sync conflicts.
+"""Ward officers keep their team's details right: the edit rules (edits, confirm, restore, conflicts).
 
 Every save is one transaction that writes the records and a `ChangeSet` (who, when, why) with one
 `Change` per field (before and after, as text), so the history is complete by construction. Each
@@ -9,16 +9,16 @@ under real concurrency: the version compared when the record is read, and SQLAlc
 
 Approval, restore and picking a side in a sync conflict are all the same thing: a list of
 operations (`Op`) replayed through the same `_apply`, checked against the versions they were made
-against. No Flask here: the web views, the CLI and the tests share this service.
+against. No Flask here: the web views, the CLI and the tests share this service. It builds on
+finder.services.history (the change sets read back, replayed and undone) and finder.services.review
+(who reviews what); the sync records its own changes through finder.services.sync_changes.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -28,46 +28,50 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from finder.services import dates
 from finder.services import validation as v
+from finder.services.history import (
+    FIELDS,
+    MODELS,
+    HistoryChange,
+    HistoryEntry,
+    Op,
+    applied_changes,
+    find_change_set,
+    from_text,
+    history_change,
+    history_csv,
+    pending_review,
+    replay_ops,
+    snapshot_rows,
+    sync_conflicts,
+    to_text,
+    undo_ops,
+    user_submissions,
+    ward_history,
+)
+from finder.services.review import (
+    borough_reviews,
+    boroughs_reviewing,
+    may_decide,
+    needs_review,
+    reason_problem,
+    set_borough_review,
+    settle,
+    waiting_change_set,
+)
 from finder.staff.account import Account
 from finder.staff.permissions import may_edit, may_review
 from finder.store import Store
 from finder.store import models as m
-from finder.store.models import MAX_ID, UTCDateTime, utcnow
+from finder.store.models import MAX_ID, utcnow
 from finder.store.records import MeetingData, PriorityData, RouteData, fold
-from finder.store.staff import BoroughSetting, Change, ChangeSet, Role, StaffUser
+from finder.store.staff import Change, ChangeSet
 from finder.teams import schema
 
 Entity = Literal["team", "route", "officer", "meeting", "priority"]
 Record = m.Team | m.ContactRoute | m.Officer | m.Meeting | m.Priority
-# type[Any]: the code reads the columns some of them have (team_id, key) by entity
-MODELS: dict[str, type[Any]] = {
-    "team": m.Team,
-    "route": m.ContactRoute,
-    "officer": m.Officer,
-    "meeting": m.Meeting,
-    "priority": m.Priority,
-}
-# What an editor may change on each kind of record, from its schema (a route's officer is fixed when added).
-FIELDS: dict[str, tuple[str, ...]] = {entity: schema.editable(entity) for entity in MODELS}
 STAMP = ("verified_at", "verified_by")
 STALE_DAYS = 90
 LONDON = ZoneInfo("Europe/London")
-CSV_COLUMNS = (
-    "change_set",
-    "when_utc",
-    "ward",
-    "who",
-    "source",
-    "status",
-    "note",
-    "entity",
-    "entity_id",
-    "action",
-    "field",
-    "before",
-    "after",
-)
-_ACTION_ORDER = {"add": 1, "update": 2, "confirm": 2, "remove": 3}
 
 
 # ---- errors ------------------------------------------------------------------------------------
@@ -158,43 +162,6 @@ class Saved:
 
 
 @dataclass(frozen=True)
-class HistoryChange:
-    """One field of one record in a change set (values as text)."""
-
-    entity: str
-    entity_id: int | None
-    action: str
-    field: str | None
-    before: str | None
-    after: str | None
-    version: int | None
-
-    @property
-    def label(self) -> str:
-        """The field as people read it (its schema's label; a stamp like verified_at by its name)."""
-        return schema.label(self.entity, self.field)
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One change set, ready to show: who, when, why, what, and its review."""
-
-    id: int
-    ward_code: str
-    source: str
-    status: str
-    note: str | None
-    created_at: datetime
-    user_id: int | None
-    who: str
-    reviewed_by: str | None
-    reviewed_at: datetime | None
-    review_reason: str | None
-    restored_from: int | None
-    changes: tuple[HistoryChange, ...]
-
-
-@dataclass(frozen=True)
 class Item:
     """One editable record as the editor opens it: its id and version travel with the form."""
 
@@ -211,21 +178,22 @@ class Item:
     def form(self) -> dict[str, str]:
         """The values as a form shows them: phones in national format, times as 2026-03-27T18:30, a ticked
         box as "1"."""
-        out = {}
         specs = schema.specs(self.entity)
-        for name, value in self.values.items():
-            kind = specs[name].kind
-            if value is None or value is False:
-                out[name] = ""
-            elif value is True:
-                out[name] = "1"
-            elif isinstance(value, datetime):
-                out[name] = value.strftime("%Y-%m-%dT%H:%M")
-            elif kind == "phone" or (kind == "contact" and self.values.get("kind") in v.PHONE_KINDS):
-                out[name] = v.format_phone(value)
-            else:
-                out[name] = str(value)
-        return out
+        phone = self.values.get("kind") in v.PHONE_KINDS  # a route's contact value is a phone number
+        return {name: _form_text(specs[name].kind, value, phone) for name, value in self.values.items()}
+
+
+def _form_text(kind: str, value: Any, phone: bool) -> str:
+    """One value as a form shows it (see Item.form)."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "1"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M")
+    if kind == "phone" or (kind == "contact" and phone):
+        return v.format_phone(value)
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -286,56 +254,6 @@ class StaleItem:
     id: int
     label: str
     verified_at: datetime | None
-
-
-@dataclass
-class Op:
-    """One operation on one record: the unit that saves, approvals and restores replay."""
-
-    entity: str
-    action: str  # add | update | remove | confirm
-    entity_id: int | None = None
-    values: dict[str, Any] = field(default_factory=dict)
-    version: int | None = None  # the version the editor saw
-    expect: dict[str, str | None] | None = None  # or: what the record must still hold (restore)
-    stamp: bool = True  # stamp source/verified as an officer's write
-    old_id: int | None = None  # a restore re-adding a removed record: its former id
-
-
-def to_text(value: Any) -> str | None:
-    """A value as the history keeps it."""
-    if value is None:
-        return None
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)
-
-
-def from_text(entity: str, name: str, text: str | None) -> Any:
-    """A history value back into the store's type."""
-    if text is None:
-        return None
-    column = MODELS[entity].__mapper__.attrs[name].columns[0]
-    if isinstance(column.type, UTCDateTime):
-        return datetime.fromisoformat(text)
-    kind = column.type.python_type
-    if kind is bool:
-        return text == "True"
-    if kind is datetime:
-        return datetime.fromisoformat(text)
-    if kind is date:
-        return date.fromisoformat(text)
-    if kind is int:
-        return int(text)
-    if kind is float:
-        return float(text)
-    return text
-
-
-def csv_cell(value: Any) -> str:
-    """A value for a spreadsheet: text that a spreadsheet would run as a formula starts with '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _label(entity: str, record: Any) -> str:
@@ -426,58 +344,27 @@ class Editing:
 
     def history(self, ward_code: str, *, limit: int = 200, statuses: Iterable[str] | None = None) -> list[HistoryEntry]:
         """The ward's change sets, newest first (all statuses unless `statuses` says)."""
-        query = select(ChangeSet).where(ChangeSet.ward_code == ward_code)
-        if statuses is not None:
-            query = query.where(ChangeSet.status.in_(tuple(statuses)))
-        return self._entries(query.order_by(ChangeSet.id.desc()).limit(limit))
+        return ward_history(self.store, ward_code, limit=limit, statuses=statuses)
 
     def change_set(self, change_set_id: int) -> HistoryEntry | None:
         """One change set, or None."""
-        found = self._entries(select(ChangeSet).where(ChangeSet.id == change_set_id))
-        return found[0] if found else None
+        return find_change_set(self.store, change_set_id)
 
     def submissions(self, actor: Account, *, limit: int = 100) -> list[HistoryEntry]:
         """What this user saved, newest first, with each outcome (applied, pending, rejected and why)."""
-        query = select(ChangeSet).where(ChangeSet.user_id == actor.id).order_by(ChangeSet.id.desc()).limit(limit)
-        return self._entries(query)
+        return user_submissions(self.store, actor.id, limit=limit)
 
     def pending(self, ward_codes: Iterable[str] | None = None) -> list[HistoryEntry]:
         """Editors' saves waiting for review, oldest first (in these wards, or everywhere)."""
-        query = select(ChangeSet).where(ChangeSet.status == "pending", ChangeSet.source != "policeuk")
-        if ward_codes is not None:
-            query = query.where(ChangeSet.ward_code.in_(tuple(ward_codes)))
-        return self._entries(query.order_by(ChangeSet.id))
+        return pending_review(self.store, ward_codes)
 
     def conflicts(self, ward_code: str) -> list[HistoryEntry]:
-        """Where police.uk disagrees with what the team entered: each change's `before` is what the team
-        has, `after` what police.uk says. Oldest first."""
-        query = select(ChangeSet).where(
-            ChangeSet.ward_code == ward_code, ChangeSet.status == "pending", ChangeSet.source == "policeuk"
-        )
-        return self._entries(query.order_by(ChangeSet.id))
+        """Where police.uk disagrees with what the team entered (finder.services.history.sync_conflicts)."""
+        return sync_conflicts(self.store, ward_code)
 
     def history_csv(self, ward_codes: Iterable[str], *, limit: int = 100_000) -> str:
         """The change history of these wards as CSV, one row per field, safe to open in a spreadsheet."""
-        codes = tuple(ward_codes)
-        query = select(ChangeSet).where(ChangeSet.ward_code.in_(codes)).order_by(ChangeSet.id).limit(limit)
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(CSV_COLUMNS)
-        for entry in self._entries(query):
-            head = [
-                entry.id,
-                entry.created_at.isoformat(),
-                entry.ward_code,
-                entry.who,
-                entry.source,
-                entry.status,
-                entry.note,
-            ]
-            for c in entry.changes or (HistoryChange("", None, "", None, None, None, None),):
-                writer.writerow(
-                    [csv_cell(x) for x in (*head, c.entity, c.entity_id, c.action, c.field, c.before, c.after)]
-                )
-        return out.getvalue()
+        return history_csv(self.store, ward_codes, limit=limit)
 
     # -- editing --
 
@@ -596,27 +483,19 @@ class Editing:
     def review_required(self, borough_code: str) -> bool:
         """Whether editors' changes in this borough wait for an admin's approval."""
         with self.store.reader() as session:
-            setting = session.get(BoroughSetting, borough_code)
-            return bool(setting and setting.review_required)
+            return borough_reviews(session, borough_code)
 
     def boroughs_reviewing(self) -> set[str]:
         """The boroughs whose editors' changes wait for an admin's approval (one query)."""
         with self.store.reader() as session:
-            found = select(BoroughSetting.borough_code).where(BoroughSetting.review_required.is_(True))
-            return set(session.scalars(found))
+            return boroughs_reviewing(session)
 
     def set_review_required(self, actor: Account, borough_code: str, required: bool) -> None:
         """Turn review on or off for a borough: its own borough admins, or a site admin."""
         if not may_review(actor, borough_code):
             raise NotAllowed("Only this borough's admins or a site admin can change how it reviews changes.")
         with self.store.session() as session:
-            setting = session.get(BoroughSetting, borough_code)
-            if setting is None:
-                setting = BoroughSetting(borough_code=borough_code)
-                session.add(setting)
-            setting.review_required = required
-            setting.changed_by = actor.id
-            setting.changed_at = self.clock()
+            set_borough_review(session, borough_code, required, actor, self.clock())
 
     def approve(self, reviewer: Account, change_set_id: int) -> Saved:
         """Apply a pending change set as it was submitted, if nothing it touches moved on (else EditConflict)."""
@@ -625,10 +504,8 @@ class Editing:
     def reject(self, reviewer: Account, change_set_id: int, reason: str) -> Saved:
         """Turn a pending change set down, with a reason the editor will see."""
         text = (reason or "").strip()
-        if not text:
-            raise Invalid({"reason": "Enter a reason, so the editor knows what to change"}, {"reason": reason})
-        if len(text) > v.TEXT_LIMIT:
-            raise Invalid({"reason": f"The reason must be {v.TEXT_LIMIT} characters or fewer"}, {"reason": reason})
+        if problem := reason_problem(text):
+            raise Invalid({"reason": problem}, {"reason": reason})
         return self._decide(reviewer, change_set_id, approve=False, reason=text)
 
     def resolve_conflict(
@@ -639,8 +516,8 @@ class Editing:
         if keep not in ("policeuk", "team"):
             raise Invalid({"keep": "Select which to keep: police.uk's details or the team's"})
         with self.store.reader() as session:
-            found = session.get(ChangeSet, change_set_id)
-            if found is None or found.source != "policeuk" or found.status != "pending":
+            found = waiting_change_set(session, change_set_id)
+            if found is None or found.source != "policeuk":
                 raise NotFound("That conflict is not waiting any more.")
             ward_code = found.ward_code
         self._allow(actor, ward_code)
@@ -667,11 +544,11 @@ class Editing:
             if original is None or original.status != "applied":
                 raise NotFound("Only applied changes can be restored.")
             ward_code = original.ward_code
-            rows = [_history_change(c) for c in original.changes]
+            rows = [history_change(c) for c in original.changes]
         borough = self.borough_of(ward_code)
         if not may_review(actor, borough):
             raise NotAllowed("Only an admin for this ward's borough can restore earlier details.")
-        ops = _undo(rows, seen or {})
+        ops = undo_ops(rows, seen or {})
         if not ops:
             return Saved(None, "unchanged")
         return self._save(actor, ward_code, borough, ops, note, source="restore", restored_from=change_set_id)
@@ -684,25 +561,26 @@ class Editing:
         return self.borough_of(ward_code)
 
     def _check(self, entity: str, form: Mapping[str, Any], ward_code: str, *, new: bool) -> dict[str, Any]:
-        if entity == "route":
-            with self.store.reader() as session:
-                force_id = self._team(session, ward_code).force_id
-            checked = v.check_route(form, email_domains=v.force_domains_for(force_id, self.force_domains))
-        elif entity == "officer":
-            with self.store.reader() as session:
-                force_id = self._team(session, ward_code).force_id
-            checked = v.check_officer(form, email_domains=v.force_domains_for(force_id, self.force_domains))
-        elif entity == "meeting":
-            checked = v.check_meeting(form, now=self._london_now(), new=new)
-        elif entity == "priority":
-            checked = v.check_priority(form)
-        elif entity == "team":
-            checked = v.check_team(form)
-        else:
-            raise NotFound(f"Unknown kind of record: {entity!r}")
+        checked = self._checked(entity, form, ward_code, new=new)
         if not checked.ok:
             raise Invalid(checked.errors, {k: form.get(k) for k in FIELDS[entity]})
         return checked.values
+
+    def _checked(self, entity: str, form: Mapping[str, Any], ward_code: str, *, new: bool) -> v.Checked:
+        """The form checked by its record's rules (routes and officers: email by the force's domains)."""
+        if entity in ("route", "officer"):
+            with self.store.reader() as session:
+                force_id = self._team(session, ward_code).force_id
+            domains = v.force_domains_for(force_id, self.force_domains)
+            check = v.check_route if entity == "route" else v.check_officer
+            return check(form, email_domains=domains)
+        if entity == "meeting":
+            return v.check_meeting(form, now=self._london_now(), new=new)
+        if entity == "priority":
+            return v.check_priority(form)
+        if entity == "team":
+            return v.check_team(form)
+        raise NotFound(f"Unknown kind of record: {entity!r}")
 
     def _team(self, session: Session, ward_code: str) -> m.Team:
         team = session.scalar(select(m.Team).where(m.Team.ward_code == ward_code))
@@ -712,12 +590,6 @@ class Editing:
         if team is None:
             raise NotFound("This ward has no team in the finder yet.")
         return team
-
-    def _needs_review(self, session: Session, actor: Account, borough: str | None) -> bool:
-        if actor.role != Role.WARD_EDITOR or borough is None:
-            return False
-        setting = session.get(BoroughSetting, borough)
-        return bool(setting and setting.review_required)
 
     def _change_set(
         self,
@@ -760,7 +632,7 @@ class Editing:
         try:
             with self.store.session() as session:
                 team = self._team(session, ward_code)
-                review = source == "officer" and self._needs_review(session, actor, borough)
+                review = source == "officer" and needs_review(session, actor, borough)
                 rows = self._draft(session, team, ops) if review else self._apply(session, team, ops, actor, now)
                 if not rows:
                     return Saved(None, "unchanged", ops[0].entity_id)
@@ -791,24 +663,15 @@ class Editing:
         now = self.clock()
         try:
             with self.store.session() as session:
-                change_set = session.get(ChangeSet, change_set_id)
-                if change_set is None or change_set.status != "pending":
+                change_set = waiting_change_set(session, change_set_id)
+                if change_set is None:
                     raise NotFound("That change is not waiting for review.")
                 ward_code = change_set.ward_code
-                if check and (change_set.source == "policeuk" or not may_review(reviewer, self.borough_of(ward_code))):
+                if check and not may_decide(reviewer, change_set, self.borough_of(ward_code)):
                     raise NotAllowed("Only an admin for this ward's borough can review its changes.")
-                if approve:
-                    ops = _ops([_history_change(c) for c in change_set.changes])
-                    team = self._team(session, ward_code)
-                    rows = self._apply(session, team, ops, reviewer, now)
-                    change_set.changes = rows
-                    change_set.status = "applied"
-                else:
-                    change_set.status = "rejected"
-                    change_set.review_reason = reason
-                if note:
-                    change_set.note = note
-                change_set.reviewed_by, change_set.reviewed_at = reviewer.id, now
+                ops = replay_ops([history_change(c) for c in change_set.changes]) if approve else []
+                applied = self._apply(session, self._team(session, ward_code), ops, reviewer, now) if approve else None
+                settle(change_set, reviewer, now, applied=applied, reason=reason, note=note)
                 session.flush()
                 saved = Saved(change_set.id, "applied" if approve else "rejected")
         except (_Stale, StaleDataError) as exc:
@@ -864,7 +727,7 @@ class Editing:
                 continue
             record = self._record(session, team, op)
             if op.action == "remove":
-                rows += _snapshot(op.entity, record, "remove")
+                rows += snapshot_rows(op.entity, record, "remove")
                 continue
             rows += [
                 Change(
@@ -921,9 +784,9 @@ class Editing:
             if op.action == "remove":
                 if op.entity == "officer":
                     for route in list(record.routes):
-                        rows += _snapshot("route", route, "remove")
+                        rows += snapshot_rows("route", route, "remove")
                         session.delete(route)
-                rows += _snapshot(op.entity, record, "remove")
+                rows += snapshot_rows(op.entity, record, "remove")
                 session.delete(record)
                 session.flush()
                 continue
@@ -1015,10 +878,10 @@ class Editing:
         """What the editor needs to choose: the submitted values against the current ones, and who changed what."""
         with self.store.reader() as session:
             record = session.get(MODELS[op.entity], op.entity_id) if op.entity in MODELS else None
-            query = _applied_changes(ward_code, Change.entity == op.entity, Change.entity_id == op.entity_id)
+            query = applied_changes(ward_code, Change.entity == op.entity, Change.entity_id == op.entity_id)
             if op.version is not None:
                 query = query.where(Change.version >= op.version)
-            since = [_history_change(c) for c in session.scalars(query)]
+            since = [history_change(c) for c in session.scalars(query)]
             if record is None:
                 return EditConflict(op.entity, op.entity_id, removed=True, current_version=None, changed_since=since)
             # What this save would have written (a removal: what it expected to find), against now.
@@ -1047,7 +910,7 @@ class Editing:
     ) -> StaleConfirm:
         """What changed between the versions a "still correct" page showed and the team now."""
         moved = sorted(k for k in {*seen, *current} if seen.get(k) != current.get(k))
-        query = _applied_changes(
+        query = applied_changes(
             ward_code,
             Change.entity.in_({entity for entity, _ in moved}),
             Change.entity_id.in_({id_ for _, id_ in moved}),
@@ -1057,7 +920,7 @@ class Editing:
             key = (c.entity, c.entity_id)
             # A record added since: all of its history; one the page showed: what came after its version.
             if key in since and (key not in seen or (c.version is not None and c.version >= seen[key])):
-                since[key].append(_history_change(c))
+                since[key].append(history_change(c))
         changed = []
         for entity, id_ in moved:
             record = records.get((entity, id_))
@@ -1069,33 +932,6 @@ class Editing:
             changed.append((entity, label, tuple(since[entity, id_])))
         return StaleConfirm(changed, seen_text(current))
 
-    def _entries(self, query: Any) -> list[HistoryEntry]:
-        with self.store.reader() as session:
-            sets = session.scalars(query).all()
-            ids = {s.user_id for s in sets} | {s.reviewed_by for s in sets}
-            names = dict(
-                session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(ids - {None}))).all()
-            )
-            return [
-                HistoryEntry(
-                    id=s.id,
-                    ward_code=s.ward_code,
-                    source=s.source,
-                    status=s.status,
-                    note=s.note,
-                    created_at=s.created_at,
-                    user_id=s.user_id,
-                    who=names.get(s.user_id)
-                    or ("police.uk" if s.source == "policeuk" else "a user who has since been removed"),
-                    reviewed_by=names.get(s.reviewed_by),
-                    reviewed_at=s.reviewed_at,
-                    review_reason=s.review_reason,
-                    restored_from=s.restored_from,
-                    changes=tuple(_history_change(c) for c in s.changes),
-                )
-                for s in sets
-            ]
-
 
 def _differs(entity: str, name: str, stored: Any, new: Any) -> bool:
     """Whether a save changes a field: a phone number or email written another way is the same."""
@@ -1104,16 +940,6 @@ def _differs(entity: str, name: str, stored: Any, new: Any) -> bool:
     if entity == "route" and name == "value" and isinstance(stored, str) and isinstance(new, str):
         return v.parse_phone(stored) != new and stored.casefold() != new.casefold()
     return True
-
-
-def _applied_changes(ward_code: str, *where: Any) -> Any:
-    """The ward's applied changes that match `where`, oldest first: what happened since a page was opened."""
-    return (
-        select(Change)
-        .join(ChangeSet)
-        .where(ChangeSet.ward_code == ward_code, ChangeSet.status == "applied", *where)
-        .order_by(Change.id)
-    )
 
 
 def _keyed_value(kind: str, value: str) -> str:
@@ -1136,182 +962,12 @@ def _item(entity: str, record: Any) -> Item:
     )
 
 
-def _snapshot(entity: str, record: Any, action: str) -> list[Change]:
-    """A record's values as `before` rows (what a restore needs to bring it back)."""
-    names = FIELDS[entity] + (("officer_id",) if entity == "route" else ())
-    return [
-        Change(
-            entity=entity,
-            entity_id=record.id,
-            action=action,
-            field=k,
-            before=to_text(getattr(record, k)),
-            version=record.version,
-        )
-        for k in names
-        if getattr(record, k) is not None
-    ]
-
-
-def _history_change(c: Change) -> HistoryChange:
-    return HistoryChange(c.entity, c.entity_id, c.action, c.field, c.before, c.after, c.version)
-
-
-def _groups(rows: Iterable[HistoryChange]) -> list[list[HistoryChange]]:
-    """Rows grouped by record and action, in order (one group per operation)."""
-    groups: list[list[HistoryChange]] = []
-    for row in rows:
-        if groups and (groups[-1][0].entity, groups[-1][0].entity_id, groups[-1][0].action) == (
-            row.entity,
-            row.entity_id,
-            row.action,
-        ):
-            groups[-1].append(row)
-        else:
-            groups.append([row])
-    return groups
-
-
-def _ops(rows: Iterable[HistoryChange]) -> list[Op]:
-    """The operations a pending change set (or a sync conflict) holds: `after` values, checked against `version`."""
-    ops = []
-    for group in _groups(rows):
-        first = group[0]
-        if first.entity == "place":
-            ops.append(Op("place", first.action, first.entity_id))
-            continue
-        values = {r.field: from_text(r.entity, r.field, r.after) for r in group if r.field is not None}
-        action = "update" if first.action == "confirm" else first.action
-        ops.append(Op(first.entity, action, first.entity_id, values if action != "remove" else {}, first.version))
-    return ops
-
-
-def _undo(rows: Iterable[HistoryChange], seen: Mapping[tuple[str, int], int]) -> list[Op]:
-    """The operations that put a change set's `before` values back (adds removed, removes re-added)."""
-    ops = []
-    for group in _groups(rows):
-        first = group[0]
-        version = seen.get((first.entity, first.entity_id)) if first.entity_id is not None else None
-        if first.entity == "place":
-            ops.append(Op("place", "remove" if first.action == "add" else "add", first.entity_id))
-        elif first.action == "add":
-            expect: dict[str, str | None] | None = None if version is not None else {}
-            ops.append(Op(first.entity, "remove", first.entity_id, version=version, expect=expect))
-        elif first.action == "remove":
-            values = {field: from_text(r.entity, field, r.before) for r in group if (field := r.field)}
-            ops.append(Op(first.entity, "add", values=values, old_id=first.entity_id))
-        elif first.field is not None or len(group) > 1:
-            named = [(field, r) for r in group if (field := r.field) is not None]
-            ops.append(
-                Op(
-                    first.entity,
-                    "update",
-                    first.entity_id,
-                    {field: from_text(r.entity, field, r.before) for field, r in named},
-                    version=version,
-                    expect=None if version is not None else {field: r.after for field, r in named},
-                    stamp=first.action != "confirm",
-                )
-            )
-    order = {"officer": 0}
-    return sorted(ops, key=lambda op: (_ACTION_ORDER[op.action], order.get(op.entity, 1)))
-
-
-def record_sync(session: Session, ward_code: str | None, changes: Iterable[Any], now: datetime) -> ChangeSet | None:
-    """Write what a police.uk sync changed in one team into the ward's history (source "policeuk"),
-    and each conflict with an officer's record as a pending change set: the task "police.uk says X,
-    you have Y" (`before` the team's value, `after` police.uk's). A conflict already waiting with the
-    same values is not repeated; one with other values is replaced."""
-    if not ward_code:
-        return None
-    rows: list[Change] = []
-    for c in changes:
-        record = getattr(c, "record", None)
-        entity = "place" if c.entity == "place link" else c.entity
-        if record is None or entity not in (*MODELS, "place"):
-            continue
-        if entity == "place":
-            if c.action == "remove":
-                rows.append(Change(entity="place", entity_id=record.id, action="remove", field="linked", before="yes"))
-        elif c.action == "add":
-            rows += [
-                Change(entity=entity, entity_id=record.id, action="add", field=k, after=to_text(getattr(record, k)))
-                for k in FIELDS[entity]
-                if getattr(record, k) is not None
-            ]
-        elif c.action == "update":
-            rows += [
-                Change(
-                    entity=entity,
-                    entity_id=record.id,
-                    action="update",
-                    field=k,
-                    before=to_text(b),
-                    after=to_text(a),
-                    version=c.version,
-                )
-                for k, b, a in c.values
-            ]
-        elif c.action == "remove":
-            rows += [replace_version(r, c.version) for r in _snapshot(entity, record, "remove")]
-        elif c.action == "conflict":
-            _record_conflict(session, ward_code, entity, record, c, now)
-    if not rows:
-        return None
-    change_set = ChangeSet(ward_code=ward_code, source="policeuk", status="applied", created_at=now, changes=rows)
-    session.add(change_set)
-    return change_set
-
-
-def replace_version(row: Change, version: int | None) -> Change:
-    """A snapshot row with the version the record had before the sync touched it."""
-    if version is not None:
-        row.version = version
-    return row
-
-
-def _record_conflict(session: Session, ward_code: str, entity: str, record: Any, c: Any, now: datetime) -> None:
-    if c.values:
-        wanted = [(k, to_text(ours), to_text(theirs)) for k, ours, theirs in c.values if k in FIELDS[entity]]
-        action = "update"
-    else:  # police.uk no longer lists a record an officer verified
-        wanted, action = [(None, None, None)], "remove"
-    if not wanted:
-        return
-    waiting = (
-        session.scalars(
-            select(ChangeSet)
-            .join(Change)
-            .where(
-                ChangeSet.ward_code == ward_code,
-                ChangeSet.source == "policeuk",
-                ChangeSet.status == "pending",
-                Change.entity == entity,
-                Change.entity_id == record.id,
-            )
-        )
-        .unique()
-        .all()
-    )
-    for old in waiting:
-        if [(r.field, r.before, r.after) for r in old.changes] == wanted and old.changes[0].action == action:
-            return
-        session.delete(old)
-    rows = [
-        Change(entity=entity, entity_id=record.id, action=action, field=k, before=b, after=a, version=record.version)
-        for k, b, a in wanted
-    ]
-    session.add(ChangeSet(ward_code=ward_code, source="policeuk", status="pending", created_at=now, changes=rows))
-
-
 __all__ = [
     "STALE_DAYS",
     "EditConflict",
     "EditableTeam",
     "Editing",
     "EditingError",
-    "HistoryChange",
-    "HistoryEntry",
     "Invalid",
     "Item",
     "NotAllowed",
@@ -1319,7 +975,4 @@ __all__ = [
     "PlaceOption",
     "Saved",
     "StaleItem",
-    "csv_cell",
-    "record_sync",
-    "to_text",
 ]

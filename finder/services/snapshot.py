@@ -7,7 +7,7 @@ as social routes, source "policeuk".
 
 A team is stored the way the live sync stores one: police.uk's answer goes through the same reader
 (`policeuk.team_data`) into the one writer (`records.apply_team`, whose officer rules keep what an officer
-entered or verified) and the ward's history (`editing.record_sync`). Not through `Sync` itself: its listing,
+entered or verified) and the ward's history (`sync_changes.record_sync`). Not through `Sync` itself: its listing,
 resumable runs, rate limit, worker threads, shrink guard and name or boundary matching exist for a remote API,
 and here every id must map to its ward exactly or nothing is loaded.
 
@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 
 from finder.geo.wards import Ward
 from finder.services import policeuk
-from finder.services.editing import record_sync
+from finder.services.sync_changes import record_sync
 from finder.store import Store
 from finder.store.models import Provenance, Team, utcnow
 from finder.store.records import apply_team, find_team

@@ -29,7 +29,7 @@ match (finder.store.records.apply_team). How it behaves:
   (the run stays incomplete) unless `--allow-shrink` says the smaller answer is right.
 - Recorded: what a run changes in a ward's team goes into the ward's history (source police.uk),
   and each difference from an officer's record waits as a task for the ward's editors
-  (finder.services.editing.record_sync).
+  (finder.services.sync_changes.record_sync).
 - `--dry-run` fetches everything, applies it inside transactions that are rolled back, and prints
   what would change.
 """
@@ -53,8 +53,8 @@ from sqlalchemy.orm import Session
 from finder.geo.overlap import boundary_polygon, wards_covered
 from finder.geo.wards import Ward, WardIndex
 from finder.services import policeuk
-from finder.services.editing import record_sync
 from finder.services.policeuk_client import ClientStats, FetchError, PoliceUK
+from finder.services.sync_changes import record_sync
 from finder.store import Store
 from finder.store.models import Place, Provenance, SyncRun, Team, team_place, utcnow
 from finder.store.records import (

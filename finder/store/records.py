@@ -49,7 +49,7 @@ class Change:
     label: str
     fields: tuple[str, ...] = ()
     note: str = ""
-    # For the history (finder.services.editing.record_sync): the record, its version before this
+    # For the history (finder.services.sync_changes.record_sync): the record, its version before this
     # change, and (field, stored value, incoming value) for updates and conflicts.
     record: Any = field(default=None, compare=False, repr=False)
     version: int | None = field(default=None, compare=False, repr=False)

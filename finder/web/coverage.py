@@ -19,7 +19,7 @@ from finder.errors import FinderError
 from finder.geo.choropleth import COLOURS, choropleth_script
 from finder.geo.wards import WardIndex
 from finder.services.coverage import MAXIMUM, PARTS, CoverageReport, WardCoverage, ward_coverage, worst_first
-from finder.services.editing import csv_cell
+from finder.services.history import csv_cell
 from finder.services.lookup import WardAnswer
 from finder.services.reach import WINDOW_DAYS, lookups, shown
 from finder.store.models import utcnow

@@ -16,8 +16,8 @@ from finder.services.editing import (
     NotFound,
     StaleConfirm,
     parse_seen,
-    record_sync,
 )
+from finder.services.sync_changes import record_sync
 from finder.services.teams import LONDON, Provenance, TeamDirectory, age_in_words
 from finder.staff.account import Account
 from finder.store import Store
