@@ -10,23 +10,26 @@ from flask_compress import Compress
 
 from finder import commands
 from finder.config import config_for
-from finder.services.lookup import Lookup
-from finder.services.mail import Mailer
-from finder.web import EXTENSION, Services, StoreIdConverter, admin, assets, coverage, errors, limits, nudges, security
+from finder.coverage import admin as staff_coverage
+from finder.coverage import nudges
+from finder.coverage import views as coverage
+from finder.embed.views import bp as embed_bp
+from finder.lookup.api import bp as api_bp
+from finder.lookup.pages import bp as public_bp
+from finder.lookup.service import Lookup
+from finder.mail import Mailer
+from finder.posters import admin as staff_posters
+from finder.posters.views import bp as posters_bp
+from finder.staff import views as admin
+from finder.staff.views import auth as staff_auth
+from finder.staff.views import wards as staff_wards
+from finder.teams.views import bp as teams_bp
+from finder.web import EXTENSION, Services, StoreIdConverter, assets, errors, limits, security
 from finder.web import template_globals as web_template_globals
-from finder.web.admin import auth as staff_auth
-from finder.web.admin import coverage as staff_coverage
-from finder.web.admin import posters as staff_posters
-from finder.web.admin import wards as staff_wards
-from finder.web.api import bp as api_bp
-from finder.web.embed import bp as embed_bp
 from finder.web.jsonprovider import FastJSONProvider
 from finder.web.languages import init_app as init_i18n
 from finder.web.logs import init_app as init_logs
 from finder.web.logs import route
-from finder.web.posters import bp as posters_bp
-from finder.web.public import bp as public_bp
-from finder.web.teams import bp as teams_bp
 
 STAFF_VIEWS = (staff_auth, staff_wards, staff_coverage, staff_posters)  # imported for their views on admin.bp
 

@@ -12,19 +12,19 @@ from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 
 from finder.config import default_raw_data
+from finder.coverage.nudges import render_digest
+from finder.coverage.service import ward_coverage
 from finder.geo import maps
-from finder.services.accounts import Accounts, FormErrors
-from finder.services.coverage import ward_coverage
-from finder.services.digest import digests, london_today, month_start, no_team_reports, send_digests
-from finder.services.lookup import load_forces
-from finder.services.samples import load_sample_teams, remove_sample_teams
-from finder.services.snapshot import SnapshotError, has_teams, load_snapshot, snapshot_path
+from finder.lookup.service import load_forces
+from finder.staff.accounts import Accounts, FormErrors
+from finder.staff.digest import digests, london_today, month_start, no_team_reports, send_digests
 from finder.store import Store
 from finder.store.migrate import current, ensure_ready, head, upgrade
 from finder.store.models import utcnow
 from finder.store.staff import Role
+from finder.teams.samples import load_sample_teams, remove_sample_teams
+from finder.teams.snapshot import SnapshotError, has_teams, load_snapshot, snapshot_path
 from finder.web import services
-from finder.web.nudges import render_digest
 
 
 @click.command("build-geodata")
@@ -164,8 +164,8 @@ def sync_policeuk(
 ) -> None:
     """Fill the store with neighbourhood teams from data.police.uk (resumes an unfinished run)."""
     # Here, not at the top: 81 ms and requests, which no server needs.
-    from finder.services.policeuk_client import PoliceUK
-    from finder.services.sync import Sync, SyncError, WardMatcher
+    from finder.teams.policeuk_client import PoliceUK
+    from finder.teams.sync import Sync, SyncError, WardMatcher
 
     config = current_app.config
     wards = services(current_app).geodata.wards

@@ -38,7 +38,7 @@
   read from the store (default 30; 0 reads the store on every lookup). A sync or an officer's
   edit shows on pages and in the API within this time.
 - FINDER_REACH_COUNTING: 0 turns off counting lookups per ward, day and surface (default on; the
-  counts hold no postcode, place, address or cookie, see finder/services/reach.py).
+  counts hold no postcode, place, address or cookie, see finder/coverage/reach.py).
 - FINDER_REACH_FLUSH_SECONDS: how often each worker adds its counts to the store (default 60); a
   worker that is killed loses at most this long of its counts.
 - DATABASE_URL: SQLAlchemy URL of the team store (default SQLite in the instance folder, created and

@@ -195,7 +195,7 @@ def live_postcodes(lookup, count: int = 20_000) -> list[str]:
     (PO boxes and other non-geographic postcodes, which it refuses, are left out)."""
     from finder.errors import FinderError
     from finder.geo.geodata import LIVE
-    from finder.services.lookup import WardAnswer
+    from finder.lookup.service import WardAnswer
 
     rows = lookup.geo.postcodes.rows
     pcs = [k.decode("ascii") for k in rows["postcode"][rows["status"] == LIVE]]
@@ -590,7 +590,7 @@ def bench_pages(app, lookup, quick: bool) -> dict[str, Any]:
         False,
     )
 
-    cache = getattr(sys.modules.get("finder.web.public"), "_map_script", None)
+    cache = getattr(sys.modules.get("finder.lookup.pages"), "_map_script", None)
     out["map_cache_max"] = cache.cache_info().maxsize if hasattr(cache, "cache_info") else None
 
     # a ward map never rendered in this process (the neighbour and bounds caches are already built)

@@ -31,11 +31,11 @@ import requests  # noqa: E402
 from bench import Server, make_app, write_lua, wrk  # noqa: E402
 from bench import live_postcodes as answered  # noqa: E402
 
-from finder.services.samples import load_sample_teams  # noqa: E402
 from finder.store import Store  # noqa: E402
 from finder.store.migrate import upgrade  # noqa: E402
 from finder.store.models import utcnow  # noqa: E402
 from finder.store.staff import BoroughSetting  # noqa: E402
+from finder.teams.samples import load_sample_teams  # noqa: E402
 from tests.store.teamdata import FORCE_NAMES, SAMPLE_WARD  # noqa: E402
 from tests.support.staff import PASSWORD, WESTMINSTER, make_user  # noqa: E402
 

@@ -34,10 +34,10 @@ sys.path[:0] = [str(ROOT)]
 from bench import Server  # noqa: E402
 from playwright.sync_api import Browser, Route, sync_playwright  # noqa: E402
 
-from finder.services.lookup import load_forces  # noqa: E402
-from finder.services.samples import load_sample_teams  # noqa: E402
+from finder.lookup.service import load_forces  # noqa: E402
 from finder.store import Store  # noqa: E402
 from finder.store.migrate import upgrade  # noqa: E402
+from finder.teams.samples import load_sample_teams  # noqa: E402
 
 SLOW_4G = {"offline": False, "downloadThroughput": 180_000, "uploadThroughput": 84_375, "latency": 562.5}
 PHONE = {"viewport": {"width": 375, "height": 667}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}

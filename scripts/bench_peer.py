@@ -42,7 +42,7 @@ PEER = "scripts.peer_app:app"
 FINDER_COLD = """
 import json, time
 t0 = time.perf_counter()
-import finder, finder.web, finder.web.public, finder.web.api  # the code the app runs
+import finder, finder.web, finder.lookup.pages, finder.lookup.api  # the code the app runs
 t1 = time.perf_counter()
 from finder import create_app
 app = create_app()

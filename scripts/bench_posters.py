@@ -35,13 +35,13 @@ from pypdf import PdfReader  # noqa: E402
 
 from finder import create_app  # noqa: E402
 from finder.geo.geodata import GeoData  # noqa: E402
-from finder.services.lookup import Lookup, load_forces  # noqa: E402
-from finder.services.policeuk_client import PoliceUK  # noqa: E402
-from finder.services.samples import load_sample_teams  # noqa: E402
-from finder.services.sync import Sync, WardMatcher  # noqa: E402
-from finder.services.teams import TeamDirectory  # noqa: E402
+from finder.lookup.service import Lookup, load_forces  # noqa: E402
 from finder.store import Store  # noqa: E402
 from finder.store.migrate import upgrade  # noqa: E402
+from finder.teams.directory import TeamDirectory  # noqa: E402
+from finder.teams.policeuk_client import PoliceUK  # noqa: E402
+from finder.teams.samples import load_sample_teams  # noqa: E402
+from finder.teams.sync import Sync, WardMatcher  # noqa: E402
 from tests.support.policeuk_stub import PoliceUKStub, fake_force  # noqa: E402
 
 PUBLIC = SERVER_ENV["FINDER_PUBLIC_URL"]
@@ -116,7 +116,7 @@ def main() -> None:
         borough = min(per_borough, key=per_borough.get) if args.quick else max(per_borough, key=per_borough.get)
         name = next(w.borough_name for w in wards if w.borough_code == borough)
         log(f"{name}'s {per_borough[borough]} posters as one PDF, as a borough admin downloads them")
-        from finder.web.posters import pdf_response, ward_posters
+        from finder.posters.views import pdf_response, ward_posters
 
         in_borough = sorted((w for w in wards if w.borough_code == borough), key=lambda w: w.name)
         with app.test_request_context(base_url=PUBLIC):

@@ -22,9 +22,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 from bench import Server, log, write_lua, wrk  # noqa: E402
 from bench_editing import live_postcodes  # noqa: E402
 
-from finder.services.samples import load_sample_teams  # noqa: E402
 from finder.store import Store  # noqa: E402
 from finder.store.migrate import upgrade  # noqa: E402
+from finder.teams.samples import load_sample_teams  # noqa: E402
 from tests.store.teamdata import FORCE_NAMES  # noqa: E402
 
 

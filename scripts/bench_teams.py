@@ -36,13 +36,13 @@ from sqlalchemy import func, select  # noqa: E402
 
 from finder import create_app  # noqa: E402
 from finder.geo.geodata import GeoData  # noqa: E402
-from finder.services.lookup import Lookup, load_forces  # noqa: E402
-from finder.services.policeuk_client import PoliceUK  # noqa: E402
-from finder.services.sync import Sync, WardMatcher  # noqa: E402
-from finder.services.teams import TeamDirectory  # noqa: E402
+from finder.lookup.service import Lookup, load_forces  # noqa: E402
 from finder.store import Store  # noqa: E402
 from finder.store.migrate import upgrade  # noqa: E402
 from finder.store.models import ContactRoute, Meeting, Officer, Place, Priority, Team  # noqa: E402
+from finder.teams.directory import TeamDirectory  # noqa: E402
+from finder.teams.policeuk_client import PoliceUK  # noqa: E402
+from finder.teams.sync import Sync, WardMatcher  # noqa: E402
 from tests.support.policeuk_stub import PoliceUKStub, fake_force  # noqa: E402
 from tests.support.stores import create_postgres_database, drop_postgres_database  # noqa: E402
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 from flask import Response, jsonify
 
+from finder.coverage.views import counted
 from finder.geo.geodata import LIVE
-from finder.services.lookup import WardAnswer
-from finder.web.coverage import counted
+from finder.lookup.service import WardAnswer
 from finder.wsgi import app, service
 
 

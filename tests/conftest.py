@@ -7,7 +7,7 @@ import pytest
 from finder import create_app
 from finder.config import ROOT
 from finder.geo.geodata import GeoData
-from finder.services.lookup import Lookup, load_forces
+from finder.lookup.service import Lookup, load_forces
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ class Account:
     has_password: bool
     active: bool
     recovery_codes_left: int
-    session_key: str | None = None  # the id of the signed-in session's row (finder/services/staff_sessions.py)
+    session_key: str | None = None  # the id of the signed-in session's row (finder/staff/sessions.py)
 
     @classmethod
     def of(cls, user: StaffUser) -> Account:

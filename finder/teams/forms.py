@@ -1,7 +1,7 @@
 """The staff forms, made from the records' schema: one WTForms class per record, nothing listed by hand.
 
 WTForms reads what was posted (only a record's editable fields reach the editing service; a checkbox
-left empty reads as unticked); the checks stay in `finder.services.validation.check`, which the CLI and
+left empty reads as unticked); the checks stay in `finder.teams.validation.check`, which the CLI and
 the tests call without a request. The page still draws each field with the macro in
 `templates/admin/_record.html` from `field_forms` (label, input type, hint): drawing them with
 govuk-frontend-wtf widgets needs GOV.UK Frontend's templates, which the staff-area issue (25) brings.

@@ -1,10 +1,10 @@
 """The one description of each team record's fields: what it is called, how it is checked, who sees it.
 
 Each record is a dataclass whose fields carry a `Spec` in their metadata (`about(...)`). The dataclass is the sync's
-input (police.uk and the sample loader describe a team with it; `finder.store.records` applies it),
+input (police.uk and the sample loader describe a team with it; `finder.teams.records` applies it),
 and the specs are what the rest is derived from: the staff forms (`finder.teams.forms`), the checks
-(`finder.services.validation.check`), the editable fields, history labels and form values
-(`finder.services.editing`), and the JSON API with its OpenAPI document (`finder.teams.api`).
+(`finder.teams.validation.check`), the editable fields, history labels and form values
+(`finder.staff.editing`), and the JSON API with its OpenAPI document (`finder.teams.api`).
 A field without a Spec (a team's force, an officer's routes) is sync-only data, not a field an editor
 sees. The ORM models that store these records are in `finder.store.models`.
 

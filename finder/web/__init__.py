@@ -12,17 +12,17 @@ from typing import Any, Generic, TypeVar
 from flask import Flask, current_app, request, url_for
 from werkzeug.routing import BaseConverter, ValidationError
 
+from finder.coverage.reach import Tally
+from finder.coverage.service import CoverageReport
 from finder.geo.geocoder import PostcodesIO
 from finder.geo.geodata import GeoData
 from finder.geo.maps import Tiles
-from finder.services.coverage import CoverageReport
-from finder.services.lookup import Lookup, load_forces
-from finder.services.mail import Mailer
-from finder.services.reach import Tally
-from finder.services.teams import TeamDirectory
+from finder.lookup.service import Lookup, load_forces
+from finder.mail import Mailer
 from finder.store import Store, default_url
 from finder.store.migrate import ensure_ready
 from finder.store.models import MAX_ID
+from finder.teams.directory import TeamDirectory
 from finder.web.pagecache import PageCache
 from finder.web.security import SecuritySettings
 

@@ -1,5 +1,5 @@
 """JSON through orjson. Responses: the API's answers are plain dicts, lists, strings and numbers, with
-the parts fixed per force or team read encoded ahead (orjson Fragments, finder.services.teams.encoded),
+the parts fixed per force or team read encoded ahead (orjson Fragments, finder.teams.directory.encoded),
 and encoding them with the standard library took as long as the lookup itself. Requests: orjson refuses
 what the standard library lets through to crash later (a lone surrogate, which no answer can
 encode, and nesting deep enough for a RecursionError) with a ValueError, which is a 400."""

@@ -6,8 +6,8 @@ across workers and instances).
   preflights, unknown paths included; finder/web/security.py writes the RateLimit-* headers.
 - The costly pages (`@limited`): /search and a ward's poster.pdf (about 0.24 s of CPU each,
   BENCHMARKS.md "Ward posters"), each with its own setting; a client over one gets a 429 page.
-- Residents' no-team reports (NO_TEAM_RATE_LIMIT), in finder/web/nudges.py.
-- Staff sign-in failures (finder/services/accounts.py's Throttle) count on the same storage with the
+- Residents' no-team reports (NO_TEAM_RATE_LIMIT), in finder/coverage/nudges.py.
+- Staff sign-in failures (finder/staff/accounts.py's Throttle) count on the same storage with the
   moving-window strategy (`sign_in_limiter`).
 
 Windows are fixed and open with a client's first request (limits' fixed-window strategy). A setting

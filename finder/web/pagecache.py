@@ -25,7 +25,7 @@ from flask import Response, current_app, request
 from werkzeug.http import parse_accept_header, quote_etag
 
 from finder.headers import per_header_value
-from finder.services.lookup import WardAnswer
+from finder.lookup.service import WardAnswer
 from finder.web.languages import carried_lang, select_language
 
 MAX_PAGES = 1024  # every ward in English (704), and the most viewed in ?from=location or other languages

@@ -39,7 +39,7 @@ from playwright.sync_api import (
 )
 
 from finder import create_app
-from finder.services.lookup import Lookup
+from finder.lookup.service import Lookup
 from tests.support.liveserver import serving
 
 CHROMIUM_ARGS = [

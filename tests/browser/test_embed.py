@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect
 
 from finder import create_app
-from finder.services.lookup import Lookup
+from finder.lookup.service import Lookup
 from tests.support.liveserver import serving
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from finder.services.lookup import Lookup
+from finder.lookup.service import Lookup
 
 if TYPE_CHECKING:
     from tests.browser.conftest import RecordedPage

@@ -17,10 +17,10 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from finder.services.samples import load_sample_teams
-from finder.services.teams import london_now
 from finder.store import Store
 from finder.store.migrate import upgrade
+from finder.teams.directory import london_now
+from finder.teams.samples import load_sample_teams
 from tests.browser.conftest import RecordedPage
 from tests.store.teamdata import FORCE_NAMES, SAMPLE_WARD
 from tests.support.liveserver import serving

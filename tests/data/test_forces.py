@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from finder.config import default_raw_data
-from finder.services.lookup import FORCES_FILE, POLICE_AREAS_FILE, load_forces
+from finder.lookup.service import FORCES_FILE, POLICE_AREAS_FILE, load_forces
 
 FORCES = load_forces()
 ROUTES = [(force_id, route) for force_id, force in FORCES.items() for route in force.routes]

@@ -5,7 +5,7 @@ import pytest
 from finder import create_app
 from finder.errors import NotFound, OutsideArea
 from finder.geo.geocoder import PostcodesIO
-from finder.services.lookup import Lookup
+from finder.lookup.service import Lookup
 from finder.web import services
 from tests.support.httpserver import Reply, local_server
 

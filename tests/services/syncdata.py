@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from finder.services.lookup import load_forces
-from finder.services.policeuk_client import PoliceUK
-from finder.services.sync import Sync, WardMatcher
+from finder.lookup.service import load_forces
 from finder.store import Store
+from finder.teams.policeuk_client import PoliceUK
+from finder.teams.sync import Sync, WardMatcher
 from tests.support.policeuk_stub import PoliceUKStub, StubData
 
 FORCE_NAMES = {force_id: force.name for force_id, force in load_forces().items()}

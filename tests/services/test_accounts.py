@@ -12,8 +12,9 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from finder.services import accounts as accounts_module
-from finder.services.accounts import (
+from finder.staff import accounts as accounts_module
+from finder.staff.account import Account
+from finder.staff.accounts import (
     SIGN_IN_REFUSED,
     Accounts,
     FormErrors,
@@ -25,7 +26,6 @@ from finder.services.accounts import (
     Throttled,
     _limits,
 )
-from finder.staff.account import Account
 from finder.staff.permissions import may_edit
 from finder.store import Store
 from finder.store.models import utcnow

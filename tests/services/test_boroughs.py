@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from finder.services.boroughs import boroughs, within_borough
-from finder.services.lookup import Lookup
+from finder.lookup.boroughs import boroughs, within_borough
+from finder.lookup.service import Lookup
 
 CAMDEN, WESTMINSTER, CITY = "E09000007", "E09000033", "E09000001"
 

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from finder.services.coverage import MAXIMUM, PART_KEYS, WardCoverage, borough_rollups, ward_coverage, worst_first
-from finder.services.teams import LONDON
-from finder.store.records import MeetingData, OfficerData, PriorityData, RouteData, TeamData, apply_team
+from finder.coverage.service import MAXIMUM, PART_KEYS, WardCoverage, borough_rollups, ward_coverage, worst_first
+from finder.teams.directory import LONDON
+from finder.teams.records import MeetingData, OfficerData, PriorityData, RouteData, TeamData, apply_team
 from tests.store import backends
 from tests.store.teamdata import FORCE_NAMES
 

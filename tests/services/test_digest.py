@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from finder.services.coverage import MAXIMUM, WardCoverage, ward_coverage
-from finder.services.digest import (
+from finder.coverage.service import MAXIMUM, WardCoverage, ward_coverage
+from finder.mail import MailError
+from finder.staff.digest import (
     digests,
     month_start,
     needs_attention,
@@ -16,7 +17,6 @@ from finder.services.digest import (
     send_digests,
     week_of,
 )
-from finder.services.mail import MailError
 from finder.store.nudges import DigestSent, NoTeamReport
 from tests.services.test_coverage import BELSIZE, NOW, ST_JAMESS, WEST_END, complete_team, save
 from tests.store import backends

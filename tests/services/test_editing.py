@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from finder.services.editing import (
+from finder.staff.account import Account
+from finder.staff.editing import (
     EditConflict,
     Editing,
     Invalid,
@@ -17,14 +18,13 @@ from finder.services.editing import (
     StaleConfirm,
     parse_seen,
 )
-from finder.services.sync_changes import record_sync
-from finder.services.teams import LONDON, Provenance, TeamDirectory, age_in_words
-from finder.staff.account import Account
+from finder.staff.sync_changes import record_sync
 from finder.store import Store
 from finder.store import models as m
 from finder.store.models import utcnow
-from finder.store.records import OfficerData, RouteData, TeamData, apply_team
 from finder.store.staff import BoroughSetting, ChangeSet, StaffUser, StaffWard
+from finder.teams.directory import LONDON, Provenance, TeamDirectory, age_in_words
+from finder.teams.records import OfficerData, RouteData, TeamData, apply_team
 from tests.store import backends
 
 migrated_store, store = backends.migrated_store, backends.store  # on SQLite and PostgreSQL

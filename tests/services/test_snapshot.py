@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from finder.config import default_raw_data
-from finder.services.editing import Editing
-from finder.services.snapshot import SnapshotError, load_snapshot, snapshot_path
 from finder.staff.account import Account
+from finder.staff.editing import Editing
 from finder.store import Store
 from finder.store import models as m
 from finder.store.models import utcnow
-from finder.store.records import RouteData, TeamData, apply_team
 from finder.store.staff import StaffUser, StaffWard
+from finder.teams.records import RouteData, TeamData, apply_team
+from finder.teams.snapshot import SnapshotError, load_snapshot, snapshot_path
 from tests.store import backends
 
 migrated_store, store = backends.migrated_store, backends.store  # on SQLite and PostgreSQL

@@ -17,14 +17,14 @@ import pytest
 from sqlalchemy import select
 
 from finder.config import default_raw_data
-from finder.services.editing import Editing
-from finder.services.snapshot import PUBLISHED_AT, load_snapshot, snapshot_path
-from finder.services.sync import WardMatcher
 from finder.staff.account import Account
+from finder.staff.editing import Editing
 from finder.store import Store
 from finder.store import models as m
 from finder.store.models import utcnow
 from finder.store.staff import StaffUser, StaffWard
+from finder.teams.snapshot import PUBLISHED_AT, load_snapshot, snapshot_path
+from finder.teams.sync import WardMatcher
 from tests.services.syncdata import make_sync, serve
 from tests.store import backends
 from tests.support.policeuk_stub import StubData

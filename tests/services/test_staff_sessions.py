@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from finder.services.accounts import Accounts
-from finder.services.staff_sessions import EXPIRED, GONE, IDLE, StaffSessions
+from finder.staff.accounts import Accounts
+from finder.staff.sessions import EXPIRED, GONE, IDLE, StaffSessions
 from finder.store.staff import StaffSession
 from tests.services.test_accounts import Clock
 from tests.store import backends

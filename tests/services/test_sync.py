@@ -19,11 +19,11 @@ from sqlalchemy import select
 
 from finder import create_app
 from finder.config import ROOT
-from finder.services.policeuk_client import FetchError, PoliceUK
-from finder.services.sync import SyncError, WardMatcher
 from finder.store import Store
 from finder.store.migrate import upgrade
 from finder.store.models import ContactRoute, Meeting, Officer, Place, Priority, SyncRun, Team
+from finder.teams.policeuk_client import FetchError, PoliceUK
+from finder.teams.sync import SyncError, WardMatcher
 from tests.services.syncdata import AS_OF, MET, count, make_sync, met_data, serve
 from tests.store import backends
 from tests.support.policeuk_stub import Fault, PoliceUKStub, StubData, fake_force

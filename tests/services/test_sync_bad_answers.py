@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from finder import create_app
-from finder.services.policeuk import MAX_MEETINGS, MAX_OFFICERS, MAX_PRIORITIES, MAX_ROUTES
-from finder.services.sync import WardMatcher
 from finder.store import Store
 from finder.store.models import ContactRoute, Meeting, Officer, Place, Priority, SyncRun, Team
+from finder.teams.policeuk_answers import MAX_MEETINGS, MAX_OFFICERS, MAX_PRIORITIES, MAX_ROUTES
+from finder.teams.sync import WardMatcher
 from tests.services.syncdata import MET, count, make_sync, met_data, serve, st_james
 from tests.store import backends
 from tests.support.policeuk_stub import Fault, fake_force

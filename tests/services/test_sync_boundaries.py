@@ -15,10 +15,10 @@ from shapely.geometry import shape
 from shapely.ops import unary_union
 from sqlalchemy import select
 
-from finder.services.editing import Editing
-from finder.services.sync import WardMatcher
-from finder.services.teams import TeamDirectory
+from finder.staff.editing import Editing
 from finder.store import models as m
+from finder.teams.directory import TeamDirectory
+from finder.teams.sync import WardMatcher
 from tests.services.syncdata import AS_OF, bare, make_sync, serve
 from tests.store import backends
 from tests.support.policeuk_stub import StubData, boundary_of

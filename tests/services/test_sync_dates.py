@@ -12,8 +12,8 @@ import copy
 import pytest
 from sqlalchemy import select
 
-from finder.services.sync import WardMatcher
 from finder.store.models import Meeting, Priority, SyncRun
+from finder.teams.sync import WardMatcher
 from tests.services.syncdata import AS_OF, EVENTS, MET, PEOPLE, PRIORITIES, bare, make_sync, serve, st_james
 from tests.store import backends
 from tests.support.policeuk_stub import StubData

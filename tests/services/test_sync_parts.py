@@ -7,11 +7,11 @@ from email.utils import format_datetime
 
 import pytest
 
-from finder.services import policeuk
-from finder.services.policeuk_client import ClientStats, TokenBucket, retry_after
-from finder.services.sync import SHRINK_MIN_ITEMS, SHRINK_THRESHOLD, Sync, SyncReport, WardMatcher, shrinks_too_much
-from finder.services.teams import safe_href
-from finder.services.text import one_line, plain_text
+from finder.teams import policeuk_answers as policeuk
+from finder.teams.directory import safe_href
+from finder.teams.policeuk_client import ClientStats, TokenBucket, retry_after
+from finder.teams.sync import SHRINK_MIN_ITEMS, SHRINK_THRESHOLD, Sync, SyncReport, WardMatcher, shrinks_too_much
+from finder.text import one_line, plain_text
 from tests.services.syncdata import FORCE_NAMES
 
 

@@ -15,13 +15,13 @@ import orjson
 import pytest
 from sqlalchemy import event, select, update
 
-from finder.services.samples import load_sample_teams, remove_sample_teams
-from finder.services.teams import TeamDirectory, TeamsUnavailable, encoded, london_now, team_to_api
 from finder.store import Store
 from finder.store import models as m
 from finder.store.migrate import upgrade
 from finder.store.models import utcnow
-from finder.store.records import MeetingData, OfficerData, PriorityData, RouteData, TeamData, apply_team
+from finder.teams.directory import TeamDirectory, TeamsUnavailable, encoded, london_now, team_to_api
+from finder.teams.records import MeetingData, OfficerData, PriorityData, RouteData, TeamData, apply_team
+from finder.teams.samples import load_sample_teams, remove_sample_teams
 from tests.store import backends
 from tests.store.teamdata import FORCE_NAMES, HOSTILE_WARD, NO_TEAM_WARD, SAMPLE_WARD, hostile_team, team_store
 

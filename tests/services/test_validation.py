@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from finder.services.validation import (
+from finder.store import models as m
+from finder.teams.validation import (
     check_email,
     check_https,
     check_meeting,
@@ -17,7 +18,6 @@ from finder.services.validation import (
     parse_phone,
     phone_kind,
 )
-from finder.store import models as m
 
 MET = ("met.police.uk",)
 NOW = datetime(2026, 3, 1, 12, 0)

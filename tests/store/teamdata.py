@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from finder.geo.geodata import GeoData
-from finder.services.lookup import Lookup, load_forces
-from finder.services.samples import load_sample_teams
-from finder.services.teams import TeamDirectory, london_now
+from finder.lookup.service import Lookup, load_forces
 from finder.store import Store
 from finder.store.migrate import upgrade
 from finder.store.models import utcnow
-from finder.store.records import MeetingData, OfficerData, PlaceData, PriorityData, RouteData, TeamData, apply_team
+from finder.teams.directory import TeamDirectory, london_now
+from finder.teams.records import MeetingData, OfficerData, PlaceData, PriorityData, RouteData, TeamData, apply_team
+from finder.teams.samples import load_sample_teams
 
 FORCE_NAMES = {force_id: force.name for force_id, force in load_forces().items()}
 SAMPLE_WARD, SAMPLE_POSTCODE = "E05013806", "SW1A 1AA"  # St James's

@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import event, func, select
 
-from finder.services.editing import EditConflict
+from finder.staff.editing import EditConflict
 from finder.store.staff import Change, ChangeSet
 from tests.services.test_editing import WARD, load_team, make_user, route, service
 from tests.store.backends import fresh_store

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 
 from finder.store.models import ContactRoute, Meeting, Officer, Place, Priority, Team
-from finder.store.records import (
+from finder.teams.records import (
     MeetingData,
     OfficerData,
     PlaceData,

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 
 from finder import create_app
-from finder.services.samples import SAMPLE_FILE, load_sample_teams, remove_sample_teams
 from finder.store.models import ContactRoute, Meeting, Place, Team
-from finder.store.records import TeamData, apply_team
+from finder.teams.records import TeamData, apply_team
+from finder.teams.samples import SAMPLE_FILE, load_sample_teams, remove_sample_teams
 from tests.store.teamdata import FORCE_NAMES
 from tests.support.stores import sqlite_url
 

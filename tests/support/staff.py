@@ -24,14 +24,14 @@ from werkzeug.test import TestResponse
 
 from finder import create_app
 from finder.geo.geodata import GeoData
-from finder.services.accounts import hasher
-from finder.services.lookup import Lookup, load_forces
-from finder.services.teams import TeamDirectory
+from finder.lookup.service import Lookup, load_forces
 from finder.staff.account import Account
+from finder.staff.accounts import hasher
+from finder.staff.views import staff_sessions
 from finder.store import Store
 from finder.store.models import utcnow
 from finder.store.staff import StaffUser, StaffWard
-from finder.web.admin import staff_sessions
+from finder.teams.directory import TeamDirectory
 
 PASSWORD = "correct horse battery staple"
 WESTMINSTER = "E09000033"

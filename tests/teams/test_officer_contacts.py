@@ -12,11 +12,11 @@ import re
 
 from sqlalchemy import select
 
-from finder.services.editing import Editing
-from finder.services.sync import WardMatcher
+from finder.staff.editing import Editing
 from finder.store import Store
 from finder.store.models import Officer, utcnow
 from finder.store.staff import BoroughSetting
+from finder.teams.sync import WardMatcher
 from tests.services.syncdata import PEOPLE, make_sync, met_data, serve
 from tests.store.teamdata import SAMPLE_WARD
 from tests.support.staff import WESTMINSTER, post

@@ -6,10 +6,10 @@ import json
 
 from werkzeug.datastructures import MultiDict
 
-from finder.services.editing import FIELDS
-from finder.services.validation import MODELS, check
+from finder.staff.editing import FIELDS
+from finder.staff.views.wards import FIELD_FORMS
 from finder.teams import api, forms, schema
-from finder.web.admin.wards import FIELD_FORMS
+from finder.teams.validation import MODELS, check
 
 
 def test_every_field_an_editor_may_change_is_a_column_of_its_records_table():

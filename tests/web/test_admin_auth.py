@@ -13,7 +13,7 @@ from limits.errors import ConfigurationError
 from sqlalchemy import select, update
 
 from finder import create_app
-from finder.services.accounts import Accounts
+from finder.staff.accounts import Accounts
 from finder.store.models import utcnow
 from finder.store.staff import StaffSession, StaffToken, StaffUser
 from tests.store import backends

@@ -7,7 +7,7 @@ import re
 import pytest
 from flask import Flask
 
-from finder.web.admin import staff_required
+from finder.staff.views import staff_required
 from tests.support.staff import staff_app
 
 # The only staff pages anyone may open: signing in, its second step, and the one-time links.

@@ -13,12 +13,12 @@ from html import unescape
 
 import pytest
 
-from finder.services.editing import Editing
-from finder.services.samples import load_sample_teams
-from finder.services.teams import london_now
+from finder.staff.editing import Editing
 from finder.store import Store
 from finder.store.models import utcnow
 from finder.store.staff import BoroughSetting
+from finder.teams.directory import london_now
+from finder.teams.samples import load_sample_teams
 from tests.store.backends import migrated_store, store  # noqa: F401  (fixtures)
 from tests.store.teamdata import FORCE_NAMES, HOSTILE_NAME, SAMPLE_WARD
 from tests.support.staff import WESTMINSTER, make_user, post, sign_in, staff_app
@@ -412,8 +412,8 @@ def test_a_change_set_of_another_ward_cannot_be_restored_or_settled_through_ones
 
 
 def test_a_saved_change_shows_at_once_on_the_same_worker_and_on_others_once_their_cache_expires(teams, geodata):
-    from finder.services.lookup import Lookup, load_forces
-    from finder.services.teams import TeamDirectory
+    from finder.lookup.service import Lookup, load_forces
+    from finder.teams.directory import TeamDirectory
 
     now = [0.0]
 

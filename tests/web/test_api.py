@@ -5,7 +5,7 @@ import json
 import pytest
 import shapely.geometry
 
-from finder.web.api import OPENAPI_FILE
+from finder.lookup.api import OPENAPI_FILE
 
 RESULT_KEYS = ["postcode", "status", "location", "ward", "borough", "force", "contact_routes", "ward_match"]
 RESULT_KEYS += ["other_ward", "team_status", "team"]  # why `team` is null, then the team

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
 from finder import create_app
-from finder.services.lookup import Lookup
-from finder.web.api import OPENAPI_FILE
+from finder.lookup.api import OPENAPI_FILE
+from finder.lookup.service import Lookup
 
 schema = schemathesis.openapi.from_path(OPENAPI_FILE)
 BOUNDED = settings(max_examples=50, deadline=None, database=None, suppress_health_check=list(HealthCheck))

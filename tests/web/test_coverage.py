@@ -9,7 +9,7 @@ import re
 import pytest
 
 from finder.store.models import utcnow
-from finder.store.records import RouteData, TeamData, apply_team
+from finder.teams.records import RouteData, TeamData, apply_team
 from finder.web import services
 from tests.store.teamdata import FORCE_NAMES, HOSTILE_STRINGS, HOSTILE_TEAM, HOSTILE_WARD, SAMPLE_WARD, team_store
 from tests.support.staff import CAMDEN_WARD, WESTMINSTER, make_user, sign_in, staff_app

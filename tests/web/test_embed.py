@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from finder import create_app
-from finder.services.lookup import Lookup
+from finder.lookup.service import Lookup
 from finder.web.contrast import WHITE, contrast
 
 CAMDEN, WESTMINSTER, CITY = "E09000007", "E09000033", "E09000001"

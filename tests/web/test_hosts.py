@@ -6,7 +6,7 @@ import pytest
 
 from finder import create_app
 from finder.config import host_names
-from finder.services.lookup import Lookup
+from finder.lookup.service import Lookup
 from tests.store.teamdata import SAMPLE_WARD, team_lookup, team_store
 
 PUBLIC = "https://finder.example.org"

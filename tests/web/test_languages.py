@@ -27,7 +27,7 @@ from finder import create_app
 from finder.config import ROOT
 from finder.errors import FinderError
 from finder.i18n import LANGUAGES, TRANSLATIONS, Text, reviewed_languages
-from finder.services.lookup import ContactRoute, Lookup, WardAnswer, load_forces
+from finder.lookup.service import ContactRoute, Lookup, WardAnswer, load_forces
 from tests.store.teamdata import NO_TEAM_WARD, SAMPLE_POSTCODE, SAMPLE_WARD, team_lookup, team_store
 
 SHIPPED = [code for code in LANGUAGES if code != "en"]

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from finder import create_app
-from finder.services.digest import no_team_reports
-from finder.services.teams import london_now
+from finder.staff.digest import no_team_reports
 from finder.store.models import Base, utcnow
-from finder.store.records import apply_team
+from finder.teams.directory import london_now
+from finder.teams.records import apply_team
 from tests.services.test_coverage import complete_team
 from tests.store import backends
 from tests.store.teamdata import HOSTILE_NAME, HOSTILE_TEAM, HOSTILE_WARD, NO_TEAM_WARD, hostile_team

@@ -9,10 +9,10 @@ import pytest
 from flask import template_rendered
 
 from finder import create_app
-from finder.services.lookup import Lookup, load_forces
-from finder.services.teams import TeamDirectory
+from finder.lookup.service import Lookup, load_forces
 from finder.store import Store
 from finder.store.models import ContactRoute, Team
+from finder.teams.directory import TeamDirectory
 from finder.web import services
 from finder.web.pagecache import PAGE_MAX_AGE, PageCache
 from tests.store.teamdata import NO_TEAM_WARD, SAMPLE_POSTCODE, SAMPLE_WARD, team_store

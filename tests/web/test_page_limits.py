@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from finder import create_app
-from finder.services.lookup import Lookup
+from finder.lookup.service import Lookup
 
 
 def make_app(finder_lookup: Lookup, **config):

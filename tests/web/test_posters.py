@@ -16,9 +16,9 @@ import zxingcpp
 from pypdf import PdfReader
 
 from finder import create_app
-from finder.services.posters import write_pdf
+from finder.posters.service import write_pdf
 from finder.store.models import utcnow
-from finder.store.records import OfficerData, RouteData, TeamData, apply_team
+from finder.teams.records import OfficerData, RouteData, TeamData, apply_team
 from finder.web import services
 from tests.store.faults import locked_sqlite
 from tests.store.teamdata import (

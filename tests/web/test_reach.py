@@ -16,7 +16,7 @@ import requests
 from sqlalchemy import select
 
 from finder.config import ROOT
-from finder.services.reach import Tally
+from finder.coverage.reach import Tally
 from finder.store import Store
 from finder.store.migrate import upgrade
 from finder.store.reach import LookupCount

@@ -12,7 +12,7 @@ import pytest
 from flask import request
 
 from finder import create_app
-from finder.services.lookup import Lookup
+from finder.lookup.service import Lookup
 from tests.support.liveserver import serving
 
 BATCH = "/api/v1/postcodes"

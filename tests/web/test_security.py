@@ -11,7 +11,7 @@ import pytest
 from limits import RateLimitItemPerDay, RateLimitItemPerMinute, RateLimitItemPerSecond
 
 from finder import create_app
-from finder.services.lookup import Lookup
+from finder.lookup.service import Lookup
 from finder.web.limits import parse_limits
 from finder.web.security import parse_ancestors, tiles_source
 

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from finder import create_app
 from finder.config import default_raw_data
-from finder.services.lookup import Lookup, load_forces
-from finder.services.teams import TeamDirectory
+from finder.lookup.service import Lookup, load_forces
 from finder.store import Store
 from finder.store import models as m
+from finder.teams.directory import TeamDirectory
 
 SOURCED = (m.Force, m.Team, m.Officer, m.ContactRoute, m.Meeting, m.Priority, m.Place)
 

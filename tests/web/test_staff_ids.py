@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from finder.services.samples import load_sample_teams
 from finder.store import Store
+from finder.teams.samples import load_sample_teams
 from tests.store.backends import migrated_store, store  # noqa: F401  (fixtures)
 from tests.store.teamdata import FORCE_NAMES, SAMPLE_WARD
 from tests.support.staff import csrf_token, make_user, sign_in, staff_app
@@ -71,7 +71,7 @@ def site_admin(store: Store, geodata):  # noqa: F811  (the store fixture, on eac
 
 
 def sample_route(app) -> tuple[str, str]:
-    from finder.web.admin.wards import editing
+    from finder.staff.views.wards import editing
 
     with app.test_request_context():
         team = editing().editable(SAMPLE_WARD)

@@ -17,8 +17,8 @@ import pytest
 from flask import Flask
 
 from finder import create_app
-from finder.services.lookup import Lookup, load_forces
-from finder.services.teams import TeamDirectory
+from finder.lookup.service import Lookup, load_forces
+from finder.teams.directory import TeamDirectory
 from finder.web import services, web_store
 from tests.services.test_team_cache import Clock
 from tests.store.faults import PostgresServer, locked_sqlite, within

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from finder import create_app
-from finder.services.exports import calendar, escape_text, fold_content_line
-from finder.services.teams import Meeting, Provenance, Team
+from finder.teams.directory import Meeting, Provenance, Team
+from finder.teams.exports import calendar, escape_text, fold_content_line
 from tests.store.teamdata import (
     HOSTILE_BIO,
     HOSTILE_NAME,
@@ -186,8 +186,8 @@ def test_long_lines_fold_at_75_octets_without_splitting_a_character():
 
 
 def test_the_confirmation_words_say_who_confirmed_it_and_when():
-    from finder.services.teams import Provenance
-    from finder.web.teams import confirmed
+    from finder.teams.directory import Provenance
+    from finder.teams.views import confirmed
 
     now = datetime(2026, 11, 21, 12, tzinfo=UTC)
     assert confirmed(Provenance("policeuk", now), now) == "Confirmed by police.uk today"

@@ -10,9 +10,9 @@ import pytest
 
 from finder import create_app
 from finder.config import ROOT
-from finder.services.lookup import Lookup, load_forces
-from finder.services.teams import TeamDirectory
+from finder.lookup.service import Lookup, load_forces
 from finder.store import Store
+from finder.teams.directory import TeamDirectory
 from tests.store.teamdata import (
     CITY_POSTCODE,
     HOSTILE_PLACE,

@@ -17,11 +17,11 @@ from datetime import timedelta
 import pytest
 
 from finder import create_app
-from finder.services.lookup import Lookup, load_forces
-from finder.services.teams import TeamDirectory, london_now
+from finder.lookup.service import Lookup, load_forces
 from finder.store import Store
 from finder.store.models import utcnow
-from finder.store.records import MeetingData, OfficerData, PlaceData, PriorityData, RouteData, TeamData, apply_team
+from finder.teams.directory import TeamDirectory, london_now
+from finder.teams.records import MeetingData, OfficerData, PlaceData, PriorityData, RouteData, TeamData, apply_team
 from tests.store.backends import migrated_store, store  # noqa: F401  (fixtures)
 
 WARD, POSTCODE = "E05013991", "BR1 1AA"  # Bromley Town

@@ -1,0 +1,677 @@
+"""The one lookup: any query (postcode, outward code, point or ward code) becomes one answer.
+
+The resident pages, the JSON API and the embed widget all call `Lookup.resolve`; no view holds
+lookup logic. Errors are FinderErrors with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar, Literal, TypeVar, overload
+from urllib.parse import urlsplit
+
+import numpy as np
+import orjson
+
+from finder.errors import InvalidInput, NotFound, OutsideArea
+from finder.geo import geodata as layout
+from finder.geo.geocoder import PostcodesIO
+from finder.geo.geodata import District, GeoData
+from finder.geo.postcodes import GIROBANK, PostcodeFormatError, parse
+from finder.geo.wards import Ward, to_bng
+from finder.i18n import joined, tr
+from finder.teams.directory import Team, TeamDirectory, TeamLookup, encoded, team_to_api
+
+POLICE_UK = "https://www.police.uk/"
+POLICE_SCOTLAND = "https://www.scotland.police.uk/"  # police.uk covers England, Wales and Northern Ireland
+FORCES_FILE = Path(__file__).resolve().parent.parent / "data" / "forces.json"
+POLICE_AREAS_FILE = FORCES_FILE.with_name("police_areas.json")
+NON_GEOGRAPHIC_FILE = FORCES_FILE.with_name("non_geographic.json")
+LONDON_DISTRICTS = "E09"  # the GSS prefix of London's boroughs and the City (local authority districts)
+# A point whose nearest postcode (within this distance, inside the same ward boundary) is recorded in another
+# ward takes that recorded ward, so a place and its postcode get one answer. The generalised ward boundaries put
+# the Middle Temple's postcodes in Westminster; their record (and the law) puts them in the City.
+RECORD_NEAR_M = 150.0
+# How far from a point outside London the nearest GB postcode may be and still name its force.
+NEAREST_POSTCODE_M = 5000.0
+WARD_MATCH = {
+    layout.RECORDED: "recorded",
+    layout.INSIDE: "inside",
+    layout.NEAREST: "nearest",
+    layout.NEAREST_BEYOND_LIMIT: "nearest",
+}
+
+
+@dataclass(frozen=True)
+class ForceRef:
+    """A police force outside London, named: its website only where a stored public page gives one, its
+    non-emergency number as police.uk published it (with that date)."""
+
+    id: str
+    name: str
+    website: str | None = None
+    telephone: str | None = None
+    telephone_as_of: str | None = None  # ISO date police.uk's force list giving `telephone` was fetched
+
+    @classmethod
+    def from_data(cls, force_id: str, data: dict[str, str | None]) -> ForceRef:
+        return cls(force_id, data["name"] or "", data["website"], data.get("telephone"), data.get("telephone_as_of"))
+
+    def to_api(self) -> dict[str, str | None]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "website": self.website,
+            "telephone": self.telephone,
+            "telephone_as_of": self.telephone_as_of,
+        }
+
+
+class PoliceAreas:
+    """Which force polices a district (Police Act 1996, Schedule 1), or a place beyond England and Wales."""
+
+    def __init__(self, path: Path = POLICE_AREAS_FILE) -> None:
+        data = json.loads(path.read_text("utf-8"))
+        self.forces = {fid: ForceRef.from_data(fid, f) for fid, f in data["forces"].items()}
+        self.beyond = {key: ForceRef.from_data(b["id"], b) for key, b in data["beyond"].items()}
+        self.counties: dict[str, str] = data["counties"]
+        self.districts: dict[str, str] = data["districts"]
+        self.postcode_areas: dict[str, str] = data["postcode_areas"]
+
+    def for_district(self, district: District | None) -> ForceRef | None:
+        """A district's force: listed by itself (unitary, metropolitan, Welsh), else with its county."""
+        if district is None:
+            return None
+        if district.code.startswith("S"):
+            return self.beyond["scotland"]
+        force_id = self.districts.get(district.code) or self.counties.get(district.county or "")
+        return self.forces.get(force_id) if force_id else None
+
+    def for_postcode_area(self, outcode: str) -> ForceRef | None:
+        """Northern Ireland (BT) and the Crown dependencies (GY, JE, IM), which Code-Point Open leaves out."""
+        key = self.postcode_areas.get(re.match(r"[A-Z]*", outcode).group())  # type: ignore[union-attr]
+        return self.beyond[key] if key else None
+
+
+def find_elsewhere(force: ForceRef | None) -> dict[str, str] | None:
+    """Where to look outside London: the force's own website, else police.uk (England, Wales, NI)."""
+    if force is not None and force.website:
+        return {"name": force.name, "url": force.website}
+    if force is None or force.id in ("guernsey", "isle-of-man"):
+        return None if force else {"name": "police.uk", "url": POLICE_UK}
+    return {"name": "police.uk", "url": POLICE_UK}
+
+
+def outside_london(
+    place: str, district: District | None = None, force: ForceRef | None = None, *, lead: str | None = None
+) -> OutsideArea:
+    """The error for a real postcode, outward code or place that this finder does not cover, naming its force."""
+    if lead:
+        message = lead
+    elif district:
+        message = tr(
+            "%(place)s is in %(district)s, outside the area this finder covers.", place=place, district=district.name
+        )
+    else:
+        message = tr("%(place)s is outside London, the area this finder covers.", place=place)
+    if force is not None:
+        message = joined(message, tr("It is policed by %(force)s.", force=force.name))
+        if force.telephone:
+            message = joined(
+                message,
+                tr(
+                    "Its non-emergency number is %(phone)s, as published on police.uk in March 2026.",
+                    phone=force.telephone,
+                ),
+            )
+        if not force.website and force.id in ("guernsey", "isle-of-man"):
+            message = joined(message, tr("Contact %(force)s directly: police.uk does not cover it.", force=force.name))
+    return OutsideArea(
+        message,
+        postcode=place,
+        district={"code": district.code, "name": district.name} if district else None,
+        force=force.to_api() if force else None,
+        find_elsewhere=find_elsewhere(force),
+    )
+
+
+@dataclass(frozen=True)
+class ContactRoute:
+    """A way to reach the police that is true for every ward of a force, and when to use it.
+
+    Where it comes from is said as it is: the public document (`source`), the date that document published it
+    (`as_of`, None where nobody knows) and, in words, what the document is and whether anyone checked it.
+    """
+
+    id: str
+    label: str
+    value: str
+    href: str
+    use_when: str
+    source: str  # the public document the route was taken from
+    as_of: str | None  # ISO date that document published it; None: not known
+    provenance: str  # what the source is, and whether anyone checked it, in words
+
+    @property
+    def source_site(self) -> str:
+        """The source page's host, to name the link on the about page."""
+        return urlsplit(self.source).hostname or self.source
+
+    def to_api(self) -> dict[str, str | None]:
+        """`checked` stays for existing clients, null: nobody opened these pages to check them."""
+        return {**self.__dict__, "checked": None}
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """Where a force-wide fact (its website) comes from: the document, its date, and what it is."""
+
+    source: str
+    as_of: str | None
+    provenance: str
+
+    @property
+    def source_site(self) -> str:
+        return urlsplit(self.source).hostname or self.source
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """A force's public account (Facebook, X) as its police.uk record lists it."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Force:
+    """A police force and its force-wide contact routes."""
+
+    id: str
+    name: str
+    short_name: str
+    website: str
+    routes: tuple[ContactRoute, ...]
+    website_provenance: Sourced | None = None
+    engagement: tuple[Engagement, ...] = ()
+
+    def __hash__(self) -> int:
+        return hash(self.id)  # equal forces share it; hashing every route cost more than a kept page's lookup
+
+    @cached_property
+    def api_routes(self) -> orjson.Fragment:
+        """The routes as the API gives them, encoded once: 6 KB of every London answer."""
+        return encoded([route.to_api() for route in self.routes])
+
+
+def load_forces(path: Path = FORCES_FILE) -> dict[str, Force]:
+    """Read the reviewed force and contact-route file; a force names a shared route by its id."""
+    data = json.loads(path.read_text("utf-8"))
+    shared = data.get("shared_routes", {})
+
+    def route(entry: str | dict[str, str]) -> ContactRoute:
+        return ContactRoute(id=entry, **shared[entry]) if isinstance(entry, str) else ContactRoute(**entry)
+
+    return {
+        force_id: Force(
+            force_id,
+            f["name"],
+            f["short_name"],
+            f["website"],
+            tuple(route(entry) for entry in f["routes"]),
+            Sourced(**f["website_provenance"]),
+            tuple(Engagement(**e) for e in f["engagement"]),
+        )
+        for force_id, f in data["forces"].items()
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class WardAnswer:
+    """A query answered with one ward: what postcode, point and ward-code answers share.
+
+    One type per kind of answer (`PostcodeAnswer`, `PointAnswer`, `WardChosen`, and `OutcodeAnswer` for
+    an outward code's list of wards), so a surface reads only the fields its kind has.
+    """
+
+    kind: ClassVar[Literal["postcode", "point", "ward"]]
+    ward: Ward
+    force: Force
+    ward_match: Literal["recorded", "inside", "nearest", "chosen"]
+    distance_m: float | None = None
+    lat: float | None = None
+    lon: float | None = None
+    other_ward: Ward | None = None  # where the postcode's record and the ward boundaries disagree
+    other_force: Force | None = None
+    other_reason: Literal["postcode_centre", "ward_boundary"] | None = None
+    neighbours: tuple[Ward, ...] = ()
+    teams: TeamLookup | None = None  # the ward's team from the store; None when no store is configured
+
+    def __hash__(self) -> int:
+        """From the fields that tell answers apart most cheaply (equal answers share them): a kept page's
+        key holds its answer (finder/web/pagecache.py), hashed on every view."""
+        team = self.teams.team if self.teams else None
+        return hash((self.kind, self.ward.code, self.lat, self.lon, team and team.name))
+
+    @property
+    def has_location(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+    @property
+    def team(self) -> Team | None:
+        """The ward's neighbourhood team, or None when none is loaded (see `team_status` for why)."""
+        return self.teams.team if self.teams else None
+
+    @property
+    def team_status(self) -> Literal["loaded", "none", "unavailable"]:
+        return self.teams.status if self.teams else "none"
+
+    def _query_fields(self, body: dict[str, Any]) -> None:
+        """What the query itself adds to the API answer, before the ward (a postcode's own fields)."""
+
+    def to_api(self) -> dict[str, Any]:
+        """The JSON shape of a ward-level answer (postcode, point or ward query)."""
+        body: dict[str, Any] = {}
+        self._query_fields(body)
+        if self.has_location:
+            body["location"] = {"lat": self.lat, "lon": self.lon}
+        body["ward"] = {"code": self.ward.code, "name": self.ward.name}
+        body["borough"] = {"code": self.ward.borough_code, "name": self.ward.borough_name}
+        body["force"] = {"id": self.force.id, "name": self.force.name, "website": self.force.website}
+        body["contact_routes"] = self.force.api_routes
+        body["ward_match"] = {"method": self.ward_match, "distance_m": self.distance_m}
+        body["other_ward"] = (
+            {
+                "code": self.other_ward.code,
+                "name": self.other_ward.name,
+                "borough": {"code": self.other_ward.borough_code, "name": self.other_ward.borough_name},
+                "force": {
+                    "id": self.other_force.id,
+                    "name": self.other_force.name,
+                    "website": self.other_force.website,
+                },
+                "reason": self.other_reason,
+            }
+            if self.other_ward is not None and self.other_force is not None
+            else None
+        )
+        body["team_status"] = self.team_status
+        body["team"] = team_to_api(self.teams, self.ward.code) if self.teams else None
+        return body
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostcodeAnswer(WardAnswer):
+    """A full postcode: its recorded ward, where it is, and whether it is still in use."""
+
+    kind: ClassVar[Literal["postcode"]] = "postcode"
+    postcode: str
+    status: Literal["live", "terminated"]
+    source: Literal["codepoint", "postcodes.io"]
+    corrected_from: str | None = None  # what was typed, when it was read as another postcode (SWIA -> SW1A)
+
+    def __hash__(self) -> int:
+        return hash((super().__hash__(), self.postcode))
+
+    def _query_fields(self, body: dict[str, Any]) -> None:
+        body["postcode"] = self.postcode
+        body["status"] = self.status
+
+
+@dataclass(frozen=True, kw_only=True)
+class PointAnswer(WardAnswer):
+    """A latitude and longitude: the ward its point lies in (or the recorded ward of the postcode there)."""
+
+    kind: ClassVar[Literal["point"]] = "point"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WardChosen(WardAnswer):
+    """A ward asked for by its code (a ward page, a map click's redirect): no place of its own."""
+
+    kind: ClassVar[Literal["ward"]] = "ward"
+    ward_match: Literal["recorded", "inside", "nearest", "chosen"] = "chosen"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutcodeAnswer:
+    """An outward code (SW1A): the London wards its postcodes are in, and the share outside London."""
+
+    kind: ClassVar[Literal["outcode"]] = "outcode"
+    outcode: str
+    outcode_wards: tuple[tuple[Ward, int], ...]
+    outcode_total: int  # every live GB postcode in the outward code, London or not
+    outcode_outside: tuple[tuple[District, ForceRef | None, int], ...] = ()
+
+    @property
+    def outcode_outside_count(self) -> int:
+        return sum(n for _, _, n in self.outcode_outside)
+
+
+Answer = PostcodeAnswer | PointAnswer | WardChosen | OutcodeAnswer
+A = TypeVar("A", bound=WardAnswer)
+
+
+class Lookup:
+    """Resolves queries against the built geodata, the force file and an optional geocoder."""
+
+    def __init__(
+        self,
+        geodata: GeoData,
+        forces: dict[str, Force],
+        geocoder: PostcodesIO | None = None,
+        teams: TeamDirectory | None = None,
+    ) -> None:
+        self.geo = geodata
+        self.forces = forces
+        self.geocoder = geocoder
+        self.teams = teams
+        self.areas = PoliceAreas()
+        non_geographic = json.loads(NON_GEOGRAPHIC_FILE.read_text("utf-8"))
+        self.non_geographic_outcodes: dict[str, str] = non_geographic["outcodes"]
+        self.non_geographic_postcodes: dict[str, str] = non_geographic["postcodes"]
+        # For each ward boundary holding a live postcode recorded elsewhere (about 250 such postcodes), every
+        # live postcode inside that boundary: a point there answers as its nearest postcode does.
+        rows = geodata.postcodes.rows
+        live = (rows["status"] == layout.LIVE) & (rows["centre"] >= 0)
+        # a set, not np.unique: numpy's unique imports numpy.ma (10-25 ms at start) when asked for values alone
+        odd_centres = sorted(set(rows["centre"][live & (rows["centre"] != rows["ward"])].tolist()))
+        near = rows[live & np.isin(rows["centre"], odd_centres)][["easting", "northing", "ward", "centre"]]
+        self._near_odd: dict[int, np.ndarray] = {int(c): near[near["centre"] == c].copy() for c in odd_centres}
+
+    @overload
+    def resolve(self, *, postcode: str) -> PostcodeAnswer | OutcodeAnswer: ...
+    @overload
+    def resolve(self, *, lat: Any, lon: Any) -> PointAnswer: ...
+    @overload
+    def resolve(self, *, ward: str) -> WardChosen: ...
+
+    def resolve(
+        self,
+        *,
+        postcode: str | None = None,
+        lat: Any = None,
+        lon: Any = None,
+        ward: str | None = None,
+    ) -> Answer:
+        """Turn one query into one answer, or raise a FinderError that says what went wrong."""
+        if postcode is not None:
+            return self._postcode(postcode)
+        if lat is not None or lon is not None:
+            return self._point(lat, lon)
+        if ward is not None:
+            return self._ward(ward)
+        raise InvalidInput(tr("Enter a postcode, like SW1A 2AA"), code="invalid_postcode")
+
+    def _with_ward(
+        self,
+        kind: type[A],
+        ward: Ward,
+        other_ward: Ward | None = None,
+        bng: tuple[float, float] | None = None,
+        **fields: Any,
+    ) -> A:
+        """The answer for a ward; `bng` is the place asked about in grid metres (None for a ward asked for by code)."""
+        teams = self.teams.lookup(ward.code, bng=bng) if self.teams else None
+        return kind(
+            ward=ward,
+            force=self.forces[ward.force_id],
+            other_ward=other_ward,
+            other_force=self.forces[other_ward.force_id] if other_ward else None,
+            neighbours=self.geo.wards.neighbours(ward.code),
+            teams=teams,
+            **fields,
+        )
+
+    def _postcode(self, text: str) -> PostcodeAnswer | OutcodeAnswer:
+        try:
+            parsed = parse(text)
+        except PostcodeFormatError as exc:
+            raise InvalidInput(exc.args[0], code="invalid_postcode") from None  # a Text: shown translated
+        if parsed.kind == "outcode":
+            return self._outcode(parsed.value)
+        pc = parsed.value
+        corrected = text.strip() if parsed.corrected else None
+        self._refuse_non_geographic(pc, parsed.outcode)
+        row_no = self.geo.postcodes.find(pc)
+        if row_no is not None:
+            row = layout.PostcodeRow.read(self.geo.postcodes.rows, row_no)
+            ward_no, centre = row.ward, row.centre
+            return self._with_ward(
+                PostcodeAnswer,
+                self.geo.wards.wards[ward_no],
+                self.geo.wards.wards[centre] if centre not in (-1, ward_no) else None,
+                bng=(float(row.easting), float(row.northing)),  # Code-Point's own, which lat and lon came from
+                other_reason="postcode_centre" if centre not in (-1, ward_no) else None,
+                postcode=pc,
+                status="live" if row.status == layout.LIVE else "terminated",
+                lat=round(row.lat, 6),
+                lon=round(row.lon, 6),
+                ward_match=WARD_MATCH[row.match],
+                source="codepoint",
+                corrected_from=corrected,
+            )
+        gb_row = self.geo.gb_postcodes.find(pc)
+        if gb_row is not None:
+            district = self.geo.district_of(pc)
+            if district is None:
+                raise NotFound(
+                    tr(
+                        "%(postcode)s is a real postcode, but it has no place on the map: Code-Point Open gives it no "
+                        "location, as for most PO boxes. It is not a home address, so it has no ward team. "
+                        "Enter the postcode of the place you want the police team for.",
+                        postcode=pc,
+                    ),
+                    code="po_box_postcode",
+                    postcode=pc,
+                )
+            raise outside_london(pc, district, self.areas.for_district(district))
+        if parsed.outcode not in self.geo.outcodes:
+            raise outside_london(pc, force=self.areas.for_postcode_area(parsed.outcode))
+        remote = self.geocoder.lookup(pc) if self.geocoder else None
+        if remote is not None:
+            easting, northing = to_bng(remote.lon, remote.lat)
+            match = self.geo.wards.locate_bng(easting, northing)
+            if match is None:
+                raise outside_london(pc, District("", remote.district) if remote.district else None)
+            return self._with_ward(
+                PostcodeAnswer,
+                match.ward,
+                bng=(easting, northing),
+                postcode=pc,
+                status="live",
+                lat=round(remote.lat, 6),
+                lon=round(remote.lon, 6),
+                ward_match=match.how,
+                distance_m=match.distance_m if match.how == "nearest" else None,
+                source="postcodes.io",
+                corrected_from=corrected,
+            )
+        raise NotFound(
+            tr("We could not find %(postcode)s. Check it is typed correctly, or try a nearby postcode.", postcode=pc),
+            code="postcode_not_found",
+            postcode=pc,
+        )
+
+    def _refuse_non_geographic(self, postcode: str, outcode: str) -> None:
+        """PO boxes and other postcodes that are not a place (sources in finder/data/non_geographic.json)."""
+        if postcode == GIROBANK:
+            raise NotFound(
+                tr(
+                    "%(postcode)s is a real postcode, but not a place anyone lives: it was made for post to "
+                    "Girobank in Bootle, Merseyside, and is not in London. Enter the postcode of the place "
+                    "you want the police team for.",
+                    postcode=GIROBANK,
+                ),
+                code="non_geographic_postcode",
+                postcode=postcode,
+            )
+        what = self.non_geographic_postcodes.get(postcode) or self.non_geographic_outcodes.get(outcode)
+        if what:
+            raise NotFound(
+                tr(
+                    "%(postcode)s is a postcode for %(what)s, not a home address, so it has no ward team of its own. "
+                    "Enter the postcode of the place you want the police team for.",
+                    postcode=postcode,
+                    what=what,
+                ),
+                code="po_box_postcode",
+                postcode=postcode,
+            )
+
+    def _outcode(self, outcode: str) -> OutcodeAnswer:
+        what = self.non_geographic_outcodes.get(outcode)
+        if what:
+            raise NotFound(
+                tr(
+                    "%(outcode)s postcodes are for %(what)s, not home addresses, so they have no ward team of their "
+                    "own. Enter the postcode of the place you want the police team for.",
+                    outcode=outcode,
+                    what=what,
+                ),
+                code="po_box_postcode",
+                postcode=outcode,
+            )
+        wards = self.geo.outcodes.get(outcode)
+        counted = [(d, n) for d, n in self.geo.outcode_districts(outcode) if d is not None]
+        total = sum(n for _, n in counted)
+        outside = tuple(
+            (d, self.areas.for_district(d), n) for d, n in counted if not d.code.startswith(LONDON_DISTRICTS)
+        )
+        if not wards:
+            if outside:
+                district, force, n = outside[0]
+                if n == total:
+                    share = tr(
+                        "All postcodes starting %(outcode)s are in %(district)s.",
+                        outcode=outcode,
+                        district=district.name,
+                    )
+                else:
+                    share = tr(
+                        "%(n)s of the %(total)s postcodes starting %(outcode)s are in %(district)s.",
+                        n=f"{n:,}",
+                        total=f"{total:,}",
+                        outcode=outcode,
+                        district=district.name,
+                    )
+                raise outside_london(
+                    outcode,
+                    district,
+                    force,
+                    lead=joined(tr("%(place)s is outside London, the area this finder covers.", place=outcode), share),
+                )
+            if wards is not None:
+                raise NotFound(
+                    tr(
+                        "No postcodes in %(outcode)s are in use any more. Enter your full postcode, like SW1A 2AA.",
+                        outcode=outcode,
+                    ),
+                    code="postcode_not_found",
+                    postcode=outcode,
+                )
+            parts = sorted(oc for oc in self.geo.outcodes if re.fullmatch(rf"{outcode}[A-Z]", oc))
+            if parts:
+                raise InvalidInput(
+                    tr(
+                        "%(outcode)s is a London postal district, now split into the outward codes %(parts)s. "
+                        "Enter your full postcode, like %(example)s, or one of those codes.",
+                        outcode=outcode,
+                        parts=", ".join(parts),
+                        example=f"{parts[0]} 1AA",
+                    ),
+                    code="postal_district",
+                    postcode=outcode,
+                    outcodes=parts,
+                )
+            raise outside_london(outcode, force=self.areas.for_postcode_area(outcode))
+        return OutcodeAnswer(
+            outcode=outcode,
+            outcode_wards=tuple((self.geo.wards.by_code[code], n) for code, n in wards),
+            outcode_total=total,
+            outcode_outside=outside,
+        )
+
+    def _recorded_near(self, easting: float, northing: float, ward: Ward) -> tuple[Ward, float] | None:
+        """The recorded ward of the point's nearest postcode in `ward`'s boundary, when the record names another."""
+        near = self._near_odd.get(ward.index)
+        if near is None:
+            return None
+        d = np.hypot(near["easting"] - easting, near["northing"] - northing)
+        i = int(np.argmin(d))
+        if d[i] > RECORD_NEAR_M or near[i]["ward"] == ward.index:
+            return None
+        return self.geo.wards.wards[int(near[i]["ward"])], round(float(d[i]), 1)
+
+    def _point(self, lat: Any, lon: Any) -> PointAnswer:
+        try:
+            lat_f, lon_f = float(lat), float(lon)
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                tr("Give a latitude and longitude as decimal numbers, like lat=51.5014&lon=-0.1419"),
+                code="invalid_location",
+            ) from None
+        if not (math.isfinite(lat_f) and math.isfinite(lon_f) and -90 <= lat_f <= 90 and -180 <= lon_f <= 180):
+            raise InvalidInput(
+                tr("Latitude must be between -90 and 90 and longitude between -180 and 180"),
+                code="invalid_location",
+            )
+        easting, northing = to_bng(lon_f, lat_f)
+        match = self.geo.wards.locate_bng(easting, northing)
+        if match is None:
+            nearest = self.geo.nearest_gb_postcode(easting, northing, NEAREST_POSTCODE_M)
+            force = self.areas.for_district(nearest[1]) if nearest else None
+            message = tr("That place is outside London, the area this finder covers.")
+            if nearest and force:
+                message = joined(
+                    message,
+                    tr(
+                        "The nearest postcode, %(postcode)s, is in %(district)s, policed by %(force)s.",
+                        postcode=nearest[0],
+                        district=nearest[1].name,
+                        force=force.name,
+                    ),
+                )
+            raise OutsideArea(
+                message,
+                location={"lat": lat_f, "lon": lon_f},
+                district={"code": nearest[1].code, "name": nearest[1].name} if nearest else None,
+                force=force.to_api() if force else None,
+                find_elsewhere=find_elsewhere(force),
+            )
+        recorded = self._recorded_near(easting, northing, match.ward)
+        if recorded is not None:
+            return self._with_ward(
+                PointAnswer,
+                recorded[0],
+                match.ward,
+                bng=(easting, northing),
+                other_reason="ward_boundary",
+                lat=round(lat_f, 6),
+                lon=round(lon_f, 6),
+                ward_match="recorded",
+                distance_m=recorded[1],
+            )
+        return self._with_ward(
+            PointAnswer,
+            match.ward,
+            bng=(easting, northing),
+            lat=round(lat_f, 6),
+            lon=round(lon_f, 6),
+            ward_match=match.how,
+            distance_m=match.distance_m if match.how == "nearest" else None,
+        )
+
+    def _ward(self, code: str) -> WardChosen:
+        ward = self.geo.wards.get(code.strip().upper())
+        if ward is None:
+            raise NotFound(
+                tr("We do not know that ward. Ward codes look like E05013806; search by postcode instead."),
+                code="ward_not_found",
+            )
+        return self._with_ward(WardChosen, ward)

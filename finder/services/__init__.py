@@ -1,1 +1,0 @@
-"""What the finder does, apart from the web: lookups, teams, editing, sync, accounts."""

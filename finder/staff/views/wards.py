@@ -1,0 +1,410 @@
+"""Editing a ward's team: the forms, "still correct", history and restore, review, sync conflicts.
+
+Thin views over `finder.staff.editing.Editing`, which holds every rule. Each record's form
+carries the version the editor opened; a save that meets a newer version shows what changed and
+lets the editor choose. A form with a mistake comes back with every field as typed.
+
+- /admin/wards/<ward_code>                              the team, one form per record
+- POST /admin/wards/<ward_code>/<entity>/new            add a route, officer, meeting or priority
+- POST /admin/wards/<ward_code>/<entity>/<id>           save (or, with `remove`, remove) a record
+- POST /admin/wards/<ward_code>/places                  the front counters the team lists
+- POST /admin/wards/<ward_code>/confirm                 "still correct": stamp everything verified (as seen)
+- POST /admin/wards/<ward_code>/conflicts/<id>          settle a sync conflict (keep=policeuk|team)
+- /admin/wards/<ward_code>/history (.csv for admins)    every change; admins restore from here
+- /admin/review                                         admins: edits waiting for review
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from finder.staff.account import Account
+from finder.staff.editing import (
+    EditConflict,
+    Editing,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    Saved,
+    StaleConfirm,
+    parse_seen,
+)
+from finder.staff.permissions import may_review
+from finder.staff.views import (
+    admin_required,
+    borough_of,
+    boroughs,
+    bp,
+    current_account,
+    staff_store,
+    ward_required,
+)
+from finder.store.models import MAX_ID
+from finder.store.staff import Role
+from finder.teams.directory import MEETING_LABELS, ROLE_LABELS
+from finder.teams.forms import field_forms, posted
+from finder.teams.validation import ROUTE_KIND_LABELS
+from finder.web import services
+
+ENTITIES = ("team", "route", "officer", "meeting", "priority")
+ENTITY_NAMES = {
+    "team": "team details",
+    "route": "contact route",
+    "officer": "officer",
+    "meeting": "meeting",
+    "priority": "priority",
+}
+# How each field is asked for: (label, input type, hint), from the records' schema (finder/teams/schema.py).
+FIELD_FORMS: dict[str, dict[str, tuple[str, str, str]]] = {entity: field_forms(entity) for entity in ENTITIES}
+# The words for each fixed choice (the choices themselves come from the store's fixed sets, via the schema).
+CHOICES: dict[tuple[str, str], dict[str, str]] = {
+    ("route", "kind"): {k: v[0].upper() + v[1:] for k, v in ROUTE_KIND_LABELS.items()},
+    ("officer", "role"): {k: v[0] for k, v in ROLE_LABELS.items()},
+    ("meeting", "kind"): dict(MEETING_LABELS),
+}
+
+
+def editing() -> Editing:
+    """The editing service over the store residents read, telling this worker's team cache at once."""
+
+    teams = services().lookup.teams
+    domains = current_app.config.get("FORCE_EMAIL_DOMAINS")
+    return Editing(staff_store(), borough_of, force_domains=domains, on_change=getattr(teams, "forget", None))
+
+
+def actor() -> Account:
+    """Who is acting: the signed-in user, as the editing rules take them."""
+    return current_account()
+
+
+def ward_name(ward_code: str) -> tuple[str, str]:
+    """(ward name, borough name) from the geodata."""
+
+    ward = services().lookup.geo.wards.get(ward_code)
+    return (ward.name, ward.borough_name) if ward else (ward_code, "")
+
+
+def _form(entity: str) -> dict[str, str]:
+    """The submitted fields an editor may change, read by the record's form (nothing else reaches the service)."""
+    return posted(entity, request.form)
+
+
+def _form_id(text: str | None, message: str) -> int:
+    """A record id or version from a form: a whole number a store can hold, else a 400 saying `message`."""
+    if text is None or not text.isdecimal() or int(text) > MAX_ID:
+        abort(400, description=message)
+    return int(text)
+
+
+def _version() -> int:
+    return _form_id(
+        request.form.get("version"),
+        "This form is missing the version it was opened at. Reload the page and try again.",
+    )
+
+
+def _note() -> str | None:
+    return (request.form.get("note") or "").strip()[:1000] or None
+
+
+def _done(ward_code: str, saved: Saved, what: str) -> WerkzeugResponse:
+    """After a save: say what happens next, and go back to the ward's page."""
+    seconds = current_app.config["TEAM_CACHE_SECONDS"]
+    if saved.status == "pending":
+        flash(f"Your change to the {what} is waiting for review by your borough admin.")
+    elif saved.status == "unchanged":
+        flash(f"Nothing to save: the {what} already says that.")
+    else:
+        flash(
+            f"Saved the {what}. Residents see it now on this server, and everywhere within {seconds:.0f} seconds."
+            if seconds
+            else f"Saved the {what}. Residents see it now."
+        )
+    return redirect(url_for("admin.ward", ward_code=ward_code))
+
+
+def _page(ward_code: str, *, status: int = 200, **extra: Any) -> tuple[str, int]:
+    service = editing()
+    try:
+        team = service.editable(ward_code)
+    except NotFound:
+        team = None
+    name, borough = ward_name(ward_code)
+    borough_code = borough_of(ward_code)
+    review = service.review_required(borough_code) if borough_code else False
+    return (
+        render_template(
+            "admin/ward.html",
+            ward_code=ward_code,
+            ward_name=name,
+            borough_name=borough,
+            team=team,
+            review=review and current_account().role == Role.WARD_EDITOR,
+            stale=service.stale_items(ward_code) if team else [],
+            unclear=service.unclear_meetings(team) if team else [],
+            conflicts=service.conflicts(ward_code) if team else [],
+            fields=FIELD_FORMS,
+            choices=CHOICES,
+            entity_names=ENTITY_NAMES,
+            **extra,
+        ),
+        status,
+    )
+
+
+@bp.get("/wards/<ward_code>")
+@ward_required
+def ward(ward_code: str) -> Any:
+    """The ward's team, one form per record."""
+    return _page(ward_code)
+
+
+@bp.post("/wards/<ward_code>/<entity>/new")
+@ward_required
+def add(ward_code: str, entity: str) -> Any:
+    """Add a route, officer, meeting or priority."""
+    if entity not in ENTITIES or entity == "team":
+        abort(404)
+    try:
+        officer = request.form.get("officer_id")
+        officer_id = None if officer is None else _form_id(officer, "Choose an officer from the page.")
+        saved = editing().add(actor(), ward_code, entity, _form(entity), officer_id=officer_id, note=_note())  # type: ignore[arg-type]
+    except Invalid as error:
+        return _page(ward_code, status=400, error=error, failed=f"{entity}-new", typed=_form(entity))
+    except NotAllowed as error:
+        abort(403, description=str(error))
+    except NotFound as error:
+        abort(404, description=str(error))
+    return _done(ward_code, saved, ENTITY_NAMES[entity])
+
+
+@bp.post("/wards/<ward_code>/<entity>/<int:item_id>")
+@ward_required
+def save(ward_code: str, entity: str, item_id: int) -> Any:
+    """Save a record as typed, or remove it (the `remove` button), as of the version the editor opened."""
+    if entity not in ENTITIES:
+        abort(404)
+    service, version = editing(), _version()
+    try:
+        if "remove" in request.form:
+            saved = service.remove(actor(), ward_code, entity, item_id, version, note=_note())  # type: ignore[arg-type]
+        else:
+            saved = service.update(actor(), ward_code, entity, item_id, _form(entity), version, note=_note())  # type: ignore[arg-type]
+    except Invalid as error:
+        return _page(ward_code, status=400, error=error, failed=f"{entity}-{item_id}", typed=_form(entity))
+    except EditConflict as conflict:
+        name, _ = ward_name(ward_code)
+        return (
+            render_template(
+                "admin/conflict.html",
+                conflict=conflict,
+                ward_code=ward_code,
+                ward_name=name,
+                entity=entity,
+                item_id=item_id,
+                typed=_form(entity),
+                note=_note() or "",
+                removing="remove" in request.form,
+                labels=FIELD_FORMS.get(entity, {}),
+                entity_name=ENTITY_NAMES[entity],
+            ),
+            409,
+        )
+    except NotAllowed as error:
+        abort(403, description=str(error))
+    except NotFound as error:
+        abort(404, description=str(error))
+    return _done(ward_code, saved, ENTITY_NAMES[entity])
+
+
+@bp.post("/wards/<ward_code>/places")
+@ward_required
+def places(ward_code: str) -> Any:
+    """Which front counters the team lists."""
+    ids = [_form_id(x, "Select front counters from the list.") for x in request.form.getlist("place")]
+    try:
+        saved = editing().set_places(actor(), ward_code, ids, _version(), note=_note())
+    except Invalid as error:
+        return _page(ward_code, status=400, error=error, failed="places", typed={})
+    except EditConflict:
+        flash("Someone changed this team while you had the page open. Check the front counters and save again.")
+        return redirect(url_for("admin.ward", ward_code=ward_code))
+    return _done(ward_code, saved, "front counters")
+
+
+@bp.post("/wards/<ward_code>/confirm")
+@ward_required
+def confirm(ward_code: str) -> Any:
+    """ "Still correct": one click stamps the whole team verified now, if it is still what the page showed."""
+    try:
+        seen = parse_seen(request.form.get("seen", ""))
+        editing().confirm_ward(actor(), ward_code, seen, note=_note())
+    except Invalid as error:
+        abort(400, description=next(iter(error.errors.values())))
+    except StaleConfirm as stale:
+        name, _ = ward_name(ward_code)
+        page = render_template(
+            "admin/confirm_conflict.html",
+            stale=stale,
+            ward_code=ward_code,
+            ward_name=name,
+            entity_names=ENTITY_NAMES,
+            labels=FIELD_FORMS,
+            note=_note() or "",
+        )
+        return page, 409
+    except NotFound as error:
+        abort(404, description=str(error))
+    flash("Thank you: every detail of this team is marked as checked today. Residents see that.")
+    return redirect(url_for("admin.ward", ward_code=ward_code))
+
+
+@bp.post("/wards/<ward_code>/conflicts/<int:change_set_id>")
+@ward_required
+def conflict(ward_code: str, change_set_id: int) -> Any:
+    """Settle where police.uk disagrees with the team: keep the team's details or take police.uk's."""
+    keep = request.form.get("keep", "")
+    try:
+        found = editing().change_set(change_set_id)
+        if found is None or found.ward_code != ward_code:
+            abort(404)
+        saved = editing().resolve_conflict(actor(), change_set_id, keep, note=_note())  # type: ignore[arg-type]
+    except Invalid as error:
+        return _page(ward_code, status=400, error=error, failed="conflicts", typed={})
+    except EditConflict:
+        flash("That record changed since police.uk's details were seen. Check it and choose again.")
+        return redirect(url_for("admin.ward", ward_code=ward_code))
+    except NotFound as error:
+        abort(404, description=str(error))
+    return _done(ward_code, saved, "team details")
+
+
+@bp.get("/wards/<ward_code>/history")
+@ward_required
+def history(ward_code: str) -> Any:
+    """Every change to the ward's team: who, when, which field, before and after, why."""
+    name, borough = ward_name(ward_code)
+    return render_template(
+        "admin/history.html",
+        ward_code=ward_code,
+        ward_name=name,
+        borough_name=borough,
+        entries=editing().history(ward_code),
+        can_restore=current_account().is_admin,
+    )
+
+
+@bp.get("/wards/<ward_code>/history.csv")
+@ward_required
+def history_csv(ward_code: str) -> Any:
+    """The ward's history as CSV (admins)."""
+    if not current_account().is_admin:
+        abort(403, description="Only borough and site admins can export history.")
+    body = editing().history_csv([ward_code])
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{ward_code}-history.csv"'
+    return response
+
+
+@bp.get("/boroughs/<borough_code>/history.csv")
+@admin_required
+def borough_history_csv(borough_code: str) -> Any:
+    """Every change in a borough's wards as CSV: its own admins, or a site admin."""
+
+    if borough_code not in boroughs():
+        abort(404, description="There is no London borough with that code.")
+    if not may_review(actor(), borough_code):
+        abort(403, description="Only this borough's admins or a site admin can export its history.")
+    wards = [w.code for w in services().lookup.geo.wards.wards if w.borough_code == borough_code]
+    response = Response(editing().history_csv(wards), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{borough_code}-history.csv"'
+    return response
+
+
+@bp.post("/wards/<ward_code>/history/<int:change_set_id>/restore")
+@ward_required
+def restore(ward_code: str, change_set_id: int) -> Any:
+    """Put an earlier version back, as a new change (admins)."""
+    if not current_account().is_admin:
+        abort(403, description="Only borough and site admins can restore earlier versions.")
+    service = editing()
+    found = service.change_set(change_set_id)
+    if found is None or found.ward_code != ward_code:
+        abort(404)
+    try:
+        saved = service.restore(actor(), change_set_id, note=_note())
+    except EditConflict:
+        flash(
+            "Something this change touched has changed again since. Restore the later change first, "
+            "or edit the details by hand."
+        )
+        return redirect(url_for("admin.history", ward_code=ward_code))
+    except (NotAllowed, NotFound) as error:
+        flash(str(error))
+        return redirect(url_for("admin.history", ward_code=ward_code))
+    return _done(ward_code, saved, "earlier version")
+
+
+@bp.get("/review")
+@admin_required
+def review() -> Any:
+    """Edits waiting for review in the admin's wards, and whether their borough requires review."""
+    account, service = current_account(), editing()
+    entries = service.pending()
+    mine = [e for e in entries if account.role == Role.SITE_ADMIN or borough_of(e.ward_code) == account.borough_code]
+    names = boroughs()
+    reviewing = service.boroughs_reviewing()
+    settings = {code: code in reviewing for code in names}
+    if account.role != Role.SITE_ADMIN:
+        settings = {code: on for code, on in settings.items() if code == account.borough_code}
+    return render_template("admin/review.html", entries=mine, ward_name=ward_name, settings=settings, names=names)
+
+
+@bp.post("/review/settings")
+@admin_required
+def review_settings() -> Any:
+    """Turn review on or off for a borough (its admins, or a site admin)."""
+    borough_code = request.form.get("borough_code", "")
+    if borough_code not in boroughs():
+        abort(400, description="Choose a London borough from the list.")
+    required = request.form.get("review_required") == "1"
+    try:
+        editing().set_review_required(actor(), borough_code, required)
+    except NotAllowed as error:
+        abort(403, description=str(error))
+    name = boroughs()[borough_code]
+    flash(
+        f"Editors' changes in {name} now wait for review."
+        if required
+        else f"Editors' changes in {name} now show at once."
+    )
+    return redirect(url_for("admin.review"))
+
+
+@bp.post("/review/<int:change_set_id>")
+@admin_required
+def decide(change_set_id: int) -> Any:
+    """Approve or reject (with a reason) an edit waiting for review."""
+    service = editing()
+    try:
+        if request.form.get("decision") == "approve":
+            service.approve(actor(), change_set_id)
+            flash(
+                "Approved. Residents see the change now on this server, and everywhere within "
+                f"{current_app.config['TEAM_CACHE_SECONDS']:.0f} seconds."
+            )
+        else:
+            service.reject(actor(), change_set_id, request.form.get("reason", ""))
+            flash("Rejected. The editor will see your reason.")
+    except Invalid as error:
+        flash(next(iter(error.errors.values())))
+    except EditConflict:
+        flash("The team changed since this edit was made: reject it with a reason, and ask the editor to redo it.")
+    except NotAllowed as error:
+        abort(403, description=str(error))
+    except NotFound as error:
+        abort(404, description=str(error))
+    return redirect(url_for("admin.review"))
