@@ -26,15 +26,18 @@ from finder.teams.samples import load_sample_teams, remove_sample_teams
 from finder.teams.snapshot import SnapshotError, has_teams, load_snapshot, snapshot_path
 from finder.web import services
 
-
-@click.command("build-geodata")
-@click.option(
+# Where the official releases are read from, for the commands that read them.
+RAW_OPTION = click.option(
     "--raw",
     "raw_dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
     help="Folder of raw releases laid out like shared/data-raw (default: FINDER_RAW_DATA or ../shared/data-raw).",
 )
+
+
+@click.command("build-geodata")
+@RAW_OPTION
 @click.option(
     "--download/--no-download", default=True, help="Download the official releases when no raw folder exists."
 )
@@ -109,13 +112,7 @@ def _load_snapshot(store: Store, raw_dir: Path, *, missing_ok: bool) -> None:
 
 
 @click.command("load-snapshot")
-@click.option(
-    "--raw",
-    "raw_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Folder laid out like shared/data-raw (default: FINDER_RAW_DATA or ../shared/data-raw).",
-)
+@RAW_OPTION
 @with_appcontext
 def load_snapshot_command(raw_dir: Path | None) -> None:
     """Store each Met ward's team mailbox and accounts as published on police.uk in March 2023 (safe to rerun:

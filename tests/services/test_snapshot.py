@@ -15,10 +15,10 @@ from finder.staff.editing import Editing
 from finder.store import Store
 from finder.store import models as m
 from finder.store.models import utcnow
-from finder.store.staff import StaffUser, StaffWard
 from finder.teams.records import RouteData, TeamData, apply_team
 from finder.teams.snapshot import SnapshotError, load_snapshot, snapshot_path
 from tests.store import backends
+from tests.support.staff import make_user
 
 migrated_store, store = backends.migrated_store, backends.store  # on SQLite and PostgreSQL
 
@@ -123,17 +123,7 @@ def test_loading_the_snapshot_twice_changes_nothing(store, geodata):
 
 
 def make_editor(store: Store, ward: str) -> Account:
-    with store.session() as session:
-        user = StaffUser(
-            email="edna.editor@met.police.uk",
-            name="Edna Editor",
-            role="ward_editor",
-            created_at=utcnow(),
-            wards=[StaffWard(ward_code=ward)],
-        )
-        session.add(user)
-        session.flush()
-        return Account.of(user)
+    return make_user(store, "edna.editor@met.police.uk", name="Edna Editor", wards=[ward])
 
 
 def test_an_officers_edit_survives_loading_the_snapshot_again(store, geodata):

@@ -17,15 +17,13 @@ import pytest
 from sqlalchemy import select
 
 from finder.config import default_raw_data
-from finder.staff.account import Account
 from finder.staff.editing import Editing
 from finder.store import Store
 from finder.store import models as m
-from finder.store.models import utcnow
-from finder.store.staff import StaffUser, StaffWard
 from finder.teams.snapshot import PUBLISHED_AT, load_snapshot, snapshot_path
 from finder.teams.sync import WardMatcher
 from tests.services.syncdata import make_sync, serve
+from tests.services.test_snapshot import make_editor
 from tests.store import backends
 from tests.support.policeuk_stub import StubData
 
@@ -84,17 +82,7 @@ def st_jamess_emails(store: Store) -> set[tuple[str, str, bool]]:
 
 
 def officer_edits(store: Store) -> None:
-    with store.session() as session:
-        user = StaffUser(
-            email="edna.editor@met.police.uk",
-            name="Edna Editor",
-            role="ward_editor",
-            created_at=utcnow(),
-            wards=[StaffWard(ward_code=ST_JAMESS)],
-        )
-        session.add(user)
-        session.flush()
-        editor = Account.of(user)
+    editor = make_editor(store, ST_JAMESS)
     editing = Editing(store, {ST_JAMESS: WESTMINSTER}.get)
     email = next(r for r in editing.editable(ST_JAMESS).routes if r.values["kind"] == "email")
     saved = editing.update(
