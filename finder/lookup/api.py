@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +94,16 @@ def postcodes():
     return jsonify({"results": results})
 
 
+# An outward code as the OpenAPI document describes it. The API refuses anything else rather than guess what
+# a stray "?" or control character meant (the resident pages stay forgiving of what people paste).
+OUTCODE = re.compile(r"\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*")
+
+
 @bp.get("/outcodes/<outcode>")
 def outcode(outcode: str):
     """The wards an outward code's postcodes fall in, most first; its postcodes outside London by district and force."""
+    if not OUTCODE.fullmatch(outcode):
+        raise InvalidInput("Give an outward code alone, like SE1", code="invalid_outcode")
     result = services().lookup.resolve(postcode=outcode)
     if not isinstance(result, OutcodeAnswer):
         raise InvalidInput("Give an outward code alone, like SE1", code="invalid_outcode")

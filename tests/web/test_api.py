@@ -138,6 +138,12 @@ def test_an_outcode_lists_its_wards(client):
     assert {"code", "name", "borough", "postcodes"} == set(body["wards"][0])
 
 
+@pytest.mark.parametrize("outcode", ["n9%3F", "n9%3F%C2%81%0A%C2%B7", "SE1%20%3Cb%3E", "SE1-"])
+def test_the_api_refuses_an_outcode_outside_its_documented_pattern_rather_than_guess(client, outcode):
+    response = client.get(f"/api/v1/outcodes/{outcode}")  # schemathesis found "n9?\x81\n·" answered as N9
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_outcode"
+
+
 def test_an_unknown_api_path_answers_json(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
