@@ -189,6 +189,44 @@ class Engagement:
 
 
 @dataclass(frozen=True)
+class ListedNeighbourhoods:
+    """The neighbourhood teams police.uk lists for a force whose neighbourhoods are not wards (the City's),
+    named without saying which covers a ward: police.uk does not say."""
+
+    names: tuple[str, ...]
+    source: str
+    as_of: str  # ISO date the list was fetched from police.uk
+
+    def to_api(self) -> dict[str, Any]:
+        return {"names": list(self.names), "source": self.source, "as_of": self.as_of, "covers_ward": None}
+
+
+# data.police.uk's list of the City's neighbourhoods, fetched 9 March 2026 (shared/data-raw SOURCES.md section 6).
+LISTED_NEIGHBOURHOODS = {
+    "city-of-london": (
+        Path("policeuk-forces-2026-03") / "neighbourhoods_city-of-london_2026-03-09.json",
+        "https://data.police.uk/api/city-of-london/neighbourhoods",
+        "2026-03-09",
+    )
+}
+
+
+def listed_neighbourhoods(force_id: str, raw_dir: Path | None) -> ListedNeighbourhoods | None:
+    """Read from the raw file where it is (never copied into the repository); None where it is absent."""
+    if raw_dir is None or force_id not in LISTED_NEIGHBOURHOODS:
+        return None
+    relative, source, as_of = LISTED_NEIGHBOURHOODS[force_id]
+    path = raw_dir / relative
+    if not path.is_file():
+        return None
+    items = json.loads(path.read_text("utf-8"))
+    if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items):
+        return None  # not police.uk's answer: the force-wide routes, as without the file
+    names = tuple(item["name"].strip() for item in items)
+    return ListedNeighbourhoods(names, source, as_of) if names else None
+
+
+@dataclass(frozen=True)
 class Force:
     """A police force and its force-wide contact routes."""
 
@@ -199,6 +237,7 @@ class Force:
     routes: tuple[ContactRoute, ...]
     website_provenance: Sourced | None = None
     engagement: tuple[Engagement, ...] = ()
+    neighbourhoods: ListedNeighbourhoods | None = None
 
     def __hash__(self) -> int:
         return hash(self.id)  # equal forces share it; hashing every route cost more than a kept page's lookup
@@ -209,8 +248,9 @@ class Force:
         return encoded([route.to_api() for route in self.routes])
 
 
-def load_forces(path: Path = FORCES_FILE) -> dict[str, Force]:
-    """Read the reviewed force and contact-route file; a force names a shared route by its id."""
+def load_forces(path: Path = FORCES_FILE, raw_dir: Path | None = None) -> dict[str, Force]:
+    """Read the reviewed force and contact-route file; a force names a shared route by its id. With `raw_dir`,
+    a force whose neighbourhoods are not wards gets police.uk's list of them, where the raw file is."""
     data = json.loads(path.read_text("utf-8"))
     shared = data.get("shared_routes", {})
 
@@ -226,6 +266,7 @@ def load_forces(path: Path = FORCES_FILE) -> dict[str, Force]:
             tuple(route(entry) for entry in f["routes"]),
             Sourced(**f["website_provenance"]),
             tuple(Engagement(**e) for e in f["engagement"]),
+            listed_neighbourhoods(force_id, raw_dir),
         )
         for force_id, f in data["forces"].items()
     }
@@ -302,6 +343,9 @@ class WardAnswer:
         )
         body["team_status"] = self.team_status
         body["team"] = team_to_api(self.teams, self.ward.code) if self.teams else None
+        # The City's neighbourhood teams, which are not wards: last, as an addition (CHANGELOG.md).
+        neighbourhoods = self.force.neighbourhoods
+        body["force_neighbourhoods"] = neighbourhoods.to_api() if neighbourhoods else None
         return body
 
 

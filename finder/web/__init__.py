@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 from flask import Flask, current_app, request, url_for
 from werkzeug.routing import BaseConverter, ValidationError
 
+from finder.config import default_raw_data
 from finder.coverage.reach import Tally
 from finder.coverage.service import CoverageReport
 from finder.geo.geocoder import PostcodesIO
@@ -173,7 +174,7 @@ class Services:
             geocoder = PostcodesIO(config["GEOCODER_URL"], timeout=config["GEOCODER_TIMEOUT"])
         geodata = self.geodata
         teams = TeamDirectory(self.store, geodata.wards, cache_seconds=config["TEAM_CACHE_SECONDS"])
-        return Lookup(geodata, load_forces(), geocoder, teams)
+        return Lookup(geodata, load_forces(raw_dir=default_raw_data()), geocoder, teams)
 
     def _build_reach(self) -> Tally | None:
         teams = self.lookup.teams

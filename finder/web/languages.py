@@ -97,6 +97,11 @@ def date_words(day: date | str) -> str:
     return format_date(date.fromisoformat(day) if isinstance(day, str) else day, "d MMMM y", locale=get_locale())
 
 
+def month_words(day: date | str) -> str:
+    """A month as the page's language writes it, like March 2026."""
+    return format_date(date.fromisoformat(day) if isinstance(day, str) else day, "MMMM y", locale=get_locale())
+
+
 def error_title(status: int | None) -> str:
 
     return _("Page not found") if status == 404 else _("Sorry, there is a problem")
@@ -129,6 +134,7 @@ def init_app(app: Flask) -> None:
     )
     app.add_template_filter(translate)
     app.add_template_filter(date_words)
+    app.add_template_filter(month_words)
     app.add_template_global(error_title)
     app.add_template_global(error_description)
 
