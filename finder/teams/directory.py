@@ -12,6 +12,7 @@ one request its bounded wait, not every request.
 
 from __future__ import annotations
 
+import calendar
 import json
 import logging
 import math
@@ -87,9 +88,13 @@ def london_now() -> datetime:
     return datetime.now(LONDON).replace(tzinfo=None)
 
 
-# A police.uk value fetched longer ago than this says the month it was published, not "confirmed 3 years ago":
-# the snapshot's (finder/teams/snapshot.py) were published in March 2023 and nobody has confirmed them since.
-PUBLISHED_LONG_AGO = timedelta(days=365)
+STALE_AFTER_MONTHS = 12  # FINDER_STALE_AFTER_MONTHS: an unconfirmed police.uk value older than this may have changed
+
+
+def months_before(when: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months earlier (the month's last day where that month is shorter)."""
+    year, month = divmod(when.year * 12 + when.month - 1 - months, 12)
+    return when.replace(year=year, month=month + 1, day=min(when.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def month_words(when: datetime) -> str:
@@ -118,16 +123,28 @@ def age_in_words(when: datetime, now: datetime) -> str:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where an item came from and when it was last confirmed."""
+    """Where an item came from and when it was last confirmed.
+
+    `stale`: a police.uk value no officer has confirmed, fetched longer ago than FINDER_STALE_AFTER_MONTHS as of
+    when it was read from the store (a field, not a property of "now", so a team read again once it has aged is
+    a new value, and the pages and API answers kept for the old one are made again)."""
 
     source: str
     fetched_at: datetime
     verified_at: datetime | None = None
+    stale: bool = False
 
     @classmethod
-    def of(cls, record: m.Provenance) -> Provenance:
-        """The provenance of a store record."""
-        return cls(record.source, record.fetched_at, record.verified_at)
+    def of(cls, record: m.Provenance, stale_before: datetime | None = None) -> Provenance:
+        """The provenance of a store record; stale when unconfirmed police.uk data fetched before `stale_before`."""
+        return cls.read(record.source, _aware(record.fetched_at), _aware(record.verified_at), stale_before)
+
+    @classmethod
+    def read(
+        cls, source: str, fetched_at: datetime, verified_at: datetime | None, stale_before: datetime | None
+    ) -> Provenance:
+        stale = source == "policeuk" and verified_at is None and stale_before is not None and fetched_at < stale_before
+        return cls(source, fetched_at, verified_at, stale)
 
     @property
     def sample(self) -> bool:
@@ -147,7 +164,7 @@ class Provenance:
         ago = age_in_words(self.confirmed_at, now)
         if self.verified_at is not None or self.source == "officer":
             return tr("Checked by the team %(ago)s", ago=ago)
-        if self.source == "policeuk" and now - self.fetched_at > PUBLISHED_LONG_AGO:  # the dated snapshot's values
+        if self.stale:  # the dated snapshot's values, or a sync that stopped long ago
             return tr(
                 "As published on police.uk in %(month)s: it may have changed since",
                 month=month_words(self.fetched_at),
@@ -487,8 +504,8 @@ class TeamLookup:
         return hash((self.status, self.team))  # equal lookups share these
 
 
-def _provenance(row: Any) -> Provenance:
-    return Provenance(row.source, _aware(row.fetched_at), _aware(row.verified_at))
+def _provenance(row: Any, stale_before: datetime | None) -> Provenance:
+    return Provenance.read(row.source, _aware(row.fetched_at), _aware(row.verified_at), stale_before)
 
 
 @overload
@@ -500,8 +517,8 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-def _route(r: Any) -> Route:
-    return Route(r.kind, r.label, r.value, r.hours, safe_href(r.kind, r.value), _provenance(r))
+def _route(r: Any, stale_before: datetime | None) -> Route:
+    return Route(r.kind, r.label, r.value, r.hours, safe_href(r.kind, r.value), _provenance(r, stale_before))
 
 
 # A public contact field's label, by the kind of route it is shown as.
@@ -525,8 +542,8 @@ def _public(officer: Any, provenance: Provenance) -> tuple[tuple[str, Route], ..
     return tuple(out)
 
 
-def _meeting(x: Any, now: datetime) -> Meeting:
-    provenance = _provenance(x)
+def _meeting(x: Any, now: datetime, stale_before: datetime | None) -> Meeting:
+    provenance = _provenance(x, stale_before)
     contacts = _meeting_contacts(x.contact_details, provenance)
     unclear = not dates.clear(x.starts_at, x.ends_at, now)
     return Meeting(
@@ -543,10 +560,17 @@ def _team_rows() -> Any:
 
 
 def _build_teams(
-    session: Session, teams: Sequence[Any], since: datetime, now: datetime, team_id: int | None = None
+    session: Session,
+    teams: Sequence[Any],
+    since: datetime,
+    now: datetime,
+    team_id: int | None = None,
+    *,
+    stale_before: datetime | None = None,
 ) -> dict[int, Team]:
     """The teams by id, with their routes, officers, meetings from `since` and priorities: four queries
-    (of `team_id` alone, or of every team), grouped in Python. `now` tells the meetings' dates that are unclear."""
+    (of `team_id` alone, or of every team), grouped in Python. `now` tells the meetings' dates that are unclear;
+    unconfirmed police.uk values fetched before `stale_before` are stale."""
 
     def rows(model: type[m.Base], *where: Any, order: Any) -> dict[int, list[Any]]:
         """Each team's rows of one table, in display order."""
@@ -572,8 +596,8 @@ def _build_teams(
             name=team.name,
             description=team.description,
             url=web_url(team.url_force),
-            provenance=_provenance(team),
-            routes=tuple(_route(r) for r in its_routes if r.officer_id is None),
+            provenance=_provenance(team, stale_before),
+            routes=tuple(_route(r, stale_before) for r in its_routes if r.officer_id is None),
             officers=tuple(
                 Officer(
                     o.name,
@@ -581,15 +605,15 @@ def _build_teams(
                     o.role,
                     o.collar_number,
                     o.bio,
-                    tuple(_route(r) for r in its_routes if r.officer_id == o.id),
-                    _provenance(o),
-                    _public(o, _provenance(o)),
+                    tuple(_route(r, stale_before) for r in its_routes if r.officer_id == o.id),
+                    _provenance(o, stale_before),
+                    _public(o, _provenance(o, stale_before)),
                 )
                 for o in officers.get(team.id, ())
             ),
-            meetings=tuple(_meeting(x, now) for x in meetings.get(team.id, ())),
+            meetings=tuple(_meeting(x, now, stale_before) for x in meetings.get(team.id, ())),
             priorities=tuple(
-                Priority(p.issue, p.action, p.issue_date, p.action_date, _provenance(p))
+                Priority(p.issue, p.action, p.issue_date, p.action_date, _provenance(p, stale_before))
                 for p in priorities.get(team.id, ())
             ),
             more_links=_links(team.links),
@@ -618,8 +642,10 @@ class TeamDirectory:
         cache_seconds: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
         backoff_seconds: float = BACKOFF_SECONDS,
+        stale_after_months: int = STALE_AFTER_MONTHS,
     ) -> None:
         self.store = store
+        self.stale_after_months = stale_after_months
         self.wards = wards
         self.clock = clock
         self.counters = counters
@@ -673,6 +699,11 @@ class TeamDirectory:
             raise TeamsUnavailable(self.retry_after) from exc
         self._state = "ok"
 
+    def _stale_before(self, now: datetime) -> datetime:
+        """Unconfirmed police.uk values fetched before this (aware UTC) are stale; `now` is the clock's London time."""
+        aware = now if now.tzinfo is not None else now.replace(tzinfo=LONDON)
+        return months_before(aware.astimezone(UTC), self.stale_after_months)
+
     def _load(self, session: Session, ward_code: str, since: datetime) -> Team | None:
         """One ward's team in five small Core queries (six when the ward is one of several a team serves)."""
         team = session.execute(_team_rows().where(m.Team.ward_code == ward_code)).first()
@@ -682,12 +713,15 @@ class TeamDirectory:
         if team is None:
             return None
         # The ward asked about, which may be one of several the team serves.
-        return _shown_for(_build_teams(session, [team], since, self.clock(), team.id)[team.id], ward_code)
+        now = self.clock()
+        built = _build_teams(session, [team], since, now, team.id, stale_before=self._stale_before(now))
+        return _shown_for(built[team.id], ward_code)
 
     def _load_all(self, session: Session, since: datetime) -> dict[str, Team]:
         """Every ward's team in six queries however many teams there are: one pass per cache period."""
         rows = session.execute(_team_rows()).all()
-        teams = _build_teams(session, rows, since, self.clock())
+        now = self.clock()
+        teams = _build_teams(session, rows, since, now, stale_before=self._stale_before(now))
         wards = {
             w.ward_code: _shown_for(teams[w.team_id], w.ward_code)
             for w in session.execute(select(m.TeamWard.__table__))
@@ -813,9 +847,10 @@ class TeamDirectory:
             rows = session.execute(
                 select(place).where(place.c.kind == "front_counter", place.c.lat.is_not(None), place.c.lon.is_not(None))
             ).all()
+        stale = self._stale_before(self.clock())
         # Plain values, read from each row once: reading a row's attributes took most of a lookup's counters.
         places = [
-            (p.name, p.kind, p.address, p.postcode, p.lat, p.lon, p.opening_hours, p.description, _provenance(p))
+            (p.name, p.kind, p.address, p.postcode, p.lat, p.lon, p.opening_hours, p.description, _provenance(p, stale))
             for p in rows
         ]
         if self._places is not None and self._places[0] == places:  # unchanged: keep what was made from them

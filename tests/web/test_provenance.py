@@ -1,0 +1,75 @@
+"""Every fact carries its source and date (issue 24 item 2): a police.uk value older than FINDER_STALE_AFTER_MONTHS
+that no officer has confirmed is marked as such, in words, on the ward page, the embed, the poster and the API.
+
+The store is built the default way (`finder init-db` with the real police.uk snapshot in ../shared/data-raw), so
+every Met ward's mailbox is police.uk's, fetched 6 March 2023."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from finder import create_app
+from finder.config import Config, default_raw_data
+from finder.store import Store
+from finder.teams.directory import TeamDirectory, months_before
+from finder.web import services
+
+ST_JAMESS = "E05013806"  # SW1A 1AA; its police.uk mailbox is in the snapshot
+
+
+def cli_app(database: str):
+    return create_app({"ENV_NAME": "testing", "DATABASE_URL": database})
+
+
+@pytest.fixture(scope="module")
+def default_store(tmp_path_factory) -> Store:
+    """A store made as ./scripts/setup makes it: `finder init-db` on nothing, with the raw data beside."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('default') / 'finder.db'}"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FINDER_RAW_DATA", str(default_raw_data()))
+        result = cli_app(url).test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0 and "snapshot: 679 Met ward teams" in result.output, result.output
+    return Store(url)
+
+
+def email_of(directory: TeamDirectory, ward: str = ST_JAMESS):
+    team = directory.lookup(ward).team
+    return next(r for r in team.routes if r.kind == "email")
+
+
+def test_months_before_keeps_the_day_or_takes_the_last_day_of_a_shorter_month():
+    assert months_before(datetime(2027, 3, 31, 9, tzinfo=UTC), 1) == datetime(2027, 2, 28, 9, tzinfo=UTC)
+    assert months_before(datetime(2024, 3, 6, tzinfo=UTC), 12) == datetime(2023, 3, 6, tzinfo=UTC)
+    assert months_before(datetime(2027, 1, 15, tzinfo=UTC), 14) == datetime(2025, 11, 15, tzinfo=UTC)
+
+
+def test_the_threshold_defaults_to_twelve_months_and_reaches_the_directory_from_the_setting(default_store):
+    assert Config.STALE_AFTER_MONTHS == 12
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": default_store.url, "STALE_AFTER_MONTHS": 48})
+    with app.app_context():
+        directory = services().lookup.teams
+    assert directory.stale_after_months == 48
+    assert not email_of(directory).provenance.stale  # 6 March 2023 is within 48 months of now (December 2026)
+
+
+def test_a_snapshot_value_is_stale_once_it_is_older_than_the_threshold_and_not_before(default_store, geodata):
+    def at(when: datetime, months: int = 12) -> TeamDirectory:
+        return TeamDirectory(default_store, geodata.wards, clock=lambda: when, stale_after_months=months)
+
+    assert not email_of(at(datetime(2024, 3, 5, 23))).provenance.stale  # fetched 6 March 2023: under 12 months
+    assert email_of(at(datetime(2024, 3, 6, 1))).provenance.stale
+    assert email_of(TeamDirectory(default_store, geodata.wards)).provenance.stale  # today, by default
+    assert not email_of(at(datetime(2024, 3, 6, 1), months=13)).provenance.stale
+
+
+def test_a_team_kept_by_the_cache_is_read_again_as_stale_once_it_has_aged(default_store, geodata):
+    london = [datetime(2024, 3, 5, 12)]
+    monotonic = [1000.0]
+    directory = TeamDirectory(
+        default_store, geodata.wards, clock=lambda: london[0], cache_seconds=30, monotonic=lambda: monotonic[0]
+    )
+    assert not email_of(directory).provenance.stale
+    london[0], monotonic[0] = datetime(2024, 3, 7, 12), 1031.0  # a day and a half later, the cache expired
+    assert email_of(directory).provenance.stale
