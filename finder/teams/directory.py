@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from finder.geo.places import NearestPlaces, ward_centre
 from finder.geo.wards import WardIndex, to_bng
-from finder.i18n import ntr, tr
+from finder.i18n import Text, ntr, tr
 from finder.store import Store
 from finder.store import models as m
 from finder.teams import api, dates, schema
@@ -156,19 +156,32 @@ class Provenance:
         """The latest of fetched and verified."""
         return max(t for t in (self.fetched_at, self.verified_at) if t is not None)
 
+    @property
+    def by_officer(self) -> bool:
+        """Entered, changed or confirmed by an officer."""
+        return self.verified_at is not None or self.source == "officer"
+
+    @property
+    def as_of(self) -> date:
+        """When the source gave the value: an officer's value when the officer last entered or confirmed it (their
+        edit or "still correct" is the source speaking); any other, when it was fetched (police.uk's publication)."""
+        when = self.confirmed_at if self.source == "officer" else self.fetched_at
+        return when.astimezone(UTC).date()
+
+    def stale_words(self, month: str) -> Text:
+        """The words a stale value carries, with its month as the reader's language writes it."""
+        return tr("As published on police.uk in %(month)s: it may have changed since", month=month)
+
     def freshness(self, now: datetime | None = None) -> str:
         """How fresh the item is, for residents: "Checked by the team 4 months ago"."""
         if self.sample:
             return tr("Sample data — fictional")
         now = now or datetime.now(UTC)
         ago = age_in_words(self.confirmed_at, now)
-        if self.verified_at is not None or self.source == "officer":
+        if self.by_officer:
             return tr("Checked by the team %(ago)s", ago=ago)
         if self.stale:  # the dated snapshot's values, or a sync that stopped long ago
-            return tr(
-                "As published on police.uk in %(month)s: it may have changed since",
-                month=month_words(self.fetched_at),
-            )
+            return self.stale_words(month_words(self.fetched_at))
         return tr("Confirmed by %(source)s %(ago)s", source=self.source_label, ago=ago)
 
     @property
@@ -181,8 +194,12 @@ class Provenance:
         return {
             "source": self.source,
             "confirmed_at": self.confirmed_at.isoformat().replace("+00:00", "Z"),
-            "verified_by_officer": self.verified_at is not None or self.source == "officer",
+            "verified_by_officer": self.by_officer,
             "sample": self.sample,
+            # Issue 24: additions after `sample`, so the existing fields keep their order.
+            "as_of": self.as_of.isoformat(),
+            "stale": self.stale,
+            "stale_note": str(self.stale_words(f"{self.fetched_at:%B %Y}")) if self.stale else None,  # English
         }
 
     def to_api(self) -> dict[str, Any]:
@@ -907,13 +924,15 @@ def team_to_api(lookup: TeamLookup, ward_code: str) -> dict[str, Any] | None:
 
 def _team_api(team: Team, ward_code: str) -> dict[str, Any]:
     """The part of the API's team object that depends on the team alone; its lists come encoded."""
+    provenance = team.provenance.to_api()
+    added = ("as_of", "stale", "stale_note")  # issue 24's additions come last, after the fields clients know
     return {
         "name": team.name,
         "sample": team.sample,
         "policeuk_id": team.policeuk_id,
         "description": team.description,
         "url": team.url,
-        **{k: v for k, v in team.provenance.to_api().items() if k != "sample"},
+        **{k: v for k, v in provenance.items() if k != "sample" and k not in added},
         "contact_routes": encoded([r.to_api() for r in team.routes]),
         "officers": encoded([o.to_api() for o in team.officers]),
         "meetings": encoded([{**x.to_api(), "ics": _ics(ward_code, x)} for x in team.meetings]),
@@ -922,6 +941,7 @@ def _team_api(team: Team, ward_code: str) -> dict[str, Any]:
         "force_engagement": encoded([link.to_api() for link in team.force_engagement]),
         "front_counters": [],  # filled per lookup, from the place searched
         "links": encoded(team_links(ward_code)),
+        **{k: provenance[k] for k in added},
     }
 
 

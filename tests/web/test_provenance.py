@@ -6,13 +6,19 @@ every Met ward's mailbox is police.uk's, fetched 6 March 2023."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select, update
 
 from finder import create_app
 from finder.config import Config, default_raw_data
+from finder.lookup.service import Lookup, load_forces
 from finder.store import Store
+from finder.store import models as m
+from finder.teams.api import OPENAPI_FILE, PROVENANCE_COMPONENTS
 from finder.teams.directory import TeamDirectory, months_before
 from finder.web import services
 
@@ -73,3 +79,71 @@ def test_a_team_kept_by_the_cache_is_read_again_as_stale_once_it_has_aged(defaul
     assert not email_of(directory).provenance.stale
     london[0], monotonic[0] = datetime(2024, 3, 7, 12), 1031.0  # a day and a half later, the cache expired
     assert email_of(directory).provenance.stale
+
+
+def resident_app(store: Store, geodata):
+    lookup = Lookup(geodata, load_forces(raw_dir=default_raw_data()), teams=TeamDirectory(store, geodata.wards))
+    return create_app({"ENV_NAME": "testing"}, lookup=lookup)
+
+
+@pytest.fixture(scope="module")
+def resident(default_store, geodata):
+    return resident_app(default_store, geodata).test_client()
+
+
+@pytest.fixture()
+def own_store(default_store, tmp_path) -> Store:
+    """A copy of the default store that a test may change."""
+    shutil.copy(default_store.url.removeprefix("sqlite:///"), tmp_path / "finder.db")
+    return Store(f"sqlite:///{tmp_path / 'finder.db'}")
+
+
+STALE_NOTE = "As published on police.uk in March 2023: it may have changed since"
+
+
+def test_a_met_postcodes_answer_says_its_mailbox_is_police_uks_of_6_march_2023_and_may_have_changed(resident):
+    team = resident.get("/api/v1/postcodes/SW1A1AA").get_json()["team"]
+    [email] = [r for r in team["contact_routes"] if r["kind"] == "email"]
+    assert email["value"] == "AWMailbox.SNTCWStJamesWard@met.police.uk"
+    assert (email["source"], email["as_of"], email["verified_by_officer"]) == ("policeuk", "2023-03-06", False)
+    assert (email["stale"], email["stale_note"]) == (True, STALE_NOTE)
+    assert email["confirmed_at"].startswith("2023-03-06")  # what the field meant before: unchanged
+    assert (team["source"], team["as_of"], team["stale"], team["stale_note"]) == (
+        "policeuk",
+        "2023-03-06",
+        True,
+        STALE_NOTE,
+    )
+
+
+def test_a_value_an_officer_confirmed_is_not_stale_and_keeps_police_uks_date_as_its_as_of(own_store, geodata):
+    with own_store.session() as session:
+        team_id = session.scalar(select(m.Team.id).where(m.Team.ward_code == ST_JAMESS))
+        session.execute(
+            update(m.ContactRoute)
+            .where(m.ContactRoute.team_id == team_id, m.ContactRoute.kind == "email")
+            .values(verified_at=datetime(2026, 12, 4, 10, tzinfo=UTC), verified_by="PS Example")
+        )
+    team = resident_app(own_store, geodata).test_client().get("/api/v1/wards/" + ST_JAMESS).get_json()["team"]
+    [email] = [r for r in team["contact_routes"] if r["kind"] == "email"]
+    assert (email["as_of"], email["confirmed_at"], email["verified_by_officer"]) == (
+        "2023-03-06",
+        "2026-12-04T10:00:00Z",
+        True,
+    )
+    assert (email["stale"], email["stale_note"]) == (False, None)
+    assert team["stale"] is True  # the team's own record is still police.uk's, unconfirmed
+
+
+def test_the_openapi_document_describes_as_of_and_stale_on_every_item_and_the_snapshots_answers_keep_to_it(
+    resident,
+):
+    import jsonschema_rs  # installed with the test extras (schemathesis validates with it)
+
+    schemas = json.loads(OPENAPI_FILE.read_text("utf-8"))["components"]["schemas"]
+    validator = jsonschema_rs.Draft202012Validator({"components": {"schemas": schemas}, **schemas["Team"]})
+    validator.validate(resident.get("/api/v1/postcodes/SW1A1AA").get_json()["team"])
+    for component in PROVENANCE_COMPONENTS:
+        assert {"as_of", "stale", "stale_note"} <= set(schemas[component]["required"]), component
+        assert "officer" in schemas[component]["properties"]["as_of"]["description"]
+        assert "FINDER_STALE_AFTER_MONTHS" in schemas[component]["properties"]["stale"]["description"]
