@@ -89,6 +89,9 @@ def london_now() -> datetime:
 
 
 STALE_AFTER_MONTHS = 12  # FINDER_STALE_AFTER_MONTHS: an unconfirmed police.uk value older than this may have changed
+# A police.uk value fetched within this says how long ago the sync was ("synced 3 days ago", by the day: ward pages
+# are kept for a day at most); an older one, not yet stale, says the month police.uk published it, as the snapshot's.
+RECENT_SYNC = timedelta(days=60)
 
 
 def months_before(when: datetime, months: int) -> datetime:
@@ -102,7 +105,15 @@ def month_words(when: datetime) -> str:
     from babel.dates import format_date
     from flask_babel import get_locale
 
-    return format_date(when.astimezone(UTC).date(), "MMMM y", locale=get_locale() or "en")
+    return format_date(when.astimezone(LONDON).date(), "MMMM y", locale=get_locale() or "en")
+
+
+def day_words(when: datetime) -> str:
+    """A London day as the page's language writes it, like 4 December 2026."""
+    from babel.dates import format_date
+    from flask_babel import get_locale
+
+    return format_date(when.astimezone(LONDON).date(), "d MMMM y", locale=get_locale() or "en")
 
 
 def age_in_words(when: datetime, now: datetime) -> str:
@@ -166,23 +177,30 @@ class Provenance:
         """When the source gave the value: an officer's value when the officer last entered or confirmed it (their
         edit or "still correct" is the source speaking); any other, when it was fetched (police.uk's publication)."""
         when = self.confirmed_at if self.source == "officer" else self.fetched_at
-        return when.astimezone(UTC).date()
+        return when.astimezone(LONDON).date()
 
     def stale_words(self, month: str) -> Text:
         """The words a stale value carries, with its month as the reader's language writes it."""
         return tr("As published on police.uk in %(month)s: it may have changed since", month=month)
 
-    def freshness(self, now: datetime | None = None) -> str:
-        """How fresh the item is, for residents: "Checked by the team 4 months ago"."""
+    def freshness(self, now: datetime | None = None, *, dated: bool = False) -> str:
+        """Where the item comes from and when, for residents: "Confirmed by the team on 4 December 2026", "From
+        police.uk, synced 3 days ago", or a stale value's "As published on police.uk in March 2023: it may have
+        changed since". `dated`: a date, never an age (a printed poster is read for weeks)."""
         if self.sample:
             return tr("Sample data — fictional")
-        now = now or datetime.now(UTC)
-        ago = age_in_words(self.confirmed_at, now)
-        if self.by_officer:
-            return tr("Checked by the team %(ago)s", ago=ago)
+        if self.by_officer:  # an officer's word has a date: "4 months ago" hid when that was
+            return tr("Confirmed by the team on %(date)s", date=day_words(self.confirmed_at))
         if self.stale:  # the dated snapshot's values, or a sync that stopped long ago
             return self.stale_words(month_words(self.fetched_at))
-        return tr("Confirmed by %(source)s %(ago)s", source=self.source_label, ago=ago)
+        now = now or datetime.now(UTC)
+        if self.source == "policeuk" and now - self.fetched_at >= RECENT_SYNC:  # not a sync's: the month it was
+            return tr("As published on police.uk in %(month)s", month=month_words(self.fetched_at))
+        if self.source == "policeuk":
+            if dated:
+                return tr("From police.uk, synced on %(date)s", date=day_words(self.fetched_at))
+            return tr("From police.uk, synced %(ago)s", ago=age_in_words(self.fetched_at, now))
+        return tr("Confirmed by %(source)s %(ago)s", source=self.source_label, ago=age_in_words(self.confirmed_at, now))
 
     @property
     def source_label(self) -> str:
@@ -495,6 +513,19 @@ class Team:
             if members:
                 groups.append((ROLE_LABELS[role][1] if len(members) > 1 else ROLE_LABELS[role][0], members))
         return groups
+
+    @property
+    def stale(self) -> bool:
+        """Something shown is an unconfirmed police.uk value older than the threshold: the page says it may have
+        changed and where to look for the latest."""
+        items: list[Team | Route | Officer | Meeting | Priority] = [
+            self,
+            *self.routes,
+            *self.officers,
+            *self.meetings,
+            *self.priorities,
+        ]
+        return any(i.provenance.stale for i in items)
 
     @property
     def confirmed_at(self) -> datetime:

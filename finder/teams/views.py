@@ -131,9 +131,9 @@ def route_value(route: Route) -> str:
 
 
 @bp.app_template_filter("confirmed")
-def confirmed(provenance: Provenance, now: datetime | None = None) -> str:
-    """How fresh an item is, in words residents read: "Checked by the team 4 months ago"."""
-    return provenance.freshness(now)
+def confirmed(provenance: Provenance, now: datetime | None = None, *, dated: bool = False) -> str:
+    """Where an item comes from and when, in words residents read: "Confirmed by the team on 4 December 2026"."""
+    return provenance.freshness(now, dated=dated)
 
 
 def _clock(when: datetime) -> str:

@@ -7,8 +7,10 @@ every Met ward's mailbox is police.uk's, fetched 6 March 2023."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 from sqlalchemy import select, update
@@ -23,6 +25,7 @@ from finder.teams.directory import TeamDirectory, months_before
 from finder.web import services
 
 ST_JAMESS = "E05013806"  # SW1A 1AA; its police.uk mailbox is in the snapshot
+ST_JAMESS_MAILBOX = "AWMailbox.SNTCWStJamesWard@met.police.uk"
 
 
 def cli_app(database: str):
@@ -117,13 +120,7 @@ def test_a_met_postcodes_answer_says_its_mailbox_is_police_uks_of_6_march_2023_a
 
 
 def test_a_value_an_officer_confirmed_is_not_stale_and_keeps_police_uks_date_as_its_as_of(own_store, geodata):
-    with own_store.session() as session:
-        team_id = session.scalar(select(m.Team.id).where(m.Team.ward_code == ST_JAMESS))
-        session.execute(
-            update(m.ContactRoute)
-            .where(m.ContactRoute.team_id == team_id, m.ContactRoute.kind == "email")
-            .values(verified_at=datetime(2026, 12, 4, 10, tzinfo=UTC), verified_by="PS Example")
-        )
+    set_email(own_store, verified_at=datetime(2026, 12, 4, 10, tzinfo=UTC), verified_by="PS Example")
     team = resident_app(own_store, geodata).test_client().get("/api/v1/wards/" + ST_JAMESS).get_json()["team"]
     [email] = [r for r in team["contact_routes"] if r["kind"] == "email"]
     assert (email["as_of"], email["confirmed_at"], email["verified_by_officer"]) == (
@@ -147,3 +144,62 @@ def test_the_openapi_document_describes_as_of_and_stale_on_every_item_and_the_sn
         assert {"as_of", "stale", "stale_note"} <= set(schemas[component]["required"]), component
         assert "officer" in schemas[component]["properties"]["as_of"]["description"]
         assert "FINDER_STALE_AFTER_MONTHS" in schemas[component]["properties"]["stale"]["description"]
+
+
+def text_of(html: str) -> str:
+    """The page as a resident reads it: tags out, entities decoded, spaces folded."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def mailbox_item(html: str, mailbox: str = ST_JAMESS_MAILBOX) -> str:
+    """The list item that holds the mailbox (the ward page, the embed and the poster each list the routes)."""
+    start = html.index(mailbox)
+    return html[html.rindex("<li", 0, start) : html.index("</li>", start)]
+
+
+SURFACES = {
+    "result page": "/search?postcode=SW1A+1AA",
+    "ward page": f"/wards/{ST_JAMESS}",
+    "embed": "/embed/search?postcode=SW1A+1AA",
+    "poster": f"/wards/{ST_JAMESS}/poster",
+}
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_every_surface_says_beside_the_mailbox_that_it_is_police_uks_of_march_2023_and_may_have_changed(
+    resident, surface
+):
+    item = mailbox_item(resident.get(SURFACES[surface]).get_data(as_text=True))
+    assert STALE_NOTE in text_of(item)
+    assert "data-stale" in item
+
+
+def set_email(store: Store, **values) -> None:
+    """Change St James's mailbox's provenance in the store, as an officer's confirmation or a sync would."""
+    with store.session() as session:
+        team_id = session.scalar(select(m.Team.id).where(m.Team.ward_code == ST_JAMESS))
+        session.execute(
+            update(m.ContactRoute)
+            .where(m.ContactRoute.team_id == team_id, m.ContactRoute.kind == "email")
+            .values(**values)
+        )
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_a_value_the_team_confirmed_says_the_date_it_did_on_every_surface(own_store, geodata, surface):
+    set_email(own_store, verified_at=datetime(2026, 12, 4, 10, tzinfo=UTC), verified_by="PS Example")
+    html = resident_app(own_store, geodata).test_client().get(SURFACES[surface]).get_data(as_text=True)
+    item = mailbox_item(html)
+    assert "Confirmed by the team on 4 December 2026" in text_of(item)
+    assert "data-stale" not in item and "may have changed" not in text_of(item)
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_a_value_from_a_live_sync_says_when_it_was_synced(own_store, geodata, surface):
+    set_email(own_store, fetched_at=datetime.now(UTC))
+    html = resident_app(own_store, geodata).test_client().get(SURFACES[surface]).get_data(as_text=True)
+    words = text_of(mailbox_item(html))
+    if surface == "poster":  # a printed sheet is read for weeks: a date, not an age
+        assert f"From police.uk, synced on {datetime.now(UTC):%-d %B %Y}" in words
+    else:
+        assert "From police.uk, synced today" in words
