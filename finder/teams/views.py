@@ -24,7 +24,15 @@ from finder.errors import NotFound
 from finder.i18n import tr
 from finder.lookup.service import WardChosen
 from finder.teams import exports
-from finder.teams.directory import Meeting, Provenance, Route, Team, TeamsUnavailable, force_area_page
+from finder.teams.directory import (
+    POLICE_UK_AREA,
+    Meeting,
+    Provenance,
+    Route,
+    Team,
+    TeamsUnavailable,
+    force_area_page,
+)
 from finder.teams.validation import PHONE_KINDS, format_phone
 from finder.web import public_url, services
 from finder.web.languages import current_lang
@@ -174,4 +182,4 @@ def _meeting_when_in(meeting: Meeting, locale: Locale) -> str:
 @bp.app_context_processor
 def team_helpers() -> dict:
     """Template helpers for the team section."""
-    return {"force_area_page": force_area_page}
+    return {"force_area_page": force_area_page, "policeuk_area": POLICE_UK_AREA}

@@ -148,7 +148,7 @@ def test_the_openapi_document_describes_as_of_and_stale_on_every_item_and_the_sn
 
 def text_of(html: str) -> str:
     """The page as a resident reads it: tags out, entities decoded, spaces folded."""
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    return re.sub(r" ([.,:])", r"\1", " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split()))
 
 
 def mailbox_item(html: str, mailbox: str = ST_JAMESS_MAILBOX) -> str:
@@ -203,3 +203,64 @@ def test_a_value_from_a_live_sync_says_when_it_was_synced(own_store, geodata, su
         assert f"From police.uk, synced on {datetime.now(UTC):%-d %B %Y}" in words
     else:
         assert "From police.uk, synced today" in words
+
+
+def set_team(store: Store, **values) -> None:
+    with store.session() as session:
+        session.execute(update(m.Team).where(m.Team.ward_code == ST_JAMESS).values(**values))
+
+
+def stale_note(html: str) -> str:
+    start = html.index("data-stale-note")
+    return html[html.rindex("<p", 0, start) : html.index("</p>", start)]
+
+
+@pytest.mark.parametrize("surface", ["result page", "ward page", "embed"])
+def test_a_page_with_old_details_says_they_may_have_changed_and_to_search_your_postcode_on_police_uk(resident, surface):
+    note = stale_note(resident.get(SURFACES[surface]).get_data(as_text=True))
+    assert 'href="https://www.police.uk/pu/your-area/"' in note  # the snapshot gives no team page: police.uk's search
+    assert (
+        text_of(note) == "Older details may have changed since police.uk published them. "
+        "For the latest, search your postcode on police.uk’s “Your area” page."
+    )
+
+
+def test_the_poster_says_where_to_look_for_the_latest_in_print(resident):
+    note = text_of(stale_note(resident.get(SURFACES["poster"]).get_data(as_text=True)))
+    assert "Older details may have changed since police.uk published them" in note
+    assert "search your postcode at www.police.uk/pu/your-area" in note
+
+
+@pytest.mark.parametrize("surface", ["result page", "embed"])
+def test_where_police_uk_gave_the_teams_own_page_the_note_links_that_page(own_store, geodata, surface):
+    page = "https://www.met.police.uk/a/your-area/met/westminster/st-jamess/"
+    set_team(own_store, url_force=page)
+    html = resident_app(own_store, geodata).test_client().get(SURFACES[surface]).get_data(as_text=True)
+    note = stale_note(html)
+    assert f'href="{page}"' in note and "the team’s own page on the Met website" in text_of(note)
+    assert "police.uk/pu/your-area" not in note
+
+
+@pytest.mark.parametrize("surface", ["result page", "embed"])
+def test_a_hostile_team_page_address_is_escaped_or_not_linked(own_store, geodata, surface):
+    set_team(own_store, url_force='https://evil.example/"><script>alert(1)</script>')
+    html = resident_app(own_store, geodata).test_client().get(SURFACES[surface]).get_data(as_text=True)
+    assert "<script>alert(1)" not in html
+    note = stale_note(html)
+    assert 'href="https://evil.example/&#34;' in note and '"><' not in note  # the quote cannot end the attribute
+    set_team(own_store, url_force="javascript:alert(1)")
+    html = resident_app(own_store, geodata).test_client().get(SURFACES[surface]).get_data(as_text=True)
+    assert "javascript:" not in html
+    assert 'href="https://www.police.uk/pu/your-area/"' in stale_note(html)
+
+
+def test_once_the_team_has_confirmed_everything_no_page_says_its_details_may_have_changed(own_store, geodata):
+    confirmed = {"verified_at": datetime(2026, 12, 4, 10, tzinfo=UTC), "verified_by": "PS Example"}
+    set_team(own_store, **confirmed)
+    with own_store.session() as session:
+        team_id = session.scalar(select(m.Team.id).where(m.Team.ward_code == ST_JAMESS))
+        session.execute(update(m.ContactRoute).where(m.ContactRoute.team_id == team_id).values(**confirmed))
+    client = resident_app(own_store, geodata).test_client()
+    for surface, path in SURFACES.items():
+        html = client.get(path).get_data(as_text=True)
+        assert "data-stale-note" not in html and "may have changed since police.uk" not in html, surface
