@@ -34,6 +34,9 @@
 - FINDER_TILES_ATTRIBUTION: attribution shown on the map for those tiles.
 - FINDER_GEOCODER_URL: a postcodes.io-compatible API for postcodes newer than our data; empty = off.
 - FINDER_GEOCODER_TIMEOUT: seconds to wait for it (default 2).
+- FINDER_STALE_AFTER_MONTHS: a police.uk value fetched more than this many calendar months ago that no officer
+  has confirmed is marked, in words, as possibly out of date on the ward page, the embed, the poster and the
+  API (`stale`; default 12). The staff area's own nudge to confirm (90 days) is separate.
 - FINDER_TEAM_CACHE_SECONDS: how long each process keeps a ward's team and the front counters it
   read from the store (default 30; 0 reads the store on every lookup). A sync or an officer's
   edit shows on pages and in the API within this time.
@@ -137,6 +140,7 @@ class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL", "")
     DB_TIMEOUT = float(os.environ.get("FINDER_DB_TIMEOUT", "3"))
     TEAM_CACHE_SECONDS = float(os.environ.get("FINDER_TEAM_CACHE_SECONDS", "30"))
+    STALE_AFTER_MONTHS = int(os.environ.get("FINDER_STALE_AFTER_MONTHS", "12"))
     REACH_COUNTING = os.environ.get("FINDER_REACH_COUNTING", "1") != "0"
     REACH_FLUSH_SECONDS = float(os.environ.get("FINDER_REACH_FLUSH_SECONDS", "60"))
     POLICEUK_URL = os.environ.get("FINDER_POLICEUK_URL", "https://data.police.uk/api")

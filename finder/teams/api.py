@@ -27,6 +27,36 @@ COMPONENTS = {
     "meeting": "TeamMeeting",
     "priority": "TeamPriority",
 }
+# The objects that say where they came from (`source`, `confirmed_at`, `verified_by_officer`), and what issue 24
+# added beside those: when the source gave the value, and whether it may be out of date.
+PROVENANCE_COMPONENTS = ("Team", "TeamContactRoute", "TeamOfficer", "TeamMeeting", "TeamPriority", "FrontCounter")
+PROVENANCE_FIELDS: dict[str, dict[str, Any]] = {
+    "as_of": {
+        "type": "string",
+        "format": "date",
+        "description": (
+            "When the source gave this value (a UK date). For `source: policeuk` (and `sample`), the day it was"
+            " fetched from police.uk: what police.uk published that day (2023-03-06 for the dated March 2023"
+            " snapshot a fresh install starts from). For `source: officer`, the day an officer last entered,"
+            " changed or confirmed it. A police.uk value an officer has confirmed keeps police.uk's date here;"
+            " `confirmed_at` has the officer's."
+        ),
+        "example": "2023-03-06",
+    },
+    "stale": {
+        "type": "boolean",
+        "description": (
+            "True for a police.uk value that no officer has confirmed and that was fetched longer ago than the"
+            " finder's threshold (FINDER_STALE_AFTER_MONTHS, default 12 months): it is still shown, labelled,"
+            " but may have changed since. False otherwise."
+        ),
+    },
+    "stale_note": {
+        "type": ["string", "null"],
+        "description": "When `stale`, the words residents read beside the value (English); null otherwise.",
+        "example": "As published on police.uk in March 2023: it may have changed since",
+    },
+}
 
 
 @cache
@@ -66,6 +96,10 @@ def document(doc: dict[str, Any]) -> dict[str, Any]:
             target["properties"][api] = s.api_schema()
             if api not in target["required"]:
                 target["required"].append(api)
+    for component in PROVENANCE_COMPONENTS:
+        target = components[component]
+        target["properties"].update(PROVENANCE_FIELDS)
+        target["required"] += [name for name in PROVENANCE_FIELDS if name not in target["required"]]
     return doc
 
 

@@ -12,6 +12,7 @@ one request its bounded wait, not every request.
 
 from __future__ import annotations
 
+import calendar
 import json
 import logging
 import math
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from finder.geo.places import NearestPlaces, ward_centre
 from finder.geo.wards import WardIndex, to_bng
-from finder.i18n import ntr, tr
+from finder.i18n import Text, ntr, tr
 from finder.store import Store
 from finder.store import models as m
 from finder.teams import api, dates, schema
@@ -87,9 +88,16 @@ def london_now() -> datetime:
     return datetime.now(LONDON).replace(tzinfo=None)
 
 
-# A police.uk value fetched longer ago than this says the month it was published, not "confirmed 3 years ago":
-# the snapshot's (finder/teams/snapshot.py) were published in March 2023 and nobody has confirmed them since.
-PUBLISHED_LONG_AGO = timedelta(days=365)
+STALE_AFTER_MONTHS = 12  # FINDER_STALE_AFTER_MONTHS: an unconfirmed police.uk value older than this may have changed
+# A police.uk value fetched within this says how long ago the sync was ("synced 3 days ago", by the day: ward pages
+# are kept for a day at most); an older one, not yet stale, says the month police.uk published it, as the snapshot's.
+RECENT_SYNC = timedelta(days=60)
+
+
+def months_before(when: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months earlier (the month's last day where that month is shorter)."""
+    year, month = divmod(when.year * 12 + when.month - 1 - months, 12)
+    return when.replace(year=year, month=month + 1, day=min(when.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def month_words(when: datetime) -> str:
@@ -97,7 +105,15 @@ def month_words(when: datetime) -> str:
     from babel.dates import format_date
     from flask_babel import get_locale
 
-    return format_date(when.astimezone(UTC).date(), "MMMM y", locale=get_locale() or "en")
+    return format_date(when.astimezone(LONDON).date(), "MMMM y", locale=get_locale() or "en")
+
+
+def day_words(when: datetime) -> str:
+    """A London day as the page's language writes it, like 4 December 2026."""
+    from babel.dates import format_date
+    from flask_babel import get_locale
+
+    return format_date(when.astimezone(LONDON).date(), "d MMMM y", locale=get_locale() or "en")
 
 
 def age_in_words(when: datetime, now: datetime) -> str:
@@ -118,16 +134,28 @@ def age_in_words(when: datetime, now: datetime) -> str:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where an item came from and when it was last confirmed."""
+    """Where an item came from and when it was last confirmed.
+
+    `stale`: a police.uk value no officer has confirmed, fetched longer ago than FINDER_STALE_AFTER_MONTHS as of
+    when it was read from the store (a field, not a property of "now", so a team read again once it has aged is
+    a new value, and the pages and API answers kept for the old one are made again)."""
 
     source: str
     fetched_at: datetime
     verified_at: datetime | None = None
+    stale: bool = False
 
     @classmethod
-    def of(cls, record: m.Provenance) -> Provenance:
-        """The provenance of a store record."""
-        return cls(record.source, record.fetched_at, record.verified_at)
+    def of(cls, record: m.Provenance, stale_before: datetime | None = None) -> Provenance:
+        """The provenance of a store record; stale when unconfirmed police.uk data fetched before `stale_before`."""
+        return cls.read(record.source, _aware(record.fetched_at), _aware(record.verified_at), stale_before)
+
+    @classmethod
+    def read(
+        cls, source: str, fetched_at: datetime, verified_at: datetime | None, stale_before: datetime | None
+    ) -> Provenance:
+        stale = source == "policeuk" and verified_at is None and stale_before is not None and fetched_at < stale_before
+        return cls(source, fetched_at, verified_at, stale)
 
     @property
     def sample(self) -> bool:
@@ -139,20 +167,40 @@ class Provenance:
         """The latest of fetched and verified."""
         return max(t for t in (self.fetched_at, self.verified_at) if t is not None)
 
-    def freshness(self, now: datetime | None = None) -> str:
-        """How fresh the item is, for residents: "Checked by the team 4 months ago"."""
+    @property
+    def by_officer(self) -> bool:
+        """Entered, changed or confirmed by an officer."""
+        return self.verified_at is not None or self.source == "officer"
+
+    @property
+    def as_of(self) -> date:
+        """When the source gave the value: an officer's value when the officer last entered or confirmed it (their
+        edit or "still correct" is the source speaking); any other, when it was fetched (police.uk's publication)."""
+        when = self.confirmed_at if self.source == "officer" else self.fetched_at
+        return when.astimezone(LONDON).date()
+
+    def stale_words(self, month: str) -> Text:
+        """The words a stale value carries, with its month as the reader's language writes it."""
+        return tr("As published on police.uk in %(month)s: it may have changed since", month=month)
+
+    def freshness(self, now: datetime | None = None, *, dated: bool = False) -> str:
+        """Where the item comes from and when, for residents: "Confirmed by the team on 4 December 2026", "From
+        police.uk, synced 3 days ago", or a stale value's "As published on police.uk in March 2023: it may have
+        changed since". `dated`: a date, never an age (a printed poster is read for weeks)."""
         if self.sample:
             return tr("Sample data — fictional")
+        if self.by_officer:  # an officer's word has a date: "4 months ago" hid when that was
+            return tr("Confirmed by the team on %(date)s", date=day_words(self.confirmed_at))
+        if self.stale:  # the dated snapshot's values, or a sync that stopped long ago
+            return self.stale_words(month_words(self.fetched_at))
         now = now or datetime.now(UTC)
-        ago = age_in_words(self.confirmed_at, now)
-        if self.verified_at is not None or self.source == "officer":
-            return tr("Checked by the team %(ago)s", ago=ago)
-        if self.source == "policeuk" and now - self.fetched_at > PUBLISHED_LONG_AGO:  # the dated snapshot's values
-            return tr(
-                "As published on police.uk in %(month)s: it may have changed since",
-                month=month_words(self.fetched_at),
-            )
-        return tr("Confirmed by %(source)s %(ago)s", source=self.source_label, ago=ago)
+        if self.source == "policeuk" and now - self.fetched_at >= RECENT_SYNC:  # not a sync's: the month it was
+            return tr("As published on police.uk in %(month)s", month=month_words(self.fetched_at))
+        if self.source == "policeuk":
+            if dated:
+                return tr("From police.uk, synced on %(date)s", date=day_words(self.fetched_at))
+            return tr("From police.uk, synced %(ago)s", ago=age_in_words(self.fetched_at, now))
+        return tr("Confirmed by %(source)s %(ago)s", source=self.source_label, ago=age_in_words(self.confirmed_at, now))
 
     @property
     def source_label(self) -> str:
@@ -164,8 +212,12 @@ class Provenance:
         return {
             "source": self.source,
             "confirmed_at": self.confirmed_at.isoformat().replace("+00:00", "Z"),
-            "verified_by_officer": self.verified_at is not None or self.source == "officer",
+            "verified_by_officer": self.by_officer,
             "sample": self.sample,
+            # Issue 24: additions after `sample`, so the existing fields keep their order.
+            "as_of": self.as_of.isoformat(),
+            "stale": self.stale,
+            "stale_note": str(self.stale_words(f"{self.fetched_at:%B %Y}")) if self.stale else None,  # English
         }
 
     def to_api(self) -> dict[str, Any]:
@@ -463,6 +515,19 @@ class Team:
         return groups
 
     @property
+    def stale(self) -> bool:
+        """Something shown is an unconfirmed police.uk value older than the threshold: the page says it may have
+        changed and where to look for the latest."""
+        items: list[Team | Route | Officer | Meeting | Priority] = [
+            self,
+            *self.routes,
+            *self.officers,
+            *self.meetings,
+            *self.priorities,
+        ]
+        return any(i.provenance.stale for i in items)
+
+    @property
     def confirmed_at(self) -> datetime:
         """The oldest confirmation among what we show: the page's honest "as of"."""
         items: list[Team | Route | Officer | Meeting | Priority] = [
@@ -487,8 +552,8 @@ class TeamLookup:
         return hash((self.status, self.team))  # equal lookups share these
 
 
-def _provenance(row: Any) -> Provenance:
-    return Provenance(row.source, _aware(row.fetched_at), _aware(row.verified_at))
+def _provenance(row: Any, stale_before: datetime | None) -> Provenance:
+    return Provenance.read(row.source, _aware(row.fetched_at), _aware(row.verified_at), stale_before)
 
 
 @overload
@@ -500,8 +565,8 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-def _route(r: Any) -> Route:
-    return Route(r.kind, r.label, r.value, r.hours, safe_href(r.kind, r.value), _provenance(r))
+def _route(r: Any, stale_before: datetime | None) -> Route:
+    return Route(r.kind, r.label, r.value, r.hours, safe_href(r.kind, r.value), _provenance(r, stale_before))
 
 
 # A public contact field's label, by the kind of route it is shown as.
@@ -525,8 +590,8 @@ def _public(officer: Any, provenance: Provenance) -> tuple[tuple[str, Route], ..
     return tuple(out)
 
 
-def _meeting(x: Any, now: datetime) -> Meeting:
-    provenance = _provenance(x)
+def _meeting(x: Any, now: datetime, stale_before: datetime | None) -> Meeting:
+    provenance = _provenance(x, stale_before)
     contacts = _meeting_contacts(x.contact_details, provenance)
     unclear = not dates.clear(x.starts_at, x.ends_at, now)
     return Meeting(
@@ -543,10 +608,17 @@ def _team_rows() -> Any:
 
 
 def _build_teams(
-    session: Session, teams: Sequence[Any], since: datetime, now: datetime, team_id: int | None = None
+    session: Session,
+    teams: Sequence[Any],
+    since: datetime,
+    now: datetime,
+    team_id: int | None = None,
+    *,
+    stale_before: datetime | None = None,
 ) -> dict[int, Team]:
     """The teams by id, with their routes, officers, meetings from `since` and priorities: four queries
-    (of `team_id` alone, or of every team), grouped in Python. `now` tells the meetings' dates that are unclear."""
+    (of `team_id` alone, or of every team), grouped in Python. `now` tells the meetings' dates that are unclear;
+    unconfirmed police.uk values fetched before `stale_before` are stale."""
 
     def rows(model: type[m.Base], *where: Any, order: Any) -> dict[int, list[Any]]:
         """Each team's rows of one table, in display order."""
@@ -572,8 +644,8 @@ def _build_teams(
             name=team.name,
             description=team.description,
             url=web_url(team.url_force),
-            provenance=_provenance(team),
-            routes=tuple(_route(r) for r in its_routes if r.officer_id is None),
+            provenance=_provenance(team, stale_before),
+            routes=tuple(_route(r, stale_before) for r in its_routes if r.officer_id is None),
             officers=tuple(
                 Officer(
                     o.name,
@@ -581,15 +653,15 @@ def _build_teams(
                     o.role,
                     o.collar_number,
                     o.bio,
-                    tuple(_route(r) for r in its_routes if r.officer_id == o.id),
-                    _provenance(o),
-                    _public(o, _provenance(o)),
+                    tuple(_route(r, stale_before) for r in its_routes if r.officer_id == o.id),
+                    _provenance(o, stale_before),
+                    _public(o, _provenance(o, stale_before)),
                 )
                 for o in officers.get(team.id, ())
             ),
-            meetings=tuple(_meeting(x, now) for x in meetings.get(team.id, ())),
+            meetings=tuple(_meeting(x, now, stale_before) for x in meetings.get(team.id, ())),
             priorities=tuple(
-                Priority(p.issue, p.action, p.issue_date, p.action_date, _provenance(p))
+                Priority(p.issue, p.action, p.issue_date, p.action_date, _provenance(p, stale_before))
                 for p in priorities.get(team.id, ())
             ),
             more_links=_links(team.links),
@@ -618,8 +690,10 @@ class TeamDirectory:
         cache_seconds: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
         backoff_seconds: float = BACKOFF_SECONDS,
+        stale_after_months: int = STALE_AFTER_MONTHS,
     ) -> None:
         self.store = store
+        self.stale_after_months = stale_after_months
         self.wards = wards
         self.clock = clock
         self.counters = counters
@@ -673,6 +747,11 @@ class TeamDirectory:
             raise TeamsUnavailable(self.retry_after) from exc
         self._state = "ok"
 
+    def _stale_before(self, now: datetime) -> datetime:
+        """Unconfirmed police.uk values fetched before this (aware UTC) are stale; `now` is the clock's London time."""
+        aware = now if now.tzinfo is not None else now.replace(tzinfo=LONDON)
+        return months_before(aware.astimezone(UTC), self.stale_after_months)
+
     def _load(self, session: Session, ward_code: str, since: datetime) -> Team | None:
         """One ward's team in five small Core queries (six when the ward is one of several a team serves)."""
         team = session.execute(_team_rows().where(m.Team.ward_code == ward_code)).first()
@@ -682,12 +761,15 @@ class TeamDirectory:
         if team is None:
             return None
         # The ward asked about, which may be one of several the team serves.
-        return _shown_for(_build_teams(session, [team], since, self.clock(), team.id)[team.id], ward_code)
+        now = self.clock()
+        built = _build_teams(session, [team], since, now, team.id, stale_before=self._stale_before(now))
+        return _shown_for(built[team.id], ward_code)
 
     def _load_all(self, session: Session, since: datetime) -> dict[str, Team]:
         """Every ward's team in six queries however many teams there are: one pass per cache period."""
         rows = session.execute(_team_rows()).all()
-        teams = _build_teams(session, rows, since, self.clock())
+        now = self.clock()
+        teams = _build_teams(session, rows, since, now, stale_before=self._stale_before(now))
         wards = {
             w.ward_code: _shown_for(teams[w.team_id], w.ward_code)
             for w in session.execute(select(m.TeamWard.__table__))
@@ -813,9 +895,10 @@ class TeamDirectory:
             rows = session.execute(
                 select(place).where(place.c.kind == "front_counter", place.c.lat.is_not(None), place.c.lon.is_not(None))
             ).all()
+        stale = self._stale_before(self.clock())
         # Plain values, read from each row once: reading a row's attributes took most of a lookup's counters.
         places = [
-            (p.name, p.kind, p.address, p.postcode, p.lat, p.lon, p.opening_hours, p.description, _provenance(p))
+            (p.name, p.kind, p.address, p.postcode, p.lat, p.lon, p.opening_hours, p.description, _provenance(p, stale))
             for p in rows
         ]
         if self._places is not None and self._places[0] == places:  # unchanged: keep what was made from them
@@ -872,13 +955,15 @@ def team_to_api(lookup: TeamLookup, ward_code: str) -> dict[str, Any] | None:
 
 def _team_api(team: Team, ward_code: str) -> dict[str, Any]:
     """The part of the API's team object that depends on the team alone; its lists come encoded."""
+    provenance = team.provenance.to_api()
+    added = ("as_of", "stale", "stale_note")  # issue 24's additions come last, after the fields clients know
     return {
         "name": team.name,
         "sample": team.sample,
         "policeuk_id": team.policeuk_id,
         "description": team.description,
         "url": team.url,
-        **{k: v for k, v in team.provenance.to_api().items() if k != "sample"},
+        **{k: v for k, v in provenance.items() if k != "sample" and k not in added},
         "contact_routes": encoded([r.to_api() for r in team.routes]),
         "officers": encoded([o.to_api() for o in team.officers]),
         "meetings": encoded([{**x.to_api(), "ics": _ics(ward_code, x)} for x in team.meetings]),
@@ -887,6 +972,7 @@ def _team_api(team: Team, ward_code: str) -> dict[str, Any]:
         "force_engagement": encoded([link.to_api() for link in team.force_engagement]),
         "front_counters": [],  # filled per lookup, from the place searched
         "links": encoded(team_links(ward_code)),
+        **{k: provenance[k] for k in added},
     }
 
 

@@ -24,7 +24,15 @@ from finder.errors import NotFound
 from finder.i18n import tr
 from finder.lookup.service import WardChosen
 from finder.teams import exports
-from finder.teams.directory import Meeting, Provenance, Route, Team, TeamsUnavailable, force_area_page
+from finder.teams.directory import (
+    POLICE_UK_AREA,
+    Meeting,
+    Provenance,
+    Route,
+    Team,
+    TeamsUnavailable,
+    force_area_page,
+)
 from finder.teams.validation import PHONE_KINDS, format_phone
 from finder.web import public_url, services
 from finder.web.languages import current_lang
@@ -131,9 +139,9 @@ def route_value(route: Route) -> str:
 
 
 @bp.app_template_filter("confirmed")
-def confirmed(provenance: Provenance, now: datetime | None = None) -> str:
-    """How fresh an item is, in words residents read: "Checked by the team 4 months ago"."""
-    return provenance.freshness(now)
+def confirmed(provenance: Provenance, now: datetime | None = None, *, dated: bool = False) -> str:
+    """Where an item comes from and when, in words residents read: "Confirmed by the team on 4 December 2026"."""
+    return provenance.freshness(now, dated=dated)
 
 
 def _clock(when: datetime) -> str:
@@ -174,4 +182,4 @@ def _meeting_when_in(meeting: Meeting, locale: Locale) -> str:
 @bp.app_context_processor
 def team_helpers() -> dict:
     """Template helpers for the team section."""
-    return {"force_area_page": force_area_page}
+    return {"force_area_page": force_area_page, "policeuk_area": POLICE_UK_AREA}

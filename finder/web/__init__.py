@@ -173,7 +173,12 @@ class Services:
         if config["GEOCODER_URL"]:
             geocoder = PostcodesIO(config["GEOCODER_URL"], timeout=config["GEOCODER_TIMEOUT"])
         geodata = self.geodata
-        teams = TeamDirectory(self.store, geodata.wards, cache_seconds=config["TEAM_CACHE_SECONDS"])
+        teams = TeamDirectory(
+            self.store,
+            geodata.wards,
+            cache_seconds=config["TEAM_CACHE_SECONDS"],
+            stale_after_months=config["STALE_AFTER_MONTHS"],
+        )
         return Lookup(geodata, load_forces(raw_dir=default_raw_data()), geocoder, teams)
 
     def _build_reach(self) -> Tally | None:

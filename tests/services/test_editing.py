@@ -489,8 +489,8 @@ def test_residents_see_how_long_ago_the_team_checked_in_words():
     assert age_in_words(now - timedelta(days=20), now) == "2 weeks ago"
     assert age_in_words(now - timedelta(days=800), now) == "2 years ago"
     checked = Provenance("policeuk", now - timedelta(days=200), verified_at=now - timedelta(days=125))
-    assert checked.freshness(now) == "Checked by the team 4 months ago"
-    assert Provenance("policeuk", now - timedelta(days=3)).freshness(now) == "Confirmed by police.uk 3 days ago"
+    assert checked.freshness(now) == "Confirmed by the team on 27 January 2026"
+    assert Provenance("policeuk", now - timedelta(days=3)).freshness(now) == "From police.uk, synced 3 days ago"
 
 
 def test_nothing_is_recorded_when_the_editor_saves_what_is_already_there(store, editor):

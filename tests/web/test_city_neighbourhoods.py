@@ -95,3 +95,53 @@ def test_a_hostile_neighbourhood_name_in_the_source_is_shown_as_text(geodata, st
 def test_a_met_wards_api_answer_has_no_force_neighbourhoods(geodata, store):
     body = client(geodata, store, default_raw_data()).get("/api/v1/postcodes/SW1A1AA").get_json()
     assert body["force_neighbourhoods"] is None
+
+
+def team_block(html: str) -> str:
+    return html[html.index('aria-labelledby="team-title"') : html.index("</section>", html.index('id="team-title"'))]
+
+
+@pytest.mark.parametrize("path", ["/search?postcode=EC2V+7HH", "/wards/E05009288"])
+def test_a_city_wards_team_block_gives_the_six_neighbourhood_teams_as_the_answer_not_no_team(geodata, store, path):
+    html = client(geodata, store, default_raw_data()).get(path).text
+    block = team_block(html)
+    text = words(block)
+    assert "The City of London Police’s neighbourhood teams" in text
+    assert re.findall(r"<li>([^<]+)</li>", block) == [
+        "Bank",
+        "Barbican",
+        "Fenchurch Street",
+        "Fleet",
+        "Liverpool Street",
+        "Monument",
+    ]
+    assert "As listed on police.uk in March 2026" in text and "so we do not guess" in text
+    assert 'href="#force-routes"' in block and 'id="force-routes"' in html  # the force's routes, on the page
+    assert "data-team-missing" not in block and "We have not loaded details" not in text
+    assert "data-no-team-report" not in html and "no published team" not in html
+
+
+def test_the_city_poster_names_the_six_neighbourhood_teams_instead_of_no_team(geodata, store):
+    html = client(geodata, store, default_raw_data()).get("/wards/E05009288/poster").text
+    assert f"The City of London Police’s neighbourhood teams: {SIX} (as listed on police.uk in March 2026)." in words(
+        html
+    )
+    assert "data-team-missing" not in html
+
+
+def test_without_the_raw_file_a_city_wards_team_block_still_offers_the_no_team_report(geodata, store, tmp_path):
+    html = client(geodata, store, tmp_path / "no-raw-data").get("/search?postcode=EC2V+7HH").text
+    assert "data-team-missing" in team_block(html) and "data-no-team-report" in html
+
+
+def test_a_hostile_neighbourhood_name_is_text_in_the_team_block_and_on_the_poster(geodata, store, tmp_path):
+    path = tmp_path / CITY_FILE
+    path.parent.mkdir(parents=True)
+    hostile = [{"id": "x", "name": "<script>alert(1)</script>"}, {"id": "y", "name": 'Bank" onmouseover="x'}]
+    path.write_text(json.dumps(hostile), "utf-8")
+    resident = client(geodata, store, tmp_path)
+    block = team_block(resident.get("/search", query_string={"postcode": "EC2V 7HH"}).text)
+    assert "<li>&lt;script&gt;alert(1)&lt;/script&gt;</li>" in block and "<script>" not in block
+    assert "<li>Bank&#34; onmouseover=&#34;x</li>" in block
+    poster = resident.get("/wards/E05009288/poster").text
+    assert "<script>alert(1)" not in poster and "&lt;script&gt;alert(1)&lt;/script&gt;" in poster

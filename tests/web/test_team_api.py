@@ -35,8 +35,11 @@ TEAM_KEYS = [
     "force_engagement",
     "front_counters",
     "links",
+    "as_of",  # issue 24's additions, last
+    "stale",
+    "stale_note",
 ]
-PROVENANCE = {"source", "confirmed_at", "verified_by_officer", "sample"}
+PROVENANCE = {"source", "confirmed_at", "verified_by_officer", "sample", "as_of", "stale", "stale_note"}
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +97,9 @@ def test_a_postcode_answer_carries_its_team_with_officers_routes_meetings_and_pr
         "confirmed_at": email["confirmed_at"],
         "verified_by_officer": False,
         "sample": True,
+        "as_of": email["confirmed_at"][:10],  # a sample value's date is when it was loaded
+        "stale": False,
+        "stale_note": None,
     }
     assert email["confirmed_at"].endswith("Z")
     assert {r["kind"] for r in team["contact_routes"]} == {"email", "phone", "mobile", "online_form", "social"}

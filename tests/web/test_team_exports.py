@@ -190,13 +190,19 @@ def test_the_confirmation_words_say_who_confirmed_it_and_when():
     from finder.teams.views import confirmed
 
     now = datetime(2026, 11, 21, 12, tzinfo=UTC)
-    assert confirmed(Provenance("policeuk", now), now) == "Confirmed by police.uk today"
+    assert confirmed(Provenance("policeuk", now), now) == "From police.uk, synced today"
     assert (
-        confirmed(Provenance("policeuk", datetime(2026, 11, 20, tzinfo=UTC)), now) == "Confirmed by police.uk yesterday"
+        confirmed(Provenance("policeuk", datetime(2026, 11, 20, tzinfo=UTC)), now) == "From police.uk, synced yesterday"
     )
     assert confirmed(Provenance("policeuk", datetime(2026, 11, 1, tzinfo=UTC)), now).endswith("2 weeks ago")
+    synced = Provenance("policeuk", datetime(2026, 11, 20, 9, tzinfo=UTC))
+    assert confirmed(synced, now, dated=True) == "From police.uk, synced on 20 November 2026"  # a poster: a date
     old = Provenance("policeuk", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 7, 3, tzinfo=UTC))
-    assert confirmed(old, now) == "Checked by the team 4 months ago"  # residents see the age of what the team checked
+    assert confirmed(old, now) == "Confirmed by the team on 3 July 2026"  # a date, not "4 months ago"
+    unsynced = Provenance("policeuk", datetime(2026, 7, 3, tzinfo=UTC))  # not yet stale, not a recent sync
+    assert confirmed(unsynced, now) == "As published on police.uk in July 2026"
+    stale = Provenance("policeuk", datetime(2023, 3, 6, tzinfo=UTC), stale=True)
+    assert confirmed(stale, now) == "As published on police.uk in March 2023: it may have changed since"
     assert confirmed(Provenance("sample", now), now) == "Sample data — fictional"
 
 
