@@ -65,6 +65,7 @@ from finder.store.staff import Change, ChangeSet
 from finder.teams import dates, schema
 from finder.teams import validation as v
 from finder.teams.records import MeetingData, PriorityData, RouteData, fold
+from finder.teams.snapshot import PUBLISHED_AT
 
 Entity = Literal["team", "route", "officer", "meeting", "priority"]
 Record = m.Team | m.ContactRoute | m.Officer | m.Meeting | m.Priority
@@ -245,14 +246,45 @@ def parse_seen(text: str) -> dict[tuple[str, int], int]:
     return seen
 
 
+def provenance_words(source: str, fetched_at: datetime, verified_at: datetime | None) -> str:
+    """Where a value came from and when, as the staff pages say it: "as published on police.uk in March 2023",
+    "confirmed by the team on 4 December 2026"."""
+    if verified_at is not None:
+        return f"confirmed by the team on {_day(verified_at)}"
+    if source == "officer":
+        return f"entered by the team on {_day(fetched_at)}"
+    if source == "policeuk" and fetched_at == PUBLISHED_AT:  # the dated snapshot's (finder/teams/snapshot.py)
+        return f"as published on police.uk in {fetched_at:%B %Y}"
+    if source == "policeuk":
+        return f"from police.uk, synced on {_day(fetched_at)}"
+    if source == "sample":
+        return f"fictional sample data, loaded on {_day(fetched_at)}"
+    return f"from {source}, fetched on {_day(fetched_at)}"
+
+
+def _day(when: datetime) -> str:
+    return f"{when.astimezone(LONDON):%-d %B %Y}"
+
+
 @dataclass(frozen=True)
 class StaleItem:
-    """A record nobody in the team has confirmed for a while."""
+    """A record nobody in the team has confirmed for a while: unconfirmed `since` its last confirmation, or
+    (never confirmed) since it was fetched, like a snapshot value published in March 2023."""
 
     entity: str
     id: int
     label: str
     verified_at: datetime | None
+    source: str
+    fetched_at: datetime
+
+    @property
+    def since(self) -> datetime:
+        return self.verified_at or self.fetched_at
+
+    @property
+    def provenance(self) -> str:
+        return provenance_words(self.source, self.fetched_at, self.verified_at)
 
 
 def _label(entity: str, record: Any) -> str:
@@ -321,7 +353,7 @@ class Editing:
         return self.clock().astimezone(LONDON).replace(tzinfo=None)
 
     def stale_items(self, ward_code: str, days: int = STALE_DAYS) -> list[StaleItem]:
-        """The ward's records no one in the team has confirmed in `days` days (or ever)."""
+        """The ward's records no one in the team has confirmed in `days` days (or ever), unconfirmed longest first."""
         cutoff = self.clock() - timedelta(days=days)
         with self.store.reader() as session:
             team = self._team(session, ward_code)
@@ -335,11 +367,12 @@ class Editing:
                 )
                 for r in rows
             ]
-            return [
-                StaleItem(entity, r.id, _label(entity, r), r.verified_at)
+            stale = [
+                StaleItem(entity, r.id, _label(entity, r), r.verified_at, r.source, r.fetched_at)
                 for entity, r in records
                 if r.verified_at is None or r.verified_at < cutoff
             ]
+            return sorted(stale, key=lambda item: item.since)
 
     def history(self, ward_code: str, *, limit: int = 200, statuses: Iterable[str] | None = None) -> list[HistoryEntry]:
         """The ward's change sets, newest first (all statuses unless `statuses` says)."""

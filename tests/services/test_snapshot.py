@@ -4,19 +4,20 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from finder.config import default_raw_data
+from finder.coverage.service import ward_coverage
 from finder.staff.account import Account
-from finder.staff.editing import Editing
+from finder.staff.editing import Editing, parse_seen
 from finder.store import Store
 from finder.store import models as m
 from finder.store.models import utcnow
 from finder.teams.records import RouteData, TeamData, apply_team
-from finder.teams.snapshot import SnapshotError, load_snapshot, snapshot_path
+from finder.teams.snapshot import PUBLISHED_AT, SnapshotError, load_snapshot, snapshot_path
 from tests.store import backends
 from tests.support.staff import make_user
 
@@ -157,3 +158,35 @@ def test_a_value_synced_from_police_uk_after_the_snapshot_is_not_taken_back_to_2
     report = load(store, geodata)
     assert report.kept_newer == [ST_JAMESS]
     assert team_routes(store)[ST_JAMESS] == {"email": ["live.stjames@met.police.uk"]}
+
+
+def test_still_correct_covers_snapshot_values_unconfirmed_since_march_2023_until_the_team_confirms_them(store, geodata):
+    load(store, geodata)
+    editing = Editing(store, {ST_JAMESS: "E09000033"}.get)
+    editor = make_editor(store, ST_JAMESS)
+    march_2023 = "as published on police.uk in March 2023"
+    stale = editing.stale_items(ST_JAMESS)
+    assert [(s.entity, s.since, s.provenance) for s in stale] == [
+        ("team", PUBLISHED_AT, march_2023),
+        ("route", PUBLISHED_AT, march_2023),
+    ]
+    before = {w.code: w for w in ward_coverage(store, geodata.wards, utcnow()).wards}[ST_JAMESS]
+    assert not before.has["confirmed"] and before.confirmed_at == PUBLISHED_AT
+
+    editing.confirm_ward(editor, ST_JAMESS, parse_seen(editing.editable(ST_JAMESS).seen))
+
+    assert editing.stale_items(ST_JAMESS) == []
+    [email] = editing.editable(ST_JAMESS).routes
+    assert (email.values["value"], email.source, email.verified_by) == (ST_JAMESS_MAILBOX, "policeuk", "Edna Editor")
+    [entry] = editing.history(ST_JAMESS, statuses=["applied"])[:1]
+    assert ("route", email.id, "confirm", "verified_at", None) in [
+        (c.entity, c.entity_id, c.action, c.field, c.before) for c in entry.changes
+    ]
+    after = {w.code: w for w in ward_coverage(store, geodata.wards, utcnow()).wards}[ST_JAMESS]
+    assert after.has["confirmed"]
+    later = Editing(store, {ST_JAMESS: "E09000033"}.get, clock=lambda: utcnow() + timedelta(days=91))
+    assert [(s.entity, s.since) for s in later.stale_items(ST_JAMESS)] == [
+        ("team", email.verified_at),
+        ("route", email.verified_at),
+    ]
+    assert later.stale_items(ST_JAMESS)[1].provenance.startswith("confirmed by the team on ")
