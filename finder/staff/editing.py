@@ -175,6 +175,11 @@ class Item:
     verified_by: str | None
     officer_id: int | None = None
 
+    @property
+    def provenance(self) -> str:
+        """Where its values came from and when, in words (provenance_words)."""
+        return provenance_words(self.source, self.fetched_at, self.verified_at)
+
     def form(self) -> dict[str, str]:
         """The values as a form shows them: phones in national format, times as 2026-03-27T18:30, a ticked
         box as "1"."""
@@ -219,6 +224,17 @@ class EditableTeam:
     meetings: tuple[Item, ...]
     priorities: tuple[Item, ...]
     places: tuple[PlaceOption, ...]
+
+    @property
+    def shown(self) -> tuple[Item, ...]:
+        """The records the editing page lists: the team, its own routes, officers, meetings and priorities."""
+        own = tuple(r for r in self.routes if r.officer_id is None)
+        return (self.team, *own, *self.officers, *self.meetings, *self.priorities)
+
+    @property
+    def ages(self) -> tuple[str, ...]:
+        """Each different source and date among the records shown, in page order: one, or each record says its own."""
+        return tuple(dict.fromkeys(item.provenance for item in self.shown))
 
     @property
     def seen(self) -> str:
@@ -508,6 +524,54 @@ class Editing:
             session.flush()
             saved = Saved(change_set.id, "applied", team.id)
         self._changed(ward_code)
+        return saved
+
+    def confirm_value(
+        self,
+        actor: Account,
+        ward_code: str,
+        entity: Entity,
+        entity_id: int,
+        version: int,
+        *,
+        note: str | None = None,
+    ) -> Saved:
+        """ "Still correct" for one record: stamp it verified now, by this user, if it is still at `version` (the
+        page's). Recorded in the ward's history; waits for review where the borough reviews editors' changes.
+        Raises EditConflict (nothing stamped) when the record changed since, NotAllowed, NotFound."""
+        if entity not in MODELS:
+            raise NotFound(f"Unknown kind of record: {entity!r}")
+        borough = self._allow(actor, ward_code)
+        now = self.clock()
+        op = Op(entity, "confirm", entity_id, version=version)
+        try:
+            with self.store.session() as session:
+                team = self._team(session, ward_code)
+                record = self._record(session, team, op)
+                rows = [
+                    Change(
+                        entity=entity,
+                        entity_id=record.id,
+                        action="confirm",
+                        field=name,
+                        before=to_text(getattr(record, name)),
+                        after=to_text(after),
+                        version=record.version,
+                    )
+                    for name, after in (("verified_at", now), ("verified_by", actor.name[:120]))
+                ]
+                review = needs_review(session, actor, borough)
+                if not review:
+                    record.verified_at, record.verified_by = now, actor.name[:120]
+                status: Literal["pending", "applied"] = "pending" if review else "applied"
+                change_set = self._change_set(ward_code, actor, "officer", status, note, now, rows)
+                session.add(change_set)
+                session.flush()
+                saved = Saved(change_set.id, status, record.id)
+        except (_Stale, StaleDataError):
+            raise self._conflict(ward_code, op) from None
+        if saved.status == "applied":
+            self._changed(ward_code)
         return saved
 
     # -- review --

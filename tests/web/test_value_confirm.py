@@ -1,0 +1,109 @@
+"""A ward editor confirms one value of the dated police.uk snapshot in one click, on a store loaded from the real file
+(../shared/data-raw/policeuk-met-neighbourhoods-2023-03), on SQLite and PostgreSQL; a confirm from a page older
+than the value is refused, never stamped on what the value has become."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from finder.config import default_raw_data
+from finder.staff.editing import Editing
+from finder.staff.sync_changes import record_sync
+from finder.store import Store
+from finder.store.models import utcnow
+from finder.teams.directory import LONDON
+from finder.teams.records import RouteData, TeamData, apply_team
+from finder.teams.snapshot import load_snapshot, snapshot_path
+from tests.store.backends import migrated_store, store  # noqa: F401  (fixtures)
+from tests.support.staff import ST_JAMESS, make_user, post, sign_in, staff_app
+
+MAILBOX = "AWMailbox.SNTCWStJamesWard@met.police.uk"
+MARCH_2023 = "as published on police.uk in March 2023"
+
+
+@pytest.fixture()
+def snapshot(store: Store, geodata) -> Store:  # noqa: F811  (the store fixture, on each backend)
+    load_snapshot(store, snapshot_path(default_raw_data()), geodata.wards.wards, "Metropolitan Police Service")
+    return store
+
+
+def editor_client(snapshot: Store, geodata):
+    app = staff_app(snapshot, geodata)
+    client = app.test_client()
+    sign_in(client, make_user(snapshot, "edna@met.police.uk", name="Edna Editor", wards=[ST_JAMESS]))
+    return client
+
+
+def mailbox(snapshot: Store):
+    [route] = Editing(snapshot, lambda code: "E09000033").editable(ST_JAMESS).routes
+    assert route.values["value"] == MAILBOX
+    return route
+
+
+def status_of(html: str, key: str) -> str:
+    """The text of one record's source-and-date block on the ward page."""
+    found = re.search(rf'<div class="value-status[^"]*" id="{key}-status".*?</div>', html, re.S)
+    assert found, key
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(0)).split())
+
+
+def test_an_editor_confirms_the_snapshot_mailbox_in_one_click_and_the_page_then_says_confirmed_by_the_team(
+    snapshot, geodata
+):
+    client = editor_client(snapshot, geodata)
+    route = mailbox(snapshot)
+    page = client.get(f"/admin/wards/{ST_JAMESS}").get_data(as_text=True)
+    assert f"Every detail below: {MARCH_2023}." in page
+    assert f"{MAILBOX} ({MARCH_2023}; never checked by the team)" in page
+    assert f'id="route-{route.id}-confirm"' in page
+
+    response = post(client, f"/admin/wards/{ST_JAMESS}/route/{route.id}/confirm", {"version": route.version})
+
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"#route-{route.id}-status")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    today = f"{utcnow().astimezone(LONDON):%-d %B %Y}"
+    assert "the contact route is marked as confirmed by the team today" in page
+    assert status_of(page, f"route-{route.id}") == f"Confirmed by the team on {today}."
+    team_id = Editing(snapshot, lambda code: "E09000033").editable(ST_JAMESS).team.id
+    assert status_of(page, f"team-{team_id}").startswith("As published on police.uk in March 2023. Still correct")
+    assert f'id="route-{route.id}-confirm"' not in page
+    after = mailbox(snapshot)
+    assert (after.values, after.source, after.verified_by) == (route.values, "policeuk", "Edna Editor")
+
+
+def test_a_confirm_from_a_page_opened_before_a_sync_relabelled_the_mailbox_is_refused_and_says_what_it_says_now(
+    snapshot, geodata
+):
+    client = editor_client(snapshot, geodata)
+    route = mailbox(snapshot)
+    live = TeamData(
+        force_id="metropolitan",
+        force_name="Metropolitan Police Service",
+        name="St James's",
+        ward_code=ST_JAMESS,
+        policeuk_id="E05013806N",
+        routes=[RouteData("email", "Team mailbox", MAILBOX)],
+    )
+    with snapshot.session() as session:
+        record_sync(session, ST_JAMESS, apply_team(session, live, source="policeuk", now=utcnow()).changes, utcnow())
+
+    response = post(client, f"/admin/wards/{ST_JAMESS}/route/{route.id}/confirm", {"version": route.version})
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    message = (
+        "Nothing was confirmed: this contact route changed after you opened the page, and now says Label: Team mailbox."
+    )
+    assert f'<a href="#route-{route.id}-status">{message}' in page.replace("&#39;", "'")
+    assert mailbox(snapshot).verified_at is None
+    assert status_of(page, f"route-{route.id}").startswith(f"Error: {message}")
+
+
+def test_a_confirm_without_the_version_it_was_opened_at_is_refused(snapshot, geodata):
+    client = editor_client(snapshot, geodata)
+    route = mailbox(snapshot)
+    response = post(client, f"/admin/wards/{ST_JAMESS}/route/{route.id}/confirm", {})
+    assert response.status_code == 400 and "missing the version" in response.get_data(as_text=True)
+    assert mailbox(snapshot).verified_at is None
