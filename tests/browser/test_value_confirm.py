@@ -49,7 +49,8 @@ def test_a_ward_editor_confirms_the_snapshot_mailbox_in_one_click_and_the_page_s
     browser_page: RecordedPage, store: Store, screen: str
 ) -> None:
     ward = WARDS[screen]
-    [mailbox] = [r for r in Editing(store, lambda code: "E09000033").editable(ward).routes if r.values["kind"] == "email"]
+    routes = Editing(store, lambda code: "E09000033").editable(ward).routes
+    [mailbox] = [r for r in routes if r.values["kind"] == "email"]
     recorded = browser_page.new_context(viewport=SCREENS[screen])
     page = with_axe(recorded)
     page.goto("/admin/sign-in")
