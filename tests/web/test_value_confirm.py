@@ -5,11 +5,13 @@ than the value is refused, never stamped on what the value has become."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
+from finder import create_app
 from finder.config import default_raw_data
-from finder.staff.editing import Editing
+from finder.staff.editing import Editing, parse_seen
 from finder.staff.sync_changes import record_sync
 from finder.store import Store
 from finder.store.models import utcnow
@@ -17,6 +19,7 @@ from finder.teams.directory import LONDON
 from finder.teams.records import RouteData, TeamData, apply_team
 from finder.teams.snapshot import load_snapshot, snapshot_path
 from tests.store.backends import migrated_store, store  # noqa: F401  (fixtures)
+from tests.support.smtp import smtp_server
 from tests.support.staff import ST_JAMESS, make_user, post, sign_in, staff_app
 
 MAILBOX = "AWMailbox.SNTCWStJamesWard@met.police.uk"
@@ -107,3 +110,40 @@ def test_a_confirm_without_the_version_it_was_opened_at_is_refused(snapshot, geo
     response = post(client, f"/admin/wards/{ST_JAMESS}/route/{route.id}/confirm", {})
     assert response.status_code == 400 and "missing the version" in response.get_data(as_text=True)
     assert mailbox(snapshot).verified_at is None
+
+
+def test_the_home_page_and_the_digest_list_the_wards_nobody_has_confirmed_oldest_first(snapshot, geodata):
+    west_end = "E05013808"
+    editing = Editing(snapshot, lambda code: "E09000033")
+    make_user(snapshot, "wes@met.police.uk", name="Wes", wards=[ST_JAMESS, west_end])
+    live = TeamData(
+        "metropolitan", "Met", "West End", west_end, routes=[RouteData("email", "Email", "we@met.police.uk")]
+    )
+    with snapshot.session() as session:  # police.uk published West End's again 100 days ago
+        apply_team(session, live, source="policeuk", now=utcnow() - timedelta(days=100))
+    client = editor_client(snapshot, geodata)  # Edna: St James's only
+    home = client.get("/admin/").get_data(as_text=True)
+    listed = home.split("data-unconfirmed>")[1].split("</section>")[0]
+    assert "Details nobody has confirmed: 1 ward" in listed and west_end not in listed
+    assert f'<a href="/admin/wards/{ST_JAMESS}">St James&#39;s</a>' in listed
+    assert "2 details, the oldest as published on police.uk in March 2023" in listed
+
+    with smtp_server() as inbox:
+        app = create_app({"ENV_NAME": "testing", "DATABASE_URL": snapshot.url, "SMTP_URL": inbox.url})
+        sent = app.test_cli_runner().invoke(args=["send-digest"])
+    assert sent.exit_code == 0, sent.output
+    mail = {m["To"]: m for m in inbox.messages}
+    text = mail["wes@met.police.uk"].get_body(("plain",)).get_content()
+    listed = text.split("Details nobody has confirmed, oldest first (2 wards)")[1]
+    synced = f"{(utcnow() - timedelta(days=100)).astimezone(LONDON):%-d %B %Y}"
+    assert listed.index("St James's (Westminster) - 2 details, the oldest as published on police.uk in March 2023") < (
+        listed.index(f"West End (Westminster) - 2 details, the oldest from police.uk, synced on {synced}")
+    )
+    assert f"http://127.0.0.1:5000/admin/wards/{west_end}" in listed
+
+    editing.confirm_ward(
+        make_user(snapshot, "a@met.police.uk", wards=[ST_JAMESS]),
+        ST_JAMESS,
+        parse_seen(editing.editable(ST_JAMESS).seen),
+    )
+    assert "data-unconfirmed" not in client.get("/admin/").get_data(as_text=True)
