@@ -2,8 +2,10 @@
 
 A ward scores a point for each thing a resident needs and the finder can show them: a named team,
 the team's own phone number and email address (ones that really are a number and an address, as
-the pages link them), a meeting in the next three months, current priorities, and details confirmed
-in the last 90 days (the oldest confirmation among what the ward's page shows, as the page says).
+the pages link them, and that someone has confirmed: one from the police.uk snapshot of March 2023
+that neither the team nor police.uk has confirmed since is shown, dated, but scores nothing), a
+meeting in the next three months, current priorities, and details confirmed in the last 90 days
+(the oldest confirmation among what the ward's page shows, as the page says).
 All 704 wards are scored from six queries, whatever the number of teams; no Flask here.
 """
 
@@ -23,6 +25,7 @@ from finder.store import Store
 from finder.store import models as m
 from finder.teams import dates
 from finder.teams.directory import LONDON, safe_href
+from finder.teams.snapshot import PUBLISHED_AT
 
 # (key, what a resident needs), in the order shown everywhere.
 PARTS: tuple[tuple[str, str], ...] = (
@@ -124,6 +127,12 @@ def _unconfirmed(row: Any, cutoff: datetime) -> bool:
     return row.verified_at is None and row.source != "officer" and _aware(row.fetched_at) < cutoff
 
 
+def _unconfirmed_snapshot(row: Any) -> bool:
+    """A value as the police.uk snapshot of March 2023 gave it, that nobody has confirmed since (finder.teams.snapshot):
+    a confirmed phone or email scores its part; this one does not."""
+    return row.source == "policeuk" and row.verified_at is None and _aware(row.fetched_at) == PUBLISHED_AT
+
+
 def _latest(*days: date | None) -> date | None:
     known = [d for d in days if d is not None]
     return max(known) if known else None
@@ -179,6 +188,8 @@ def _team_facts(session: Session, now: datetime) -> dict[str, _TeamFacts]:
     # The ward page shows the team's own routes; officers' routes belong to the officers.
     for facts, row in rows(route, "kind", "value", where=[route.c.officer_id.is_(None)]):
         facts.shown(row)
+        if _unconfirmed_snapshot(row):
+            continue
         if row.kind in ("phone", "mobile") and safe_href(row.kind, row.value):
             facts.phone = True
         elif row.kind == "email" and safe_href(row.kind, row.value):
