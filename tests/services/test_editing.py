@@ -540,12 +540,11 @@ def test_still_correct_on_a_value_that_changed_since_the_page_was_opened_confirm
     assert not refused.value.removed and refused.value.current_version == changed.version
     assert ("label", "Telephone") in [(c.field, c.after) for c in refused.value.changed_since]
     assert route(editing).verified_at is None and editing.history(WARD)[0].source == "policeuk"
-    with store.session() as session:  # police.uk's next number replaces the route the page showed
-        data = team_data(phone="020 7946 0999")
-        record_sync(session, WARD, apply_team(session, data, source="policeuk", now=utcnow()).changes, utcnow())
+    other = make_user(store, "Olly Other", "ward_editor", wards=(WARD,))
+    editing.remove(other, WARD, "route", changed.id, changed.version)  # another editor removes it meanwhile
     with pytest.raises(EditConflict) as gone:
         editing.confirm_value(editor, WARD, "route", changed.id, changed.version)
-    assert gone.value.removed and route(editing).verified_at is None
+    assert gone.value.removed and editing.history(WARD)[0].who == "Olly Other"
 
 
 def test_under_review_a_value_confirm_waits_and_approval_stamps_it_as_the_editor_confirmed_it(store, editor, admin):
