@@ -102,6 +102,7 @@ def test_a_confirm_from_a_page_opened_before_a_sync_relabelled_the_mailbox_is_re
     assert f'<a href="#route-{route.id}-status">{message}' in page.replace("&#39;", "'")
     assert mailbox(snapshot).verified_at is None
     assert status_of(page, f"route-{route.id}").startswith(f"Error: {message}")
+    assert f'id="route-{route.id}-label" name="label" type="text" value="Team mailbox"' in page  # open, as it is now
 
 
 def test_a_confirm_without_the_version_it_was_opened_at_is_refused(snapshot, geodata):

@@ -276,7 +276,9 @@ def confirm_value(ward_code: str, entity: str, item_id: int) -> Any:
         saved = editing().confirm_value(actor(), ward_code, entity, item_id, _version(), note=_note())  # type: ignore[arg-type]
     except EditConflict as conflict:
         error = Invalid({"status": _not_confirmed(conflict, entity)})
-        return _page(ward_code, status=409, error=error, failed=f"{entity}-{item_id}", typed={})
+        now = next((i for i in editing().editable(ward_code).shown if (i.entity, i.id) == (entity, item_id)), None)
+        typed = now.form() if now is not None else {}  # its form opens with what it says now, to check
+        return _page(ward_code, status=409, error=error, failed=f"{entity}-{item_id}", typed=typed)
     except NotAllowed as error:
         abort(403, description=str(error))
     except NotFound as error:
