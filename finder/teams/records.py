@@ -12,7 +12,7 @@ where the incoming data differs, a "conflict" change is reported instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
@@ -141,9 +141,22 @@ class _Applier:
         remove: Callable[[Any], None],
         entity: str,
         label_of: Callable[[Any], str],
+        slot: Callable[[Any], Hashable] | None = None,
+        desired_slots: dict[str, Hashable] | None = None,
     ) -> dict[str, Any]:
-        """Add, update and remove children so they match `desired` ({key: (values, label)})."""
+        """Add, update and remove children so they match `desired` ({key: (values, label)}).
+
+        With `slot` (of a stored child) and `desired_slots` (of each desired key): a slot left with exactly one
+        unmatched child on each side pairs them, so a changed value (police.uk's new team mailbox) updates the
+        stored child, or is a conflict when an officer holds it, instead of arriving as a second child beside it.
+        """
         by_key = {obj.key: obj for obj in existing}
+        if slot is not None and desired_slots is not None:
+            for key, obj in _paired(by_key, desired, slot, desired_slots).items():
+                del by_key[obj.key]
+                if not obj.locked:
+                    obj.key = key
+                by_key[key] = obj
         result: dict[str, Any] = {}
         for key, (values, label) in desired.items():
             obj = by_key.get(key)
@@ -173,6 +186,24 @@ class _Applier:
                 remove(obj)
                 self.changes.append(Change("remove", entity, label_of(obj), record=obj, version=version))
         return result
+
+
+def _paired(
+    by_key: dict[str, Any],
+    desired: dict[str, Any],
+    slot: Callable[[Any], Hashable],
+    desired_slots: dict[str, Hashable],
+) -> dict[str, Any]:
+    """{desired key: stored child} for each slot holding exactly one unmatched child on each side."""
+    stored: dict[Hashable, list[Any]] = {}
+    for key, obj in by_key.items():
+        if key not in desired:
+            stored.setdefault(slot(obj), []).append(obj)
+    wanted: dict[Hashable, list[str]] = {}
+    for key in desired:
+        if key not in by_key:
+            wanted.setdefault(desired_slots[key], []).append(key)
+    return {keys[0]: stored[s][0] for s, keys in wanted.items() if len(keys) == 1 and len(stored.get(s, ())) == 1}
 
 
 def _unique_keys(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
@@ -312,7 +343,17 @@ def apply_team(session: Session, data: TeamData, *, source: str, now: datetime, 
         return _append(team.routes, route)
 
     ap.reconcile(
-        list(team.routes), desired_routes, make_route, team.routes.remove, "route", lambda r: f"{r.kind} {r.value}"
+        list(team.routes),
+        desired_routes,
+        make_route,
+        team.routes.remove,
+        "route",
+        lambda r: f"{r.kind} {r.value}",
+        lambda r: _route_slot(r.officer.key if r.officer is not None else None, r.kind, r.label),
+        {
+            key: _route_slot(owner.key if owner is not None else None, r.kind, r.label)
+            for key, (r, owner) in routes_wanted.items()
+        },
     )
     for officer in gone_officers:
         team.officers.remove(officer)
@@ -414,6 +455,11 @@ def _apply_extra_wards(ap: _Applier, team: Team, data: TeamData, label: str) -> 
             team.extra_wards.remove(link)
     held = {link.ward_code for link in team.extra_wards}
     team.extra_wards.extend(TeamWard(ward_code=code) for code in wanted if code not in held)
+
+
+def _route_slot(owner: str | None, kind: str, label: str | None) -> Hashable:
+    """Where a route sits: its owner and kind, and for a social account its network (Twitter, Facebook)."""
+    return (owner, kind, fold(label or "") if kind == "social" else None)
 
 
 def _append(collection: list, obj: Any) -> Any:

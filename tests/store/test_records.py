@@ -111,6 +111,33 @@ def test_what_the_source_no_longer_lists_is_removed(store):
         assert session.scalar(select(Team)).places == []
 
 
+def test_a_team_mailbox_the_source_changes_is_updated_in_place_not_added_beside_the_old_one(store):
+    with store.session() as session:
+        apply_team(session, st_james(), source="policeuk", now=T0)
+    moved = [RouteData("email", "Email", "new.stjames@example.org"), RouteData("phone", "Phone", "020 7946 0001")]
+    with store.session() as session:
+        outcome = apply_team(session, st_james(routes=moved), source="policeuk", now=T1)
+    routes = [(c.action, c.fields) for c in outcome.changes if c.entity == "route" and c.action != "keep"]
+    assert routes == [("update", ("value",))]
+    with store.reader() as session:
+        emails = session.scalars(select(ContactRoute.value).where(ContactRoute.kind == "email")).all()
+        assert emails == ["new.stjames@example.org"]
+    with store.session() as session:  # its key follows the value: the next run matches it at once
+        again = apply_team(session, st_james(routes=moved), source="policeuk", now=T1 + timedelta(days=1))
+    assert [c for c in again.changes if c.action not in ("keep",)] == []
+
+
+def test_two_new_phones_for_two_old_ones_are_not_guessed_as_pairs(store):
+    two = [RouteData("phone", "Phone", "020 7946 0001"), RouteData("phone", "Front desk", "020 7946 0002")]
+    other = [RouteData("phone", "Phone", "020 7946 0003"), RouteData("phone", "Front desk", "020 7946 0004")]
+    with store.session() as session:
+        apply_team(session, st_james(routes=two), source="policeuk", now=T0)
+    with store.session() as session:
+        outcome = apply_team(session, st_james(routes=other), source="policeuk", now=T1)
+    actions = sorted(c.action for c in outcome.changes if c.entity == "route")
+    assert actions == ["add", "add", "remove", "remove"]
+
+
 def test_a_record_an_officer_verified_is_never_overwritten_and_the_difference_is_reported(store):
     with store.session() as session:
         apply_team(session, st_james(), source="policeuk", now=T0)
