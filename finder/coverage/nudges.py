@@ -24,11 +24,13 @@ from finder.staff.account import Account
 from finder.staff.digest import (
     Digest,
     DigestWard,
+    UnconfirmedWard,
     attention_list,
     london_today,
     month_start,
     no_team_reports,
     report_no_team,
+    unconfirmed_list,
 )
 from finder.staff.views import csrf
 from finder.store.models import utcnow
@@ -130,6 +132,12 @@ def attention_for(account: Account) -> tuple[DigestWard, ...]:
     report, _ = coverage_report()
     threshold = current_app.config["DIGEST_THRESHOLD"]
     return attention_list(account.role, account.borough_code, account.wards, report, month_reports(), threshold)
+
+
+def unconfirmed_for(account: Account) -> tuple[UnconfirmedWard, ...]:
+    """The signed-in person's wards whose details nobody has confirmed, oldest first (as their digest lists them)."""
+    report, _ = coverage_report()
+    return unconfirmed_list(account.role, account.borough_code, account.wards, report)
 
 
 def render_digest(digest: Digest) -> tuple[str, str, str]:

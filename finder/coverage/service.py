@@ -2,8 +2,10 @@
 
 A ward scores a point for each thing a resident needs and the finder can show them: a named team,
 the team's own phone number and email address (ones that really are a number and an address, as
-the pages link them), a meeting in the next three months, current priorities, and details confirmed
-in the last 90 days (the oldest confirmation among what the ward's page shows, as the page says).
+the pages link them, and that someone has confirmed: one from the police.uk snapshot of March 2023
+that neither the team nor police.uk has confirmed since is shown, dated, but scores nothing), a
+meeting in the next three months, current priorities, and details confirmed in the last 90 days
+(the oldest confirmation among what the ward's page shows, as the page says).
 All 704 wards are scored from six queries, whatever the number of teams; no Flask here.
 """
 
@@ -23,6 +25,7 @@ from finder.store import Store
 from finder.store import models as m
 from finder.teams import dates
 from finder.teams.directory import LONDON, safe_href
+from finder.teams.snapshot import PUBLISHED_AT
 
 # (key, what a resident needs), in the order shown everywhere.
 PARTS: tuple[tuple[str, str], ...] = (
@@ -53,6 +56,10 @@ class WardCoverage:
     sample: bool = False  # fictional sample data: counted as shown, and labelled wherever it shows
     confirmed_at: datetime | None = None
     unclear_dates: int = 0  # meetings stored with a date outside the window (finder.teams.dates): to correct
+    # The details shown that nobody has confirmed (_unconfirmed): how many, and the oldest one's source and date.
+    unconfirmed: int = 0
+    unconfirmed_since: datetime | None = None
+    unconfirmed_source: str | None = None
 
     @property
     def score(self) -> int:
@@ -114,6 +121,18 @@ def _confirmed(row: Any) -> datetime:
     return max(t for t in (_aware(row.fetched_at), _aware(row.verified_at)) if t is not None)
 
 
+def _unconfirmed(row: Any, cutoff: datetime) -> bool:
+    """Nobody has confirmed it: no one in the team (verified_at, or entered by an officer), nor its source in the
+    last 90 days (a police.uk value synced since then was published again), like the 2023 snapshot's values."""
+    return row.verified_at is None and row.source != "officer" and _aware(row.fetched_at) < cutoff
+
+
+def _unconfirmed_snapshot(row: Any) -> bool:
+    """A value as the police.uk snapshot of March 2023 gave it, that nobody has confirmed since (finder.teams.snapshot):
+    a confirmed phone or email scores its part; this one does not."""
+    return row.source == "policeuk" and row.verified_at is None and _aware(row.fetched_at) == PUBLISHED_AT
+
+
 def _latest(*days: date | None) -> date | None:
     known = [d for d in days if d is not None]
     return max(known) if known else None
@@ -122,12 +141,21 @@ def _latest(*days: date | None) -> date | None:
 class _TeamFacts:
     """What the queries found for one team."""
 
-    def __init__(self, row: Any) -> None:
+    def __init__(self, row: Any, cutoff: datetime) -> None:
         self.name: str = row.name
         self.sample = row.source == "sample"
-        self.confirmed = [_confirmed(row)]
+        self.cutoff = cutoff
+        self.confirmed: list[datetime] = []
+        self.unconfirmed: list[tuple[datetime, str]] = []  # (fetched_at, source) of each detail nobody confirmed
         self.phone = self.email = self.meeting = self.priorities = False
         self.unclear_dates = 0
+        self.shown(row)
+
+    def shown(self, row: Any) -> None:
+        """A detail the ward's page shows: its confirmation, and whether nobody has confirmed it."""
+        self.confirmed.append(_confirmed(row))
+        if _unconfirmed(row, self.cutoff):
+            self.unconfirmed.append((_aware(row.fetched_at), row.source))
 
 
 def _team_facts(session: Session, now: datetime) -> dict[str, _TeamFacts]:
@@ -138,12 +166,13 @@ def _team_facts(session: Session, now: datetime) -> dict[str, _TeamFacts]:
 
     by_id: dict[int, _TeamFacts] = {}
     by_ward: dict[str, _TeamFacts] = {}
+    cutoff = now - timedelta(days=CONFIRMED_DAYS)
     for row in session.execute(
         select(team.c.id, team.c.ward_code, team.c.name, *(team.c[c] for c in provenance)).where(
             team.c.ward_code.is_not(None)
         )
     ):
-        by_id[row.id] = by_ward[row.ward_code] = _TeamFacts(row)
+        by_id[row.id] = by_ward[row.ward_code] = _TeamFacts(row, cutoff)
     for row in session.execute(select(served.c.ward_code, served.c.team_id)):  # the further wards a team serves
         if row.team_id in by_id:
             by_ward.setdefault(row.ward_code, by_id[row.team_id])
@@ -158,13 +187,15 @@ def _team_facts(session: Session, now: datetime) -> dict[str, _TeamFacts]:
 
     # The ward page shows the team's own routes; officers' routes belong to the officers.
     for facts, row in rows(route, "kind", "value", where=[route.c.officer_id.is_(None)]):
-        facts.confirmed.append(_confirmed(row))
+        facts.shown(row)
+        if _unconfirmed_snapshot(row):
+            continue
         if row.kind in ("phone", "mobile") and safe_href(row.kind, row.value):
             facts.phone = True
         elif row.kind == "email" and safe_href(row.kind, row.value):
             facts.email = True
     for facts, row in rows(officer):
-        facts.confirmed.append(_confirmed(row))
+        facts.shown(row)
     local = now.astimezone(LONDON).replace(tzinfo=None)  # meeting times are London local time
     horizon = local + timedelta(days=MEETING_DAYS)
     for facts, row in rows(meeting, "starts_at", "ends_at", where=[meeting.c.starts_at >= local - timedelta(hours=12)]):
@@ -173,11 +204,11 @@ def _team_facts(session: Session, now: datetime) -> dict[str, _TeamFacts]:
             continue
         if dates.over_at(row.starts_at, row.ends_at) < local:
             continue  # over: the page no longer shows it
-        facts.confirmed.append(_confirmed(row))
+        facts.shown(row)
         facts.meeting |= row.starts_at <= horizon
     since = now.astimezone(LONDON).date() - timedelta(days=PRIORITY_DAYS)
     for facts, row in rows(priority, "issue_date", "action_date"):
-        facts.confirmed.append(_confirmed(row))
+        facts.shown(row)
         dated = _latest(row.issue_date, row.action_date)
         facts.priorities |= dated is None or dated >= since
     return by_ward
@@ -201,6 +232,7 @@ def ward_coverage(store: Store | None, wards: WardIndex, now: datetime) -> Cover
             continue
         oldest = min(facts.confirmed)
         parts = (True, facts.phone, facts.email, facts.meeting, facts.priorities, oldest >= cutoff)
+        since, source = min(facts.unconfirmed) if facts.unconfirmed else (None, None)
         found.append(
             WardCoverage(
                 ward.code,
@@ -212,6 +244,9 @@ def ward_coverage(store: Store | None, wards: WardIndex, now: datetime) -> Cover
                 facts.sample,
                 oldest,
                 facts.unclear_dates,
+                len(facts.unconfirmed),
+                since,
+                source,
             )
         )
     return CoverageReport(now, tuple(worst_first(found)), tuple(borough_rollups(found)))

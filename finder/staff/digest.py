@@ -1,5 +1,9 @@
 """Nudges that close the gap: a weekly digest of the wards residents cannot reach well, and "no team" reports.
 
+Each list also names the wards whose details nobody has confirmed (finder.coverage.service: not the team, nor
+their source in the last 90 days, like the police.uk snapshot of March 2023), oldest first by each ward's oldest
+such detail, so the oldest are checked first.
+
 A ward needs attention when its details were last confirmed more than 90 days ago (or never) or
 its coverage score is below a threshold (DIGEST_THRESHOLD percent of the six parts; default 50, so
 fewer than three). Each ward editor's digest holds their assigned wards, each borough admin's the
@@ -22,6 +26,7 @@ from sqlalchemy.orm import selectinload
 from finder.coverage.reach import shown
 from finder.coverage.service import MAXIMUM, CoverageReport, WardCoverage
 from finder.mail import MailError
+from finder.staff.editing import provenance_words
 from finder.store import Store
 from finder.store.nudges import add_no_team_report, claim_digest, no_team_reports_since, release_digest
 from finder.store.staff import Role, StaffUser
@@ -49,13 +54,28 @@ class DigestWard:
 
 
 @dataclass(frozen=True)
+class UnconfirmedWard:
+    """A ward whose details nobody has confirmed, and since when: its oldest such detail's source and date."""
+
+    coverage: WardCoverage
+
+    @property
+    def since(self) -> str:
+        """Like "as published on police.uk in March 2023"."""
+        ward = self.coverage
+        assert ward.unconfirmed_since is not None and ward.unconfirmed_source is not None  # unconfirmed_list's
+        return provenance_words(ward.unconfirmed_source, ward.unconfirmed_since, None)
+
+
+@dataclass(frozen=True)
 class Digest:
-    """One person's weekly list, worst first."""
+    """One person's weekly list, worst first, and their wards nobody has confirmed, oldest first."""
 
     user_id: int
     email: str
     name: str
     wards: tuple[DigestWard, ...]
+    unconfirmed: tuple[UnconfirmedWard, ...] = ()
 
 
 @dataclass
@@ -122,6 +142,16 @@ def attention_list(
     return tuple(DigestWard(w, reports.get(w.code, 0)) for w in _wards_of(role, borough_code, ward_codes, due))
 
 
+def unconfirmed_list(
+    role: str, borough_code: str | None, ward_codes: Collection[str], report: CoverageReport
+) -> tuple[UnconfirmedWard, ...]:
+    """The wards this person may edit (a site admin: every ward) whose details nobody has confirmed, oldest first."""
+    found = [w for w in report.wards if w.unconfirmed_since is not None]
+    mine = found if role == Role.SITE_ADMIN else _wards_of(role, borough_code, ward_codes, found)
+    oldest = sorted(mine, key=lambda w: (w.unconfirmed_since, w.borough_name, w.name))
+    return tuple(UnconfirmedWard(w) for w in oldest)
+
+
 def digests(
     store: Store, report: CoverageReport, reports: Mapping[str, int], threshold: float = DEFAULT_THRESHOLD
 ) -> list[Digest]:
@@ -137,8 +167,9 @@ def digests(
     found = []
     for user_id, email, name, role, borough_code, ward_codes in people:
         wards = attention_list(role, borough_code, ward_codes, report, reports, threshold)
-        if wards:
-            found.append(Digest(user_id, email, name, wards))
+        if wards:  # a ward nobody has confirmed needs attention too (not confirmed in 90 days): none is left out
+            unconfirmed = unconfirmed_list(role, borough_code, ward_codes, report)
+            found.append(Digest(user_id, email, name, wards, unconfirmed))
     return found
 
 

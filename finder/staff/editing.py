@@ -65,6 +65,7 @@ from finder.store.staff import Change, ChangeSet
 from finder.teams import dates, schema
 from finder.teams import validation as v
 from finder.teams.records import MeetingData, PriorityData, RouteData, fold
+from finder.teams.snapshot import PUBLISHED_AT
 
 Entity = Literal["team", "route", "officer", "meeting", "priority"]
 Record = m.Team | m.ContactRoute | m.Officer | m.Meeting | m.Priority
@@ -174,6 +175,11 @@ class Item:
     verified_by: str | None
     officer_id: int | None = None
 
+    @property
+    def provenance(self) -> str:
+        """Where its values came from and when, in words (provenance_words)."""
+        return provenance_words(self.source, self.fetched_at, self.verified_at)
+
     def form(self) -> dict[str, str]:
         """The values as a form shows them: phones in national format, times as 2026-03-27T18:30, a ticked
         box as "1"."""
@@ -220,6 +226,17 @@ class EditableTeam:
     places: tuple[PlaceOption, ...]
 
     @property
+    def shown(self) -> tuple[Item, ...]:
+        """The records the editing page lists: the team, its own routes, officers, meetings and priorities."""
+        own = tuple(r for r in self.routes if r.officer_id is None)
+        return (self.team, *own, *self.officers, *self.meetings, *self.priorities)
+
+    @property
+    def ages(self) -> tuple[str, ...]:
+        """Each different source and date among the records shown, in page order: one, or each record says its own."""
+        return tuple(dict.fromkeys(item.provenance for item in self.shown))
+
+    @property
     def seen(self) -> str:
         """Every record's version as the page shows them, for "still correct" to confirm exactly that."""
         items = (self.team, *self.routes, *self.officers, *self.meetings, *self.priorities)
@@ -245,14 +262,45 @@ def parse_seen(text: str) -> dict[tuple[str, int], int]:
     return seen
 
 
+def provenance_words(source: str, fetched_at: datetime, verified_at: datetime | None) -> str:
+    """Where a value came from and when, as the staff pages say it: "as published on police.uk in March 2023",
+    "confirmed by the team on 4 December 2026"."""
+    if verified_at is not None:
+        return f"confirmed by the team on {_day(verified_at)}"
+    if source == "officer":
+        return f"entered by the team on {_day(fetched_at)}"
+    if source == "policeuk" and fetched_at == PUBLISHED_AT:  # the dated snapshot's (finder/teams/snapshot.py)
+        return f"as published on police.uk in {fetched_at:%B %Y}"
+    if source == "policeuk":
+        return f"from police.uk, synced on {_day(fetched_at)}"
+    if source == "sample":
+        return f"fictional sample data, loaded on {_day(fetched_at)}"
+    return f"from {source}, fetched on {_day(fetched_at)}"
+
+
+def _day(when: datetime) -> str:
+    return f"{when.astimezone(LONDON):%-d %B %Y}"
+
+
 @dataclass(frozen=True)
 class StaleItem:
-    """A record nobody in the team has confirmed for a while."""
+    """A record nobody in the team has confirmed for a while: unconfirmed `since` its last confirmation, or
+    (never confirmed) since it was fetched, like a snapshot value published in March 2023."""
 
     entity: str
     id: int
     label: str
     verified_at: datetime | None
+    source: str
+    fetched_at: datetime
+
+    @property
+    def since(self) -> datetime:
+        return self.verified_at or self.fetched_at
+
+    @property
+    def provenance(self) -> str:
+        return provenance_words(self.source, self.fetched_at, self.verified_at)
 
 
 def _label(entity: str, record: Any) -> str:
@@ -321,7 +369,7 @@ class Editing:
         return self.clock().astimezone(LONDON).replace(tzinfo=None)
 
     def stale_items(self, ward_code: str, days: int = STALE_DAYS) -> list[StaleItem]:
-        """The ward's records no one in the team has confirmed in `days` days (or ever)."""
+        """The ward's records no one in the team has confirmed in `days` days (or ever), unconfirmed longest first."""
         cutoff = self.clock() - timedelta(days=days)
         with self.store.reader() as session:
             team = self._team(session, ward_code)
@@ -335,11 +383,12 @@ class Editing:
                 )
                 for r in rows
             ]
-            return [
-                StaleItem(entity, r.id, _label(entity, r), r.verified_at)
+            stale = [
+                StaleItem(entity, r.id, _label(entity, r), r.verified_at, r.source, r.fetched_at)
                 for entity, r in records
                 if r.verified_at is None or r.verified_at < cutoff
             ]
+            return sorted(stale, key=lambda item: item.since)
 
     def history(self, ward_code: str, *, limit: int = 200, statuses: Iterable[str] | None = None) -> list[HistoryEntry]:
         """The ward's change sets, newest first (all statuses unless `statuses` says)."""
@@ -475,6 +524,54 @@ class Editing:
             session.flush()
             saved = Saved(change_set.id, "applied", team.id)
         self._changed(ward_code)
+        return saved
+
+    def confirm_value(
+        self,
+        actor: Account,
+        ward_code: str,
+        entity: Entity,
+        entity_id: int,
+        version: int,
+        *,
+        note: str | None = None,
+    ) -> Saved:
+        """ "Still correct" for one record: stamp it verified now, by this user, if it is still at `version` (the
+        page's). Recorded in the ward's history; waits for review where the borough reviews editors' changes.
+        Raises EditConflict (nothing stamped) when the record changed since, NotAllowed, NotFound."""
+        if entity not in MODELS:
+            raise NotFound(f"Unknown kind of record: {entity!r}")
+        borough = self._allow(actor, ward_code)
+        now = self.clock()
+        op = Op(entity, "confirm", entity_id, version=version)
+        try:
+            with self.store.session() as session:
+                team = self._team(session, ward_code)
+                record = self._record(session, team, op)
+                rows = [
+                    Change(
+                        entity=entity,
+                        entity_id=record.id,
+                        action="confirm",
+                        field=name,
+                        before=to_text(getattr(record, name)),
+                        after=to_text(after),
+                        version=record.version,
+                    )
+                    for name, after in (("verified_at", now), ("verified_by", actor.name[:120]))
+                ]
+                review = needs_review(session, actor, borough)
+                if not review:
+                    record.verified_at, record.verified_by = now, actor.name[:120]
+                status: Literal["pending", "applied"] = "pending" if review else "applied"
+                change_set = self._change_set(ward_code, actor, "officer", status, note, now, rows)
+                session.add(change_set)
+                session.flush()
+                saved = Saved(change_set.id, status, record.id)
+        except (_Stale, StaleDataError):
+            raise self._conflict(ward_code, op) from None
+        if saved.status == "applied":
+            self._changed(ward_code)
         return saved
 
     # -- review --

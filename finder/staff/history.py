@@ -289,8 +289,11 @@ def replay_ops(rows: Iterable[HistoryChange]) -> list[Op]:
             ops.append(Op("place", first.action, first.entity_id))
             continue
         values = {r.field: from_text(r.entity, r.field, r.after) for r in group if r.field is not None}
-        action = "update" if first.action == "confirm" else first.action
-        ops.append(Op(first.entity, action, first.entity_id, values if action != "remove" else {}, first.version))
+        kept = values if first.action != "remove" else {}
+        # A confirm sets who checked the record and when, as submitted: no officer's write of its values.
+        ops.append(
+            Op(first.entity, first.action, first.entity_id, kept, first.version, stamp=first.action != "confirm")
+        )
     return ops
 
 

@@ -9,10 +9,13 @@ import pytest
 from sqlalchemy import event
 
 from finder.coverage.service import MAXIMUM, PART_KEYS, WardCoverage, borough_rollups, ward_coverage, worst_first
+from finder.staff.editing import Editing
 from finder.teams.directory import LONDON
 from finder.teams.records import MeetingData, OfficerData, PriorityData, RouteData, TeamData, apply_team
+from finder.teams.snapshot import PUBLISHED_AT
 from tests.store import backends
 from tests.store.teamdata import FORCE_NAMES
+from tests.support.staff import make_user
 
 migrated_store = backends.migrated_store  # every test taking `store` runs on SQLite and PostgreSQL
 store = backends.store
@@ -156,3 +159,20 @@ def test_borough_rollups_count_wards_parts_and_complete_wards_lowest_mean_first(
     assert westminster.with_part == (1, 1, 1, 1, 1, 1)
     assert report.boroughs[-1] == westminster  # the only borough with any cover
     assert sum(b.wards for b in borough_rollups(report.wards)) == 704
+
+
+def test_a_confirmed_email_scores_its_part_and_the_snapshots_unconfirmed_one_does_not(store, geodata):
+    snapshot_team = complete_team(
+        routes=[RouteData("phone", "Phone", "020 7946 0000"), RouteData("email", "E", "x@y.z")]
+    )
+    save(store, snapshot_team, PUBLISHED_AT, source="policeuk")  # as the police.uk snapshot of March 2023 stores it
+    before = ward(ward_coverage(store, geodata.wards, NOW), ST_JAMESS)
+    assert [key for key, present in before.has.items() if not present] == ["phone", "email", "confirmed"]
+    editing = Editing(store, lambda code: "E09000033")
+    editor = make_user(store, "ed@met.police.uk", wards=[ST_JAMESS])
+    email = next(r for r in editing.editable(ST_JAMESS).routes if r.values["kind"] == "email")
+    editing.confirm_value(editor, ST_JAMESS, "route", email.id, email.version)  # "Still correct" on the email alone
+    after = ward(ward_coverage(store, geodata.wards, NOW), ST_JAMESS)
+    assert after.has["email"] and not after.has["phone"] and after.score == before.score + 1
+    save(store, snapshot_team, NOW - timedelta(days=400), source="policeuk")  # police.uk published it again, long ago
+    assert ward(ward_coverage(store, geodata.wards, NOW), ST_JAMESS).has["phone"]

@@ -501,3 +501,76 @@ def test_nothing_is_recorded_when_the_editor_saves_what_is_already_there(store, 
     assert editing.editable(WARD).officers[0].version == officer.version
     with store.reader() as session:
         assert session.query(ChangeSet).count() == 0
+
+
+def test_still_correct_on_one_value_stamps_only_it_and_the_history_says_what_who_and_when(store, editor):
+    forgotten = []
+    editing = service(store, on_change=forgotten.append)
+    phone, email = route(editing), route(editing, "email")
+    saved = editing.confirm_value(editor, WARD, "route", phone.id, phone.version, note="Rang it")
+    assert saved.status == "applied" and forgotten == [WARD]
+    now = route(editing)
+    assert (now.values, now.source, now.verified_by) == (phone.values, "policeuk", "Edna Editor")
+    assert now.provenance == f"confirmed by the team on {now.verified_at.astimezone(LONDON):%-d %B %Y}"
+    assert route(editing, "email").verified_at is None  # only the value confirmed
+    assert [s.id for s in editing.stale_items(WARD) if s.entity == "route"] == [
+        r.id for r in editing.editable(WARD).routes if r.id != phone.id
+    ]
+    entry = editing.history(WARD)[0]
+    assert (entry.status, entry.who, entry.note) == ("applied", "Edna Editor", "Rang it")
+    assert [(c.entity, c.entity_id, c.action, c.field, c.before) for c in entry.changes] == [
+        ("route", phone.id, "confirm", "verified_at", None),
+        ("route", phone.id, "confirm", "verified_by", None),
+    ]
+    assert entry.changes[0].after == now.verified_at.isoformat() and email.verified_at is None
+    team = editing.editable(WARD)
+    assert len(team.ages) == 2  # the phone's age now differs from the rest: each record says its own
+
+
+def test_still_correct_on_a_value_that_changed_since_the_page_was_opened_confirms_nothing(store, editor):
+    editing = service(store)
+    phone = route(editing)
+    data = team_data()
+    data.routes[0].label = "Telephone"
+    with store.session() as session:  # a sync relabels the number while the editor has the page open
+        record_sync(session, WARD, apply_team(session, data, source="policeuk", now=utcnow()).changes, utcnow())
+    changed = route(editing)
+    with pytest.raises(EditConflict) as refused:
+        editing.confirm_value(editor, WARD, "route", phone.id, phone.version)
+    assert not refused.value.removed and refused.value.current_version == changed.version
+    assert ("label", "Telephone") in [(c.field, c.after) for c in refused.value.changed_since]
+    assert route(editing).verified_at is None and editing.history(WARD)[0].source == "policeuk"
+    other = make_user(store, "Olly Other", "ward_editor", wards=(WARD,))
+    editing.remove(other, WARD, "route", changed.id, changed.version)  # another editor removes it meanwhile
+    with pytest.raises(EditConflict) as gone:
+        editing.confirm_value(editor, WARD, "route", changed.id, changed.version)
+    assert gone.value.removed and editing.history(WARD)[0].who == "Olly Other"
+
+
+def test_under_review_a_value_confirm_waits_and_approval_stamps_it_as_the_editor_confirmed_it(store, editor, admin):
+    require_review(store)
+    editing = service(store)
+    phone = route(editing)
+    saved = editing.confirm_value(editor, WARD, "route", phone.id, phone.version)
+    assert saved.status == "pending" and route(editing).verified_at is None
+    [waiting] = editing.pending([WARD])
+    confirmed_at = waiting.changes[0].after
+    editing.approve(admin, saved.change_set_id)
+    now = route(editing)
+    assert (now.source, now.verified_by, now.verified_at.isoformat()) == ("policeuk", "Edna Editor", confirmed_at)
+    assert now.values == phone.values
+    assert {c.action for c in editing.change_set(saved.change_set_id).changes} == {"confirm"}
+    # An admin's own confirm never waits.
+    email = route(editing, "email")
+    assert editing.confirm_value(admin, WARD, "route", email.id, email.version).status == "applied"
+
+
+def test_an_editor_cannot_confirm_another_wards_value(store, editor):
+    load_team(store, team_data(OTHER_WARD))
+    editing = service(store)
+    theirs = next(r for r in editing.editable(OTHER_WARD).routes if r.officer_id is None)
+    with pytest.raises(NotAllowed):
+        editing.confirm_value(editor, OTHER_WARD, "route", theirs.id, theirs.version)
+    with pytest.raises(NotFound):
+        editing.confirm_value(editor, WARD, "route", theirs.id, theirs.version)
+    assert next(r for r in editing.editable(OTHER_WARD).routes if r.id == theirs.id).verified_at is None

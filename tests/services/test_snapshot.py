@@ -4,19 +4,22 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from finder.config import default_raw_data
+from finder.coverage.service import ward_coverage
 from finder.staff.account import Account
-from finder.staff.editing import Editing
+from finder.staff.digest import unconfirmed_list
+from finder.staff.editing import Editing, parse_seen
 from finder.store import Store
 from finder.store import models as m
 from finder.store.models import utcnow
+from finder.teams.directory import LONDON
 from finder.teams.records import RouteData, TeamData, apply_team
-from finder.teams.snapshot import SnapshotError, load_snapshot, snapshot_path
+from finder.teams.snapshot import PUBLISHED_AT, SnapshotError, load_snapshot, snapshot_path
 from tests.store import backends
 from tests.support.staff import make_user
 
@@ -157,3 +160,65 @@ def test_a_value_synced_from_police_uk_after_the_snapshot_is_not_taken_back_to_2
     report = load(store, geodata)
     assert report.kept_newer == [ST_JAMESS]
     assert team_routes(store)[ST_JAMESS] == {"email": ["live.stjames@met.police.uk"]}
+
+
+def test_still_correct_covers_snapshot_values_unconfirmed_since_march_2023_until_the_team_confirms_them(store, geodata):
+    load(store, geodata)
+    editing = Editing(store, {ST_JAMESS: "E09000033"}.get)
+    editor = make_editor(store, ST_JAMESS)
+    march_2023 = "as published on police.uk in March 2023"
+    stale = editing.stale_items(ST_JAMESS)
+    assert [(s.entity, s.since, s.provenance) for s in stale] == [
+        ("team", PUBLISHED_AT, march_2023),
+        ("route", PUBLISHED_AT, march_2023),
+    ]
+    before = {w.code: w for w in ward_coverage(store, geodata.wards, utcnow()).wards}[ST_JAMESS]
+    assert not before.has["confirmed"] and before.confirmed_at == PUBLISHED_AT
+
+    editing.confirm_ward(editor, ST_JAMESS, parse_seen(editing.editable(ST_JAMESS).seen))
+
+    assert editing.stale_items(ST_JAMESS) == []
+    [email] = editing.editable(ST_JAMESS).routes
+    assert (email.values["value"], email.source, email.verified_by) == (ST_JAMESS_MAILBOX, "policeuk", "Edna Editor")
+    [entry] = editing.history(ST_JAMESS, statuses=["applied"])[:1]
+    assert ("route", email.id, "confirm", "verified_at", None) in [
+        (c.entity, c.entity_id, c.action, c.field, c.before) for c in entry.changes
+    ]
+    after = {w.code: w for w in ward_coverage(store, geodata.wards, utcnow()).wards}[ST_JAMESS]
+    assert after.has["confirmed"]
+    later = Editing(store, {ST_JAMESS: "E09000033"}.get, clock=lambda: utcnow() + timedelta(days=91))
+    assert [(s.entity, s.since) for s in later.stale_items(ST_JAMESS)] == [
+        ("team", email.verified_at),
+        ("route", email.verified_at),
+    ]
+    assert later.stale_items(ST_JAMESS)[1].provenance.startswith("confirmed by the team on ")
+
+
+def test_the_wards_nobody_has_confirmed_are_listed_oldest_first_within_what_each_person_may_edit(store, geodata):
+    load(store, geodata)
+    westminster = sorted(
+        (w for w in geodata.wards.wards if w.borough_code == "E09000033"), key=lambda w: w.name
+    )  # 18 wards, every one from the snapshot
+    west_end, marylebone = "E05013808", next(w.code for w in westminster if w.name == "Marylebone")
+    editing = Editing(store, lambda code: "E09000033")
+    editing.confirm_ward(make_editor(store, ST_JAMESS), ST_JAMESS, parse_seen(editing.editable(ST_JAMESS).seen))
+    mailbox = editing.editable(west_end).routes[0]
+    editing.confirm_value(make_user(store, "wes@met.police.uk", wards=[west_end]), west_end, "route", mailbox.id, 1)
+    now = utcnow()
+    for ward, days in ((marylebone, 200), ("E05013807", 10)):  # police.uk published these again since 2023
+        live = TeamData("metropolitan", MET, "Team", ward, policeuk_id=None, routes=[RouteData("email", "E", "a@b.c")])
+        with store.session() as session:
+            apply_team(session, live, source="policeuk", now=now - timedelta(days=days))
+    report = ward_coverage(store, geodata.wards, now)
+
+    listed = unconfirmed_list("borough_admin", "E09000033", (), report)
+
+    older = [w.code for w in westminster if w.code not in (ST_JAMESS, marylebone, "E05013807")]
+    assert [u.coverage.code for u in listed] == [*older, marylebone]  # 2023 first, by name; then 200 days ago
+    by_code = {u.coverage.code: u for u in listed}
+    assert by_code[west_end].coverage.unconfirmed == 1  # its team record; the mailbox is confirmed
+    assert by_code[west_end].since == "as published on police.uk in March 2023"
+    synced = (now - timedelta(days=200)).astimezone(LONDON)
+    assert by_code[marylebone].since == f"from police.uk, synced on {synced:%-d %B %Y}"
+    assert [u.coverage.code for u in unconfirmed_list("ward_editor", None, {west_end, ST_JAMESS}, report)] == [west_end]
+    assert len(unconfirmed_list("site_admin", None, (), report)) == 679 - 2  # St James's; the one synced lately

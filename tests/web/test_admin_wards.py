@@ -385,6 +385,7 @@ def test_an_editor_cannot_read_another_wards_team_drafts_or_history(app, teams, 
     [
         (f"/admin/wards/{SAMPLE_WARD}/route/new", {"kind": "phone", "label": "Phone", "value": "020 7946 0999"}),
         (f"/admin/wards/{SAMPLE_WARD}/confirm", {}),
+        (f"/admin/wards/{SAMPLE_WARD}/route/1/confirm", {"version": "1"}),
         (f"/admin/wards/{SAMPLE_WARD}/places", {"version": "1"}),
         (f"/admin/wards/{SAMPLE_WARD}/conflicts/1", {"keep": "team"}),
         (f"/admin/wards/{SAMPLE_WARD}/history/1/restore", {}),

@@ -42,6 +42,7 @@ STAFF_POSTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "admin.save": (("version",), {"kind": "phone", "label": "Team phone", "value": "020 7946 0123"}),
     "admin.places": (("place", "version"), {"version": "VERSION"}),
     "admin.confirm": (("seen",), {}),
+    "admin.confirm_value": (("version",), {}),
     "admin.conflict": ((), {"keep": "team"}),
     "admin.restore": ((), {}),
     "admin.review_settings": ((), {}),

@@ -26,7 +26,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
-from finder.coverage.nudges import attention_for
+from finder.coverage.nudges import attention_for, unconfirmed_for
 from finder.mail import MailError
 from finder.staff.account import ROLE_NAMES, Account
 from finder.staff.accounts import (
@@ -306,6 +306,7 @@ def home() -> Any:
         recent=recent,
         ward_name=ward_name,
         attention=attention_for(account),  # the weekly digest's list (finder send-digest emails it)
+        unconfirmed=unconfirmed_for(account),  # and its wards nobody has confirmed, oldest first
         smtp=services().mailer is not None,
     )
 

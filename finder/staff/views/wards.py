@@ -9,6 +9,7 @@ lets the editor choose. A form with a mistake comes back with every field as typ
 - POST /admin/wards/<ward_code>/<entity>/<id>           save (or, with `remove`, remove) a record
 - POST /admin/wards/<ward_code>/places                  the front counters the team lists
 - POST /admin/wards/<ward_code>/confirm                 "still correct": stamp everything verified (as seen)
+- POST /admin/wards/<ward_code>/<entity>/<id>/confirm   "still correct" for one record (as of its version)
 - POST /admin/wards/<ward_code>/conflicts/<id>          settle a sync conflict (keep=policeuk|team)
 - /admin/wards/<ward_code>/history (.csv for admins)    every change; admins restore from here
 - /admin/review                                         admins: edits waiting for review
@@ -135,6 +136,7 @@ def _page(ward_code: str, *, status: int = 200, **extra: Any) -> tuple[str, int]
     name, borough = ward_name(ward_code)
     borough_code = borough_of(ward_code)
     review = service.review_required(borough_code) if borough_code else False
+    stale = service.stale_items(ward_code) if team else []
     return (
         render_template(
             "admin/ward.html",
@@ -143,7 +145,8 @@ def _page(ward_code: str, *, status: int = 200, **extra: Any) -> tuple[str, int]
             borough_name=borough,
             team=team,
             review=review and current_account().role == Role.WARD_EDITOR,
-            stale=service.stale_items(ward_code) if team else [],
+            stale=stale,
+            unconfirmed={f"{item.entity}-{item.id}" for item in stale},
             unclear=service.unclear_meetings(team) if team else [],
             conflicts=service.conflicts(ward_code) if team else [],
             fields=FIELD_FORMS,
@@ -260,6 +263,48 @@ def confirm(ward_code: str) -> Any:
         abort(404, description=str(error))
     flash("Thank you: every detail of this team is marked as checked today. Residents see that.")
     return redirect(url_for("admin.ward", ward_code=ward_code))
+
+
+@bp.post("/wards/<ward_code>/<entity>/<int:item_id>/confirm")
+@ward_required
+def confirm_value(ward_code: str, entity: str, item_id: int) -> Any:
+    """ "Still correct" for one record: one click stamps it confirmed now, if it is still what the page showed."""
+    if entity not in ENTITIES:
+        abort(404)
+    what = ENTITY_NAMES[entity]
+    try:
+        saved = editing().confirm_value(actor(), ward_code, entity, item_id, _version(), note=_note())  # type: ignore[arg-type]
+    except EditConflict as conflict:
+        error = Invalid({"status": _not_confirmed(conflict, entity)})
+        now = next((i for i in editing().editable(ward_code).shown if (i.entity, i.id) == (entity, item_id)), None)
+        typed = now.form() if now is not None else {}  # its form opens with what it says now, to check
+        return _page(ward_code, status=409, error=error, failed=f"{entity}-{item_id}", typed=typed)
+    except NotAllowed as error:
+        abort(403, description=str(error))
+    except NotFound as error:
+        abort(404, description=str(error))
+    if saved.status == "pending":
+        flash(f"Your confirmation of the {what} is waiting for review by your borough admin.")
+    else:
+        flash(f"Thank you: the {what} is marked as confirmed by the team today. Residents see that.")
+    return redirect(url_for("admin.ward", ward_code=ward_code, _anchor=f"{entity}-{item_id}-status"))
+
+
+def _not_confirmed(conflict: EditConflict, entity: str) -> str:
+    """Why a one-record "still correct" was refused, and what the record says now."""
+    what = ENTITY_NAMES[entity]
+    if conflict.removed:
+        return f"Nothing was confirmed: this {what} was removed after you opened the page."
+    labels = FIELD_FORMS[entity]
+    now = {c.field: c.after for c in conflict.changed_since if c.field in labels}
+    says = "; ".join(
+        f"{labels[name][0].removesuffix(' (optional)')}: {value or '(empty)'}" for name, value in now.items()
+    )
+    return (
+        f"Nothing was confirmed: this {what} changed after you opened the page"
+        + (f", and now says {says}" if says else "")
+        + ". Check it below, then confirm it again if it is right."
+    )
 
 
 @bp.post("/wards/<ward_code>/conflicts/<int:change_set_id>")
