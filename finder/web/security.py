@@ -37,6 +37,7 @@ from werkzeug.http import quote_etag
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from finder.errors import FinderError
+from finder.headers import conditional
 from finder.web.limits import Window, rate_limit_policy, retry_after, windows
 
 API_PREFIX = "/api/v1/"
@@ -227,7 +228,7 @@ def _api_headers(response: Response, settings: SecuritySettings, policy: str) ->
     if method in ("GET", "HEAD") and cacheable:
         headers.add("Cache-Control", settings.api_cache_control)
         headers.add("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest()))
-        response.make_conditional(request)
+        conditional(response, request.environ)
     elif method != "OPTIONS":
         headers.add("Cache-Control", "no-store")
     return response
