@@ -10,7 +10,7 @@
   `X-Frame-Options: DENY`, and pages are isolated with Cross-Origin-Opener-Policy.
 - /api/v1: GETs are open to any origin (CORS `*`, never with credentials) and cacheable (ETag from
   the body, 304 on If-None-Match, Cache-Control); every client is rate limited (finder/web/limits.py,
-  Flask-Limiter), with the IETF draft RateLimit-* headers written here and a JSON 429 with Retry-After.
+  on `limits`), with the IETF draft RateLimit-* headers written here and a JSON 429 with Retry-After.
 
 Hosts: absolute URLs name FINDER_PUBLIC_URL (Flask's SERVER_NAME), and a request whose Host header
 is not a trusted name (Flask's TRUSTED_HOSTS) is refused with 400, so no answer, cached or not,

@@ -10,7 +10,7 @@ from limits.storage import MemoryStorage
 
 from finder import create_app
 from finder.lookup.service import Lookup
-from finder.web.limits import ApiLimits, LocalWindows
+from finder.web.limits import ClientLimits, LocalWindows
 
 
 def threads_made() -> int:
@@ -21,7 +21,8 @@ def threads_made() -> int:
 
 def test_counted_here_or_on_a_shared_storage_the_windows_are_the_same() -> None:
     items = [RateLimitItemPerMinute(3), RateLimitItemPerSecond(5, 3600)]
-    here, shared = ApiLimits(items, None), ApiLimits(items, MemoryStorage())
+    here = ClientLimits("api", items, None, LocalWindows())
+    shared = ClientLimits("api", items, MemoryStorage(), LocalWindows())  # limits' own counter, as with Redis
 
     answers = [(here.count("192.0.2.1"), shared.count("192.0.2.1")) for _ in range(4)]
 
@@ -38,11 +39,11 @@ def test_a_window_that_has_ended_opens_again_with_the_next_request_and_ended_one
     windows = LocalWindows(clock=lambda: now[0])
     limit = RateLimitItemPerMinute(2)
 
-    assert [windows.hit(limit, "a")[0] for _ in range(3)] == [1, 2, 3]
+    assert [windows.hit(limit, "api", "a")[0] for _ in range(3)] == [1, 2, 3]
     for n in range(1000):
-        windows.hit(limit, f"client {n}")
+        windows.hit(limit, "api", f"client {n}")
     now[0] += 61  # every window above has ended, and the minute between sweeps has passed
-    assert windows.hit(limit, "a") == (1, now[0] + 60)
+    assert windows.hit(limit, "api", "a") == (1, now[0] + 60)
     assert len(windows) == 1  # the thousand ended windows are gone, not kept for ever
 
 
