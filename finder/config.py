@@ -8,7 +8,7 @@
 - FINDER_STAFF_SESSION_HOURS: and this many hours after signing in, however busy (default 12). Both
   are enforced through the session's row in the store, so every worker and instance agrees.
 - FINDER_LIMITER_STORAGE_URI: where every rate limit (API, /search, posters, no-team reports) and the
-  sign-in failures are counted, as a Flask-Limiter (`limits`) storage URI. Default memory://: each
+  sign-in failures are counted, as a `limits` storage URI. Default memory://: each
   worker keeps its own counts, emptied when it restarts, so with 2 workers a limit can allow up to
   twice its number. redis://host:6379 shares them across workers
   and instances (install the `redis` package).

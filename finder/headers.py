@@ -27,3 +27,23 @@ def per_header_value(maxsize: int) -> Callable[[Callable[..., R]], Callable[...,
         return answer
 
     return decorate
+
+
+# The request headers that make an answer conditional or partial (as WSGI environ keys).
+CONDITIONAL = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_IF_RANGE",
+    "HTTP_RANGE",
+)
+
+
+def conditional(response: Any, environ: dict[str, Any]) -> Any:
+    """`response.make_conditional(environ)` when the request asks a conditional or range question (a 304, a
+    412, a part). For one that asks none it changes nothing but a Date header, which the server writes anyway,
+    and it cost a tenth of an API answer's time (its ETag and Range parsing; measured under cProfile)."""
+    if any(name in environ for name in CONDITIONAL):
+        response.make_conditional(environ)
+    return response

@@ -35,7 +35,7 @@ from finder.staff.digest import (
 from finder.staff.views import csrf
 from finder.store.models import utcnow
 from finder.web import services
-from finder.web.limits import check_setting, limited
+from finder.web.limits import limited
 
 bp = Blueprint("nudges", __name__)
 
@@ -153,7 +153,6 @@ def render_digest(digest: Digest) -> tuple[str, str, str]:
 
 
 def init_app(app: Flask) -> None:
-    """The report form's route and its limit's check (exempt from CSRF: no session to ride on)."""
-    check_setting(app, "NO_TEAM_RATE_LIMIT", "10/hour")
+    """The report form's route (exempt from CSRF: no session to ride on); finder/web/limits.py checks its limit."""
     csrf.exempt(no_team)
     app.register_blueprint(bp)

@@ -88,7 +88,23 @@ def ward_map(code: str):
     # Tiles and their credit are added by static/map.js: the credit is the operator's HTML, and it stays
     # out of Folium, which compiles what it renders as templates.
     script = _map_script(services().lookup.geo, code)
-    return pagecache.send(script, "text/javascript", "public, max-age=3600", "Accept-Encoding")
+    # Pages name the script with its content's hash (`map_script_url`): that address always means these bytes,
+    # so a returning visitor's browser keeps it for good and a ward view is one request. Any other address
+    # (an old page's, after geodata changed) gets an hour, so it is never kept past a change.
+    current = request.args.get("v") == _version(script)
+    cache_control = "public, max-age=31536000, immutable" if current else "public, max-age=3600"
+    return pagecache.send(script, "text/javascript", cache_control, "Accept-Encoding")
+
+
+def _version(script: pagecache.Page) -> str:
+    """A map script's version in its address: the start of its content hash."""
+    return script.etag[:12]
+
+
+@bp.app_template_global()
+def map_script_url(code: str) -> str:
+    """The ward's map script at an address that names its content (kept by browsers for good)."""
+    return url_for("public.ward_map", code=code, v=_version(_map_script(services().lookup.geo, code)))
 
 
 # One script per ward (704 of them, about 10 KB each): the cache's size is bounded by the geodata,

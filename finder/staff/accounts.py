@@ -9,7 +9,7 @@
   not guessable: zxcvbn's score of 3 or more (which refuses common passwords like Password123!).
 - Admins add a second step: TOTP (a time step is never accepted twice) or one of ten single-use
   recovery codes, stored as SHA-256 hashes.
-- Failures are counted by a `limits` rate limiter (Flask-Limiter's engine: memory, or Redis to
+- Failures are counted by a `limits` rate limiter (the library under the app's rate limits: memory, or Redis to
   share it) under keyed HMACs, never the values (`Throttle`): wrong passwords per client and
   account together, so a stranger cannot lock an officer out from their own address; per client
   address; per account, looser than one client can reach; wrong second-step codes per account on

@@ -1,9 +1,10 @@
-"""Rate limits, all on one Flask-Limiter (`limiter`), counted per client address in the storage
+"""Rate limits, counted per client address by `limits` (the library under Flask-Limiter) in the storage
 FINDER_LIMITER_STORAGE_URI names: memory:// (each worker counts on its own) or redis://... (one count
 across workers and instances).
 
 - The API (RATE_LIMIT): one count per client over every /api/v1 request but the health check and
-  preflights, unknown paths included; finder/web/security.py writes the RateLimit-* headers.
+  preflights, unknown paths included, in one `before_request`; finder/web/security.py writes the RateLimit-*
+  headers.
 - The costly pages (`@limited`): /search and a ward's poster.pdf (about 0.24 s of CPU each,
   BENCHMARKS.md "Ward posters"), each with its own setting; a client over one gets a 429 page.
 - Residents' no-team reports (NO_TEAM_RATE_LIMIT), in finder/coverage/nudges.py.
@@ -13,32 +14,41 @@ across workers and instances).
 Windows are fixed and open with a client's first request (limits' fixed-window strategy). A setting
 "off" (or empty) sets no limit; one that is no rate limit stops the app with a clear message.
 
-`limiter` is one per process, like Flask-WTF's `csrf` (its decorators are applied at import): each app's
-init_app points it at that app's storage, which holds while a process serves one app, as it does.
-With memory:// a client's count is forgotten a window after its last request, with no bound on how many
-clients are held (100,000 take about 33 MB; limits' expiry thread walks them all, 62 ms a pass, measured).
+Not Flask-Limiter (issue 27): its `before_request` ran on every request, limited or not, and cost the API
+about 190 µs a request and a kept ward page a tenth of its time, against 11 µs for the count itself (measured
+under cProfile); what it gave here (a decorator, a storage from a URI, a 429) is the few lines below.
+With memory://, counts are kept by `LocalWindows` and swept a minute at most after their window ends.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any, NamedTuple, TypeVar, cast
 
-from flask import Flask, current_app, jsonify, render_template, request
-from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from limits import RateLimitItem, parse_many
-from limits.strategies import MovingWindowRateLimiter
+from limits.storage import Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from finder.errors import FinderError
 from finder.i18n import tr
 
+EXTENSION = "finder_limits"
 API_PREFIX = "/api/v1/"
 NOT_LIMITED = {"api.health"}  # load balancers poll it; it does no work worth protecting
-PAGE_SETTINGS = ("SEARCH_RATE_LIMIT", "POSTER_RATE_LIMIT")
+# Each limit's setting, with an example for the message when it is no rate limit.
+SETTINGS = {
+    "RATE_LIMIT": "120/minute",
+    "SEARCH_RATE_LIMIT": "60/minute",
+    "POSTER_RATE_LIMIT": "10/minute",
+    "NO_TEAM_RATE_LIMIT": "10/hour",
+}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -85,29 +95,96 @@ def rate_limit_policy(app: Flask) -> str:
     return ", ".join(f"{item.amount};w={item.get_expiry()}" for item in parse_limits(app.config["RATE_LIMIT"]))
 
 
-def _setting(name: str) -> Callable[[], str]:
-    """The limit text of config setting `name` for this request's app ("" when it is off)."""
-
-    def text() -> str:
-        value: str = current_app.config[name]
-        return "" if value.strip().lower() == "off" else value
-
-    return text
-
-
 def _not_an_api_request() -> bool:
     return not request.path.startswith(API_PREFIX) or request.method == "OPTIONS" or request.endpoint in NOT_LIMITED
 
 
-limiter = Limiter(
-    get_remote_address,  # the client's address (behind proxies, FINDER_PROXIES makes it the forwarded one)
-    application_limits=[_setting("RATE_LIMIT")],
-    application_limits_exempt_when=_not_an_api_request,
-    strategy="fixed-window",
-    fail_on_first_breach=False,  # every limit counts every request, as the RateLimit-* headers say
-    # An unknown /api/v1 path counts too: Flask-Limiter skips requests it cannot name, and the endpoint is None.
-    request_identifier=lambda: request.endpoint or request.path,
-)
+class LocalWindows:
+    """Fixed windows counted in this process (memory://), each opening with a client's first request.
+
+    Hand-written, not limits' MemoryStorage: that one starts a `threading.Timer` whenever its last has fired
+    (10 ms), and `Thread.start` waits until the new thread runs: 884 thread starts in 3,000 API requests,
+    measured. Here expired windows are swept inline, at most once a minute (100,000 clients: about 10 ms).
+    """
+
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        # (scope, client, amount, seconds): (when the window resets, requests in it)
+        self._windows: dict[tuple[str, str, int, int], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+        self._sweep_at = 0.0
+
+    def __len__(self) -> int:
+        """How many windows are held (clients times limits), ended ones included until the next sweep."""
+        return len(self._windows)
+
+    def hit(self, item: RateLimitItem, scope: str, client: str) -> tuple[int, float]:
+        """Count one request: (requests in the client's window so far, when the window resets)."""
+        now, seconds = self.clock(), item.get_expiry()
+        key = (scope, client, item.amount, seconds)
+        with self._lock:
+            if now >= self._sweep_at:
+                self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+                self._sweep_at = now + self.SWEEP_SECONDS
+            reset_at, hits = self._windows.get(key, (0.0, 0))
+            if now >= reset_at:
+                reset_at, hits = now + seconds, 0
+            self._windows[key] = (reset_at, hits + 1)
+        return hits + 1, reset_at
+
+
+class ClientLimits:
+    """One setting's limits per client: in this process for memory://, else on the shared storage (Redis) by
+    limits' fixed window. Every limit counts every request, as the RateLimit-* headers say; a request over any
+    of them is refused."""
+
+    def __init__(self, scope: str, items: list[RateLimitItem], storage: Storage | None, local: LocalWindows) -> None:
+        self.scope = scope
+        self.items = items
+        self.local = local
+        self.shared = FixedWindowRateLimiter(storage) if storage is not None else None
+
+    def count(self, client: str) -> tuple[bool, list[Window]]:
+        """Count one request of `client`: (allowed, where it stands against each limit)."""
+        allowed, counted, now = True, [], time.time()
+        for item in self.items:
+            within, remaining, reset_at = self._hit(item, client)
+            allowed = allowed and within
+            counted.append(Window(item, remaining, max(1, min(item.get_expiry(), math.ceil(reset_at - now)))))
+        return allowed, counted
+
+    def _hit(self, item: RateLimitItem, client: str) -> tuple[bool, int, float]:
+        """(within the limit, requests left, when the window resets) after counting one request."""
+        if self.shared is None:
+            hits, reset_at = self.local.hit(item, self.scope, client)
+            return hits <= item.amount, max(0, item.amount - hits), reset_at
+        within = self.shared.hit(item, self.scope, client)
+        stats = self.shared.get_window_stats(item, self.scope, client)
+        return within, stats.remaining, stats.reset_time
+
+
+@dataclass
+class RateLimits:
+    """An app's limits: the storage (sign-in failures count there too) and each setting's limits ("off": none)."""
+
+    storage: Storage
+    by_setting: dict[str, ClientLimits] = field(default_factory=dict)
+
+
+def _client() -> str:
+    """The client's address (behind proxies, FINDER_PROXIES makes it the forwarded one)."""
+    return request.remote_addr or "127.0.0.1"
+
+
+def _count_api_request() -> Response | None:
+    """Count an /api/v1 request (unknown paths too; not the health check or a preflight); refuse it when over."""
+    api = current_app.extensions[EXTENSION].by_setting.get("RATE_LIMIT")
+    if api is None or _not_an_api_request():
+        return None
+    allowed, g.api_windows = api.count(_client())
+    return None if allowed else _api_refusal(g.api_windows)
 
 
 def _too_many_requests() -> str:
@@ -117,40 +194,32 @@ def _too_many_requests() -> str:
 
 def limited(setting: str, message: Callable[[], str] = _too_many_requests) -> Callable[[F], F]:
     """Count each request of the view against config `setting` for the client's address; `message` refuses."""
-    route_limit = limiter.limit(_setting(setting), error_message=message)
 
     def decorate(view: F) -> F:
-        counted = route_limit(view)
-        counted.rate_limited = True  # type: ignore[attr-defined]
+        @wraps(view)
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            limits = current_app.extensions[EXTENSION].by_setting.get(setting)
+            if limits is not None:
+                allowed, windows = limits.count(_client())
+                if not allowed:
+                    wait = retry_after(windows)
+                    page = render_template("error.html", error=PageRateLimited(message(), wait))
+                    return page, 429, {"Retry-After": str(wait), "Cache-Control": "no-store"}
+            return view(*args, **kwargs)
+
         return cast(F, counted)
 
     return decorate
 
 
-@limiter.request_filter
-def _no_limit_applies() -> bool:
-    """Most requests (pages, files) meet no limit: saying so first saves 60 us of Flask-Limiter's hooks (measured)."""
-    if not _not_an_api_request():
-        return False
-    return not getattr(current_app.view_functions.get(request.endpoint or ""), "rate_limited", False)
-
-
 def sign_in_limiter() -> MovingWindowRateLimiter:
-    """The moving-window counter of staff sign-in failures, on the limiter's storage (memory or Redis)."""
-    return MovingWindowRateLimiter(limiter.storage)
+    """The moving-window counter of staff sign-in failures, on the app's limit storage (memory or Redis)."""
+    return MovingWindowRateLimiter(current_app.extensions[EXTENSION].storage)
 
 
 def windows() -> list[Window]:
-    """Where the client stands against each limit this request counted (none if none did)."""
-    now = time.time()
-    return [
-        Window(
-            counted.limit,
-            counted.remaining,
-            max(1, min(counted.limit.get_expiry(), math.ceil(counted.reset_at - now))),
-        )
-        for counted in limiter.current_limits
-    ]
+    """Where the client stands against each API limit this request counted (none if none did)."""
+    return g.get("api_windows") or []
 
 
 def retry_after(counted: list[Window]) -> int:
@@ -158,21 +227,19 @@ def retry_after(counted: list[Window]) -> int:
     return max((w.reset_after for w in counted if w.remaining == 0), default=1)
 
 
-def _refused(error: RateLimitExceeded) -> Any:
-    """429: JSON for the API, naming the tightest limit used up; the error page with Retry-After elsewhere."""
-    counted = windows()
+def _api_refusal(counted: list[Window]) -> Response:
+    """429 in JSON, naming the tightest limit used up (security.py adds the RateLimit-* and Retry-After headers)."""
     wait = retry_after(counted)
-    if request.path.startswith(API_PREFIX):
-        tightest = min((w.limit for w in counted if w.remaining == 0), key=RateLimitItem.get_expiry)
-        unit = tightest.GRANULARITY.name
-        per = unit if tightest.multiples == 1 else f"{tightest.multiples} {unit}s"
-        refusal = RateLimited(
-            f"Too many requests: this API allows {tightest.amount} per {per} from each client. "
-            f"Try again in {wait} second{'' if wait == 1 else 's'}."
-        )
-        return jsonify(refusal.to_dict()), refusal.status
-    page = render_template("error.html", error=PageRateLimited(error.description, wait))
-    return page, 429, {"Retry-After": str(wait), "Cache-Control": "no-store"}
+    tightest = min((w.limit for w in counted if w.remaining == 0), key=RateLimitItem.get_expiry)
+    unit = tightest.GRANULARITY.name
+    per = unit if tightest.multiples == 1 else f"{tightest.multiples} {unit}s"
+    refusal = RateLimited(
+        f"Too many requests: this API allows {tightest.amount} per {per} from each client. "
+        f"Try again in {wait} second{'' if wait == 1 else 's'}."
+    )
+    response = jsonify(refusal.to_dict())
+    response.status_code = refusal.status
+    return response
 
 
 def check_setting(app: Flask, name: str, example: str) -> None:
@@ -188,10 +255,16 @@ def check_setting(app: Flask, name: str, example: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Check the settings, then count on the storage FINDER_LIMITER_STORAGE_URI names."""
-    check_setting(app, "RATE_LIMIT", "120/minute")
-    for name in PAGE_SETTINGS:
-        check_setting(app, name, "60/minute")
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["LIMITER_STORAGE_URI"]
-    limiter.init_app(app)
-    sign_in_limiter()  # a storage without moving windows (memcached) stops the app here, not at a sign-in
-    app.register_error_handler(RateLimitExceeded, _refused)
+    uri = app.config["LIMITER_STORAGE_URI"]
+    storage = storage_from_string(uri)  # an unknown scheme stops the app here (limits' ConfigurationError)
+    if not isinstance(storage, Storage):
+        raise ValueError(f"FINDER_LIMITER_STORAGE_URI {uri!r} names an asyncio storage: use memory:// or redis://")
+    MovingWindowRateLimiter(storage)  # a storage without moving windows (memcached) stops it here, not at a sign-in
+    limits = RateLimits(storage)
+    shared, local = (None if uri.startswith("memory://") else storage), LocalWindows()
+    for name, example in SETTINGS.items():
+        check_setting(app, name, example)
+        if items := parse_limits(app.config[name]):
+            limits.by_setting[name] = ClientLimits(name, items, shared, local)
+    app.extensions[EXTENSION] = limits
+    app.before_request(_count_api_request)

@@ -24,7 +24,7 @@ from cachetools import LRUCache
 from flask import Response, current_app, request
 from werkzeug.http import parse_accept_header, quote_etag
 
-from finder.headers import per_header_value
+from finder.headers import conditional, per_header_value
 from finder.lookup.service import WardAnswer
 from finder.web.languages import carried_lang, select_language
 
@@ -131,5 +131,4 @@ def send(kept: Page, mimetype: str, cache_control: str, vary: str) -> Response:
     headers["Vary"] = vary
     headers["Cache-Control"] = cache_control
     headers["ETag"] = quote_etag(f"{kept.etag}:{encoding}" if encoding else kept.etag)
-    response.make_conditional(request)  # in place (it returns the same response, typed as werkzeug's)
-    return response
+    return conditional(response, request.environ)

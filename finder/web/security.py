@@ -10,7 +10,7 @@
   `X-Frame-Options: DENY`, and pages are isolated with Cross-Origin-Opener-Policy.
 - /api/v1: GETs are open to any origin (CORS `*`, never with credentials) and cacheable (ETag from
   the body, 304 on If-None-Match, Cache-Control); every client is rate limited (finder/web/limits.py,
-  Flask-Limiter), with the IETF draft RateLimit-* headers written here and a JSON 429 with Retry-After.
+  on `limits`), with the IETF draft RateLimit-* headers written here and a JSON 429 with Retry-After.
 
 Hosts: absolute URLs name FINDER_PUBLIC_URL (Flask's SERVER_NAME), and a request whose Host header
 is not a trusted name (Flask's TRUSTED_HOSTS) is refused with 400, so no answer, cached or not,
@@ -37,6 +37,7 @@ from werkzeug.http import quote_etag
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from finder.errors import FinderError
+from finder.headers import conditional
 from finder.web.limits import Window, rate_limit_policy, retry_after, windows
 
 API_PREFIX = "/api/v1/"
@@ -227,7 +228,7 @@ def _api_headers(response: Response, settings: SecuritySettings, policy: str) ->
     if method in ("GET", "HEAD") and cacheable:
         headers.add("Cache-Control", settings.api_cache_control)
         headers.add("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest()))
-        response.make_conditional(request)
+        conditional(response, request.environ)
     elif method != "OPTIONS":
         headers.add("Cache-Control", "no-store")
     return response

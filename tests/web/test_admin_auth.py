@@ -332,8 +332,7 @@ def test_an_admin_holding_the_password_cannot_keep_guessing_codes_by_signing_in_
 
 def test_the_limiter_storage_is_a_setting(db, geodata):
     app = staff_app(db, geodata, LIMITER_STORAGE_URI="memory://")
-    (limiter,) = app.extensions["limiter"]  # Flask-Limiter's own: sign-in failures count on its storage
-    assert limiter.storage.check()
+    assert app.extensions["finder_limits"].storage.check()  # sign-in failures count on it too
     with pytest.raises(ConfigurationError, match="nosuch"):
         staff_app(db, geodata, LIMITER_STORAGE_URI="nosuch://127.0.0.1")
 

@@ -67,7 +67,7 @@ def test_a_postcode_in_the_widget_shows_how_to_reach_the_team_a_map_and_a_link_t
     assert 'aria-labelledby="team-title"' not in html  # officers, meetings and the rest are on the full page
     assert f'href="/wards/{ST_JAMESS}" data-full-details' in html
     assert 'id="map_finder"' in html
-    assert f'src="/maps/{ST_JAMESS}.js"' in html
+    assert f'src="/maps/{ST_JAMESS}.js?v=' in html
     data = json.loads(unescape(re.search(r"data-map='([^']*)'", html).group(1)))
     assert data["point"] == [51.501009, -0.141588]  # the searched point reaches the page as JSON
 

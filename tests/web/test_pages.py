@@ -28,7 +28,7 @@ def test_a_postcode_search_shows_the_ward_borough_force_and_routes(client):
         assert href in html
     assert "https://www.met.police.uk/ro/report/" in html
     assert 'id="map_finder"' in html
-    assert '<script src="/maps/E05013806.js" defer>' in html  # the same script for everyone in the ward
+    assert re.search(r'<script src="/maps/E05013806.js\?v=[0-9a-f]{12}" defer>', html)  # the same for everyone
     data = json.loads(unescape(re.search(r"data-map='([^']*)'", html).group(1)))
     assert data["point"] == [51.501009, -0.141588]  # the searched point reaches the page as JSON
     assert 'value=" sw1a-1aa "' in html  # re-shows what was typed in the search-again form
@@ -117,7 +117,7 @@ def test_a_ward_page_is_shareable_and_lists_neighbours(client):
     assert response.status_code == 200
     assert "Neighbouring wards" in html
     assert "http://localhost/wards/E05013806" in html
-    assert '/maps/E05013806.js"' in html
+    assert "/maps/E05013806.js?v=" in html
 
 
 def test_a_lowercase_ward_code_redirects_to_the_canonical_page(client):
@@ -165,6 +165,18 @@ def test_the_map_script_is_one_file_per_ward_whatever_the_query(client, query):
     assert response.status_code == 200
     assert response.get_data() == client.get("/maps/E05013806.js").get_data()
     assert response.headers["ETag"] and response.cache_control.max_age == 3600
+
+
+def test_a_pages_map_script_address_names_its_content_so_browsers_keep_it_for_good(client):
+    """A returning visitor's ward view is one request: the script the page names is never asked for again."""
+    html = client.get("/wards/E05013806").get_data(as_text=True)
+    address = unescape(re.search(r'<script src="(/maps/E05013806.js\?v=[0-9a-f]{12})"', html).group(1))
+    named = client.get(address)
+    assert named.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert named.headers["ETag"].strip('"').startswith(address.rsplit("=", 1)[1])  # the version is its hash
+    assert named.get_data() == client.get("/maps/E05013806.js").get_data()
+    for other in ("/maps/E05013806.js", "/maps/E05013806.js?v=000000000000"):  # an old page's address: an hour
+        assert client.get(other).headers["Cache-Control"] == "public, max-age=3600"
 
 
 def test_the_map_script_answers_304_when_the_browser_has_it(client):
