@@ -211,3 +211,62 @@ def test_a_borough_admin_clears_a_queue_of_ten_in_three_submits(
     assert live_server.editing.pending() == []
     history = {e.id: e for e in live_server.editing.history(SAMPLE_WARD)}
     assert history[wrong].status == "rejected" and "Wrong ward" in history[wrong].review_reason
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_a_borough_admin_invites_by_ward_name_is_warned_of_a_personal_address_and_cancels_the_invitation(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    recorded = browser_page.new_context(viewport=screen)
+    page = with_axe(recorded)
+    sign_in(page, *new_admin(live_server))
+    page.goto("/admin/users")
+    no_violations(page, recorded)
+    email = f"gail{screen['width']}@gmail.com"
+    page.get_by_label("Name").fill("Gail Guest")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("group", name="Wards (for a ward editor)").get_by_label("St James's", exact=True).check()
+    page.get_by_role("button", name="Invite").click()
+    expect(page.locator("[data-personal-address]")).to_contain_text(f"{email} looks like a personal address")
+    link = page.locator(".one-time-link").inner_text()  # a warning, not a refusal: the invitation exists
+    row = page.get_by_role("row").filter(has_text=email)
+    expect(row).to_contain_text(f"St James's {SAMPLE_WARD}")  # the ward's name beside its code
+    no_violations(page, recorded)
+
+    row.get_by_role("button", name="Cancel invitation").click()
+    expect(page.get_by_role("status")).to_contain_text(f"The invitation to Gail Guest ({email}) is cancelled")
+    expect(page.get_by_role("row").filter(has_text=email)).to_have_count(0)
+    recorded.expect_status_console_error(404)  # the cancelled link, on purpose
+    page.goto(link.replace(recorded.base_url, ""))
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link cannot be used")
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_a_disabled_officers_open_session_is_refused_on_its_next_request_until_re_enabled(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    leaver = new_editor(live_server, f"Lee Leaver {screen['width']}")
+    officers = browser_page.new_context(viewport=screen)
+    officers.expect_status_console_error(400)  # the refused sign-in, on purpose
+    officer = officers.page
+    sign_in(officer, leaver.email)
+    recorded = browser_page.new_context(viewport=screen)
+    admin = with_axe(recorded)
+    sign_in(admin, *new_admin(live_server))
+    admin.goto("/admin/users")
+    row = admin.get_by_role("row").filter(has_text=leaver.email)
+    row.get_by_role("button", name="Disable").click()
+    expect(admin.get_by_role("status")).to_contain_text("signed out everywhere and cannot sign in")
+    expect(admin.get_by_role("row").filter(has_text=leaver.email)).to_contain_text("Disabled")
+    no_violations(admin, recorded)
+
+    officer.goto(f"/admin/wards/{SAMPLE_WARD}")  # the session opened before: refused at once
+    expect(officer.get_by_role("heading", level=1)).to_have_text("Sign in")
+    officer.get_by_label("Email address").fill(leaver.email)
+    officer.get_by_label("Password").fill(PASSWORD)
+    officer.get_by_role("button", name="Sign in").click()
+    expect(officer.locator(".govuk-error-summary")).to_be_visible()  # and signing in again is refused
+
+    admin.get_by_role("row").filter(has_text=leaver.email).get_by_role("button", name="Re-enable").click()
+    expect(admin.get_by_role("status")).to_contain_text("can sign in again")
+    sign_in(officer, leaver.email)
