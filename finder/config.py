@@ -28,8 +28,8 @@
   icloud.com, me.com, aol.com, btinternet.com, proton.me, protonmail.com): an invitation to one is sent
   with a warning to the admin (officers should use their work address), never refused.
 - FINDER_GEODATA: folder of built geodata (default <repo>/geodata).
-- FINDER_VENDOR: folder of the front-end packages built from npm (Leaflet; scripts/setup fills it), served
-  at /static/vendor/ (default <repo>/static/vendor). Neither it nor geodata ships in the wheel.
+- FINDER_VENDOR: folder of the front-end packages built from npm (Leaflet, GOV.UK Frontend; scripts/setup
+  fills it), served at /static/vendor/ (default <repo>/static/vendor). Neither it nor geodata ships in the wheel.
 - FINDER_RAW_DATA: raw open-data mirror for `finder build-geodata` (default ../shared/data-raw).
 - FINDER_CODEPOINT_URL, FINDER_WARDS_URL, FINDER_ONSPD_URL: where `finder build-geodata` downloads
   OS Code-Point Open, the ONS wards and the ONSPD when there is no mirror (defaults, and what each
