@@ -23,9 +23,13 @@
   send, like "10/hour" (counted like FINDER_RATE_LIMIT; default 10/hour).
 - FINDER_FORCE_EMAIL_DOMAINS: the email domains each force's team addresses may use, as
   force=domain,domain;force=domain (default metropolitan=met.police.uk;city-of-london=cityoflondon.police.uk).
+- FINDER_PERSONAL_EMAIL_DOMAINS: comma-separated email domains of personal mailboxes (default gmail.com,
+  googlemail.com, hotmail.com, hotmail.co.uk, outlook.com, live.com, live.co.uk, yahoo.com, yahoo.co.uk,
+  icloud.com, me.com, aol.com, btinternet.com, proton.me, protonmail.com): an invitation to one is sent
+  with a warning to the admin (officers should use their work address), never refused.
 - FINDER_GEODATA: folder of built geodata (default <repo>/geodata).
-- FINDER_VENDOR: folder of the front-end packages built from npm (Leaflet; scripts/setup fills it), served
-  at /static/vendor/ (default <repo>/static/vendor). Neither it nor geodata ships in the wheel.
+- FINDER_VENDOR: folder of the front-end packages built from npm (Leaflet, GOV.UK Frontend; scripts/setup
+  fills it), served at /static/vendor/ (default <repo>/static/vendor). Neither it nor geodata ships in the wheel.
 - FINDER_RAW_DATA: raw open-data mirror for `finder build-geodata` (default ../shared/data-raw).
 - FINDER_CODEPOINT_URL, FINDER_WARDS_URL, FINDER_ONSPD_URL: where `finder build-geodata` downloads
   OS Code-Point Open, the ONS wards and the ONSPD when there is no mirror (defaults, and what each
@@ -109,6 +113,12 @@ def host_names(text: str) -> tuple[str, ...]:
 LOCAL_HOSTS = ("localhost", "127.0.0.1")  # ./scripts/serve's default address and the test client's
 
 
+PERSONAL_DOMAINS = (
+    "gmail.com,googlemail.com,hotmail.com,hotmail.co.uk,outlook.com,live.com,live.co.uk,yahoo.com,yahoo.co.uk,"
+    "icloud.com,me.com,aol.com,btinternet.com,proton.me,protonmail.com"
+)
+
+
 def force_domains(text: str) -> dict[str, tuple[str, ...]] | None:
     """FINDER_FORCE_EMAIL_DOMAINS as {force: domains}; None when unset (the built-in defaults apply)."""
     if not text.strip():
@@ -165,6 +175,11 @@ class Config:
     SMTP_URL = os.environ.get("FINDER_SMTP_URL", "")
     FORCE_EMAIL_DOMAINS = force_domains(os.environ.get("FINDER_FORCE_EMAIL_DOMAINS", ""))
     MAIL_FROM = os.environ.get("FINDER_MAIL_FROM", "")
+    PERSONAL_EMAIL_DOMAINS = frozenset(
+        d.strip().lower()
+        for d in os.environ.get("FINDER_PERSONAL_EMAIL_DOMAINS", PERSONAL_DOMAINS).split(",")
+        if d.strip()
+    )
     DIGEST_THRESHOLD = float(os.environ.get("FINDER_DIGEST_THRESHOLD", "50"))
     NO_TEAM_RATE_LIMIT = os.environ.get("FINDER_NO_TEAM_RATE_LIMIT", "10/hour")
     SESSION_COOKIE_HTTPONLY = True

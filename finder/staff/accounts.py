@@ -538,6 +538,37 @@ class Accounts:
             )
             _end_sessions(session, user_id)
 
+    # -- disabling and cancelling ---------------------------------------------------------------------
+
+    def set_active(self, actor: Account, user_id: int, active: bool, borough_of: BoroughOf) -> Account:
+        """Disable (a leaver: every session ends now, and signing in is refused) or re-enable an account."""
+        target = self.get(user_id)
+        if target is None or target.id == actor.id or not may_manage(actor, target, borough_of):
+            raise NotAllowed("You can only disable or re-enable other people you manage.")
+        with self.store.session() as session:
+            user = _load(session, id=user_id)
+            assert user is not None
+            user.active = active
+            if not active:
+                _end_sessions(session, user_id)
+            session.flush()
+            return Account.of(user)
+
+    def cancel_invitation(self, actor: Account, user_id: int, borough_of: BoroughOf) -> Account:
+        """Remove an account nobody has set a password for yet (a wrong invite): its links stop working."""
+        target = self.get(user_id)
+        if target is None or target.id == actor.id or not may_manage(actor, target, borough_of):
+            raise NotAllowed("You can only cancel invitations of people you manage.")
+        if target.has_password:
+            raise NotAllowed(f"{target.name} has accepted the invitation: disable the account instead.")
+        with self.store.session() as session:
+            session.execute(delete(StaffToken).where(StaffToken.user_id == user_id))
+            _end_sessions(session, user_id)
+            user = _load(session, id=user_id)
+            assert user is not None
+            session.delete(user)
+        return target
+
     # -- wards ------------------------------------------------------------------------------------
 
     def set_wards(self, actor: Account, user_id: int, text: str, borough_of: BoroughOf) -> Account:

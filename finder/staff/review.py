@@ -8,6 +8,8 @@ other way round) and raises nothing: it answers, and the service turns answers i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -90,9 +92,36 @@ def settle(
     change_set.reviewed_by, change_set.reviewed_at = reviewer.id, now
 
 
+@dataclass
+class Decided:
+    """What one submit of the review page did: the change sets settled, and those that could not be, with why."""
+
+    approved: list[int] = field(default_factory=list)
+    rejected: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+
+def decide_all(ids: Iterable[int], decide: Callable[[int], object], failures: tuple[type[Exception], ...]) -> Decided:
+    """Settle each change set in turn with `decide` (the Editing service's approve, or reject with one reason).
+
+    Each is its own transaction, as a single decision is: one that fails (`failures`: it changed since, or
+    was settled by someone else meanwhile) is reported by its message and the others still go through."""
+    done = Decided()
+    for change_set_id in ids:
+        try:
+            saved = decide(change_set_id)
+        except failures as error:
+            done.failed.append((change_set_id, str(error)))
+            continue
+        (done.rejected if getattr(saved, "status", None) == "rejected" else done.approved).append(change_set_id)
+    return done
+
+
 __all__ = [
+    "Decided",
     "borough_reviews",
     "boroughs_reviewing",
+    "decide_all",
     "may_decide",
     "needs_review",
     "reason_problem",

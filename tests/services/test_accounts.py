@@ -389,3 +389,31 @@ def test_without_mail_only_a_site_admin_is_given_a_reset_link_to_pass_on(service
         assert session.scalars(select(StaffToken)).all() == []  # no link was made for nobody to use
     _, purpose, token = service.new_link(site, editor.id, BOROUGH_OF, by_email=False)
     assert purpose == "reset" and service.link_account(token, "reset").id == editor.id
+
+
+def test_a_disabled_account_cannot_sign_in_until_re_enabled_and_only_its_managers_may_disable_it(service, store):
+    admin = make_user(store, "bo@example.org", "borough_admin", borough_code=WESTMINSTER)
+    other_admin = make_user(store, "cam@example.org", "borough_admin", borough_code="E09000007")
+    editor = make_user(store, "ed@example.org", wards=[ST_JAMESS])
+    with pytest.raises(NotAllowed):
+        service.set_active(other_admin, editor.id, False, BOROUGH_OF)  # not their borough's editor
+    with pytest.raises(NotAllowed):
+        service.set_active(admin, admin.id, False, BOROUGH_OF)  # nobody locks themselves out
+    assert not service.set_active(admin, editor.id, False, BOROUGH_OF).active
+    with pytest.raises(SignInRefused):
+        service.sign_in("ed@example.org", PASSWORD, "10.0.0.1")
+    assert service.set_active(admin, editor.id, True, BOROUGH_OF).active
+    assert service.sign_in("ed@example.org", PASSWORD, "10.0.0.1").id == editor.id
+
+
+def test_a_cancelled_invitation_removes_the_account_and_its_link_stops_working(service, store):
+    admin = make_user(store, "bo@example.org", "borough_admin", borough_code=WESTMINSTER)
+    invited, token = invite_editor(service, admin)
+    signed_up = make_user(store, "sam@example.org", wards=[ST_JAMESS])
+    with pytest.raises(NotAllowed, match="disable the account instead"):
+        service.cancel_invitation(admin, signed_up.id, BOROUGH_OF)
+    assert service.cancel_invitation(admin, invited.id, BOROUGH_OF).email == "ed@example.org"
+    assert service.get(invited.id) is None
+    with pytest.raises(LinkInvalid):
+        service.link_account(token, "invite")
+    assert sorted(a.email for a in service.users_for(admin, BOROUGH_OF)) == ["bo@example.org", "sam@example.org"]

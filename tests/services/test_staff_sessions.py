@@ -78,3 +78,12 @@ def test_the_store_keeps_only_a_hash_of_the_session_id(sessions, store):
     with store.reader() as session:
         stored = session.scalars(select(StaffSession.key_hash)).one()
     assert key not in stored and len(stored) == 64
+
+
+def test_disabling_an_account_refuses_its_existing_sessions_on_their_next_request(sessions, store):
+    admin = make_user(store, "bo@example.org", "borough_admin", borough_code="E09000033")
+    editor = make_user(store, "ed@example.org", wards=["E05013806"])
+    key = sessions.start(editor)
+    assert sessions.check(key)[0] is not None
+    Accounts(store, secret="test").set_active(admin, editor.id, False, {"E05013806": "E09000033"}.get)
+    assert sessions.check(key)[0] is None

@@ -66,7 +66,7 @@ def form_sign_in(client, email: str, password: str = PASSWORD, address: str = "1
 
 
 def error_summary(response) -> str:
-    match = re.search(r'<div class="error-summary".*?</div>', response.get_data(as_text=True), re.S)
+    match = re.search(r'<div class="govuk-error-summary".*?</ul>', response.get_data(as_text=True), re.S)
     assert match, "no error summary"
     return match.group(0)
 

@@ -35,6 +35,8 @@ STAFF_POSTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "admin.users": ((), {}),
     "admin.user_wards": ((), {"wards": SAMPLE_WARD}),
     "admin.user_link": ((), {}),
+    "admin.user_active": ((), {"active": "0"}),
+    "admin.user_cancel": ((), {}),
     "admin.add": (
         ("officer_id",),
         {"kind": "phone", "label": "Team phone", "value": "020 7946 0123", "display_order": "5"},
@@ -47,6 +49,7 @@ STAFF_POSTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "admin.restore": ((), {}),
     "admin.review_settings": ((), {}),
     "admin.decide": ((), {"decision": "approve"}),
+    "admin.decide_many": (("change_set",), {"decision": "approve"}),
 }
 URL_VALUES = {"ward_code": SAMPLE_WARD, "entity": "route", "item_id": "ROUTE"}
 

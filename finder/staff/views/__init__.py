@@ -25,6 +25,8 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import BaseLoader, ChoiceLoader, PackageLoader, PrefixLoader
 from sqlalchemy.exc import SQLAlchemyError
 
 from finder.lookup.api import bp as api_bp
@@ -225,6 +227,12 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)  # every form posted carries its CSRF token, unless its view is exempt
     csrf.exempt(api_bp)  # the JSON API takes no cookies, so there is nothing to forge
 
+    # The staff pages are built from GOV.UK Frontend's components: govuk-frontend-jinja's macros and
+    # govuk-frontend-wtf's widgets, loaded under their package names as both packages document.
+    govuk = PrefixLoader({name: PackageLoader(name) for name in ("govuk_frontend_jinja", "govuk_frontend_wtf")})
+    own: list[BaseLoader] = [app.jinja_loader] if app.jinja_loader is not None else []
+    app.jinja_loader = ChoiceLoader([*own, govuk])
+    WTFormsHelpers(app)
     app.register_blueprint(bp)
     app.register_error_handler(CSRFError, _csrf_refused)
 

@@ -311,6 +311,16 @@ def home() -> Any:
     )
 
 
+def _wards_field() -> str:
+    """The wards picked by name (one value each), or typed as codes: the service reads both as codes."""
+    return " ".join(value for value in request.form.getlist("wards") if isinstance(value, str))
+
+
+def personal_address(email: str) -> bool:
+    """Whether an address is at a personal mailbox's domain (PERSONAL_EMAIL_DOMAINS): worth a warning, no more."""
+    return email.rpartition("@")[2].strip().lower() in current_app.config["PERSONAL_EMAIL_DOMAINS"]
+
+
 def _users_page(
     *,
     error: AccountError | None = None,
@@ -325,6 +335,9 @@ def _users_page(
         "admin/users.html",
         actor=actor,
         people=people,
+        ward_name=ward_name,
+        ward_choices=_editable_wards(actor),
+        personal=link_for is not None and personal_address(link_for.email),
         roles=ROLE_NAMES if actor.role == Role.SITE_ADMIN else {Role.WARD_EDITOR: ROLE_NAMES[Role.WARD_EDITOR]},
         boroughs=boroughs(),
         own_wards=_editable_wards(actor) if actor.role == Role.BOROUGH_ADMIN else {},
@@ -343,7 +356,7 @@ def users() -> Any:
     """Everyone the admin manages, and the invitation form."""
     if request.method == "GET":
         return _users_page()
-    form = {name: _field(name) for name in ("email", "name", "role", "borough_code", "wards")}
+    form = {name: _field(name) for name in ("email", "name", "role", "borough_code")} | {"wards": _wards_field()}
     try:
         account, token = accounts().invite(current_account(), **form, borough_of=borough_of, boroughs=boroughs())
     except AccountError as error:
@@ -355,7 +368,7 @@ def users() -> Any:
 @admin_required
 def user_wards(user_id: int) -> Any:
     try:
-        account = accounts().set_wards(current_account(), user_id, _field("wards"), borough_of)
+        account = accounts().set_wards(current_account(), user_id, _wards_field(), borough_of)
     except AccountError as error:
         return _users_page(error=error, status=error.status)
     flash(f"{account.name}'s wards are saved.")
@@ -372,3 +385,31 @@ def user_link(user_id: int) -> Any:
     except AccountError as error:
         return _users_page(error=error, status=error.status)
     return _users_page(link=_deliver(account, purpose, token), link_for=account)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@admin_required
+def user_active(user_id: int) -> Any:
+    """Disable a leaver's account (their sessions end at once) or re-enable it."""
+    active = request.form.get("active") == "1"
+    try:
+        account = accounts().set_active(current_account(), user_id, active, borough_of)
+    except AccountError as error:
+        return _users_page(error=error, status=error.status)
+    if active:
+        flash(f"{account.name} can sign in again.")
+    else:
+        flash(f"{account.name}'s account is disabled: they were signed out everywhere and cannot sign in.")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/cancel", methods=["POST"])
+@admin_required
+def user_cancel(user_id: int) -> Any:
+    """Cancel an invitation nobody has accepted: the account and its link are gone."""
+    try:
+        account = accounts().cancel_invitation(current_account(), user_id, borough_of)
+    except AccountError as error:
+        return _users_page(error=error, status=error.status)
+    flash(f"The invitation to {account.name} ({account.email}) is cancelled: its link no longer works.")
+    return redirect(url_for("admin.users"))

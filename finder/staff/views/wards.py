@@ -17,6 +17,7 @@ lets the editor choose. A form with a mistake comes back with every field as typ
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -33,7 +34,9 @@ from finder.staff.editing import (
     StaleConfirm,
     parse_seen,
 )
+from finder.staff.history import HistoryEntry
 from finder.staff.permissions import may_review
+from finder.staff.review import decide_all, reason_problem
 from finder.staff.views import (
     admin_required,
     borough_of,
@@ -393,19 +396,95 @@ def restore(ward_code: str, change_set_id: int) -> Any:
     return _done(ward_code, saved, "earlier version")
 
 
-@bp.get("/review")
-@admin_required
-def review() -> Any:
-    """Edits waiting for review in the admin's wards, and whether their borough requires review."""
+def reviewable(account: Account, entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """The waiting changes this person may approve or reject."""
+    return [e for e in entries if may_review(account, borough_of(e.ward_code))]
+
+
+def _review_page(*, error: Invalid | None = None, chosen: Collection[int] = (), status: int = 200) -> Any:
+    """The queue, the form that settles several changes at once, and which boroughs review."""
     account, service = current_account(), editing()
-    entries = service.pending()
-    mine = [e for e in entries if account.role == Role.SITE_ADMIN or borough_of(e.ward_code) == account.borough_code]
+    mine = reviewable(account, service.pending())
+    editors: dict[tuple[int | None, str], list[int]] = {}
+    for entry in mine:
+        editors.setdefault((entry.user_id, entry.who), []).append(entry.id)
     names = boroughs()
     reviewing = service.boroughs_reviewing()
     settings = {code: code in reviewing for code in names}
     if account.role != Role.SITE_ADMIN:
         settings = {code: on for code, on in settings.items() if code == account.borough_code}
-    return render_template("admin/review.html", entries=mine, ward_name=ward_name, settings=settings, names=names)
+    page = render_template(
+        "admin/review.html",
+        entries=mine,
+        editors=editors,
+        ward_name=ward_name,
+        entity_names=ENTITY_NAMES,
+        settings=settings,
+        names=names,
+        error=error,
+        typed=error.values if error else {},
+        chosen=set(chosen),
+    )
+    return page, status
+
+
+@bp.get("/review")
+@admin_required
+def review() -> Any:
+    """Edits waiting for review in the admin's wards, and whether their borough requires review."""
+    return _review_page()
+
+
+def _settle(ids: list[int], approve: bool, reason: str = "", *, strict: bool = False) -> WerkzeugResponse:
+    """Approve or reject (with one reason) these change sets, say what became of each, back to the queue.
+
+    `strict`: one change, whose NotAllowed or NotFound the caller answers (403, 404); in a batch each is told."""
+    service, reviewer = editing(), actor()
+    failures: tuple[type[Exception], ...] = (EditConflict, Invalid)  # it no longer fits the team as it is now
+    if not strict:
+        failures += (NotAllowed, NotFound)
+    if approve:
+        done = decide_all(ids, lambda i: service.approve(reviewer, i), failures)
+    else:
+        done = decide_all(ids, lambda i: service.reject(reviewer, i, reason), failures)
+    if done.approved:
+        seconds = current_app.config["TEAM_CACHE_SECONDS"]
+        flash(
+            f"Approved {_changes(len(done.approved))}. Residents see them now on this server, "
+            f"and everywhere within {seconds:.0f} seconds."
+        )
+    if done.rejected:
+        flash(f"Rejected {_changes(len(done.rejected))}. The editor will see your reason.")
+    for change_set_id, why in done.failed:
+        if why.startswith("This "):  # an EditConflict: the team moved on since the edit was made
+            why = "the team changed since this edit was made: reject it with a reason, and ask the editor to redo it"
+        flash(f"Change {change_set_id} was not settled: {why}")
+    return redirect(url_for("admin.review"))
+
+
+def _changes(count: int) -> str:
+    return "1 change" if count == 1 else f"{count} changes"
+
+
+@bp.post("/review")
+@admin_required
+def decide_many() -> Any:
+    """One submit of the queue: approve the selected changes or all of one editor's, or reject the selected."""
+    form = request.form
+    mine = reviewable(current_account(), editing().pending())
+    chosen = [_form_id(text, "Select changes from the list.") for text in form.getlist("change_set")]
+    if (editor := form.get("approve_editor")) is not None:
+        return _settle([e.id for e in mine if str(e.user_id) == editor], approve=True)
+    decision = form.get("decision")
+    if not chosen:
+        problem = Invalid({"change_set": "Select the changes to approve or reject"})
+        return _review_page(error=problem, status=400)
+    if decision == "reject":
+        reason = (form.get("reason") or "").strip()
+        if problem_text := reason_problem(reason):
+            return _review_page(error=Invalid({"reason": problem_text}, {"reason": reason}), chosen=chosen, status=400)
+        return _settle(chosen, approve=False, reason=reason)
+    return _settle(chosen, approve=True)
 
 
 @bp.post("/review/settings")
@@ -432,24 +511,15 @@ def review_settings() -> Any:
 @bp.post("/review/<int:change_set_id>")
 @admin_required
 def decide(change_set_id: int) -> Any:
-    """Approve or reject (with a reason) an edit waiting for review."""
-    service = editing()
+    """Approve or reject (with a reason) one edit waiting for review: its own buttons on the queue."""
+    approve = request.form.get("decision") == "approve"
+    field = f"reason-{change_set_id}"
+    reason = (request.form.get(field) or request.form.get("reason") or "").strip()
+    if not approve and (problem := reason_problem(reason)):
+        return _review_page(error=Invalid({field: problem}, {field: reason}), chosen=[change_set_id], status=400)
     try:
-        if request.form.get("decision") == "approve":
-            service.approve(actor(), change_set_id)
-            flash(
-                "Approved. Residents see the change now on this server, and everywhere within "
-                f"{current_app.config['TEAM_CACHE_SECONDS']:.0f} seconds."
-            )
-        else:
-            service.reject(actor(), change_set_id, request.form.get("reason", ""))
-            flash("Rejected. The editor will see your reason.")
-    except Invalid as error:
-        flash(next(iter(error.errors.values())))
-    except EditConflict:
-        flash("The team changed since this edit was made: reject it with a reason, and ask the editor to redo it.")
+        return _settle([change_set_id], approve=approve, reason=reason, strict=True)
     except NotAllowed as error:
         abort(403, description=str(error))
     except NotFound as error:
         abort(404, description=str(error))
-    return redirect(url_for("admin.review"))

@@ -1,0 +1,279 @@
+"""The staff area on GOV.UK Frontend, as a new officer finds it, in real Chromium at a phone's and a desktop's width.
+
+Each test signs in its own people (an admin's TOTP code is used once per 30 seconds, so admins are never
+shared between tests), seeds what it needs through the editing service, and checks every staff page it
+reaches with axe-core (tests/browser/test_accessibility.py's rules: WCAG 2.2 AA and best practices).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyotp
+import pytest
+from playwright.sync_api import Page, expect
+
+from finder.staff.account import Account
+from finder.staff.editing import Editing
+from finder.store import Store
+from finder.store.migrate import upgrade
+from finder.teams.samples import load_sample_teams
+from tests.browser.conftest import RecordedPage
+from tests.browser.test_accessibility import violations, with_axe
+from tests.store.teamdata import FORCE_NAMES, NO_TEAM_WARD, SAMPLE_WARD
+from tests.support.liveserver import serving
+from tests.support.staff import PASSWORD, WESTMINSTER, make_user, staff_app
+
+pytestmark = pytest.mark.browser
+
+SCREENS = {"phone": {"width": 375, "height": 667}, "desktop": {"width": 1280, "height": 900}}
+_people = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class StaffServer:
+    base_url: str
+    store: Store
+    editing: Editing
+    site_admin: Account
+
+
+@pytest.fixture(scope="module")
+def live_server(geodata, tmp_path_factory) -> Iterator[StaffServer]:
+    """The real app over a SQLite file holding the sample teams; Westminster reviews its editors' changes."""
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('staff-area') / 'finder.db'}")
+    upgrade(store)
+    load_sample_teams(store, FORCE_NAMES)
+    app = staff_app(store, geodata)
+    borough_of = lambda code: geodata.wards.get(code).borough_code if geodata.wards.get(code) else None  # noqa: E731
+    editing = Editing(store, borough_of)
+    site = make_user(store, "site@example.org", "site_admin", name="Sid Site")
+    editing.set_review_required(site, WESTMINSTER, True)
+    with serving(app, "finder-staff-area-server") as base_url:
+        yield StaffServer(base_url, store, editing, site)
+    store.dispose()
+
+
+def new_admin(server: StaffServer) -> tuple[str, str]:
+    """A fresh Westminster borough admin: (email, TOTP secret)."""
+    email, secret = f"admin{next(_people)}@example.org", pyotp.random_base32()
+    make_user(server.store, email, "borough_admin", name="Bo Admin", borough_code=WESTMINSTER, totp_secret=secret)
+    return email, secret
+
+
+def new_editor(server: StaffServer, name: str = "Erin Editor"):
+    return make_user(server.store, f"editor{next(_people)}@example.org", "ward_editor", name=name, wards=[SAMPLE_WARD])
+
+
+def sign_in(page: Page, email: str, totp_secret: str | None = None) -> None:
+    page.goto("/admin/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    if totp_secret:
+        page.get_by_label("Code").fill(pyotp.TOTP(totp_secret).now())
+        page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1, name="Your wards")).to_be_visible()
+
+
+def propose(server: StaffServer, editor, issue: str) -> int:
+    """An editor's new priority, waiting for review; its change set's id."""
+    saved = server.editing.add(editor, SAMPLE_WARD, "priority", {"issue": issue})
+    assert saved.status == "pending"
+    return saved.change_set_id
+
+
+def no_violations(page: Page, recorded: RecordedPage) -> None:
+    found = violations(page, recorded.base_url)
+    assert not found, "axe-core found:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_a_borough_admin_sees_every_place_they_may_go_with_what_waits_there(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    editor = new_editor(live_server)
+    propose(live_server, editor, "Bikes on the pavement")
+    waiting = len(live_server.editing.pending([SAMPLE_WARD]))
+    recorded = browser_page.new_context(viewport=screen)
+    page = with_axe(recorded)
+    sign_in(page, *new_admin(live_server))
+
+    nav = page.get_by_role("navigation", name="Staff")
+    if screen["width"] < 641:  # GOV.UK Frontend folds the navigation behind a menu button on a phone
+        nav.get_by_role("button", name="Menu").click()
+    review = nav.get_by_role("link", name=f"Review: {waiting} waiting")
+    expect(review).to_have_attribute("href", "/admin/review")
+    expect(nav.get_by_role("link", name="Unconfirmed wards:")).to_be_visible()
+    expect(nav.get_by_role("link", name="% coverage:")).to_have_attribute("href", "/admin/coverage")
+    expect(nav.get_by_role("link", name="People")).to_be_visible()
+    no_violations(page, recorded)
+    review.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("waiting for review")
+    no_violations(page, recorded)
+
+
+def test_an_editor_sees_no_review_queue_and_their_own_wards_counts(
+    browser_page: RecordedPage, live_server: StaffServer
+) -> None:
+    editor = make_user(live_server.store, "two.wards@example.org", wards=[SAMPLE_WARD, NO_TEAM_WARD])
+    page = browser_page.page
+    sign_in(page, editor.email)
+    nav = page.get_by_role("navigation", name="Staff")
+    expect(nav.get_by_role("link", name="Your wards")).to_be_visible()
+    expect(nav.get_by_role("link", name="Review")).to_have_count(0)
+    expect(nav.get_by_role("link", name="People")).to_have_count(0)
+    # The ward with no team has nothing confirmed and nothing a resident can use; the sample ward has both.
+    expect(nav.get_by_role("link", name="Unconfirmed wards: 1")).to_be_visible()
+    expect(nav.get_by_role("link", name="Below 50% coverage: 1")).to_be_visible()
+
+
+def test_staff_inputs_show_what_was_typed_and_only_the_residents_postcode_box_is_in_capitals(
+    browser_page: RecordedPage, live_server: StaffServer
+) -> None:
+    page = browser_page.page
+    page.goto("/admin/sign-in")
+    email = page.get_by_label("Email address")
+    email.fill("Mixed.Case@example.org")
+    assert email.evaluate("e => getComputedStyle(e).textTransform") == "none"
+    page.goto("/")
+    postcode = page.get_by_label("Postcode")
+    assert postcode.evaluate("e => getComputedStyle(e).textTransform") == "uppercase"
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_the_staff_pages_a_ward_editor_reaches_have_no_axe_violations(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    editor = new_editor(live_server)
+    recorded = browser_page.new_context(viewport=screen)
+    page = with_axe(recorded)
+    page.goto("/admin/sign-in")
+    no_violations(page, recorded)
+    sign_in(page, editor.email)
+    no_violations(page, recorded)
+    for path in (f"/admin/wards/{SAMPLE_WARD}", f"/admin/wards/{SAMPLE_WARD}/history", "/admin/coverage"):
+        assert page.goto(path).status == 200
+        no_violations(page, recorded)
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_a_borough_admin_clears_a_queue_of_ten_in_three_submits(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    for entry in live_server.editing.pending():  # earlier tests' changes: this queue holds exactly ten
+        live_server.editing.reject(live_server.site_admin, entry.id, "Cleared before the test")
+    erin, fay = new_editor(live_server, "Erin Editor"), new_editor(live_server, "Fay Editor")
+    width = screen["width"]  # each run's priorities differ from the last's: a team lists a priority once
+    wrong = propose(live_server, erin, f"Speeding on the Mall (wrong ward, {width})")
+    for n in range(6):
+        propose(live_server, erin, f"Erin's priority {n} ({width})")
+    for n in range(3):
+        propose(live_server, fay, f"Fay's priority {n} ({width})")
+    recorded = browser_page.new_context(viewport=screen)
+    recorded.expect_status_console_error(400)  # the rejection without a reason, on purpose
+    page = with_axe(recorded)
+    sign_in(page, *new_admin(live_server))
+    submits: list[str] = []
+    page.on("request", lambda r: submits.append(r.url) if r.method == "POST" else None)
+
+    page.goto("/admin/review")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Changes waiting for review (10)")
+    item = page.locator(f"[data-change-set='{wrong}']")
+    expect(item).to_contain_text("Priority: The issue")  # the field as people read it, not "priority issue"
+    expect(item.get_by_role("row")).to_contain_text(["What Before After", "—"])
+    no_violations(page, recorded)
+
+    # A rejection needs a reason: the page says so at the box, and nothing is settled.
+    item.get_by_role("button", name="Reject").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Enter a reason")
+    no_violations(page, recorded)
+    assert len(live_server.editing.pending([SAMPLE_WARD])) == 10
+    submits.clear()  # the failed try does not count: the goal counts the submits of a right path
+
+    item = page.locator(f"[data-change-set='{wrong}']")
+    item.get_by_label(f"Reason, if you reject change {wrong}").fill("Wrong ward: that is St James's Park's team")
+    item.get_by_role("button", name="Reject").click()
+    expect(page.get_by_role("status")).to_contain_text("Rejected 1 change")
+    page.get_by_role("button", name="Approve all 6 from Erin Editor").click()
+    expect(page.get_by_role("status")).to_contain_text("Approved 6 changes")
+    for box in page.get_by_label("Select change").all():
+        box.check()
+    page.get_by_role("button", name="Approve selected").click()
+    expect(page.get_by_role("status")).to_contain_text("Approved 3 changes")
+    expect(page.get_by_text("Nothing is waiting for review.")).to_be_visible()
+    no_violations(page, recorded)
+
+    assert len(submits) == 3, submits
+    assert live_server.editing.pending() == []
+    history = {e.id: e for e in live_server.editing.history(SAMPLE_WARD)}
+    assert history[wrong].status == "rejected" and "Wrong ward" in history[wrong].review_reason
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_a_borough_admin_invites_by_ward_name_is_warned_of_a_personal_address_and_cancels_the_invitation(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    recorded = browser_page.new_context(viewport=screen)
+    page = with_axe(recorded)
+    sign_in(page, *new_admin(live_server))
+    page.goto("/admin/users")
+    no_violations(page, recorded)
+    email = f"gail{screen['width']}@gmail.com"
+    page.get_by_label("Name").fill("Gail Guest")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("group", name="Wards (for a ward editor)").get_by_label("St James's", exact=True).check()
+    page.get_by_role("button", name="Invite").click()
+    expect(page.locator("[data-personal-address]")).to_contain_text(f"{email} looks like a personal address")
+    link = page.locator(".one-time-link").inner_text()  # a warning, not a refusal: the invitation exists
+    row = page.get_by_role("row").filter(has_text=email)
+    expect(row).to_contain_text(f"St James's {SAMPLE_WARD}")  # the ward's name beside its code
+    no_violations(page, recorded)
+    page.goto(link.replace(recorded.base_url, ""))  # the page the invitee would open, then the password-reset one
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Gail Guest")
+    no_violations(page, recorded)
+    page.goto("/admin/reset")
+    no_violations(page, recorded)
+
+    page.goto("/admin/users")
+    row = page.get_by_role("row").filter(has_text=email)
+    row.get_by_role("button", name="Cancel invitation").click()
+    expect(page.get_by_role("status")).to_contain_text(f"The invitation to Gail Guest ({email}) is cancelled")
+    expect(page.get_by_role("row").filter(has_text=email)).to_have_count(0)
+    recorded.expect_status_console_error(404)  # the cancelled link, on purpose
+    page.goto(link.replace(recorded.base_url, ""))
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link cannot be used")
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_a_disabled_officers_open_session_is_refused_on_its_next_request_until_re_enabled(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    leaver = new_editor(live_server, f"Lee Leaver {screen['width']}")
+    officers = browser_page.new_context(viewport=screen)
+    officers.expect_status_console_error(400)  # the refused sign-in, on purpose
+    officer = officers.page
+    sign_in(officer, leaver.email)
+    recorded = browser_page.new_context(viewport=screen)
+    admin = with_axe(recorded)
+    sign_in(admin, *new_admin(live_server))
+    admin.goto("/admin/users")
+    row = admin.get_by_role("row").filter(has_text=leaver.email)
+    row.get_by_role("button", name="Disable").click()
+    expect(admin.get_by_role("status")).to_contain_text("signed out everywhere and cannot sign in")
+    expect(admin.get_by_role("row").filter(has_text=leaver.email)).to_contain_text("Disabled")
+    no_violations(admin, recorded)
+
+    officer.goto(f"/admin/wards/{SAMPLE_WARD}")  # the session opened before: refused at once
+    expect(officer.get_by_role("heading", level=1)).to_have_text("Sign in")
+    officer.get_by_label("Email address").fill(leaver.email)
+    officer.get_by_label("Password").fill(PASSWORD)
+    officer.get_by_role("button", name="Sign in").click()
+    expect(officer.locator(".govuk-error-summary")).to_be_visible()  # and signing in again is refused
+
+    admin.get_by_role("row").filter(has_text=leaver.email).get_by_role("button", name="Re-enable").click()
+    expect(admin.get_by_role("status")).to_contain_text("can sign in again")
+    sign_in(officer, leaver.email)
