@@ -31,6 +31,9 @@ _AS_DIGIT = {"O": "0", "I": "1", "L": "1"}
 _OUTWARD_DIGITS = {2: ((1,),), 3: ((1, 2), (2,), (1,)), 4: ((2, 3), (2,))}
 # A postcode inside longer text, like a pasted address ("10 Downing Street, SW1A 2AA").
 _IN_TEXT = re.compile(rf"(?<![A-Z0-9])({OUTWARD}) ?({INWARD})(?![A-Z0-9])")
+# The NHS's pseudo-postcodes (ZZ99 3VZ, no fixed abode) break the unit letter rule; they are read so that
+# the lookup can say what they are.
+PSEUDO_AREA = "ZZ"
 # Girobank's postcode, the one that breaks the pattern (non-geographic).
 GIROBANK = "GIR 0AA"
 
@@ -89,7 +92,7 @@ def _parse_compact(compact: str) -> ParsedPostcode:
     full = _FULL.fullmatch(compact)
     if full:
         outward, inward = full.groups()
-        if _BAD_UNIT.search(inward[1:]):
+        if _BAD_UNIT.search(inward[1:]) and not outward.startswith(PSEUDO_AREA):
             raise PostcodeFormatError(
                 tr(
                     "%(postcode)s is not a real postcode. Check it and try again, like SW1A 2AA",

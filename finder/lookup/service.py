@@ -24,7 +24,7 @@ from finder.geo.geocoder import PostcodesIO
 from finder.geo.geodata import District, GeoData
 from finder.geo.postcodes import GIROBANK, PostcodeFormatError, parse
 from finder.geo.wards import Ward, to_bng
-from finder.i18n import joined, tr
+from finder.i18n import Text, joined, tr
 from finder.teams.directory import Team, TeamDirectory, TeamLookup, encoded, team_to_api
 
 POLICE_UK = "https://www.police.uk/"
@@ -39,6 +39,8 @@ LONDON_DISTRICTS = "E09"  # the GSS prefix of London's boroughs and the City (lo
 RECORD_NEAR_M = 150.0
 # How far from a point outside London the nearest GB postcode may be and still name its force.
 NEAREST_POSTCODE_M = 5000.0
+# The force-wide routes that reach the police from anywhere in the UK, given with a code that is not a place.
+NATIONAL_ROUTES = ("emergency", "silent_999", "bsl_999", "emergency_sms", "text_relay", "crimestoppers")
 WARD_MATCH = {
     layout.RECORDED: "recorded",
     layout.INSIDE: "inside",
@@ -138,6 +140,24 @@ def outside_london(
         force=force.to_api() if force else None,
         find_elsewhere=find_elsewhere(force),
     )
+
+
+def withdrawn_lead(postcode: str, last_listed: str | None) -> Text:
+    """ "No longer in use", with the only date the data holds: the last release that listed the postcode."""
+    if last_listed and re.fullmatch(r"\d{6}", last_listed):  # ONSPD's termination month
+        return tr(
+            "%(postcode)s is no longer in use: the ONS Postcode Directory records it as withdrawn in %(month)s.",
+            postcode=postcode,
+            month=f"{last_listed[:4]}-{last_listed[4:]}",
+        )
+    if last_listed:
+        return tr(
+            "%(postcode)s is no longer in use: Code-Point Open, the postcode list we use, has not listed it since "
+            "its %(release)s release.",
+            postcode=postcode,
+            release=last_listed,
+        )
+    return tr("%(postcode)s is no longer in use.", postcode=postcode)
 
 
 @dataclass(frozen=True)
@@ -358,6 +378,7 @@ class PostcodeAnswer(WardAnswer):
     status: Literal["live", "terminated"]
     source: Literal["codepoint", "postcodes.io"]
     corrected_from: str | None = None  # what was typed, when it was read as another postcode (SWIA -> SW1A)
+    last_listed: str | None = None  # a withdrawn postcode's last release listing it: the only date the data holds
 
     def __hash__(self) -> int:
         return hash((super().__hash__(), self.postcode))
@@ -365,6 +386,12 @@ class PostcodeAnswer(WardAnswer):
     def _query_fields(self, body: dict[str, Any]) -> None:
         body["postcode"] = self.postcode
         body["status"] = self.status
+
+    def to_api(self) -> dict[str, Any]:
+        """A withdrawn postcode's last listing comes last, as an addition (CHANGELOG.md)."""
+        body = super().to_api()
+        body["last_listed"] = self.last_listed
+        return body
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -419,6 +446,9 @@ class Lookup:
         non_geographic = json.loads(NON_GEOGRAPHIC_FILE.read_text("utf-8"))
         self.non_geographic_outcodes: dict[str, str] = non_geographic["outcodes"]
         self.non_geographic_postcodes: dict[str, str] = non_geographic["postcodes"]
+        self.non_geographic_areas: dict[str, dict[str, str]] = non_geographic["areas"]
+        met_routes = forces["metropolitan"].routes if "metropolitan" in forces else ()
+        self.national_routes = tuple(r for r in met_routes if r.id in NATIONAL_ROUTES)
         # For each ward boundary holding a live postcode recorded elsewhere (about 250 such postcodes), every
         # live postcode inside that boundary: a point there answers as its nearest postcode does.
         rows = geodata.postcodes.rows
@@ -477,14 +507,16 @@ class Lookup:
             parsed = parse(text)
         except PostcodeFormatError as exc:
             raise InvalidInput(exc.args[0], code="invalid_postcode") from None  # a Text: shown translated
+        self._refuse_not_a_place(parsed.value, parsed.outcode)
         if parsed.kind == "outcode":
             return self._outcode(parsed.value)
         pc = parsed.value
         corrected = text.strip() if parsed.corrected else None
-        self._refuse_non_geographic(pc, parsed.outcode)
         row_no = self.geo.postcodes.find(pc)
-        if row_no is not None:
-            row = layout.PostcodeRow.read(self.geo.postcodes.rows, row_no)
+        row = layout.PostcodeRow.read(self.geo.postcodes.rows, row_no) if row_no is not None else None
+        last_listed = self.geo.last_listed(pc) if row is not None and row.status != layout.LIVE else None
+        self._refuse_non_geographic(pc, parsed.outcode, withdrawn=row is not None and row.status != layout.LIVE)
+        if row is not None:
             ward_no, centre = row.ward, row.centre
             return self._with_ward(
                 PostcodeAnswer,
@@ -499,6 +531,7 @@ class Lookup:
                 ward_match=WARD_MATCH[row.match],
                 source="codepoint",
                 corrected_from=corrected,
+                last_listed=last_listed,
             )
         gb_row = self.geo.gb_postcodes.find(pc)
         if gb_row is not None:
@@ -516,6 +549,7 @@ class Lookup:
                 )
             raise outside_london(pc, district, self.areas.for_district(district))
         if parsed.outcode not in self.geo.outcodes:
+            self._refuse_old_district(pc, parsed.outcode)
             raise outside_london(pc, force=self.areas.for_postcode_area(parsed.outcode))
         remote = self.geocoder.lookup(pc) if self.geocoder else None
         if remote is not None:
@@ -542,8 +576,66 @@ class Lookup:
             postcode=pc,
         )
 
-    def _refuse_non_geographic(self, postcode: str, outcode: str) -> None:
-        """PO boxes and other postcodes that are not a place (sources in finder/data/non_geographic.json)."""
+    def _refuse_not_a_place(self, code: str, outcode: str) -> None:
+        """Codes in an area that is no place at all (BX, XM, ZZ...): say what they are, give the routes that
+        reach the police from anywhere, and never guess a place (sources in finder/data/non_geographic.json)."""
+        area = self.non_geographic_areas.get(re.match(r"[A-Z]*", outcode).group())  # type: ignore[union-attr]
+        if area is None:
+            return
+        if area["kind"] == "non_geographic":
+            lead = tr(
+                "%(code)s is not a place: it is a non-geographic postcode, for %(what)s.", code=code, what=area["what"]
+            )
+        else:
+            lead = tr("%(code)s is not a postcode in use, and it names %(what)s.", code=code, what=area["what"])
+        raise NotFound(
+            joined(
+                lead,
+                tr("It cannot tell us where you are, so we cannot name your police team."),
+                tr("Enter the postcode of the place you want the police team for, or use the routes below."),
+            ),
+            code="not_a_place",
+            postcode=code,
+            kind=area["kind"],
+            contact_routes=[route.to_api() for route in self.national_routes],
+            find_elsewhere={"name": "police.uk", "url": POLICE_UK},
+        )
+
+    def _refuse_old_district(self, postcode: str, outcode: str) -> None:
+        """SW1 1AA: a full postcode written with a London district that is now split (SW1A, SW1E...). Offer the
+        real postcodes with its inward code, one per part of the district, never choosing among them."""
+        parts = sorted(oc for oc in self.geo.outcodes if re.fullmatch(rf"{outcode}[A-Z]", oc))
+        if not parts:
+            return
+        inward = postcode.split(" ")[1]
+        rows = self.geo.postcodes.rows
+        found = [
+            pc
+            for pc in (f"{part} {inward}" for part in parts)
+            if (row := self.geo.postcodes.find(pc)) is not None and rows[row]["status"] == layout.LIVE
+        ]
+        message = tr(
+            "%(postcode)s is written with %(outcode)s, a London postal district now split into the outward codes "
+            "%(parts)s.",
+            postcode=postcode,
+            outcode=outcode,
+            parts=", ".join(parts),
+        )
+        if len(found) == 1:
+            message = joined(message, tr("Is it %(candidate)s?", candidate=found[0]))
+        elif found:
+            message = joined(message, tr("Is it one of %(candidates)s?", candidates=", ".join(found)))
+        raise InvalidInput(
+            joined(message, tr("Enter your full postcode with the letter after %(outcode)s.", outcode=outcode)),
+            code="postal_district",
+            postcode=postcode,
+            outcodes=parts,
+            postcodes=found,
+        )
+
+    def _refuse_non_geographic(self, postcode: str, outcode: str, *, withdrawn: bool = False) -> None:
+        """PO boxes and other postcodes that are not a place (sources in finder/data/non_geographic.json).
+        A withdrawn one says first that it is no longer in use, with the last release that listed it."""
         if postcode == GIROBANK:
             raise NotFound(
                 tr(
@@ -556,6 +648,22 @@ class Lookup:
                 postcode=postcode,
             )
         what = self.non_geographic_postcodes.get(postcode) or self.non_geographic_outcodes.get(outcode)
+        if what and withdrawn:
+            last_listed = self.geo.last_listed(postcode)
+            raise NotFound(
+                joined(
+                    withdrawn_lead(postcode, last_listed),
+                    tr(
+                        "It was a postcode for %(what)s, not a home address, so it had no ward team of its own. "
+                        "Enter the postcode of the place you want the police team for.",
+                        what=what,
+                    ),
+                ),
+                code="po_box_postcode",
+                postcode=postcode,
+                status="terminated",
+                last_listed=last_listed,
+            )
         if what:
             raise NotFound(
                 tr(

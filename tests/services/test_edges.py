@@ -1,0 +1,98 @@
+"""Issue 26: the edges of the lookup, on the real data. Codes that are no place, withdrawn PO boxes, old
+London districts in full postcodes, whole pasted addresses and points just outside London."""
+
+import pytest
+
+from finder.errors import InvalidInput, NotFound
+
+# Item 5: codes that are no place. What each is, and never a place or a force.
+NOT_A_PLACE = [
+    ("ZZ1 1ZZ", "not_in_use"),
+    ("ZZ99 3VZ", "not_in_use"),
+    ("zz99 3wz", "not_in_use"),
+    ("BX1 1LT", "non_geographic"),
+    ("BX4 7SB", "non_geographic"),
+    ("BX5 5AT", "non_geographic"),
+    ("XM4 5HQ", "non_geographic"),
+    ("BF1 3AD", "non_geographic"),
+    ("BX4", "non_geographic"),
+    ("XM4", "non_geographic"),
+]
+
+
+@pytest.mark.parametrize(("code", "kind"), NOT_A_PLACE)
+def test_a_code_that_is_no_place_says_what_it_is_and_gives_the_routes_that_reach_the_police(finder_lookup, code, kind):
+    with pytest.raises(NotFound) as error:
+        finder_lookup.resolve(postcode=code)
+    assert error.value.code == "not_a_place"
+    details = error.value.details
+    assert details["kind"] == kind
+    assert "outside London" not in error.value.message and "force" not in details and "district" not in details
+    expected = "non-geographic postcode" if kind == "non_geographic" else "not a postcode in use"
+    assert expected in error.value.message
+    assert {r["id"] for r in details["contact_routes"]} >= {"emergency", "text_relay", "crimestoppers"}
+    assert all(r["source"] for r in details["contact_routes"])
+    assert details["find_elsewhere"] == {"name": "police.uk", "url": "https://www.police.uk/"}
+
+
+def test_santas_postcode_says_whose_it_is(finder_lookup):
+    with pytest.raises(NotFound) as error:
+        finder_lookup.resolve(postcode="XM4 5HQ")
+    assert "Father Christmas" in error.value.message
+
+
+# Item 6: a withdrawn PO box says first that it is no longer in use, with the only date the data holds.
+@pytest.mark.parametrize(
+    ("postcode", "release"),
+    [("N1P 1AA", "2018.3.0"), ("EC1P 1AJ", "2018.3.0"), ("W1A 0AX", "2014.3.0"), ("EC1P 1AB", "2014.3.0")],
+)
+def test_a_withdrawn_po_box_says_first_that_it_is_no_longer_in_use(finder_lookup, postcode, release):
+    with pytest.raises(NotFound) as error:
+        finder_lookup.resolve(postcode=postcode)
+    message = error.value.message
+    assert message.startswith(f"{postcode} is no longer in use: Code-Point Open")
+    assert f"since its {release} release" in message
+    assert message.index("no longer in use") < message.index("PO boxes")
+    assert error.value.details["status"] == "terminated" and error.value.details["last_listed"] == release
+    with pytest.raises(NotFound) as live:
+        finder_lookup.resolve(postcode="W1A 1AA")  # a live PO box is not called withdrawn
+    assert "no longer in use" not in live.value.message and "status" not in live.value.details
+
+
+def test_a_withdrawn_postcode_gives_the_last_release_that_listed_it(finder_lookup):
+    result = finder_lookup.resolve(postcode="BR1 1HF")
+    assert (result.status, result.last_listed) == ("terminated", "2014.3.0")
+    assert result.to_api()["last_listed"] == "2014.3.0"
+    assert finder_lookup.resolve(postcode="SW1A 1AA").to_api()["last_listed"] is None
+
+
+# Item 8: an old London district in a full postcode.
+@pytest.mark.parametrize(
+    ("postcode", "district", "first", "candidates"),
+    [
+        ("SW1 1AA", "SW1", "SW1A", ["SW1A 1AA", "SW1P 1AA", "SW1V 1AA"]),
+        ("EC2 1AA", "EC2", "EC2A", []),
+        ("WC1 1AA", "WC1", "WC1A", []),
+        ("W1 0AX", "W1", "W1A", ["W1J 0AX"]),
+        ("w1 0ax", "W1", "W1A", ["W1J 0AX"]),
+    ],
+)
+def test_a_full_postcode_with_an_old_london_district_names_the_district_and_the_real_postcodes(
+    finder_lookup, postcode, district, first, candidates
+):
+    with pytest.raises(InvalidInput) as error:
+        finder_lookup.resolve(postcode=postcode)
+    assert error.value.code == "postal_district"
+    assert "outside London" not in error.value.message
+    assert f"{district}, a London postal district now split" in error.value.message
+    assert error.value.details["outcodes"][0] == first
+    assert error.value.details["postcodes"] == candidates
+    for candidate in candidates:
+        assert candidate in error.value.message
+        assert finder_lookup.resolve(postcode=candidate).status == "live"
+
+
+def test_an_old_district_with_one_real_postcode_asks_if_it_is_that_one(finder_lookup):
+    with pytest.raises(InvalidInput) as error:
+        finder_lookup.resolve(postcode="W1 0AX")
+    assert "Is it W1J 0AX?" in error.value.message
