@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 import numpy as np
 import orjson
 
-from finder.errors import InvalidInput, NotFound, OutsideArea
+from finder.errors import FinderError, InvalidInput, NotFound, OutsideArea
 from finder.geo import geodata as layout
 from finder.geo.geocoder import PostcodesIO
 from finder.geo.geodata import District, GeoData
-from finder.geo.postcodes import GIROBANK, PostcodeFormatError, parse
+from finder.geo.postcodes import GIROBANK, ParsedPostcode, PostcodeFormatError, parse
 from finder.geo.wards import Ward, to_bng
 from finder.i18n import Text, joined, tr
 from finder.teams.directory import Team, TeamDirectory, TeamLookup, encoded, team_to_api
@@ -140,6 +140,11 @@ def outside_london(
         force=force.to_api() if force else None,
         find_elsewhere=find_elsewhere(force),
     )
+
+
+def kept_postcodes(error: FinderError) -> str:
+    """What a surface keeps of a pasted text that gave an error: the postcodes found in it, never the rest."""
+    return ", ".join(error.details.get("found") or [error.details.get("postcode") or ""])
 
 
 def withdrawn_lead(postcode: str, last_listed: str | None) -> Text:
@@ -379,6 +384,7 @@ class PostcodeAnswer(WardAnswer):
     source: Literal["codepoint", "postcodes.io"]
     corrected_from: str | None = None  # what was typed, when it was read as another postcode (SWIA -> SW1A)
     last_listed: str | None = None  # a withdrawn postcode's last release listing it: the only date the data holds
+    found_in_text: bool = False  # read from a longer text (a pasted address), which is not kept
 
     def __hash__(self) -> int:
         return hash((super().__hash__(), self.postcode))
@@ -506,12 +512,22 @@ class Lookup:
         try:
             parsed = parse(text)
         except PostcodeFormatError as exc:
-            raise InvalidInput(exc.args[0], code="invalid_postcode") from None  # a Text: shown translated
+            in_text = {"found": list(exc.found), "found_in_text": True} if exc.in_text else {}
+            raise InvalidInput(exc.args[0], code="invalid_postcode", **in_text) from None  # a Text: shown translated
+        if not parsed.in_text:
+            return self._parsed_postcode(text, parsed)
+        try:
+            return self._parsed_postcode(text, parsed)
+        except FinderError as error:
+            error.details["found_in_text"] = True  # a surface can drop the pasted text and keep the postcode
+            raise
+
+    def _parsed_postcode(self, text: str, parsed: ParsedPostcode) -> PostcodeAnswer | OutcodeAnswer:
         self._refuse_not_a_place(parsed.value, parsed.outcode)
         if parsed.kind == "outcode":
             return self._outcode(parsed.value)
         pc = parsed.value
-        corrected = text.strip() if parsed.corrected else None
+        corrected = text.strip() if parsed.corrected and not parsed.in_text else None
         row_no = self.geo.postcodes.find(pc)
         row = layout.PostcodeRow.read(self.geo.postcodes.rows, row_no) if row_no is not None else None
         last_listed = self.geo.last_listed(pc) if row is not None and row.status != layout.LIVE else None
@@ -531,6 +547,7 @@ class Lookup:
                 ward_match=WARD_MATCH[row.match],
                 source="codepoint",
                 corrected_from=corrected,
+                found_in_text=parsed.in_text,
                 last_listed=last_listed,
             )
         gb_row = self.geo.gb_postcodes.find(pc)
@@ -569,6 +586,7 @@ class Lookup:
                 distance_m=match.distance_m if match.how == "nearest" else None,
                 source="postcodes.io",
                 corrected_from=corrected,
+                found_in_text=parsed.in_text,
             )
         raise NotFound(
             tr("We could not find %(postcode)s. Check it is typed correctly, or try a nearby postcode.", postcode=pc),
@@ -597,6 +615,7 @@ class Lookup:
             code="not_a_place",
             postcode=code,
             kind=area["kind"],
+            what=area["what"],
             contact_routes=[route.to_api() for route in self.national_routes],
             find_elsewhere={"name": "police.uk", "url": POLICE_UK},
         )

@@ -56,3 +56,74 @@ def test_the_api_lists_the_real_postcodes_for_an_old_district(client):
     error = client.get("/api/v1/postcodes/SW1%201AA").get_json()["error"]
     assert error["code"] == "postal_district"
     assert error["postcodes"] == ["SW1A 1AA", "SW1P 1AA", "SW1V 1AA"] and error["outcodes"][0] == "SW1A"
+
+
+# Item 7: an address pasted whole. The postcode in it is used and said; the line itself stays out of every
+# address the resident is left on, and out of the page.
+ADDRESS = "Flat 3, 12 Example Road, London SE1 7PB"
+
+
+def test_the_search_box_takes_a_whole_address_line(client):
+    html = client.get("/").get_data(as_text=True)
+    assert 'maxlength="200"' in html and 'maxlength="32"' not in html
+
+
+@pytest.mark.parametrize("prefix", ["", "/embed"])
+def test_a_pasted_address_redirects_at_once_to_the_postcode_found_in_it_and_says_so(client, prefix):
+    response = client.get(f"{prefix}/search", query_string={"postcode": ADDRESS})
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location == f"{prefix}/search?postcode=SE1+7PB&pasted=1"
+    page = client.get(location)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Waterloo &amp; South Bank" in html
+    assert "We found the postcode SE1 7PB in what you entered and used it." in html
+    assert "Example Road" not in html and "Flat 3" not in html
+    typed = client.get(f"{prefix}/search?postcode=se17pb")  # a postcode alone is answered where it was asked
+    assert typed.status_code == 200 and "data-pasted" not in typed.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("line", "kept", "says"),
+    [
+        ("1 Piccadilly, Manchester M1 1AE", "M1+1AE", "M1 1AE is in Manchester"),
+        ("12 Example Road, London", "", "We could not find a postcode in what you entered"),
+        ("To SE1 7PB or SW1A 2AA", "SE1+7PB,+SW1A+2AA", "more than one postcode in it (SE1 7PB, SW1A 2AA)"),
+        ("c/o Lloyds, BX1 1LT", "BX1+1LT", "non-geographic postcode"),
+        ("Old office, SW1 1AA", "SW1+1AA", "Is it one of SW1A 1AA, SW1P 1AA, SW1V 1AA?"),
+        ("x" * 300 + " SE1 7PB", "", "We could not find a postcode in what you entered"),
+    ],
+)
+def test_a_pasted_line_that_gives_no_single_answer_keeps_only_its_postcodes(client, line, kept, says):
+    response = client.get("/search", query_string={"postcode": line})
+    assert response.status_code == 303 and response.headers["Location"] == f"/search?postcode={kept}&pasted=1"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert says in html
+    assert line not in html and "Example Road" not in html and "Lloyds" not in html
+
+
+@pytest.mark.parametrize("prefix", ["", "/embed"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "<script>alert(1)</script>{{ 7*7 }}{% raw %} SE1 7PB",
+        "\"'><img src=x onerror=alert(1)>{{ config }} BX1 1LT",
+        "{{ config }}<script>alert(1)</script> SW1 1AA",
+        "<script>alert(1)</script>{{ 7*7 }} no postcode here",
+    ],
+)
+def test_hostile_text_around_a_pasted_postcode_is_never_echoed_or_evaluated(client, prefix, line):
+    response = client.get(f"{prefix}/search", query_string={"postcode": line}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code in (200, 400, 404)
+    assert "alert(1)" not in html and "<img" not in html and "onerror" not in html
+    assert "{{" not in html and "{%" not in html and "SECRET_KEY" not in html and "&lt;Config" not in html
+    assert "7*7" not in html and "no postcode here" not in html
+
+
+def test_a_pasted_address_is_never_logged(app, client, caplog):
+    with caplog.at_level("DEBUG"):
+        client.get("/search", query_string={"postcode": ADDRESS}, follow_redirects=True)
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "GET /search 303" in logged
+    assert "Example" not in logged and "SE1" not in logged and "7PB" not in logged
