@@ -74,22 +74,29 @@ def locate():
         result = services().lookup.resolve(lat=request.args.get("lat"), lon=request.args.get("lon"))
     except FinderError as error:
         return render_template("home.html", query="", error=error), error.status
-    return redirect(url_for(".ward", code=result.ward.code, **{"from": "location"}), 303)
+    edge = result.london_edge
+    beyond = {"beyond": edge.force.id} if edge and edge.force else {}  # the force only, never the point
+    return redirect(url_for(".ward", code=result.ward.code, **{"from": "location"}, **beyond), 303)
 
 
 @bp.get("/wards/<code>")
 def ward(code: str):
-    """A shareable page for one ward (`?from=location` when "use my location" led here)."""
+    """A shareable page for one ward (`?from=location` when "use my location" led here; `&beyond=<force>` when
+    the place chosen was so near London's boundary that the data cannot say which side it is)."""
     if code != code.strip().upper():
         return redirect(url_for(".ward", code=code.strip().upper()), 301)
     # "use my location" is counted here, after its redirect
     result = counted(services().lookup.resolve(ward=code), "page")
     from_location = request.args.get("from") == "location"
+    beyond = services().lookup.force_beyond_london(request.args.get("beyond", "")) if from_location else None
     return page(
         services().pages,
         result,
-        lambda: render_template("result.html", result=result, query="", from_location=from_location),
+        lambda: render_template(
+            "result.html", result=result, query="", from_location=from_location, beyond_london=beyond
+        ),
         from_location,
+        beyond and beyond.id,
     )
 
 

@@ -39,6 +39,9 @@ LONDON_DISTRICTS = "E09"  # the GSS prefix of London's boroughs and the City (lo
 RECORD_NEAR_M = 150.0
 # How far from a point outside London the nearest GB postcode may be and still name its force.
 NEAREST_POSTCODE_M = 5000.0
+# Nearer Greater London's boundary than this, the data cannot say which side a point is: the generalised wards
+# are drawn to 20 m. Such a point gets both answers, the London ward and the force beyond the line.
+LONDON_EDGE_M = 20.0
 # The force-wide routes that reach the police from anywhere in the UK, given with a code that is not a place.
 NATIONAL_ROUTES = ("emergency", "silent_999", "bsl_999", "emergency_sms", "text_relay", "crimestoppers")
 WARD_MATCH = {
@@ -400,11 +403,41 @@ class PostcodeAnswer(WardAnswer):
         return body
 
 
+@dataclass(frozen=True)
+class LondonEdge:
+    """A point within LONDON_EDGE_M of Greater London's boundary: which side the GLA boundary puts it, and who
+    polices the other side (the district of the nearest postcode outside London), since the data cannot decide."""
+
+    distance_m: float
+    inside: bool
+    postcode: str | None = None  # the nearest postcode outside London, within NEAREST_POSTCODE_M
+    district: District | None = None
+    force: ForceRef | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "distance_m": self.distance_m,
+            "side": "inside" if self.inside else "outside",
+            "outside": {
+                "postcode": self.postcode,
+                "district": {"code": self.district.code, "name": self.district.name} if self.district else None,
+                "force": self.force.to_api() if self.force else None,
+            },
+        }
+
+
 @dataclass(frozen=True, kw_only=True)
 class PointAnswer(WardAnswer):
     """A latitude and longitude: the ward its point lies in (or the recorded ward of the postcode there)."""
 
     kind: ClassVar[Literal["point"]] = "point"
+    london_edge: LondonEdge | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        """Near London's boundary, the other side's answer comes last, as an addition (CHANGELOG.md)."""
+        body = super().to_api()
+        body["london_edge"] = self.london_edge.to_api() if self.london_edge else None
+        return body
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -487,6 +520,10 @@ class Lookup:
         if ward is not None:
             return self._ward(ward)
         raise InvalidInput(tr("Enter a postcode, like SW1A 2AA"), code="invalid_postcode")
+
+    def force_beyond_london(self, force_id: str) -> ForceRef | None:
+        """A force outside London named by its id (a London force, or an unknown id, is None)."""
+        return None if force_id in self.forces else self.areas.forces.get(force_id)
 
     def _with_ward(
         self,
@@ -793,27 +830,23 @@ class Lookup:
                 code="invalid_location",
             )
         easting, northing = to_bng(lon_f, lat_f)
+        # Inside or outside London is decided first, by the GLA boundary: the wards' 100 m allowance is for
+        # their generalised edges, and must not carry a point in Surrey into a London ward.
+        side = self.geo.london.signed_distance(easting, northing) if math.isfinite(easting + northing) else math.inf
+        if side > LONDON_EDGE_M:
+            raise self._outside_point(lat_f, lon_f, easting, northing, beyond_london=True)
         match = self.geo.wards.locate_bng(easting, northing)
         if match is None:
-            nearest = self.geo.nearest_gb_postcode(easting, northing, NEAREST_POSTCODE_M)
-            force = self.areas.for_district(nearest[1]) if nearest else None
-            message = tr("That place is outside London, the area this finder covers.")
-            if nearest and force:
-                message = joined(
-                    message,
-                    tr(
-                        "The nearest postcode, %(postcode)s, is in %(district)s, policed by %(force)s.",
-                        postcode=nearest[0],
-                        district=nearest[1].name,
-                        force=force.name,
-                    ),
-                )
-            raise OutsideArea(
-                message,
-                location={"lat": lat_f, "lon": lon_f},
-                district={"code": nearest[1].code, "name": nearest[1].name} if nearest else None,
-                force=force.to_api() if force else None,
-                find_elsewhere=find_elsewhere(force),
+            raise self._outside_point(lat_f, lon_f, easting, northing, beyond_london=False)
+        edge = None
+        if abs(side) <= LONDON_EDGE_M:
+            nearest = self.geo.nearest_gb_postcode(easting, northing, NEAREST_POSTCODE_M, outside=LONDON_DISTRICTS)
+            edge = LondonEdge(
+                round(abs(side), 1),
+                side <= 0,
+                nearest[0] if nearest else None,
+                nearest[1] if nearest else None,
+                self.areas.for_district(nearest[1]) if nearest else None,
             )
         recorded = self._recorded_near(easting, northing, match.ward)
         if recorded is not None:
@@ -827,6 +860,7 @@ class Lookup:
                 lon=round(lon_f, 6),
                 ward_match="recorded",
                 distance_m=recorded[1],
+                london_edge=edge,
             )
         return self._with_ward(
             PointAnswer,
@@ -836,6 +870,38 @@ class Lookup:
             lon=round(lon_f, 6),
             ward_match=match.how,
             distance_m=match.distance_m if match.how == "nearest" else None,
+            london_edge=edge,
+        )
+
+    def _outside_point(
+        self, lat: float, lon: float, easting: float, northing: float, *, beyond_london: bool
+    ) -> OutsideArea:
+        """A point no London ward answers for. Beyond the GLA boundary, the force is named from the nearest
+        postcode outside London only: never the Met's for a point outside London."""
+        outside = LONDON_DISTRICTS if beyond_london else None
+        nearest = (
+            self.geo.nearest_gb_postcode(easting, northing, NEAREST_POSTCODE_M, outside=outside)
+            if math.isfinite(easting + northing)
+            else None
+        )
+        force = self.areas.for_district(nearest[1]) if nearest else None
+        message = tr("That place is outside London, the area this finder covers.")
+        if nearest and force:
+            message = joined(
+                message,
+                tr(
+                    "The nearest postcode, %(postcode)s, is in %(district)s, policed by %(force)s.",
+                    postcode=nearest[0],
+                    district=nearest[1].name,
+                    force=force.name,
+                ),
+            )
+        return OutsideArea(
+            message,
+            location={"lat": lat, "lon": lon},
+            district={"code": nearest[1].code, "name": nearest[1].name} if nearest else None,
+            force=force.to_api() if force else None,
+            find_elsewhere=find_elsewhere(force),
         )
 
     def _ward(self, code: str) -> WardChosen:

@@ -3,7 +3,7 @@ London districts in full postcodes, whole pasted addresses and points just outsi
 
 import pytest
 
-from finder.errors import InvalidInput, NotFound
+from finder.errors import InvalidInput, NotFound, OutsideArea
 
 # Item 5: codes that are no place. What each is, and never a place or a force.
 NOT_A_PLACE = [
@@ -96,3 +96,48 @@ def test_an_old_district_with_one_real_postcode_asks_if_it_is_that_one(finder_lo
     with pytest.raises(InvalidInput) as error:
         finder_lookup.resolve(postcode="W1 0AX")
     assert "Is it W1J 0AX?" in error.value.message
+
+
+# Item 1: points just outside London. Found in 500 random points within 2 km outside the GLA boundary (seed 26):
+# the first three got a London ward through the 100 m allowance, the next two the Met through the nearest postcode.
+JUST_OUTSIDE = [
+    ((51.398824, -0.336986), "Elmbridge", "surrey"),  # 39 m out; was Hampton ward, Met
+    ((51.306078, 0.033663), "Tandridge", "surrey"),  # 89 m out; was Biggin Hill ward, Met
+    ((51.605677, 0.074253), "Epping Forest", "essex"),  # 41 m out; was Fairlop ward, Met
+    ((51.471721, 0.215244), "Dartford", "kent"),  # 294 m out; was "outside London", then DA8 2SP (Bexley): Met
+    ((51.663137, -0.222147), "Hertsmere", "hertfordshire"),  # 319 m out; was EN5 4AN (Barnet): Met
+]
+
+
+@pytest.mark.parametrize(("point", "district", "force"), JUST_OUTSIDE)
+def test_a_point_just_outside_london_is_outside_and_never_the_mets(finder_lookup, point, district, force):
+    with pytest.raises(OutsideArea) as error:
+        finder_lookup.resolve(lat=point[0], lon=point[1])
+    assert error.value.details["force"]["id"] == force != "metropolitan"
+    assert error.value.details["district"]["name"] == district
+    assert "outside London" in error.value.message and "Metropolitan" not in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("point", "inside", "ward", "force"),
+    [
+        ((51.441784, -0.455672), False, "Bedfont", "surrey"),  # 12 m outside
+        ((51.441732, -0.455367), True, "Bedfont", "surrey"),  # 10 m inside
+        ((51.5821, -0.490014), False, "Ickenham & South Harefield", "thames-valley"),  # 1.3 m outside
+    ],
+)
+def test_a_point_within_20_m_of_londons_boundary_says_so_and_gives_both_answers(
+    finder_lookup, point, inside, ward, force
+):
+    result = finder_lookup.resolve(lat=point[0], lon=point[1])
+    assert result.ward.name == ward and result.force.id == "metropolitan"
+    edge = result.london_edge
+    assert edge.inside is inside and edge.distance_m <= 20
+    assert edge.force.id == force and not edge.district.code.startswith("E09")
+    body = result.to_api()
+    assert body["london_edge"]["side"] == ("inside" if inside else "outside")
+    assert body["london_edge"]["outside"]["force"]["id"] == force
+
+
+def test_a_point_well_inside_london_has_no_edge(finder_lookup):
+    assert finder_lookup.resolve(lat=51.5014, lon=-0.1419).london_edge is None

@@ -127,3 +127,35 @@ def test_a_pasted_address_is_never_logged(app, client, caplog):
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert "GET /search 303" in logged
     assert "Example" not in logged and "SE1" not in logged and "7PB" not in logged
+
+
+# Item 1: points just outside London, and points on the line.
+def test_use_my_location_just_outside_london_says_outside_and_names_the_force_there(client):
+    response = client.get("/locate?lat=51.398824&lon=-0.336986")  # 39 m outside, once Hampton ward
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404 and "outside London" in html
+    assert "Surrey Police" in html and "Metropolitan" not in html and "Hampton" not in html
+
+
+def test_use_my_location_on_the_boundary_shows_the_london_ward_and_the_force_beyond(client):
+    response = client.get("/locate?lat=51.441784&lon=-0.455672")  # 12 m outside, by Bedfont
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/wards/E05013606?from=location&beyond=surrey"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "data-london-edge" in html and "within 20 m" in html
+    assert 'policed by <a href="https://www.surrey.police.uk/">Surrey Police</a>' in html
+    assert "Bedfont" in html
+    plain = client.get("/wards/E05013606?from=location").get_data(as_text=True)  # the kept page is not shared
+    assert "data-london-edge" not in plain
+    for beyond in ("metropolitan", "city-of-london", "<script>alert(1)</script>", "nowhere"):  # only a force beyond
+        page = client.get("/wards/E05013606", query_string={"from": "location", "beyond": beyond})
+        assert "data-london-edge" not in page.get_data(as_text=True) and "alert(1)" not in page.get_data(as_text=True)
+
+
+def test_the_api_gives_both_answers_on_the_boundary_and_no_met_outside(client):
+    body = client.get("/api/v1/locate?lat=51.5821&lon=-0.490014").get_json()  # 1.3 m outside
+    assert body["ward"]["name"] == "Ickenham & South Harefield"
+    assert body["london_edge"]["side"] == "outside" and body["london_edge"]["distance_m"] <= 20
+    assert body["london_edge"]["outside"]["force"]["id"] == "thames-valley"
+    outside = client.get("/api/v1/locate?lat=51.471721&lon=0.215244")  # 294 m outside; nearest postcode is Bexley's
+    assert outside.status_code == 404 and outside.get_json()["error"]["force"]["id"] == "kent"
