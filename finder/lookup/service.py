@@ -752,6 +752,11 @@ class Lookup:
             (d, self.areas.for_district(d), n) for d, n in counted if not d.code.startswith(LONDON_DISTRICTS)
         )
         if not wards:
+            forces: dict[ForceRef | None, int] = {}
+            for _, force, n in outside:
+                forces[force] = forces.get(force, 0) + n
+            if len(forces) > 1 or None in forces:
+                raise self._forces_of_outcode(outcode, forces, total)
             if outside:
                 district, force, n = outside[0]
                 if n == total:
@@ -803,6 +808,38 @@ class Lookup:
             outcode_wards=tuple((self.geo.wards.by_code[code], n) for code, n in wards),
             outcode_total=total,
             outcode_outside=outside,
+        )
+
+    def _forces_of_outcode(self, outcode: str, forces: dict[ForceRef | None, int], total: int) -> OutsideArea:
+        """An outward code outside London whose postcodes more than one force polices: each force with its share,
+        largest first, and a request for the full postcode; never one force for all of them."""
+        ranked = sorted(forces.items(), key=lambda fn: (-fn[1], fn[0].name if fn[0] else "~"))
+        shares = [
+            tr(
+                "%(force)s: %(n)s of its %(total)s postcodes (%(percent)s).",
+                force=force.name if force else tr("A force we cannot name"),
+                n=f"{n:,}",
+                total=f"{total:,}",
+                percent=f"{round(100 * n / total)}%" if 100 * n >= total else "<1%",
+            )
+            for force, n in ranked
+        ]
+        return OutsideArea(
+            joined(
+                tr("%(place)s is outside London, the area this finder covers.", place=outcode),
+                tr("Its postcodes are policed by more than one force:"),
+                *shares,
+                tr("Enter your full postcode to find which force polices yours."),
+            ),
+            code="outcode_spans_forces",
+            postcode=outcode,
+            district=None,
+            force=None,
+            forces=[
+                {"force": force.to_api() if force else None, "postcodes": n, "share": round(n / total, 4)}
+                for force, n in ranked
+            ],
+            find_elsewhere={"name": "police.uk", "url": POLICE_UK},
         )
 
     def _recorded_near(self, easting: float, northing: float, ward: Ward) -> tuple[Ward, float] | None:

@@ -141,3 +141,51 @@ def test_a_point_within_20_m_of_londons_boundary_says_so_and_gives_both_answers(
 
 def test_a_point_well_inside_london_has_no_edge(finder_lookup):
     assert finder_lookup.resolve(lat=51.5014, lon=-0.1419).london_edge is None
+
+
+# Item 4: outward codes outside London whose postcodes more than one force polices.
+@pytest.mark.parametrize(
+    ("outcode", "ranked"),
+    [
+        ("PE6", [("lincolnshire", 581), ("cambridgeshire", 458)]),
+        ("CV7", [("warwickshire", 438), ("west-midlands", 343)]),
+        ("SN6", [("wiltshire", 436), ("thames-valley", 237), ("gloucestershire", 1)]),
+    ],
+)
+def test_an_outward_code_spanning_forces_lists_each_with_its_share_and_asks_for_the_full_postcode(
+    finder_lookup, outcode, ranked
+):
+    with pytest.raises(OutsideArea) as error:
+        finder_lookup.resolve(postcode=outcode)
+    details = error.value.details
+    assert error.value.code == "outcode_spans_forces" and details["force"] is None
+    assert [(f["force"]["id"], f["postcodes"]) for f in details["forces"]] == ranked
+    assert sum(f["share"] for f in details["forces"]) == pytest.approx(1, abs=1e-3)
+    assert "more than one force" in error.value.message and "Enter your full postcode" in error.value.message
+    first, second = (f["force"]["name"] for f in details["forces"][:2])
+    assert error.value.message.index(first) < error.value.message.index(second)
+
+
+@pytest.mark.slow
+def test_no_outward_code_outside_london_is_given_one_force_unless_it_polices_all_its_postcodes(finder_lookup, geodata):
+    """The issue's reference: Code-Point gives each postcode's district, the force table each district's force."""
+    keys = geodata.gb_postcodes.keys
+    outcodes = sorted({k.split(b" ")[0].decode() for k in keys.tolist()} - set(geodata.outcodes))
+    spanning, wrong = 0, []  # spanning: outward codes holding postcodes of more than one force
+    for outcode in outcodes:
+        forces = {finder_lookup.areas.for_district(d) for d, _ in geodata.outcode_districts(outcode) if d is not None}
+        try:
+            finder_lookup.resolve(postcode=outcode)
+            continue  # a London answer, or one of the finder's own refusals below
+        except OutsideArea as error:
+            named = error.details["force"]
+            if len(forces) > 1:
+                spanning += 1
+                if named is not None or error.code != "outcode_spans_forces":
+                    wrong.append(outcode)
+            elif named is not None and {f.id for f in forces if f} != {named["id"]}:
+                wrong.append(outcode)
+        except (NotFound, InvalidInput):
+            continue
+    assert wrong == []
+    assert spanning == 408  # as the issue counted

@@ -159,3 +159,16 @@ def test_the_api_gives_both_answers_on_the_boundary_and_no_met_outside(client):
     assert body["london_edge"]["outside"]["force"]["id"] == "thames-valley"
     outside = client.get("/api/v1/locate?lat=51.471721&lon=0.215244")  # 294 m outside; nearest postcode is Bexley's
     assert outside.status_code == 404 and outside.get_json()["error"]["force"]["id"] == "kent"
+
+
+# Item 4: an outward code outside London that more than one force polices.
+def test_an_outward_code_spanning_forces_lists_them_largest_first_and_asks_for_the_full_postcode(client):
+    response = client.get("/search?postcode=PE6")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404 and "data-outcode-forces" in html
+    assert '<a href="https://www.lincs.police.uk/">Lincolnshire Police</a>: 56%' in html
+    assert html.index("Lincolnshire Police") < html.index("Cambridgeshire Constabulary")
+    assert "Enter your full postcode to find which force polices yours." in html
+    error = client.get("/api/v1/outcodes/SN6").get_json()["error"]
+    assert error["code"] == "outcode_spans_forces" and error["force"] is None
+    assert [f["force"]["id"] for f in error["forces"]] == ["wiltshire", "thames-valley", "gloucestershire"]

@@ -443,6 +443,7 @@ PAGES = {
     "a pasted line without a postcode": ("/search?postcode=&pasted=1", {}),
     "a pasted address's postcode": ("/search?postcode=SE1+7PB&pasted=1", {"postcode": "SE1 7PB"}),
     "an old district in a full postcode": ("/search?postcode=SW1+1AA", {"postcode": "SW1 1AA"}),
+    "an outward code spanning forces": ("/search?postcode=SN6", {"postcode": "SN6"}),
     "a withdrawn PO box": ("/search?postcode=N1P+1AA", {"postcode": "N1P 1AA"}),
     "a place on London's boundary": ("/wards/E05013606?from=location&beyond=surrey", {"ward": "E05013606"}),
     "404 page": ("/no-such-page", {}),
