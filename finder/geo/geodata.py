@@ -8,6 +8,7 @@ layout stops the server at start-up with a message naming it, instead of failing
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -135,17 +136,22 @@ class LondonOutline:
         self.source = source
         self.boundary = polygon.boundary
         shapely.prepare(polygon)
+        shapely.prepare(self.boundary)
 
     @classmethod
     def from_file(cls, path: Path) -> LondonOutline:
         feature = json.loads(path.read_text("utf-8"))["features"][0]
         return cls(shapely.geometry.shape(feature["geometry"]), feature["properties"]["source"])
 
-    def signed_distance(self, easting: float, northing: float) -> float:
-        """Metres from the boundary: negative inside London, positive outside."""
+    def signed_distance(self, easting: float, northing: float, within: float = math.inf) -> float:
+        """Metres from the boundary, negative inside London; beyond `within` metres of it, just -inf or +inf
+        (a prepared distance test: 3-8 µs a point, where measuring the distance to 10,921 points took 300-700)."""
         point = shapely.Point(easting, northing)
+        inside = self.polygon.covers(point)
+        if within != math.inf and not shapely.dwithin(self.boundary, point, within):
+            return -math.inf if inside else math.inf
         distance = float(self.boundary.distance(point))
-        return -distance if self.polygon.covers(point) else distance
+        return -distance if inside else distance
 
 
 @dataclass(frozen=True)

@@ -869,7 +869,8 @@ class Lookup:
         easting, northing = to_bng(lon_f, lat_f)
         # Inside or outside London is decided first, by the GLA boundary: the wards' 100 m allowance is for
         # their generalised edges, and must not carry a point in Surrey into a London ward.
-        side = self.geo.london.signed_distance(easting, northing) if math.isfinite(easting + northing) else math.inf
+        finite = math.isfinite(easting + northing)
+        side = self.geo.london.signed_distance(easting, northing, LONDON_EDGE_M) if finite else math.inf
         if side > LONDON_EDGE_M:
             raise self._outside_point(lat_f, lon_f, easting, northing, beyond_london=True)
         match = self.geo.wards.locate_bng(easting, northing)
