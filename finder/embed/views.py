@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from finder.coverage.views import counted
 from finder.errors import FinderError, InvalidInput
-from finder.i18n import LANGUAGES
+from finder.i18n import LANGUAGES, tr
 from finder.lookup.boroughs import Borough, boroughs, within_borough
-from finder.lookup.service import Answer, OutcodeAnswer
+from finder.lookup.service import Answer, OutcodeAnswer, kept_postcodes
 from finder.web import services
 from finder.web.contrast import AA_TEXT, WHITE, contrast, readable_on_white, text_on
 from finder.web.security import frameable
@@ -175,11 +175,18 @@ def search():
     """A postcode or outward code inside the widget, limited to the chosen borough if there is one."""
     options = parse_options(request.args)
     query = request.args.get("postcode", "")
+    pasted = request.args.get("pasted") == "1"
     try:
-        result = counted(services().lookup.resolve(postcode=query), "embed")
+        if pasted and not query.strip():
+            raise InvalidInput(tr("We could not find a postcode in what you entered. Enter a postcode, like SW1A 2AA"))
+        result = services().lookup.resolve(postcode=query)
     except FinderError as error:
+        if error.details.get("found_in_text"):  # a pasted address stays out of the frame's address
+            return redirect(url_for(".search", postcode=kept_postcodes(error), pasted="1", **options.params), 303)
         return _render("embed/home.html", options, error.status, query=query, error=error)
-    return _show(result, options, query)
+    if getattr(result, "found_in_text", False):
+        return redirect(url_for(".search", postcode=result.postcode, pasted="1", **options.params), 303)
+    return _show(counted(result, "embed"), options, query, pasted=pasted)
 
 
 @bp.get("/wards/<code>")
@@ -190,7 +197,7 @@ def ward(code: str):
     return _show(counted(services().lookup.resolve(ward=code), "embed"), options, "")
 
 
-def _show(result: Answer, options: EmbedOptions, query: str) -> tuple[str, int]:
+def _show(result: Answer, options: EmbedOptions, query: str, *, pasted: bool = False) -> tuple[str, int]:
     """The result page, or the 'outside this borough' page that points to the full finder."""
     if options.borough:
         limited = within_borough(result, options.borough.code)
@@ -199,7 +206,7 @@ def _show(result: Answer, options: EmbedOptions, query: str) -> tuple[str, int]:
         result = limited
     if isinstance(result, OutcodeAnswer):
         return _render("embed/outcode.html", options, result=result, query=query)
-    return _render("embed/result.html", options, result=result, query=query)
+    return _render("embed/result.html", options, result=result, query=query, pasted=pasted)
 
 
 @bp.get("/build")

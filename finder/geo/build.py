@@ -10,6 +10,9 @@ Reads a mirror laid out like ../shared/data-raw (see its SOURCES.md), or the fil
 - gb_postcodes.npy     every live GB postcode with its district (to name places outside London)
 - districts.json       district codes, clean names and counties (two-tier areas) for gb_postcodes.npy
 - outcodes.json        each London outward code and the wards its postcodes fall in
+- withdrawn.npy        each withdrawn London postcode and the last release that listed it
+- london_bng.geojson   Greater London's outline in grid metres: the GLA boundary where the raw folder holds
+                       it, else the wards' union (decides whether a point just outside is in London)
 - manifest.json        sources, versions, row counts, checksums and the cross-check figures
 
 Repeatable: the same inputs give byte-identical outputs, so the committed manifest only
@@ -48,6 +51,7 @@ from finder.geo.geodata import (
     POSTCODE_DTYPE,
     RECORDED,
     TERMINATED,
+    WITHDRAWN_DTYPE,
 )
 from finder.geo.maps import SCRIPTS_FILE, write_map_scripts
 from finder.geo.wards import NEAREST_WARD_LIMIT_M, WardIndex
@@ -71,6 +75,8 @@ RAW_FILES: dict[str, tuple[str, ...]] = {
         "wards-2024-ons-bgc-london/london_wards_dec2024_bgc.geojson",
     ),
 }
+# Optional: where absent (a download), the outline of London is the union of the generalised wards.
+LONDON_BOUNDARY = "boroughs-london/London_GLA_Boundary.shp"
 # What the mirror's files are. A download writes its own descriptions to <raw>/sources.json.
 RAW_DESCRIPTIONS = "sources.json"
 SOURCES = {
@@ -80,6 +86,7 @@ SOURCES = {
     "codelist": "OS Code-Point Open 2025.4.0 Doc/Codelist.xlsx (Boundary-Line Oct 2025 names)",
     "codepoint_metadata": "OS Code-Point Open 2025.4.0 Doc/metadata.txt",
     "wards": "ONS Wards (December 2024) Boundaries UK BGC, London subset (the May 2022 set)",
+    "london_boundary": "GLA London boundary (London Datastore, OS Boundary-Line 2019-10)",
 }
 CODELIST_DISTRICT_SHEETS = ("LBO", "DIS", "MTD", "UTA")
 
@@ -156,6 +163,8 @@ def resolve_raw_files(raw_dir: Path) -> dict[str, str]:
             missing.append(" or ".join(patterns))
     if missing:
         raise FileNotFoundError(f"{raw_dir} lacks {', '.join(missing)}")
+    if (raw_dir / LONDON_BOUNDARY).is_file():
+        found["london_boundary"] = LONDON_BOUNDARY
     return found
 
 
@@ -240,6 +249,29 @@ def _build(raw_dir: Path, raw: dict[str, str], out: _Staging, log: Log) -> dict[
     log("wards: drawing each ward's map script (Folium), so the app never needs to")
     write_map_scripts(index, out[SCRIPTS_FILE])
 
+    if "london_boundary" in raw:
+        log("london: reading the GLA boundary")
+        outline = gpd.read_file(raw_dir / raw["london_boundary"]).set_crs(27700, allow_override=True)
+        london, source = shapely.make_valid(outline.geometry.union_all()), "gla_boundary"
+    else:
+        log("london: no GLA boundary in the raw folder; London's outline is the union of the generalised wards")
+        london, source = shapely.make_valid(wards_gdf.geometry.union_all()), "wards_union"
+    london = shapely.set_precision(london, 0.1)
+    _write_json(
+        out["london_bng.geojson"],
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"source": source},
+                    "geometry": json.loads(shapely.to_geojson(london)),
+                }
+            ],
+        },
+    )
+    stats["london_outline"] = {"source": source, "vertices": int(shapely.get_num_coordinates(london))}
+
     log("postcodes: reading live London postcodes (Code-Point Open)")
     live = pd.read_csv(
         raw_dir / raw["london_postcodes"],
@@ -271,10 +303,15 @@ def _build(raw_dir: Path, raw: dict[str, str], out: _Staging, log: Log) -> dict[
     log("postcodes: reading postcodes withdrawn since 2014/2018")
     gone = pd.read_csv(
         raw_dir / raw["withdrawn_postcodes"],
-        usecols=["postcode", "Eastings", "Northings", "latitude", "longitude"],
-        dtype={"postcode": str},
+        usecols=["postcode", "last_seen_release", "Eastings", "Northings", "latitude", "longitude"],
+        dtype={"postcode": str, "last_seen_release": str},
     )
     gone = gone[~gone.postcode.isin(live.postcode)]
+    withdrawn = np.zeros(len(gone), dtype=WITHDRAWN_DTYPE)
+    withdrawn["postcode"] = gone.postcode.to_numpy(dtype="S8")
+    withdrawn["last_listed"] = gone.last_seen_release.fillna("").to_numpy(dtype="S10")
+    withdrawn.sort(order="postcode", kind="stable")
+    _save_npy(out["withdrawn.npy"], withdrawn)
     gone_rows = np.zeros(len(gone), dtype=POSTCODE_DTYPE)
     gone_rows["postcode"] = gone.postcode.to_numpy(dtype="S8")
     gone_rows["lat"], gone_rows["lon"] = gone.latitude, gone.longitude

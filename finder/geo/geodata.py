@@ -8,6 +8,7 @@ layout stops the server at start-up with a message naming it, instead of failing
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import shapely
+import shapely.geometry
 from shapely.errors import ShapelyError
 
 from finder.geo.postcodes import PostcodeIndex
@@ -29,6 +32,8 @@ OUTPUTS = (
     "gb_postcodes.npy",
     "districts.json",
     "outcodes.json",
+    "withdrawn.npy",
+    "london_bng.geojson",
 )
 
 LIVE, TERMINATED = 0, 1
@@ -47,6 +52,9 @@ POSTCODE_DTYPE = np.dtype(
     ]
 )
 GB_DTYPE = np.dtype([("postcode", "S8"), ("easting", "<i4"), ("northing", "<i4"), ("district", "<i2")])
+# A withdrawn London postcode and the last release that listed it (Code-Point "2018.3.0", or ONSPD's
+# termination month "202311"): the only date the data holds for it.
+WITHDRAWN_DTYPE = np.dtype([("postcode", "S8"), ("last_listed", "S10")])
 
 
 class PostcodeRow(NamedTuple):
@@ -120,6 +128,32 @@ def _check_refs(path: Path, values: np.ndarray, lowest: int, count: int, what: s
         )
 
 
+class LondonOutline:
+    """Greater London's outline (the GLA boundary, more detailed than the generalised wards), in grid metres."""
+
+    def __init__(self, polygon: shapely.Geometry, source: str) -> None:
+        self.polygon = polygon
+        self.source = source
+        self.boundary = polygon.boundary
+        shapely.prepare(polygon)
+        shapely.prepare(self.boundary)
+
+    @classmethod
+    def from_file(cls, path: Path) -> LondonOutline:
+        feature = json.loads(path.read_text("utf-8"))["features"][0]
+        return cls(shapely.geometry.shape(feature["geometry"]), feature["properties"]["source"])
+
+    def signed_distance(self, easting: float, northing: float, within: float = math.inf) -> float:
+        """Metres from the boundary, negative inside London; beyond `within` metres of it, just -inf or +inf
+        (a prepared distance test: 3-8 µs a point, where measuring the distance to 10,921 points took 300-700)."""
+        point = shapely.Point(easting, northing)
+        inside = self.polygon.covers(point)
+        if within != math.inf and not shapely.dwithin(self.boundary, point, within):
+            return -math.inf if inside else math.inf
+        distance = float(self.boundary.distance(point))
+        return -distance if inside else distance
+
+
 @dataclass(frozen=True)
 class District:
     """A local authority district anywhere in Great Britain, and its county where there are two tiers."""
@@ -158,6 +192,14 @@ class GeoData:
         _check_refs(path["gb_postcodes.npy"], gb_postcodes["district"], -1, len(self.districts), "district")
         self.postcodes = PostcodeIndex(postcodes)
         self.gb_postcodes = PostcodeIndex(gb_postcodes)
+        self.withdrawn = PostcodeIndex(load_rows(path["withdrawn.npy"], WITHDRAWN_DTYPE))
+        with _reading(path["london_bng.geojson"]):
+            self.london = LondonOutline.from_file(path["london_bng.geojson"])
+
+    def last_listed(self, postcode: str) -> str | None:
+        """The last release that listed a withdrawn London postcode, or None."""
+        row = self.withdrawn.find(postcode)
+        return None if row is None else self.withdrawn.rows[row]["last_listed"].decode("ascii")
 
     def district_of(self, postcode: str) -> District | None:
         """The GB district of a live postcode, if Code-Point Open knows it."""
@@ -189,11 +231,17 @@ class GeoData:
         order = located[np.argsort(rows["easting"][located], kind="stable")]
         return order, np.asarray(rows["easting"][order])
 
-    def nearest_gb_postcode(self, easting: float, northing: float, within_m: float) -> tuple[str, District] | None:
-        """The closest live GB postcode with a district, within `within_m` metres."""
+    def nearest_gb_postcode(
+        self, easting: float, northing: float, within_m: float, *, outside: str | None = None
+    ) -> tuple[str, District] | None:
+        """The closest live GB postcode with a district, within `within_m` metres; with `outside`, only one
+        whose district code does not start so (a point outside London is not answered by a London postcode)."""
         order, eastings = self._by_easting
         start, stop = np.searchsorted(eastings, [easting - within_m, easting + within_m])
         near = self.gb_postcodes.rows[order[start:stop]]
+        if outside is not None:
+            london = np.array([d.code.startswith(outside) for d in self.districts] + [False])
+            near = near[~london[near["district"]]]
         if not len(near):
             return None
         d = np.hypot(near["easting"] - easting, near["northing"] - northing)

@@ -31,14 +31,27 @@ _AS_DIGIT = {"O": "0", "I": "1", "L": "1"}
 _OUTWARD_DIGITS = {2: ((1,),), 3: ((1, 2), (2,), (1,)), 4: ((2, 3), (2,))}
 # A postcode inside longer text, like a pasted address ("10 Downing Street, SW1A 2AA").
 _IN_TEXT = re.compile(rf"(?<![A-Z0-9])({OUTWARD}) ?({INWARD})(?![A-Z0-9])")
+# The NHS's pseudo-postcodes (ZZ99 3VZ, no fixed abode) break the unit letter rule; they are read so that
+# the lookup can say what they are.
+PSEUDO_AREA = "ZZ"
 # Girobank's postcode, the one that breaks the pattern (non-geographic).
 GIROBANK = "GIR 0AA"
 
 KEY_DTYPE = "S8"
 
 
+# The longest text read: a whole address line pasted from a letter fits in 200 characters; more is not one.
+LONGEST_TEXT = 200
+
+
 class PostcodeFormatError(ValueError):
-    """What someone typed is not a postcode or an outward code."""
+    """What someone typed is not a postcode or an outward code. `found`: the postcodes in a longer text;
+    `in_text`: the text held more than postcodes (a pasted address), which is not to be kept or shown again."""
+
+    def __init__(self, message: str, *, found: tuple[str, ...] = (), in_text: bool = False) -> None:
+        super().__init__(message)
+        self.found = found
+        self.in_text = in_text
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ class ParsedPostcode:
     value: str
     outcode: str
     corrected: bool = False  # True when what was typed was read as something else (a letter as a digit, an address)
+    in_text: bool = False  # True when the postcode was found in longer text (a pasted address)
 
 
 def parse(text: str | None) -> ParsedPostcode:
@@ -59,21 +73,35 @@ def parse(text: str | None) -> ParsedPostcode:
     postcode is searched for one postcode (a pasted address); `corrected` says so either way.
     """
     upper = (text or "").upper()
+    if len(upper) > LONGEST_TEXT:
+        raise PostcodeFormatError(
+            tr(
+                "That is longer than an address (%(longest)s characters at most). Enter just the postcode, "
+                "like SW1A 2AA",
+                longest=LONGEST_TEXT,
+            ),
+            in_text=True,
+        )
     compact = _NOT_ALNUM.sub("", upper)
     if not compact:
         raise PostcodeFormatError(tr("Enter a postcode, like SW1A 2AA"))
     if len(compact) > 7:
-        found = {f"{outward} {inward}" for outward, inward in _IN_TEXT.findall(upper)}
+        found = tuple(sorted({f"{outward} {inward}" for outward, inward in _IN_TEXT.findall(upper)}))
+        in_text = bool(_NOT_ALNUM.sub("", _IN_TEXT.sub(" ", upper)))  # more than the postcodes themselves
         if len(found) > 1:
             raise PostcodeFormatError(
                 tr(
                     "That has more than one postcode in it (%(found)s). Enter just one, like SW1A 2AA",
-                    found=", ".join(sorted(found)),
-                )
+                    found=", ".join(found),
+                ),
+                found=found,
+                in_text=in_text,
             )
         if not found:
-            raise PostcodeFormatError(tr("We could not find a postcode in that. Enter a postcode, like SW1A 2AA"))
-        return replace(_parse_compact(found.pop().replace(" ", "")), corrected=True)
+            raise PostcodeFormatError(
+                tr("We could not find a postcode in that. Enter a postcode, like SW1A 2AA"), in_text=in_text
+            )
+        return replace(_parse_compact(found[0].replace(" ", "")), corrected=True, in_text=in_text)
     return _parse_compact(compact)
 
 
@@ -89,7 +117,7 @@ def _parse_compact(compact: str) -> ParsedPostcode:
     full = _FULL.fullmatch(compact)
     if full:
         outward, inward = full.groups()
-        if _BAD_UNIT.search(inward[1:]):
+        if _BAD_UNIT.search(inward[1:]) and not outward.startswith(PSEUDO_AREA):
             raise PostcodeFormatError(
                 tr(
                     "%(postcode)s is not a real postcode. Check it and try again, like SW1A 2AA",

@@ -16,12 +16,13 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from finder.coverage.views import counted
-from finder.errors import FinderError
+from finder.errors import FinderError, InvalidInput
 from finder.geo.geodata import GeoData
 from finder.geo.maps import prebuilt_scripts, ward_map_script
 from finder.geo.svg import ward_outline_svg
 from finder.geo.wards import WardIndex
-from finder.lookup.service import OutcodeAnswer, PostcodeAnswer, WardAnswer
+from finder.i18n import tr
+from finder.lookup.service import OutcodeAnswer, PostcodeAnswer, WardAnswer, kept_postcodes
 from finder.teams.directory import NearbyPlace
 from finder.teams.views import confirmed
 from finder.web import pagecache, services, tiles
@@ -40,15 +41,27 @@ def home():
 @bp.get("/search")
 @limited("SEARCH_RATE_LIMIT")
 def search():
-    """The form's target: a postcode or outward code becomes a result, a ward list or a clear error."""
+    """The form's target: a postcode or outward code becomes a result, a ward list or a clear error.
+
+    A whole address pasted in is never kept in the address bar: the answer redirects at once to the
+    postcode found in it (`pasted=1` says so on the page), or, with none found, to no text at all.
+    """
     query = request.args.get("postcode", "")
+    pasted = request.args.get("pasted") == "1"
     try:
-        result = counted(services().lookup.resolve(postcode=query), "page")
+        if pasted and not query.strip():
+            raise InvalidInput(tr("We could not find a postcode in what you entered. Enter a postcode, like SW1A 2AA"))
+        result = services().lookup.resolve(postcode=query)
     except FinderError as error:
+        if error.details.get("found_in_text"):
+            return redirect(url_for(".search", postcode=kept_postcodes(error), pasted="1"), 303)
         return render_template("home.html", query=query, error=error), error.status
+    if getattr(result, "found_in_text", False):
+        return redirect(url_for(".search", postcode=result.postcode, pasted="1"), 303)
+    counted(result, "page")
     if isinstance(result, OutcodeAnswer):
         return render_template("outcode.html", result=result, query=query)
-    return render_template("result.html", result=result, query=query)
+    return render_template("result.html", result=result, query=query, pasted=pasted)
 
 
 @bp.get("/locate")
@@ -61,22 +74,29 @@ def locate():
         result = services().lookup.resolve(lat=request.args.get("lat"), lon=request.args.get("lon"))
     except FinderError as error:
         return render_template("home.html", query="", error=error), error.status
-    return redirect(url_for(".ward", code=result.ward.code, **{"from": "location"}), 303)
+    edge = result.london_edge
+    beyond = {"beyond": edge.force.id} if edge and edge.force else {}  # the force only, never the point
+    return redirect(url_for(".ward", code=result.ward.code, **{"from": "location"}, **beyond), 303)
 
 
 @bp.get("/wards/<code>")
 def ward(code: str):
-    """A shareable page for one ward (`?from=location` when "use my location" led here)."""
+    """A shareable page for one ward (`?from=location` when "use my location" led here; `&beyond=<force>` when
+    the place chosen was so near London's boundary that the data cannot say which side it is)."""
     if code != code.strip().upper():
         return redirect(url_for(".ward", code=code.strip().upper()), 301)
     # "use my location" is counted here, after its redirect
     result = counted(services().lookup.resolve(ward=code), "page")
     from_location = request.args.get("from") == "location"
+    beyond = services().lookup.force_beyond_london(request.args.get("beyond", "")) if from_location else None
     return page(
         services().pages,
         result,
-        lambda: render_template("result.html", result=result, query="", from_location=from_location),
+        lambda: render_template(
+            "result.html", result=result, query="", from_location=from_location, beyond_london=beyond
+        ),
         from_location,
+        beyond and beyond.id,
     )
 
 

@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 import numpy as np
 import orjson
 
-from finder.errors import InvalidInput, NotFound, OutsideArea
+from finder.errors import FinderError, InvalidInput, NotFound, OutsideArea
 from finder.geo import geodata as layout
 from finder.geo.geocoder import PostcodesIO
 from finder.geo.geodata import District, GeoData
-from finder.geo.postcodes import GIROBANK, PostcodeFormatError, parse
+from finder.geo.postcodes import GIROBANK, ParsedPostcode, PostcodeFormatError, parse
 from finder.geo.wards import Ward, to_bng
-from finder.i18n import joined, tr
+from finder.i18n import Text, joined, tr
 from finder.teams.directory import Team, TeamDirectory, TeamLookup, encoded, team_to_api
 
 POLICE_UK = "https://www.police.uk/"
@@ -39,6 +39,11 @@ LONDON_DISTRICTS = "E09"  # the GSS prefix of London's boroughs and the City (lo
 RECORD_NEAR_M = 150.0
 # How far from a point outside London the nearest GB postcode may be and still name its force.
 NEAREST_POSTCODE_M = 5000.0
+# Nearer Greater London's boundary than this, the data cannot say which side a point is: the generalised wards
+# are drawn to 20 m. Such a point gets both answers, the London ward and the force beyond the line.
+LONDON_EDGE_M = 20.0
+# The force-wide routes that reach the police from anywhere in the UK, given with a code that is not a place.
+NATIONAL_ROUTES = ("emergency", "silent_999", "bsl_999", "emergency_sms", "text_relay", "crimestoppers")
 WARD_MATCH = {
     layout.RECORDED: "recorded",
     layout.INSIDE: "inside",
@@ -138,6 +143,29 @@ def outside_london(
         force=force.to_api() if force else None,
         find_elsewhere=find_elsewhere(force),
     )
+
+
+def kept_postcodes(error: FinderError) -> str:
+    """What a surface keeps of a pasted text that gave an error: the postcodes found in it, never the rest."""
+    return ", ".join(error.details.get("found") or [error.details.get("postcode") or ""])
+
+
+def withdrawn_lead(postcode: str, last_listed: str | None) -> Text:
+    """ "No longer in use", with the only date the data holds: the last release that listed the postcode."""
+    if last_listed and re.fullmatch(r"\d{6}", last_listed):  # ONSPD's termination month
+        return tr(
+            "%(postcode)s is no longer in use: the ONS Postcode Directory records it as withdrawn in %(month)s.",
+            postcode=postcode,
+            month=f"{last_listed[:4]}-{last_listed[4:]}",
+        )
+    if last_listed:
+        return tr(
+            "%(postcode)s is no longer in use: Code-Point Open, the postcode list we use, has not listed it since "
+            "its %(release)s release.",
+            postcode=postcode,
+            release=last_listed,
+        )
+    return tr("%(postcode)s is no longer in use.", postcode=postcode)
 
 
 @dataclass(frozen=True)
@@ -358,6 +386,8 @@ class PostcodeAnswer(WardAnswer):
     status: Literal["live", "terminated"]
     source: Literal["codepoint", "postcodes.io"]
     corrected_from: str | None = None  # what was typed, when it was read as another postcode (SWIA -> SW1A)
+    last_listed: str | None = None  # a withdrawn postcode's last release listing it: the only date the data holds
+    found_in_text: bool = False  # read from a longer text (a pasted address), which is not kept
 
     def __hash__(self) -> int:
         return hash((super().__hash__(), self.postcode))
@@ -366,12 +396,48 @@ class PostcodeAnswer(WardAnswer):
         body["postcode"] = self.postcode
         body["status"] = self.status
 
+    def to_api(self) -> dict[str, Any]:
+        """A withdrawn postcode's last listing comes last, as an addition (CHANGELOG.md)."""
+        body = super().to_api()
+        body["last_listed"] = self.last_listed
+        return body
+
+
+@dataclass(frozen=True)
+class LondonEdge:
+    """A point within LONDON_EDGE_M of Greater London's boundary: which side the GLA boundary puts it, and who
+    polices the other side (the district of the nearest postcode outside London), since the data cannot decide."""
+
+    distance_m: float
+    inside: bool
+    postcode: str | None = None  # the nearest postcode outside London, within NEAREST_POSTCODE_M
+    district: District | None = None
+    force: ForceRef | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "distance_m": self.distance_m,
+            "side": "inside" if self.inside else "outside",
+            "outside": {
+                "postcode": self.postcode,
+                "district": {"code": self.district.code, "name": self.district.name} if self.district else None,
+                "force": self.force.to_api() if self.force else None,
+            },
+        }
+
 
 @dataclass(frozen=True, kw_only=True)
 class PointAnswer(WardAnswer):
     """A latitude and longitude: the ward its point lies in (or the recorded ward of the postcode there)."""
 
     kind: ClassVar[Literal["point"]] = "point"
+    london_edge: LondonEdge | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        """Near London's boundary, the other side's answer comes last, as an addition (CHANGELOG.md)."""
+        body = super().to_api()
+        body["london_edge"] = self.london_edge.to_api() if self.london_edge else None
+        return body
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -419,6 +485,9 @@ class Lookup:
         non_geographic = json.loads(NON_GEOGRAPHIC_FILE.read_text("utf-8"))
         self.non_geographic_outcodes: dict[str, str] = non_geographic["outcodes"]
         self.non_geographic_postcodes: dict[str, str] = non_geographic["postcodes"]
+        self.non_geographic_areas: dict[str, dict[str, str]] = non_geographic["areas"]
+        met_routes = forces["metropolitan"].routes if "metropolitan" in forces else ()
+        self.national_routes = tuple(r for r in met_routes if r.id in NATIONAL_ROUTES)
         # For each ward boundary holding a live postcode recorded elsewhere (about 250 such postcodes), every
         # live postcode inside that boundary: a point there answers as its nearest postcode does.
         rows = geodata.postcodes.rows
@@ -452,6 +521,10 @@ class Lookup:
             return self._ward(ward)
         raise InvalidInput(tr("Enter a postcode, like SW1A 2AA"), code="invalid_postcode")
 
+    def force_beyond_london(self, force_id: str) -> ForceRef | None:
+        """A force outside London named by its id (a London force, or an unknown id, is None)."""
+        return None if force_id in self.forces else self.areas.forces.get(force_id)
+
     def _with_ward(
         self,
         kind: type[A],
@@ -476,15 +549,27 @@ class Lookup:
         try:
             parsed = parse(text)
         except PostcodeFormatError as exc:
-            raise InvalidInput(exc.args[0], code="invalid_postcode") from None  # a Text: shown translated
+            in_text = {"found": list(exc.found), "found_in_text": True} if exc.in_text else {}
+            raise InvalidInput(exc.args[0], code="invalid_postcode", **in_text) from None  # a Text: shown translated
+        if not parsed.in_text:
+            return self._parsed_postcode(text, parsed)
+        try:
+            return self._parsed_postcode(text, parsed)
+        except FinderError as error:
+            error.details["found_in_text"] = True  # a surface can drop the pasted text and keep the postcode
+            raise
+
+    def _parsed_postcode(self, text: str, parsed: ParsedPostcode) -> PostcodeAnswer | OutcodeAnswer:
+        self._refuse_not_a_place(parsed.value, parsed.outcode)
         if parsed.kind == "outcode":
             return self._outcode(parsed.value)
         pc = parsed.value
-        corrected = text.strip() if parsed.corrected else None
-        self._refuse_non_geographic(pc, parsed.outcode)
+        corrected = text.strip() if parsed.corrected and not parsed.in_text else None
         row_no = self.geo.postcodes.find(pc)
-        if row_no is not None:
-            row = layout.PostcodeRow.read(self.geo.postcodes.rows, row_no)
+        row = layout.PostcodeRow.read(self.geo.postcodes.rows, row_no) if row_no is not None else None
+        last_listed = self.geo.last_listed(pc) if row is not None and row.status != layout.LIVE else None
+        self._refuse_non_geographic(pc, parsed.outcode, withdrawn=row is not None and row.status != layout.LIVE)
+        if row is not None:
             ward_no, centre = row.ward, row.centre
             return self._with_ward(
                 PostcodeAnswer,
@@ -499,6 +584,8 @@ class Lookup:
                 ward_match=WARD_MATCH[row.match],
                 source="codepoint",
                 corrected_from=corrected,
+                found_in_text=parsed.in_text,
+                last_listed=last_listed,
             )
         gb_row = self.geo.gb_postcodes.find(pc)
         if gb_row is not None:
@@ -516,6 +603,7 @@ class Lookup:
                 )
             raise outside_london(pc, district, self.areas.for_district(district))
         if parsed.outcode not in self.geo.outcodes:
+            self._refuse_old_district(pc, parsed.outcode)
             raise outside_london(pc, force=self.areas.for_postcode_area(parsed.outcode))
         remote = self.geocoder.lookup(pc) if self.geocoder else None
         if remote is not None:
@@ -535,6 +623,7 @@ class Lookup:
                 distance_m=match.distance_m if match.how == "nearest" else None,
                 source="postcodes.io",
                 corrected_from=corrected,
+                found_in_text=parsed.in_text,
             )
         raise NotFound(
             tr("We could not find %(postcode)s. Check it is typed correctly, or try a nearby postcode.", postcode=pc),
@@ -542,8 +631,67 @@ class Lookup:
             postcode=pc,
         )
 
-    def _refuse_non_geographic(self, postcode: str, outcode: str) -> None:
-        """PO boxes and other postcodes that are not a place (sources in finder/data/non_geographic.json)."""
+    def _refuse_not_a_place(self, code: str, outcode: str) -> None:
+        """Codes in an area that is no place at all (BX, XM, ZZ...): say what they are, give the routes that
+        reach the police from anywhere, and never guess a place (sources in finder/data/non_geographic.json)."""
+        area = self.non_geographic_areas.get(re.match(r"[A-Z]*", outcode).group())  # type: ignore[union-attr]
+        if area is None:
+            return
+        if area["kind"] == "non_geographic":
+            lead = tr(
+                "%(code)s is not a place: it is a non-geographic postcode, for %(what)s.", code=code, what=area["what"]
+            )
+        else:
+            lead = tr("%(code)s is not a postcode in use, and it names %(what)s.", code=code, what=area["what"])
+        raise NotFound(
+            joined(
+                lead,
+                tr("It cannot tell us where you are, so we cannot name your police team."),
+                tr("Enter the postcode of the place you want the police team for, or use the routes below."),
+            ),
+            code="not_a_place",
+            postcode=code,
+            kind=area["kind"],
+            what=area["what"],
+            contact_routes=[route.to_api() for route in self.national_routes],
+            find_elsewhere={"name": "police.uk", "url": POLICE_UK},
+        )
+
+    def _refuse_old_district(self, postcode: str, outcode: str) -> None:
+        """SW1 1AA: a full postcode written with a London district that is now split (SW1A, SW1E...). Offer the
+        real postcodes with its inward code, one per part of the district, never choosing among them."""
+        parts = sorted(oc for oc in self.geo.outcodes if re.fullmatch(rf"{outcode}[A-Z]", oc))
+        if not parts:
+            return
+        inward = postcode.split(" ")[1]
+        rows = self.geo.postcodes.rows
+        found = [
+            pc
+            for pc in (f"{part} {inward}" for part in parts)
+            if (row := self.geo.postcodes.find(pc)) is not None and rows[row]["status"] == layout.LIVE
+        ]
+        message = tr(
+            "%(postcode)s is written with %(outcode)s, a London postal district now split into the outward codes "
+            "%(parts)s.",
+            postcode=postcode,
+            outcode=outcode,
+            parts=", ".join(parts),
+        )
+        if len(found) == 1:
+            message = joined(message, tr("Is it %(candidate)s?", candidate=found[0]))
+        elif found:
+            message = joined(message, tr("Is it one of %(candidates)s?", candidates=", ".join(found)))
+        raise InvalidInput(
+            joined(message, tr("Enter your full postcode with the letter after %(outcode)s.", outcode=outcode)),
+            code="postal_district",
+            postcode=postcode,
+            outcodes=parts,
+            postcodes=found,
+        )
+
+    def _refuse_non_geographic(self, postcode: str, outcode: str, *, withdrawn: bool = False) -> None:
+        """PO boxes and other postcodes that are not a place (sources in finder/data/non_geographic.json).
+        A withdrawn one says first that it is no longer in use, with the last release that listed it."""
         if postcode == GIROBANK:
             raise NotFound(
                 tr(
@@ -556,6 +704,22 @@ class Lookup:
                 postcode=postcode,
             )
         what = self.non_geographic_postcodes.get(postcode) or self.non_geographic_outcodes.get(outcode)
+        if what and withdrawn:
+            last_listed = self.geo.last_listed(postcode)
+            raise NotFound(
+                joined(
+                    withdrawn_lead(postcode, last_listed),
+                    tr(
+                        "It was a postcode for %(what)s, not a home address, so it had no ward team of its own. "
+                        "Enter the postcode of the place you want the police team for.",
+                        what=what,
+                    ),
+                ),
+                code="po_box_postcode",
+                postcode=postcode,
+                status="terminated",
+                last_listed=last_listed,
+            )
         if what:
             raise NotFound(
                 tr(
@@ -588,6 +752,11 @@ class Lookup:
             (d, self.areas.for_district(d), n) for d, n in counted if not d.code.startswith(LONDON_DISTRICTS)
         )
         if not wards:
+            forces: dict[ForceRef | None, int] = {}
+            for _, force, n in outside:
+                forces[force] = forces.get(force, 0) + n
+            if len(forces) > 1 or None in forces:
+                raise self._forces_of_outcode(outcode, forces, total)
             if outside:
                 district, force, n = outside[0]
                 if n == total:
@@ -641,6 +810,38 @@ class Lookup:
             outcode_outside=outside,
         )
 
+    def _forces_of_outcode(self, outcode: str, forces: dict[ForceRef | None, int], total: int) -> OutsideArea:
+        """An outward code outside London whose postcodes more than one force polices: each force with its share,
+        largest first, and a request for the full postcode; never one force for all of them."""
+        ranked = sorted(forces.items(), key=lambda fn: (-fn[1], fn[0].name if fn[0] else "~"))
+        shares = [
+            tr(
+                "%(force)s: %(n)s of its %(total)s postcodes (%(percent)s).",
+                force=force.name if force else tr("A force we cannot name"),
+                n=f"{n:,}",
+                total=f"{total:,}",
+                percent=f"{round(100 * n / total)}%" if 100 * n >= total else "<1%",
+            )
+            for force, n in ranked
+        ]
+        return OutsideArea(
+            joined(
+                tr("%(place)s is outside London, the area this finder covers.", place=outcode),
+                tr("Its postcodes are policed by more than one force:"),
+                *shares,
+                tr("Enter your full postcode to find which force polices yours."),
+            ),
+            code="outcode_spans_forces",
+            postcode=outcode,
+            district=None,
+            force=None,
+            forces=[
+                {"force": force.to_api() if force else None, "postcodes": n, "share": round(n / total, 4)}
+                for force, n in ranked
+            ],
+            find_elsewhere={"name": "police.uk", "url": POLICE_UK},
+        )
+
     def _recorded_near(self, easting: float, northing: float, ward: Ward) -> tuple[Ward, float] | None:
         """The recorded ward of the point's nearest postcode in `ward`'s boundary, when the record names another."""
         near = self._near_odd.get(ward.index)
@@ -666,27 +867,24 @@ class Lookup:
                 code="invalid_location",
             )
         easting, northing = to_bng(lon_f, lat_f)
+        # Inside or outside London is decided first, by the GLA boundary: the wards' 100 m allowance is for
+        # their generalised edges, and must not carry a point in Surrey into a London ward.
+        finite = math.isfinite(easting + northing)
+        side = self.geo.london.signed_distance(easting, northing, LONDON_EDGE_M) if finite else math.inf
+        if side > LONDON_EDGE_M:
+            raise self._outside_point(lat_f, lon_f, easting, northing, beyond_london=True)
         match = self.geo.wards.locate_bng(easting, northing)
         if match is None:
-            nearest = self.geo.nearest_gb_postcode(easting, northing, NEAREST_POSTCODE_M)
-            force = self.areas.for_district(nearest[1]) if nearest else None
-            message = tr("That place is outside London, the area this finder covers.")
-            if nearest and force:
-                message = joined(
-                    message,
-                    tr(
-                        "The nearest postcode, %(postcode)s, is in %(district)s, policed by %(force)s.",
-                        postcode=nearest[0],
-                        district=nearest[1].name,
-                        force=force.name,
-                    ),
-                )
-            raise OutsideArea(
-                message,
-                location={"lat": lat_f, "lon": lon_f},
-                district={"code": nearest[1].code, "name": nearest[1].name} if nearest else None,
-                force=force.to_api() if force else None,
-                find_elsewhere=find_elsewhere(force),
+            raise self._outside_point(lat_f, lon_f, easting, northing, beyond_london=False)
+        edge = None
+        if abs(side) <= LONDON_EDGE_M:
+            nearest = self.geo.nearest_gb_postcode(easting, northing, NEAREST_POSTCODE_M, outside=LONDON_DISTRICTS)
+            edge = LondonEdge(
+                round(abs(side), 1),
+                side <= 0,
+                nearest[0] if nearest else None,
+                nearest[1] if nearest else None,
+                self.areas.for_district(nearest[1]) if nearest else None,
             )
         recorded = self._recorded_near(easting, northing, match.ward)
         if recorded is not None:
@@ -700,6 +898,7 @@ class Lookup:
                 lon=round(lon_f, 6),
                 ward_match="recorded",
                 distance_m=recorded[1],
+                london_edge=edge,
             )
         return self._with_ward(
             PointAnswer,
@@ -709,6 +908,38 @@ class Lookup:
             lon=round(lon_f, 6),
             ward_match=match.how,
             distance_m=match.distance_m if match.how == "nearest" else None,
+            london_edge=edge,
+        )
+
+    def _outside_point(
+        self, lat: float, lon: float, easting: float, northing: float, *, beyond_london: bool
+    ) -> OutsideArea:
+        """A point no London ward answers for. Beyond the GLA boundary, the force is named from the nearest
+        postcode outside London only: never the Met's for a point outside London."""
+        outside = LONDON_DISTRICTS if beyond_london else None
+        nearest = (
+            self.geo.nearest_gb_postcode(easting, northing, NEAREST_POSTCODE_M, outside=outside)
+            if math.isfinite(easting + northing)
+            else None
+        )
+        force = self.areas.for_district(nearest[1]) if nearest else None
+        message = tr("That place is outside London, the area this finder covers.")
+        if nearest and force:
+            message = joined(
+                message,
+                tr(
+                    "The nearest postcode, %(postcode)s, is in %(district)s, policed by %(force)s.",
+                    postcode=nearest[0],
+                    district=nearest[1].name,
+                    force=force.name,
+                ),
+            )
+        return OutsideArea(
+            message,
+            location={"lat": lat, "lon": lon},
+            district={"code": nearest[1].code, "name": nearest[1].name} if nearest else None,
+            force=force.to_api() if force else None,
+            find_elsewhere=find_elsewhere(force),
         )
 
     def _ward(self, code: str) -> WardChosen:

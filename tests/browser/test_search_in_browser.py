@@ -125,3 +125,24 @@ def test_search_works_without_javascript_and_every_fact_is_in_the_html(browser_p
     assert outline.locator("path").get_attribute("d").count("L") > 20
     expect(page.locator("[data-map-instruction]")).to_be_hidden()
     expect(page.get_by_text("Select a place on the map")).to_have_count(0)
+
+
+def test_an_address_pasted_whole_finds_its_postcode_and_leaves_no_trace_of_the_line(page: Page) -> None:
+    """Issue 26 item 7: the whole line fits the box; the postcode in it is used and said; the line itself is in
+    no address the resident is left on, nor in the history."""
+    address = "Flat 3, 12 Example Road, London SE1 7PB"
+    page.goto("/")
+    page.get_by_label("Postcode").fill(address)
+    expect(page.get_by_label("Postcode")).to_have_value(address)  # not cut at 32 characters
+    page.get_by_role("button", name="Find my team").click()
+    page.wait_for_load_state()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Waterloo & South Bank")
+    expect(page.locator("[data-pasted]")).to_have_text(
+        "We found the postcode SE1 7PB in what you entered and used it. We did not keep the rest."
+    )
+    expect(page).to_have_url(re.compile(r"/wards/E\d{8}$"))
+    page.go_back()
+    page.wait_for_load_state()
+    assert "Example" not in page.url and "Flat" not in page.url
+    assert "Example Road" not in page.content()

@@ -227,6 +227,7 @@ def test_the_mirror_still_resolves_to_its_own_files():
         "codelist": "postcodes-codepoint-open/Codelist.xlsx",
         "codepoint_metadata": "postcodes-codepoint-open/codepoint_metadata.txt",
         "wards": "wards-2024-ons-bgc-london/london_wards_dec2024_bgc_704.shp",
+        "london_boundary": "boroughs-london/London_GLA_Boundary.shp",
     }
 
 

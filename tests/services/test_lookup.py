@@ -129,24 +129,34 @@ def test_a_point_inside_a_ward_is_matched_by_point_in_polygon(finder_lookup):
 
 
 def test_a_point_just_outside_every_polygon_takes_the_nearest_ward_within_100_m(finder_lookup, geodata):
-    import shapely
-
+    from finder.geo import geodata as layout
     from finder.geo.wards import to_bng
 
-    # Walk 40 m outwards from the GLA edge at the southern tip of London.
+    # A live London postcode whose point lies in no generalised ward polygon, but inside the GLA boundary.
+    rows = geodata.postcodes.rows
+    row = rows[(rows["status"] == layout.LIVE) & (rows["centre"] == -1)][0]
+    assert geodata.london.signed_distance(float(row["easting"]), float(row["northing"])) < -20
+    result = finder_lookup.resolve(lat=float(row["lat"]), lon=float(row["lon"]))
+    assert result.ward_match == "nearest" and result.london_edge is None
+    assert 0 < result.distance_m <= 100
+    assert to_bng(float(row["lon"]), float(row["lat"]))  # round trip is usable
+
+
+def test_a_point_40_m_outside_the_gla_edge_is_outside_london_not_the_nearest_ward(finder_lookup, geodata):
+    import shapely
+
+    # Walk 40 m outwards from the GLA edge at the southern tip of London (issue 26: this got Coulsdon Town).
     ward = geodata.wards.get("E05011466")  # Coulsdon Town, on the Surrey border
     poly = geodata.wards.bng[ward.index]
-    union = shapely.union_all(geodata.wards.bng)
     south = min(
         poly.exterior.coords if poly.geom_type == "Polygon" else poly.geoms[0].exterior.coords, key=lambda c: c[1]
     )
     outside = shapely.Point(south[0], south[1] - 40)
-    assert not union.covers(outside)
+    assert geodata.london.signed_distance(outside.x, outside.y) > 20
     lon, lat = _bng_to_wgs84(outside.x, outside.y)
-    result = finder_lookup.resolve(lat=lat, lon=lon)
-    assert result.ward_match == "nearest"
-    assert 30 <= result.distance_m <= 100
-    assert to_bng(lon, lat)  # round trip is usable
+    with pytest.raises(OutsideArea) as error:
+        finder_lookup.resolve(lat=lat, lon=lon)
+    assert error.value.details["force"]["id"] == "surrey"
 
 
 def test_a_point_far_from_london_is_outside_the_area(finder_lookup):

@@ -1,0 +1,191 @@
+"""Issue 26: the edges of the lookup, on the real data. Codes that are no place, withdrawn PO boxes, old
+London districts in full postcodes, whole pasted addresses and points just outside London."""
+
+import pytest
+
+from finder.errors import InvalidInput, NotFound, OutsideArea
+
+# Item 5: codes that are no place. What each is, and never a place or a force.
+NOT_A_PLACE = [
+    ("ZZ1 1ZZ", "not_in_use"),
+    ("ZZ99 3VZ", "not_in_use"),
+    ("zz99 3wz", "not_in_use"),
+    ("BX1 1LT", "non_geographic"),
+    ("BX4 7SB", "non_geographic"),
+    ("BX5 5AT", "non_geographic"),
+    ("XM4 5HQ", "non_geographic"),
+    ("BF1 3AD", "non_geographic"),
+    ("BX4", "non_geographic"),
+    ("XM4", "non_geographic"),
+]
+
+
+@pytest.mark.parametrize(("code", "kind"), NOT_A_PLACE)
+def test_a_code_that_is_no_place_says_what_it_is_and_gives_the_routes_that_reach_the_police(finder_lookup, code, kind):
+    with pytest.raises(NotFound) as error:
+        finder_lookup.resolve(postcode=code)
+    assert error.value.code == "not_a_place"
+    details = error.value.details
+    assert details["kind"] == kind
+    assert "outside London" not in error.value.message and "force" not in details and "district" not in details
+    expected = "non-geographic postcode" if kind == "non_geographic" else "not a postcode in use"
+    assert expected in error.value.message
+    assert {r["id"] for r in details["contact_routes"]} >= {"emergency", "text_relay", "crimestoppers"}
+    assert all(r["source"] for r in details["contact_routes"])
+    assert details["find_elsewhere"] == {"name": "police.uk", "url": "https://www.police.uk/"}
+
+
+def test_santas_postcode_says_whose_it_is(finder_lookup):
+    with pytest.raises(NotFound) as error:
+        finder_lookup.resolve(postcode="XM4 5HQ")
+    assert "Father Christmas" in error.value.message
+
+
+# Item 6: a withdrawn PO box says first that it is no longer in use, with the only date the data holds.
+@pytest.mark.parametrize(
+    ("postcode", "release"),
+    [("N1P 1AA", "2018.3.0"), ("EC1P 1AJ", "2018.3.0"), ("W1A 0AX", "2014.3.0"), ("EC1P 1AB", "2014.3.0")],
+)
+def test_a_withdrawn_po_box_says_first_that_it_is_no_longer_in_use(finder_lookup, postcode, release):
+    with pytest.raises(NotFound) as error:
+        finder_lookup.resolve(postcode=postcode)
+    message = error.value.message
+    assert message.startswith(f"{postcode} is no longer in use: Code-Point Open")
+    assert f"since its {release} release" in message
+    assert message.index("no longer in use") < message.index("PO boxes")
+    assert error.value.details["status"] == "terminated" and error.value.details["last_listed"] == release
+    with pytest.raises(NotFound) as live:
+        finder_lookup.resolve(postcode="W1A 1AA")  # a live PO box is not called withdrawn
+    assert "no longer in use" not in live.value.message and "status" not in live.value.details
+
+
+def test_a_withdrawn_postcode_gives_the_last_release_that_listed_it(finder_lookup):
+    result = finder_lookup.resolve(postcode="BR1 1HF")
+    assert (result.status, result.last_listed) == ("terminated", "2014.3.0")
+    assert result.to_api()["last_listed"] == "2014.3.0"
+    assert finder_lookup.resolve(postcode="SW1A 1AA").to_api()["last_listed"] is None
+
+
+# Item 8: an old London district in a full postcode.
+@pytest.mark.parametrize(
+    ("postcode", "district", "first", "candidates"),
+    [
+        ("SW1 1AA", "SW1", "SW1A", ["SW1A 1AA", "SW1P 1AA", "SW1V 1AA"]),
+        ("EC2 1AA", "EC2", "EC2A", []),
+        ("WC1 1AA", "WC1", "WC1A", []),
+        ("W1 0AX", "W1", "W1A", ["W1J 0AX"]),
+        ("w1 0ax", "W1", "W1A", ["W1J 0AX"]),
+    ],
+)
+def test_a_full_postcode_with_an_old_london_district_names_the_district_and_the_real_postcodes(
+    finder_lookup, postcode, district, first, candidates
+):
+    with pytest.raises(InvalidInput) as error:
+        finder_lookup.resolve(postcode=postcode)
+    assert error.value.code == "postal_district"
+    assert "outside London" not in error.value.message
+    assert f"{district}, a London postal district now split" in error.value.message
+    assert error.value.details["outcodes"][0] == first
+    assert error.value.details["postcodes"] == candidates
+    for candidate in candidates:
+        assert candidate in error.value.message
+        assert finder_lookup.resolve(postcode=candidate).status == "live"
+
+
+def test_an_old_district_with_one_real_postcode_asks_if_it_is_that_one(finder_lookup):
+    with pytest.raises(InvalidInput) as error:
+        finder_lookup.resolve(postcode="W1 0AX")
+    assert "Is it W1J 0AX?" in error.value.message
+
+
+# Item 1: points just outside London. Found in 500 random points within 2 km outside the GLA boundary (seed 26):
+# the first three got a London ward through the 100 m allowance, the next two the Met through the nearest postcode.
+JUST_OUTSIDE = [
+    ((51.398824, -0.336986), "Elmbridge", "surrey"),  # 39 m out; was Hampton ward, Met
+    ((51.306078, 0.033663), "Tandridge", "surrey"),  # 89 m out; was Biggin Hill ward, Met
+    ((51.605677, 0.074253), "Epping Forest", "essex"),  # 41 m out; was Fairlop ward, Met
+    ((51.471721, 0.215244), "Dartford", "kent"),  # 294 m out; was "outside London", then DA8 2SP (Bexley): Met
+    ((51.663137, -0.222147), "Hertsmere", "hertfordshire"),  # 319 m out; was EN5 4AN (Barnet): Met
+]
+
+
+@pytest.mark.parametrize(("point", "district", "force"), JUST_OUTSIDE)
+def test_a_point_just_outside_london_is_outside_and_never_the_mets(finder_lookup, point, district, force):
+    with pytest.raises(OutsideArea) as error:
+        finder_lookup.resolve(lat=point[0], lon=point[1])
+    assert error.value.details["force"]["id"] == force != "metropolitan"
+    assert error.value.details["district"]["name"] == district
+    assert "outside London" in error.value.message and "Metropolitan" not in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("point", "inside", "ward", "force"),
+    [
+        ((51.441784, -0.455672), False, "Bedfont", "surrey"),  # 12 m outside
+        ((51.441732, -0.455367), True, "Bedfont", "surrey"),  # 10 m inside
+        ((51.5821, -0.490014), False, "Ickenham & South Harefield", "thames-valley"),  # 1.3 m outside
+    ],
+)
+def test_a_point_within_20_m_of_londons_boundary_says_so_and_gives_both_answers(
+    finder_lookup, point, inside, ward, force
+):
+    result = finder_lookup.resolve(lat=point[0], lon=point[1])
+    assert result.ward.name == ward and result.force.id == "metropolitan"
+    edge = result.london_edge
+    assert edge.inside is inside and edge.distance_m <= 20
+    assert edge.force.id == force and not edge.district.code.startswith("E09")
+    body = result.to_api()
+    assert body["london_edge"]["side"] == ("inside" if inside else "outside")
+    assert body["london_edge"]["outside"]["force"]["id"] == force
+
+
+def test_a_point_well_inside_london_has_no_edge(finder_lookup):
+    assert finder_lookup.resolve(lat=51.5014, lon=-0.1419).london_edge is None
+
+
+# Item 4: outward codes outside London whose postcodes more than one force polices.
+@pytest.mark.parametrize(
+    ("outcode", "ranked"),
+    [
+        ("PE6", [("lincolnshire", 581), ("cambridgeshire", 458)]),
+        ("CV7", [("warwickshire", 438), ("west-midlands", 343)]),
+        ("SN6", [("wiltshire", 436), ("thames-valley", 237), ("gloucestershire", 1)]),
+    ],
+)
+def test_an_outward_code_spanning_forces_lists_each_with_its_share_and_asks_for_the_full_postcode(
+    finder_lookup, outcode, ranked
+):
+    with pytest.raises(OutsideArea) as error:
+        finder_lookup.resolve(postcode=outcode)
+    details = error.value.details
+    assert error.value.code == "outcode_spans_forces" and details["force"] is None
+    assert [(f["force"]["id"], f["postcodes"]) for f in details["forces"]] == ranked
+    assert sum(f["share"] for f in details["forces"]) == pytest.approx(1, abs=1e-3)
+    assert "more than one force" in error.value.message and "Enter your full postcode" in error.value.message
+    first, second = (f["force"]["name"] for f in details["forces"][:2])
+    assert error.value.message.index(first) < error.value.message.index(second)
+
+
+@pytest.mark.slow
+def test_no_outward_code_outside_london_is_given_one_force_unless_it_polices_all_its_postcodes(finder_lookup, geodata):
+    """The issue's reference: Code-Point gives each postcode's district, the force table each district's force."""
+    keys = geodata.gb_postcodes.keys
+    outcodes = sorted({k.split(b" ")[0].decode() for k in keys.tolist()} - set(geodata.outcodes))
+    spanning, wrong = 0, []  # spanning: outward codes holding postcodes of more than one force
+    for outcode in outcodes:
+        forces = {finder_lookup.areas.for_district(d) for d, _ in geodata.outcode_districts(outcode) if d is not None}
+        try:
+            finder_lookup.resolve(postcode=outcode)
+            continue  # a London answer, or one of the finder's own refusals below
+        except OutsideArea as error:
+            named = error.details["force"]
+            if len(forces) > 1:
+                spanning += 1
+                if named is not None or error.code != "outcode_spans_forces":
+                    wrong.append(outcode)
+            elif named is not None and {f.id for f in forces if f} != {named["id"]}:
+                wrong.append(outcode)
+        except (NotFound, InvalidInput):
+            continue
+    assert wrong == []
+    assert spanning == 408  # as the issue counted
