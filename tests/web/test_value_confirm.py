@@ -128,6 +128,7 @@ def test_the_home_page_and_the_digest_list_the_wards_nobody_has_confirmed_oldest
     assert "Details nobody has confirmed: 1 ward" in listed and west_end not in listed
     assert f'<a href="/admin/wards/{ST_JAMESS}">St James&#39;s</a>' in listed
     assert "2 details, the oldest as published on police.uk in March 2023" in listed
+    assert "confirmed 6 March 2023" not in home  # police.uk published it then; nobody confirmed it
 
     with smtp_server() as inbox:
         app = create_app({"ENV_NAME": "testing", "DATABASE_URL": snapshot.url, "SMTP_URL": inbox.url})
@@ -141,6 +142,7 @@ def test_the_home_page_and_the_digest_list_the_wards_nobody_has_confirmed_oldest
         listed.index(f"West End (Westminster) - 2 details, the oldest from police.uk, synced on {synced}")
     )
     assert f"http://127.0.0.1:5000/admin/wards/{west_end}" in listed
+    assert "confirmed 6 March 2023" not in text
 
     editing.confirm_ward(
         make_user(snapshot, "a@met.police.uk", wards=[ST_JAMESS]),
