@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -435,6 +435,8 @@ class Editing:
         values = self._check(entity, form, ward_code, new=True)
         if entity == "route":
             values["officer_id"] = officer_id
+        if "display_order" in values and not str(form.get("display_order") or "").strip():
+            values["display_order"] = self._next_order(ward_code, entity)
         return self._save(actor, ward_code, borough, [Op(entity, "add", values=values)], note)
 
     def update(
@@ -677,6 +679,14 @@ class Editing:
         if entity == "team":
             return v.check_team(form)
         raise NotFound(f"Unknown kind of record: {entity!r}")
+
+    def _next_order(self, ward_code: str, entity: str) -> int:
+        """The order after every existing record of this kind in the team, so a new one is shown last."""
+        model = MODELS[entity]
+        with self.store.reader() as session:
+            team_id = self._team(session, ward_code).id
+            highest = session.scalar(select(func.max(model.display_order)).where(model.team_id == team_id))
+        return 0 if highest is None else highest + 1
 
     def _team(self, session: Session, ward_code: str) -> m.Team:
         team = session.scalar(select(m.Team).where(m.Team.ward_code == ward_code))

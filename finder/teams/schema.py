@@ -93,7 +93,12 @@ def about(**kwargs: Any) -> dict[str, Spec]:
     return {"spec": Spec(**kwargs)}
 
 
-ORDER = {"label": "Order on the page", "noun": "the order", "kind": "number", "hint": "Lower numbers come first."}
+ORDER = {
+    "label": "Order on the page",
+    "noun": "the order",
+    "kind": "number",
+    "hint": "Lower numbers come first. Left blank, a new one goes last.",
+}
 
 
 def fold(text: str | None) -> str:

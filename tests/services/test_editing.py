@@ -574,3 +574,26 @@ def test_an_editor_cannot_confirm_another_wards_value(store, editor):
     with pytest.raises(NotFound):
         editing.confirm_value(editor, WARD, "route", theirs.id, theirs.version)
     assert next(r for r in editing.editable(OTHER_WARD).routes if r.id == theirs.id).verified_at is None
+
+
+def test_a_new_route_added_without_an_order_is_shown_after_the_existing_ones_also_to_residents(store, editor, geodata):
+    directory = TeamDirectory(store, geodata.wards, cache_seconds=3600)
+    editing = service(store, on_change=directory.forget)
+    new = {"kind": "mobile", "label": "PCSO mobile", "value": "07700 900555", "hours": "", "display_order": ""}
+    editing.add(editor, WARD, "route", new)
+    shown = [r.label for r in directory.lookup(WARD).team.routes]
+    assert shown == ["Phone", "Email", "PCSO mobile"]
+    assert [r.values["label"] for r in editing.editable(WARD).routes if r.officer_id is None] == shown
+    officer = {"name": "Sam New", "rank": "PCSO", "role": "police_constable", "display_order": ""}
+    editing.add(editor, WARD, "officer", officer)
+    assert [o.name for o in directory.lookup(WARD).team.officers] == ["Jo Bloggs", "Sam New"]
+
+
+def test_an_editor_can_still_put_a_new_route_first_by_giving_its_order(store, editor, geodata):
+    directory = TeamDirectory(store, geodata.wards, cache_seconds=3600)
+    editing = service(store, on_change=directory.forget)
+    phone = route(editing)
+    editing.update(editor, WARD, "route", phone.id, {**phone.form(), "display_order": "5"}, phone.version)
+    new = {"kind": "mobile", "label": "PCSO mobile", "value": "07700 900555", "hours": "", "display_order": "1"}
+    editing.add(editor, WARD, "route", new)
+    assert [r.label for r in directory.lookup(WARD).team.routes] == ["Email", "PCSO mobile", "Phone"]
