@@ -130,7 +130,7 @@ class RouteData:
             noun="the contact detail",
             kind="contact",
             required=True,
-            hint="Phone numbers like 020 7946 0123; emails on the force's domain.",
+            hint="Phones like 020 7946 0123, mobiles like 07700 900123; emails on the force's domain.",
             api_type={"type": "string", "example": "stjames.sample@example.org"},
         )
     )

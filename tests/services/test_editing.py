@@ -597,3 +597,25 @@ def test_an_editor_can_still_put_a_new_route_first_by_giving_its_order(store, ed
     new = {"kind": "mobile", "label": "PCSO mobile", "value": "07700 900555", "hours": "", "display_order": "1"}
     editing.add(editor, WARD, "route", new)
     assert [r.label for r in directory.lookup(WARD).team.routes] == ["Email", "PCSO mobile", "Phone"]
+
+
+def test_a_stored_number_the_check_now_refuses_does_not_block_changing_only_that_routes_hours(store, editor):
+    load_team(store, team_data(phone="101"))  # police.uk lists "101", which is no UK number a form accepts
+    editing = service(store)
+    phone = route(editing)
+    assert phone.values["value"] == "101"
+    saved = editing.update(editor, WARD, "route", phone.id, {**phone.form(), "hours": "Any time"}, phone.version)
+    assert saved.status == "applied"
+    after = route(editing)
+    assert (after.values["value"], after.values["hours"]) == ("101", "Any time")
+    assert editing.needs_correction(editing.editable(WARD)) == {
+        f"route-{phone.id}": {
+            "value": "What is saved here no longer passes our check: correct it. "
+            "Enter a UK phone number, like 020 7946 0999"
+        }
+    }
+    with pytest.raises(Invalid) as refused:
+        editing.update(editor, WARD, "route", after.id, {**after.form(), "value": "102"}, after.version)
+    assert refused.value.errors == {"value": "Enter a UK phone number, like 020 7946 0999"}
+    fixed = editing.update(editor, WARD, "route", after.id, {**after.form(), "value": "020 7946 0101"}, after.version)
+    assert fixed.status == "applied" and editing.needs_correction(editing.editable(WARD)) == {}
