@@ -475,7 +475,10 @@ def test_a_stored_number_the_check_refuses_is_flagged_on_the_page_and_blocks_no_
     html = client.get(f"/admin/wards/{SAMPLE_WARD}").get_data(as_text=True)
     # The sample team's example.org email is flagged too: the force's own domain is what its check asks for.
     assert "2 saved details no longer pass our checks." in html and f'href="#route-{route.id}-value"' in html
-    assert "What is saved here no longer passes our check: correct it. Enter a UK phone number" in html
+    assert (
+        "Needs correcting:</span> What is saved here no longer passes our check: correct it. Enter a UK phone number"
+        in html
+    )
     response = post(client, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, hours="Any time"))
     assert response.status_code == 302
     saved = team_phone(teams, geodata)
