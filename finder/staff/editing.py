@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -435,6 +435,8 @@ class Editing:
         values = self._check(entity, form, ward_code, new=True)
         if entity == "route":
             values["officer_id"] = officer_id
+        if "display_order" in values and not str(form.get("display_order") or "").strip():
+            values["display_order"] = self._next_order(ward_code, entity)
         return self._save(actor, ward_code, borough, [Op(entity, "add", values=values)], note)
 
     def update(
@@ -450,8 +452,11 @@ class Editing:
     ) -> Saved:
         """Change a record of the ward's team, as of `version`. Raises Invalid, EditConflict, NotAllowed, NotFound."""
         borough = self._allow(actor, ward_code)
-        values = self._check(entity, form, ward_code, new=False)
-        op = Op(entity, "update", entity_id, values, version)
+        force_id, stored = self._stored(ward_code, entity, entity_id)
+        checked = v.only_changed(entity, self._checked(entity, form, force_id, new=False), form, stored)
+        if not checked.ok:
+            raise Invalid(checked.errors, {k: form.get(k) for k in FIELDS[entity]})
+        op = Op(entity, "update", entity_id, checked.values, version)
         return self._save(actor, ward_code, borough, [op], note)
 
     def remove(
@@ -657,16 +662,38 @@ class Editing:
         return self.borough_of(ward_code)
 
     def _check(self, entity: str, form: Mapping[str, Any], ward_code: str, *, new: bool) -> dict[str, Any]:
-        checked = self._checked(entity, form, ward_code, new=new)
+        with self.store.reader() as session:
+            force_id = self._team(session, ward_code).force_id
+        checked = self._checked(entity, form, force_id, new=new)
         if not checked.ok:
             raise Invalid(checked.errors, {k: form.get(k) for k in FIELDS[entity]})
         return checked.values
 
-    def _checked(self, entity: str, form: Mapping[str, Any], ward_code: str, *, new: bool) -> v.Checked:
+    def _stored(self, ward_code: str, entity: str, entity_id: int) -> tuple[str, dict[str, str]]:
+        """The team's force, and the record's values as its form shows them (none when it is not the team's:
+        the save then says so)."""
+        with self.store.reader() as session:
+            team = self._team(session, ward_code)
+            record = session.get(MODELS[entity], entity_id) if entity in MODELS else None
+            owner = getattr(record, "id" if entity == "team" else "team_id", None)
+            stored = _item(entity, record).form() if record is not None and owner == team.id else {}
+            return team.force_id, stored
+
+    def needs_correction(self, team: EditableTeam) -> dict[str, dict[str, str]]:
+        """The stored values on the editing page that its checks refuse now (a rule tightened since they were
+        saved), as {"route-12": {"value": message}}: flagged for correction, never blocking other fields."""
+        flagged = {}
+        for item in team.shown:
+            checked = self._checked(item.entity, item.form(), team.force_id, new=False)
+            if checked.errors:
+                flagged[f"{item.entity}-{item.id}"] = {
+                    name: v.STORED_FAILS.format(message=message) for name, message in checked.errors.items()
+                }
+        return flagged
+
+    def _checked(self, entity: str, form: Mapping[str, Any], force_id: str, *, new: bool) -> v.Checked:
         """The form checked by its record's rules (routes and officers: email by the force's domains)."""
         if entity in ("route", "officer"):
-            with self.store.reader() as session:
-                force_id = self._team(session, ward_code).force_id
             domains = v.force_domains_for(force_id, self.force_domains)
             check = v.check_route if entity == "route" else v.check_officer
             return check(form, email_domains=domains)
@@ -677,6 +704,14 @@ class Editing:
         if entity == "team":
             return v.check_team(form)
         raise NotFound(f"Unknown kind of record: {entity!r}")
+
+    def _next_order(self, ward_code: str, entity: str) -> int:
+        """The order after every existing record of this kind in the team, so a new one is shown last."""
+        model = MODELS[entity]
+        with self.store.reader() as session:
+            team_id = self._team(session, ward_code).id
+            highest = session.scalar(select(func.max(model.display_order)).where(model.team_id == team_id))
+        return 0 if highest is None else highest + 1
 
     def _team(self, session: Session, ward_code: str) -> m.Team:
         team = session.scalar(select(m.Team).where(m.Team.ward_code == ward_code))

@@ -93,7 +93,12 @@ def about(**kwargs: Any) -> dict[str, Spec]:
     return {"spec": Spec(**kwargs)}
 
 
-ORDER = {"label": "Order on the page", "noun": "the order", "kind": "number", "hint": "Lower numbers come first."}
+ORDER = {
+    "label": "Order on the page",
+    "noun": "the order",
+    "kind": "number",
+    "hint": "Lower numbers come first. Left blank, a new one goes last.",
+}
 
 
 def fold(text: str | None) -> str:
@@ -125,7 +130,7 @@ class RouteData:
             noun="the contact detail",
             kind="contact",
             required=True,
-            hint="Phone numbers like 020 7946 0123; emails on the force's domain.",
+            hint="Phones like 020 7946 0123, mobiles like 07700 900123; emails on the force's domain.",
             api_type={"type": "string", "example": "stjames.sample@example.org"},
         )
     )

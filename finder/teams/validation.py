@@ -51,6 +51,12 @@ ROUTE_KIND_LABELS = {
     "online_form": "online form address",
     "social": "social media address",
 }
+# Each phone kind's example, from Ofcom's ranges for drama (a London landline; a mobile), so none reaches anyone.
+PHONE_EXAMPLES = {"phone": "020 7946 0999", "mobile": "07700 900123", "textphone": "020 7946 0999"}
+# The fields a field's check reads besides its own: a route's value is checked as its kind says; a meeting's
+# end against its start. A stored value is judged unchanged only when these are unchanged too (only_changed).
+DEPENDS_ON: dict[tuple[str, str], tuple[str, ...]] = {("route", "value"): ("kind",), ("meeting", "end"): ("start",)}
+STORED_FAILS = "What is saved here no longer passes our check: correct it. {message}"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"[\r\n\t\u2028\u2029\x85]")
 _DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
@@ -307,13 +313,29 @@ def _contact(f: _Form, name: str, kind: str | None, domains: Sequence[str] | Non
         clean, message = check_email(value, domains)
     elif kind in PHONE_KINDS:
         clean = parse_phone(value)
-        message = None if clean else f"Enter a UK {ROUTE_KIND_LABELS[kind]}, like 020 7946 0999"
+        message = None if clean else f"Enter a UK {ROUTE_KIND_LABELS[kind]}, like {PHONE_EXAMPLES[kind]}"
     else:
         clean, message = check_https(value)
     if message:
         f.fail(name, message)
     else:
         f.out.values[name] = clean
+
+
+def only_changed(entity: str, checked: Checked, form: Mapping[str, Any], stored: Mapping[str, str]) -> Checked:
+    """`checked` with the errors of fields left as `stored` (as the form showed them) dropped, and their values
+    too, so the save keeps them: a stored value a check has since tightened must not block saving another field."""
+
+    def same(name: str) -> bool:
+        return _raw(form, name) == (stored.get(name) or "").strip()
+
+    kept = {
+        name: message
+        for name, message in checked.errors.items()
+        if not (name in stored and same(name) and all(same(d) for d in DEPENDS_ON.get((entity, name), ())))
+    }
+    values = {k: x for k, x in checked.values.items() if k not in checked.errors or k in kept}
+    return Checked(values, kept)
 
 
 def check_route(form: Mapping[str, Any], *, email_domains: Sequence[str] | None) -> Checked:

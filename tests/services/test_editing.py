@@ -574,3 +574,48 @@ def test_an_editor_cannot_confirm_another_wards_value(store, editor):
     with pytest.raises(NotFound):
         editing.confirm_value(editor, WARD, "route", theirs.id, theirs.version)
     assert next(r for r in editing.editable(OTHER_WARD).routes if r.id == theirs.id).verified_at is None
+
+
+def test_a_new_route_added_without_an_order_is_shown_after_the_existing_ones_also_to_residents(store, editor, geodata):
+    directory = TeamDirectory(store, geodata.wards, cache_seconds=3600)
+    editing = service(store, on_change=directory.forget)
+    new = {"kind": "mobile", "label": "PCSO mobile", "value": "07700 900555", "hours": "", "display_order": ""}
+    editing.add(editor, WARD, "route", new)
+    shown = [r.label for r in directory.lookup(WARD).team.routes]
+    assert shown == ["Phone", "Email", "PCSO mobile"]
+    assert [r.values["label"] for r in editing.editable(WARD).routes if r.officer_id is None] == shown
+    officer = {"name": "Sam New", "rank": "PCSO", "role": "police_constable", "display_order": ""}
+    editing.add(editor, WARD, "officer", officer)
+    assert [o.name for o in directory.lookup(WARD).team.officers] == ["Jo Bloggs", "Sam New"]
+
+
+def test_an_editor_can_still_put_a_new_route_first_by_giving_its_order(store, editor, geodata):
+    directory = TeamDirectory(store, geodata.wards, cache_seconds=3600)
+    editing = service(store, on_change=directory.forget)
+    phone = route(editing)
+    editing.update(editor, WARD, "route", phone.id, {**phone.form(), "display_order": "5"}, phone.version)
+    new = {"kind": "mobile", "label": "PCSO mobile", "value": "07700 900555", "hours": "", "display_order": "1"}
+    editing.add(editor, WARD, "route", new)
+    assert [r.label for r in directory.lookup(WARD).team.routes] == ["Email", "PCSO mobile", "Phone"]
+
+
+def test_a_stored_number_the_check_now_refuses_does_not_block_changing_only_that_routes_hours(store, editor):
+    load_team(store, team_data(phone="101"))  # police.uk lists "101", which is no UK number a form accepts
+    editing = service(store)
+    phone = route(editing)
+    assert phone.values["value"] == "101"
+    saved = editing.update(editor, WARD, "route", phone.id, {**phone.form(), "hours": "Any time"}, phone.version)
+    assert saved.status == "applied"
+    after = route(editing)
+    assert (after.values["value"], after.values["hours"]) == ("101", "Any time")
+    assert editing.needs_correction(editing.editable(WARD)) == {
+        f"route-{phone.id}": {
+            "value": "What is saved here no longer passes our check: correct it. "
+            "Enter a UK phone number, like 020 7946 0999"
+        }
+    }
+    with pytest.raises(Invalid) as refused:
+        editing.update(editor, WARD, "route", after.id, {**after.form(), "value": "102"}, after.version)
+    assert refused.value.errors == {"value": "Enter a UK phone number, like 020 7946 0999"}
+    fixed = editing.update(editor, WARD, "route", after.id, {**after.form(), "value": "020 7946 0101"}, after.version)
+    assert fixed.status == "applied" and editing.needs_correction(editing.editable(WARD)) == {}

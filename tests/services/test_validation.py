@@ -15,6 +15,7 @@ from finder.teams.validation import (
     check_team,
     format_phone,
     limit,
+    only_changed,
     parse_phone,
     phone_kind,
 )
@@ -130,3 +131,27 @@ def test_ofcoms_drama_mobiles_pass_as_mobiles_so_the_forms_own_example_can_be_ty
     assert parse_phone("07700 900123") == "+447700900123" and format_phone("+447700900123") == "07700 900123"
     assert phone_kind("+447700900123") == "mobile" and phone_kind("+442079460999") == "phone"
     assert parse_phone("07700 901123") is None  # next to the drama range: unallocated, refused
+
+
+def test_each_phone_kinds_message_gives_an_example_of_its_own_kind():
+    def message(kind: str) -> str:
+        return check_route({"kind": kind, "label": "x", "value": "555-CALL"}, email_domains=MET).errors["value"]
+
+    assert message("mobile") == "Enter a UK mobile number, like 07700 900123"
+    assert message("phone") == "Enter a UK phone number, like 020 7946 0999"
+    assert parse_phone("07700 900123") and phone_kind("07700 900123") == "mobile"  # the example itself passes
+    assert phone_kind("020 7946 0999") == "phone"
+
+
+def test_a_stored_value_the_check_now_refuses_blocks_only_a_change_to_itself_or_what_it_depends_on():
+    stored = {"kind": "phone", "label": "Non-emergency", "value": "101", "hours": "", "display_order": "0"}
+
+    def checked(**typed: str):
+        form = {**stored, **typed}
+        return only_changed("route", check_route(form, email_domains=MET), form, stored)
+
+    hours_only = checked(hours="Any time")
+    assert hours_only.ok and hours_only.values["hours"] == "Any time" and "value" not in hours_only.values
+    assert checked(value="102").errors == {"value": "Enter a UK phone number, like 020 7946 0999"}
+    assert checked(kind="mobile").errors == {"value": "Enter a UK mobile number, like 07700 900123"}
+    assert checked(hours="Any time", label="").errors == {"label": "Enter a label, like Team email"}

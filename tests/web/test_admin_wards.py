@@ -15,6 +15,7 @@ import pytest
 
 from finder.staff.editing import Editing
 from finder.store import Store
+from finder.store import models as m
 from finder.store.models import utcnow
 from finder.store.staff import BoroughSetting
 from finder.teams.directory import london_now
@@ -461,3 +462,24 @@ def test_a_borough_admin_downloads_their_boroughs_history_and_no_other(app, team
     assert csv.status_code == 200 and "+442079460556" in csv.get_data(as_text=True)
     assert admin.get("/admin/boroughs/E09000007/history.csv").status_code == 403
     assert editor.get(f"/admin/boroughs/{WESTMINSTER}/history.csv").status_code == 403
+
+
+def test_a_stored_number_the_check_refuses_is_flagged_on_the_page_and_blocks_no_change_of_its_hours(
+    app, teams, geodata
+):
+    route = team_phone(teams, geodata)
+    with teams.session() as session:  # as police.uk lists it: "101" is no number the form accepts
+        session.get(m.ContactRoute, route.id).value = "101"
+    route = team_phone(teams, geodata)
+    client, _ = editor_client(app, teams)
+    html = client.get(f"/admin/wards/{SAMPLE_WARD}").get_data(as_text=True)
+    # The sample team's example.org email is flagged too: the force's own domain is what its check asks for.
+    assert "2 saved details no longer pass our checks." in html and f'href="#route-{route.id}-value"' in html
+    assert (
+        "Needs correcting:</span> What is saved here no longer passes our check: correct it. Enter a UK phone number"
+        in html
+    )
+    response = post(client, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, hours="Any time"))
+    assert response.status_code == 302
+    saved = team_phone(teams, geodata)
+    assert (saved.values["value"], saved.values["hours"]) == ("101", "Any time")

@@ -151,6 +151,7 @@ def _page(ward_code: str, *, status: int = 200, **extra: Any) -> tuple[str, int]
             stale=stale,
             unconfirmed={f"{item.entity}-{item.id}" for item in stale},
             unclear=service.unclear_meetings(team) if team else [],
+            flagged=service.needs_correction(team) if team else {},
             conflicts=service.conflicts(ward_code) if team else [],
             fields=FIELD_FORMS,
             choices=CHOICES,
