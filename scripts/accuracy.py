@@ -3,7 +3,7 @@ the finder's one lookup (`Lookup.resolve`) and checked against a reference named
 
 Where no independent reference is held (shared/data-raw holds no ONS local-authority-to-police-force lookup), the
 reference is the finder's own tables, and the table says so: such a row checks the lookup against its own build.
-Usage: .venv/bin/python scripts/accuracy.py [--sample N] [--seed S]. About 10 s for the default 300 a class on a
+Usage: .venv/bin/python scripts/accuracy.py [--sample N] [--seed S]. About 5 s for the default 300 a class on a
 loaded 2-core machine (most of it loading the data). Nothing is fetched; no postcode or point is logged.
 """
 
