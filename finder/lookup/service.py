@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import orjson
+import shapely
 
 from finder.errors import FinderError, InvalidInput, NotFound, OutsideArea
 from finder.geo import geodata as layout
@@ -42,6 +43,12 @@ NEAREST_POSTCODE_M = 5000.0
 # Nearer Greater London's boundary than this, the data cannot say which side a point is: the generalised wards
 # are drawn to 20 m. Such a point gets both answers, the London ward and the force beyond the line.
 LONDON_EDGE_M = 20.0
+# The Inner and Middle Temple are in the City of London police area by statute, but no boundary of theirs is held.
+# A postcode in their district (EC4Y) recorded outside the City within the generalised wards' resolution (20 m) of
+# the City's wards is near them: EC4Y 9BS, 9BW and 9DH (5-18 m). The next EC4Y postcode outside the City is 700 m off.
+TEMPLES_OUTCODE = "EC4Y"
+TEMPLES_NEAR_M = 20.0
+CITY_FORCE = "city-of-london"
 # The force-wide routes that reach the police from anywhere in the UK, given with a code that is not a place.
 NATIONAL_ROUTES = ("emergency", "silent_999", "bsl_999", "emergency_sms", "text_relay", "crimestoppers")
 WARD_MATCH = {
@@ -377,6 +384,24 @@ class WardAnswer:
         return body
 
 
+@dataclass(frozen=True)
+class NearTemples:
+    """A postcode recorded outside the City, near the Inner and Middle Temple, which the City of London Police
+    polices by statute. Whether the postcode is inside a Temple cannot be settled: no Temple boundary is held."""
+
+    distance_m: float  # from the City of London's wards
+    force: Force  # the City of London Police
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "distance_m": self.distance_m,
+            "within_m": TEMPLES_NEAR_M,
+            "inside_temple": None,  # unknown: the data holds no Temple boundary
+            "force": {"id": self.force.id, "name": self.force.name, "website": self.force.website},
+            "contact_routes": self.force.api_routes,
+        }
+
+
 @dataclass(frozen=True, kw_only=True)
 class PostcodeAnswer(WardAnswer):
     """A full postcode: its recorded ward, where it is, and whether it is still in use."""
@@ -388,6 +413,7 @@ class PostcodeAnswer(WardAnswer):
     corrected_from: str | None = None  # what was typed, when it was read as another postcode (SWIA -> SW1A)
     last_listed: str | None = None  # a withdrawn postcode's last release listing it: the only date the data holds
     found_in_text: bool = False  # read from a longer text (a pasted address), which is not kept
+    near_temples: NearTemples | None = None
 
     def __hash__(self) -> int:
         return hash((super().__hash__(), self.postcode))
@@ -400,6 +426,7 @@ class PostcodeAnswer(WardAnswer):
         """A withdrawn postcode's last listing comes last, as an addition (CHANGELOG.md)."""
         body = super().to_api()
         body["last_listed"] = self.last_listed
+        body["near_temples"] = self.near_temples.to_api() if self.near_temples else None
         return body
 
 
@@ -586,6 +613,7 @@ class Lookup:
                 corrected_from=corrected,
                 found_in_text=parsed.in_text,
                 last_listed=last_listed,
+                near_temples=self._near_temples(pc, self.geo.wards.wards[ward_no], row.easting, row.northing),
             )
         gb_row = self.geo.gb_postcodes.find(pc)
         if gb_row is not None:
@@ -624,12 +652,27 @@ class Lookup:
                 source="postcodes.io",
                 corrected_from=corrected,
                 found_in_text=parsed.in_text,
+                near_temples=self._near_temples(pc, match.ward, easting, northing),
             )
         raise NotFound(
             tr("We could not find %(postcode)s. Check it is typed correctly, or try a nearby postcode.", postcode=pc),
             code="postcode_not_found",
             postcode=pc,
         )
+
+    def _near_temples(self, postcode: str, ward: Ward, easting: float, northing: float) -> NearTemples | None:
+        """Near the Inner and Middle Temple: an EC4Y postcode outside the City within TEMPLES_NEAR_M of its wards."""
+        city = self.forces.get(CITY_FORCE)
+        if city is None or ward.force_id == CITY_FORCE or not postcode.startswith(f"{TEMPLES_OUTCODE} "):
+            return None
+        distance = float(self._city_outline.distance(shapely.Point(easting, northing)))
+        return NearTemples(round(distance, 1), city) if distance <= TEMPLES_NEAR_M else None
+
+    @cached_property
+    def _city_outline(self) -> shapely.Geometry:
+        """The City of London's wards as one shape, in grid metres (made on first use: EC4Y postcodes only)."""
+        wards = self.geo.wards
+        return shapely.union_all(wards.bng[[w.index for w in wards.wards if w.force_id == CITY_FORCE]])
 
     def _refuse_not_a_place(self, code: str, outcode: str) -> None:
         """Codes in an area that is no place at all (BX, XM, ZZ...): say what they are, give the routes that

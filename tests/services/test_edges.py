@@ -1,6 +1,7 @@
 """Issue 26: the edges of the lookup, on the real data. Codes that are no place, withdrawn PO boxes, old
 London districts in full postcodes, whole pasted addresses and points just outside London."""
 
+import orjson
 import pytest
 
 from finder.errors import InvalidInput, NotFound, OutsideArea
@@ -189,3 +190,35 @@ def test_no_outward_code_outside_london_is_given_one_force_unless_it_polices_all
             continue
     assert wrong == []
     assert spanning == 408  # as the issue counted
+
+
+# Item 3: the Temples. The recorded answer stands; near the Inner and Middle Temple the City's police is added.
+@pytest.mark.parametrize(("postcode", "metres"), [("EC4Y 9DH", 10.2), ("EC4Y 9BW", 18.1), ("EC4Y 9BS", 4.6)])
+def test_a_postcode_by_the_temples_keeps_its_recorded_ward_and_adds_the_city_of_london_police(
+    finder_lookup, postcode, metres
+):
+    result = finder_lookup.resolve(postcode=postcode)
+    assert (result.ward.name, result.ward.borough_name) == ("St James's", "Westminster")
+    assert result.force.id == "metropolitan"
+    assert result.near_temples is not None and result.near_temples.distance_m == metres
+    body = result.to_api()
+    assert body["force"]["id"] == "metropolitan" and list(body)[-1] == "near_temples"
+    near = body["near_temples"]
+    assert near["force"]["id"] == "city-of-london" and near["inside_temple"] is None and near["within_m"] == 20
+    assert {"non_emergency", "online"} <= {r["id"] for r in orjson.loads(orjson.dumps(near["contact_routes"]))}
+
+
+@pytest.mark.parametrize(
+    "postcode",
+    [
+        "EC4Y 7HL",  # the Inner Temple's own postcode, recorded in the City: the City's answer already
+        "EC4Y 1HS",  # EC4Y, but recorded in Clerkenwell, 700 m from the City
+        "WC2R 3JH",  # St James's, 7.6 m from the City, but not in the Temples' district
+        "EC3N 4DJ",  # 3.2 m from the City, by the Tower: near the City, not the Temples
+        "SW1A 2AA",  # far from the Temples
+        "SE1 7PB",
+    ],
+)
+def test_a_postcode_away_from_the_temples_gets_no_temples_note(finder_lookup, postcode):
+    result = finder_lookup.resolve(postcode=postcode)
+    assert result.near_temples is None and result.to_api()["near_temples"] is None

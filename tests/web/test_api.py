@@ -10,7 +10,7 @@ from finder.lookup.api import OPENAPI_FILE
 RESULT_KEYS = ["postcode", "status", "location", "ward", "borough", "force", "contact_routes", "ward_match"]
 RESULT_KEYS += ["other_ward", "team_status", "team"]  # why `team` is null, then the team
 RESULT_KEYS += ["force_neighbourhoods"]  # the City's neighbourhood teams, which are not wards (null elsewhere)
-POSTCODE_KEYS = [*RESULT_KEYS, "last_listed"]  # a withdrawn postcode's last listing (null while live)
+POSTCODE_KEYS = [*RESULT_KEYS, "last_listed", "near_temples"]  # additions: null while live, away from the Temples
 POINT_KEYS = [k for k in RESULT_KEYS if k not in ("postcode", "status")] + ["london_edge"]  # null but on the line
 
 

@@ -172,3 +172,32 @@ def test_an_outward_code_spanning_forces_lists_them_largest_first_and_asks_for_t
     error = client.get("/api/v1/outcodes/SN6").get_json()["error"]
     assert error["code"] == "outcode_spans_forces" and error["force"] is None
     assert [f["force"]["id"] for f in error["forces"]] == ["wiltshire", "thames-valley", "gloucestershire"]
+
+
+@pytest.mark.parametrize("postcode", ["EC4Y 9DH", "EC4Y 9BW", "EC4Y 9BS"])
+@pytest.mark.parametrize("path", ["/search", "/embed/search"])
+def test_a_page_by_the_temples_shows_the_recorded_ward_and_the_city_of_london_polices_routes(client, path, postcode):
+    response = client.get(f"{path}?postcode={quote(postcode)}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "St James" in html and "data-near-temples" in html
+    assert f"{postcode} is recorded in St James" in html
+    assert "The Inner and Middle Temple are policed by the City of London Police" in html
+    assert f"we cannot tell whether {postcode} is inside one" in html
+    assert 'href="https://www.cityoflondon.police.uk/"' in html and "City of London Police — Report online" in html
+
+
+def test_a_page_well_away_from_the_temples_has_no_temples_note(client):
+    for postcode in ("SW1A 2AA", "EC4Y 7HL", "EC3N 4DJ"):  # far off; in the City; 3 m from it, by the Tower
+        html = client.get(f"/search?postcode={quote(postcode)}").get_data(as_text=True)
+        assert "data-near-temples" not in html and "Inner and Middle Temple" not in html
+
+
+def test_the_api_adds_the_temples_to_the_recorded_answer_and_documents_it(client):
+    body = client.get("/api/v1/postcodes/EC4Y%209DH").get_json()
+    assert body["force"]["id"] == "metropolitan" and body["ward"]["name"] == "St James's"
+    near = body["near_temples"]
+    assert near["force"]["id"] == "city-of-london" and near["inside_temple"] is None and near["distance_m"] == 10.2
+    assert any(r["id"] == "non_emergency" and r["value"] == "101" for r in near["contact_routes"])
+    assert client.get("/api/v1/postcodes/SW1A%202AA").get_json()["near_temples"] is None
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["PostcodeResult"]
+    assert "near_temples" in schema["allOf"][1]["properties"]

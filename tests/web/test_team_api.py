@@ -70,7 +70,8 @@ def test_the_parts_encoded_ahead_read_back_as_data_in_debug_mode_as_in_compact_a
 
 def test_a_postcode_answer_carries_its_team_with_officers_routes_meetings_and_priorities(api):
     body = api.get(f"/api/v1/postcodes/{SAMPLE_POSTCODE}").get_json()
-    assert list(body)[-3:] == ["team", "force_neighbourhoods", "last_listed"]  # the additions come after the team
+    additions = ["team", "force_neighbourhoods", "last_listed", "near_temples"]
+    assert list(body)[-4:] == additions  # the additions come after the team
     team = body["team"]
     assert list(team) == TEAM_KEYS
     assert (team["name"], team["sample"], team["source"]) == ("St James's sample team", True, "sample")
