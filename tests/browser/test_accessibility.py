@@ -45,6 +45,7 @@ PAGES = {
     "postal district": "/search?postcode=W1",
     "outside London": "/search?postcode=M1+1AE",
     "about": "/about",
+    "accessibility statement": "/accessibility",
     "embed": "/embed",
     "embed error": "/embed/search?postcode=NOT+A+POSTCODE",
     "embed outside London": "/embed/search?postcode=EH1+1YZ",
