@@ -201,3 +201,9 @@ def about():
     return render_template(
         "about.html", manifest=lookup.geo.manifest, config=current_app.config, forces=lookup.forces.values()
     )
+
+
+@bp.get("/accessibility")
+def accessibility():
+    """The accessibility statement (GOV.UK's model): councils embedding the finder must publish one."""
+    return render_template("accessibility.html")

@@ -17,6 +17,7 @@ from babel.dates import format_date
 from flask import Flask, Response, g, has_request_context, request, url_for
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_accept_header
@@ -85,6 +86,13 @@ def language_url(code: str, page: tuple[str, dict[str, Any]] | None = None) -> s
         return url_for("public.home", lang=code)
     args: dict[str, Any] = {key: value for key, value in request.args.items() if key != "lang"}
     return url_for(request.endpoint, **(request.view_args or {}), **args, lang=code)
+
+
+def english_marker(lang: str) -> Markup:
+    """The attributes for text officers or police.uk wrote, which stays English on a translated page (WCAG 3.1.2)."""
+    if lang == "en":
+        return Markup("")
+    return Markup(' lang="en" dir="ltr"') if LANGUAGES[lang].dir == "rtl" else Markup(' lang="en"')
 
 
 def translate(text: str) -> str:
@@ -157,6 +165,7 @@ def init_app(app: Flask) -> None:
             "carried_lang": carried_lang(),
             "language_url": language_url,
             "unreviewed": lang not in reviewed_languages(),
+            "english": english_marker(lang),
         }
 
     @app.after_request

@@ -45,6 +45,7 @@ PAGES = {
     "postal district": "/search?postcode=W1",
     "outside London": "/search?postcode=M1+1AE",
     "about": "/about",
+    "accessibility statement": "/accessibility",
     "embed": "/embed",
     "embed error": "/embed/search?postcode=NOT+A+POSTCODE",
     "embed outside London": "/embed/search?postcode=EH1+1YZ",
@@ -139,3 +140,16 @@ def test_axe_core_runs_under_the_pages_own_csp_and_reports_what_it_finds(browser
     found = violations(page, browser_page.base_url)
     assert browser_page.url(AXE_PATH) in browser_page.requests
     assert any(" label (critical) " in line and '["#x"]' in line for line in found), found
+
+
+@pytest.mark.parametrize("lang", ["pl", "bn", "ar"])
+@pytest.mark.parametrize("accent", ["#ffcc00", "#e0e0e0"], ids=["yellow", "light"])
+def test_axe_core_finds_no_violations_on_the_embeds_translation_notice_in_a_light_or_yellow_accent(
+    browser_page: RecordedPage, accent: str, lang: str
+) -> None:
+    recorded = browser_page.new_context(viewport=PHONE)
+    page = with_axe(recorded)
+    page.goto(f"/embed?lang={lang}&accent={accent.replace('#', '%23')}")
+    assert page.locator("[data-unreviewed] a").count() == 2, "the embed shows the unreviewed-translation notice"
+    found = violations(page, recorded.base_url)
+    assert not found, "axe-core found:\n" + "\n".join(found)
