@@ -21,6 +21,8 @@ from pathlib import Path
 
 from gunicorn import glogging
 
+from finder.ops import metrics
+
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_CONF = ROOT / "deploy" / "nginx" / "finder.conf"
 HOST = os.environ.get("HOST") or "127.0.0.1"
@@ -36,6 +38,9 @@ logger_class = "finder.serving.PrivateLogger"
 # all of it (CI timed out waiting). nginx hands workers only whole requests and an answer takes
 # milliseconds, so 10 s is ample; an operator's service manager waits longer than this and nginx's stop.
 graceful_timeout = 10
+METRICS_LISTEN = os.environ.get("FINDER_METRICS_LISTEN", "")  # Prometheus metrics, from this master (finder/ops)
+if METRICS_LISTEN:
+    metrics.prepare(METRICS_LISTEN)
 
 
 class PrivateLogger(glogging.Logger):
@@ -84,8 +89,28 @@ def nginx_config() -> str:
 _front: list[subprocess.Popen] = []  # nginx, and the filter its log goes through
 
 
+def on_starting(server) -> None:
+    if METRICS_LISTEN:
+        metrics.forget_counted()  # the app is loaded (preload_app); the workers are not started yet
+
+
+def serve_metrics(server) -> None:
+    """Serve the workers' metrics from the master, on their own port (never through the proxy)."""
+    from finder.web import services  # the app gunicorn loaded (preload_app)
+
+    if METRICS_LISTEN:
+        found = services(server.app.wsgi())
+        metrics.serve(METRICS_LISTEN, found.database_url(), found.config["DB_TIMEOUT"])
+        server.log.info("metrics at http://%s:%s/metrics", *metrics.address(METRICS_LISTEN))
+
+
+def child_exit(server, worker) -> None:
+    metrics.worker_exited(worker.pid)
+
+
 def when_ready(server) -> None:
     """Start nginx once the app answers on its socket; stop the whole server if nginx cannot listen."""
+    serve_metrics(server)
     conf = RUN_DIR / "nginx.conf"
     conf.write_text(nginx_config(), "utf-8")
     # nginx's error-log format is fixed and appends the client's address, request line and host to each

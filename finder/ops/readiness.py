@@ -11,6 +11,7 @@ import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from finder.ops.metrics import STORE_ERRORS
 from finder.store import Store
 from finder.store.migrate import head, revision_of
 
@@ -23,6 +24,7 @@ def store_not_ready(store: Store) -> str | None:
         with store.reader() as session:  # every wait bounded by the store's timeout
             revision = revision_of(session.connection())
     except SQLAlchemyError as exc:
+        STORE_ERRORS.labels("readiness").inc()
         # The reason a proxy sees names no host or credential; the log says what went wrong.
         log.warning("readiness: the team store could not be read (%s)", getattr(exc, "orig", None) or exc)
         within = f" within {store.timeout:g} s" if store.timeout is not None else ""
