@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -18,10 +19,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from finder import create_app
 from finder.lookup.service import Lookup, load_forces
 from finder.ops.metrics import scrape_registry
+from finder.store.models import SyncRun
 from finder.teams.directory import TeamDirectory
 from finder.web import web_store
 from finder.web.logs import access_log
+from tests.store.backends import fresh_store
 from tests.support.slowclients import free_port, shipped_server
+from tests.support.stores import discard
 from tests.web.test_privacy import POSTCODE, SECRETS, resident_visits
 
 API_ROUTE = "/api/v1/postcodes/<path:postcode>"
@@ -169,3 +173,29 @@ def test_the_served_finder_adds_up_its_workers_metrics_on_a_private_port_and_log
     assert all(len(line["request_id"]) >= 16 for line in lines)
     ours = log.replace(base, "").replace(f"http://127.0.0.1:{metrics_port}", "")  # the server's own addresses
     assert all(secret not in ours for secret in SECRETS)
+
+
+def test_the_police_uk_syncs_in_the_store_show_as_runs_by_status_and_the_last_complete_ones_time(tmp_path):
+    store = fresh_store("sqlite", tmp_path)
+    finished = datetime(2026, 12, 1, 6, 30, tzinfo=UTC)
+    with store.session() as session:
+        session.add(SyncRun(force_id="metropolitan", started_at=finished, finished_at=finished, status="complete"))
+        session.add(SyncRun(force_id="metropolitan", started_at=finished, finished_at=finished, status="incomplete"))
+        session.add(SyncRun(force_id="city-of-london", started_at=finished, status="running"))
+    found = samples(generate_latest(scrape_registry(store.url)).decode())
+    discard(store)
+    assert value(found, "finder_sync_runs", force="metropolitan", status="complete") == 1
+    assert value(found, "finder_sync_runs", force="metropolitan", status="incomplete") == 1
+    assert value(found, "finder_sync_runs", force="city-of-london", status="running") == 1
+    assert value(found, "finder_sync_last_complete_timestamp_seconds", force="metropolitan") == finished.timestamp()
+    assert ("finder_sync_last_complete_timestamp_seconds", (("force", "city-of-london"),)) not in found
+    assert value(found, "finder_sync_runs_readable") == 1
+
+
+def test_a_store_that_cannot_be_read_at_a_scrape_shows_the_syncs_as_unreadable():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    found = samples(generate_latest(scrape_registry(f"postgresql://finder@127.0.0.1:{port}/finder", 2.0)).decode())
+    assert value(found, "finder_sync_runs_readable") == 0
+    assert not any(name == "finder_sync_runs" for name, _ in found)
