@@ -191,3 +191,105 @@ def test_metrics_move_and_no_log_holds_a_postcode_or_a_client_address(topology):
     proxy_log = (topology.folder / "haproxy.log").read_text()
     assert "haproxy GET 200 finder/finder" in proxy_log  # it does log requests, without path or client
     assert "/api/" not in proxy_log and "127.0.0.1" not in proxy_log
+
+
+class Browser:
+    """A staff member's browser at one instance, as if through the proxy over https (FINDER_PROXIES=1 trusts the
+    forwarded scheme): the Secure session cookie is carried by hand, as requests keeps it for https only."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cookie = ""
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.23", "Host": "127.0.0.1"}
+        headers["Referer"] = f"https://127.0.0.1{path}"  # Flask-WTF's same-origin check on https
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        response = requests.request(
+            method, self.base + path, headers=headers, allow_redirects=False, timeout=10, **kwargs
+        )
+        if set_cookie := response.headers.get("Set-Cookie"):
+            self.cookie = set_cookie.split(";", 1)[0]
+        return response
+
+    def csrf(self, path: str) -> str:
+        found = re.search(r'name="csrf_token" value="([^"]+)"', self.request("GET", path).text)
+        assert found, path
+        return found.group(1)
+
+
+def test_an_edit_made_through_one_instance_is_served_by_another_within_a_second(topology):
+    from finder.store import Store
+    from finder.teams.samples import load_sample_teams
+    from tests.store.teamdata import FORCE_NAMES, SAMPLE_WARD
+    from tests.support.staff import PASSWORD, make_user
+
+    store = Store(topology.env["DATABASE_URL"])
+    try:
+        load_sample_teams(store, FORCE_NAMES)
+        make_user(store, "editor@met.police.uk", "ward_editor", wards=[SAMPLE_WARD])
+    finally:
+        store.dispose()
+    reader = topology.instance(3)
+    time.sleep(1.5)  # instance 3 has read the sample teams (FINDER_TEAM_CACHE_SECONDS in run-local: 0.5)
+    assert requests.get(f"{reader}/api/v1/wards/{SAMPLE_WARD}", timeout=5).json()["team_status"] == "loaded"
+
+    editor = Browser(topology.instance(1))
+    signed_in = editor.request(
+        "POST",
+        "/admin/sign-in",
+        data={"email": "editor@met.police.uk", "password": PASSWORD, "csrf_token": editor.csrf("/admin/sign-in")},
+    )
+    assert signed_in.status_code == 302, signed_in.text[:500]
+    new_email = "st.jamess.edit@met.police.uk"
+    saved = editor.request(
+        "POST",
+        f"/admin/wards/{SAMPLE_WARD}/route/new",
+        data={
+            "kind": "email",
+            "label": "Team email",
+            "value": new_email,
+            "display_order": "5",
+            "csrf_token": editor.csrf(f"/admin/wards/{SAMPLE_WARD}"),
+        },
+    )
+    assert saved.status_code == 302, saved.text[:500]
+    made = time.monotonic()
+    while new_email not in requests.get(f"{reader}/api/v1/wards/{SAMPLE_WARD}", timeout=5).text:
+        assert time.monotonic() - made < 1.0, "instance 3 still serves the team as it was, a second after the edit"
+        time.sleep(0.05)
+    assert new_email in requests.get(f"{reader}/wards/{SAMPLE_WARD}", timeout=5).text  # the page too
+
+
+def test_sigterm_drains_an_instance_mid_load_without_a_failed_request(topology):
+    failures: list[str] = []
+    answered = threading.Semaphore(0)
+
+    def get(n: int) -> None:
+        path = PATHS[n % len(PATHS)]
+        try:
+            response = requests.get(topology.proxy + path, timeout=10)
+            if response.status_code != 200:
+                failures.append(f"{path}: {response.status_code}")
+        except requests.RequestException as exc:
+            failures.append(f"{path}: {exc}")
+        answered.release()
+
+    instance = int(topology.env["FINDER1_PID"])
+
+    def stop_mid_load() -> None:
+        for _ in range(100):
+            answered.acquire()
+        os.kill(instance, signal.SIGTERM)  # gunicorn's graceful stop: finish what is in hand, take nothing new
+
+    stopper = threading.Thread(target=stop_mid_load)
+    stopper.start()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(get, range(400)))
+    stopper.join()
+    assert failures == [], failures[:5]
+    deadline = time.monotonic() + 15  # gunicorn's graceful_timeout (10 s) and a little
+    while Path(f"/proc/{instance}").exists() and "zombie" not in Path(f"/proc/{instance}/status").read_text():
+        assert time.monotonic() < deadline, "the instance did not stop after SIGTERM"
+        time.sleep(0.2)
