@@ -96,6 +96,8 @@
   Needs PROMETHEUS_MULTIPROC_DIR, an empty folder the workers count into, set before the server starts
   (prometheus_client's multiprocess mode). What is counted: finder/ops/metrics.py.
 - HOST, PORT: where ./scripts/serve listens (default 127.0.0.1:5000).
+- BIND: instead, where gunicorn listens as one instance behind the deploy's HAProxy, like 127.0.0.1:8001 (no
+  nginx of its own; deploy/README.md). WORKERS: gunicorn's workers (default 2).
 """
 
 from __future__ import annotations
