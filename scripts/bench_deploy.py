@@ -49,7 +49,11 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian package wrk)")
     folder = Path(tempfile.mkdtemp(prefix="finder-bench-deploy."))
-    env = {**os.environ, "FINDER_DEPLOY_DIR": str(folder), "FINDER_RATE_LIMIT": os.environ.get("FINDER_RATE_LIMIT", "off")}
+    env = {
+        **os.environ,
+        "FINDER_DEPLOY_DIR": str(folder),
+        "FINDER_RATE_LIMIT": os.environ.get("FINDER_RATE_LIMIT", "off"),
+    }
     topology = subprocess.Popen(
         [str(ROOT / "deploy" / "run-local")], env=env, stdout=subprocess.PIPE, text=True, start_new_session=True
     )
