@@ -18,6 +18,7 @@ from finder.lookup.api import bp as api_bp
 from finder.lookup.pages import bp as public_bp
 from finder.lookup.service import Lookup
 from finder.mail import Mailer
+from finder.ops.views import bp as ops_bp
 from finder.posters import admin as staff_posters
 from finder.posters.views import bp as posters_bp
 from finder.staff import views as admin
@@ -90,6 +91,7 @@ def create_app(config: dict[str, Any] | None = None, *, lookup: Lookup | None = 
     app.register_blueprint(embed_bp)
     app.register_blueprint(teams_bp)
     app.register_blueprint(posters_bp)
+    app.register_blueprint(ops_bp)  # /livez and /readyz for the proxy's health checks
     coverage.init_app(app)  # /coverage, its downloads and the API's /coverage; lookups counted per ward
     security_settings = security.init_app(app)
     limits.init_app(app)  # /search and poster.pdf, limited per client like the API

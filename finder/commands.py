@@ -284,6 +284,43 @@ def send_digest(dry_run: bool) -> None:
         raise SystemExit(1)
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Copy the whole team store to PATH while the finder runs (SQLite's online backup; PostgreSQL's pg_dump)."""
+    from finder.ops.backup import BackupError, backup
+
+    store = services(current_app).command_store
+    try:
+        backup(store, path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.dispose()
+    click.echo(f"backup: {store!r} written to {path}")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Overwrite a store that is not empty (its contents are lost).")
+@with_appcontext
+def restore_command(path: Path, replace: bool) -> None:
+    """Load a backup made by `finder backup` into the team store (an empty one, unless --replace)."""
+    from finder.ops.backup import BackupError, restore
+
+    store = services(current_app).command_store
+    try:
+        restore(store, path, replace=replace)
+        revision = current(store)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.dispose()
+    behind = "" if revision == head() else f"; it is behind this code's schema {head()}: run `finder init-db`"
+    click.echo(f"restore: {path} loaded into {store!r}, at schema {revision}{behind}")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     app.cli.add_command(build_geodata)
@@ -293,3 +330,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(load_sample_teams_command)
     app.cli.add_command(create_admin)
     app.cli.add_command(send_digest)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

@@ -88,7 +88,16 @@
 - FINDER_API_MAX_AGE: seconds that browsers and CDNs may cache an API answer (default 300).
 - FINDER_PROXIES: how many reverse proxies stand in front of the app and set X-Forwarded-For/-Proto/-Host
   (default 0). Set it behind a proxy, or every client shares one rate-limit count.
+- FINDER_LOG_FORMAT: text (default) or json: each request's access line (method, route pattern, status,
+  time; with json also a request id, the proxy's X-Request-ID when FINDER_PROXIES trusts it), as plain text or
+  as one JSON object a line (finder/web/logs.py). Neither holds a path, query string or client address.
+- FINDER_METRICS_LISTEN: where gunicorn's master serves Prometheus metrics, as a port (on 127.0.0.1) or
+  host:port; unset (default), none are collected. Its own port, never proxied: keep it off the public network.
+  Needs PROMETHEUS_MULTIPROC_DIR, an empty folder the workers count into, set before the server starts
+  (prometheus_client's multiprocess mode). What is counted: finder/ops/metrics.py.
 - HOST, PORT: where ./scripts/serve listens (default 127.0.0.1:5000).
+- BIND: instead, where gunicorn listens as one instance behind the deploy's HAProxy, like 127.0.0.1:8001 (no
+  nginx of its own; deploy/README.md). WORKERS: gunicorn's workers (default 2).
 """
 
 from __future__ import annotations
@@ -169,6 +178,9 @@ class Config:
     POSTER_RATE_LIMIT = os.environ.get("FINDER_POSTER_RATE_LIMIT", "10/minute")
     API_MAX_AGE = int(os.environ.get("FINDER_API_MAX_AGE", "300"))
     PROXIES = int(os.environ.get("FINDER_PROXIES", "0"))
+    LOG_FORMAT = os.environ.get("FINDER_LOG_FORMAT", "text")
+    METRICS_LISTEN = os.environ.get("FINDER_METRICS_LISTEN", "")
+    METRICS = bool(METRICS_LISTEN)  # count requests (lookups, refusals and store errors are counted regardless)
     STAFF_IDLE_MINUTES = float(os.environ.get("FINDER_STAFF_IDLE_MINUTES", "30"))
     STAFF_SESSION_HOURS = float(os.environ.get("FINDER_STAFF_SESSION_HOURS", "12"))
     LIMITER_STORAGE_URI = os.environ.get("FINDER_LIMITER_STORAGE_URI", "memory://")

@@ -7,6 +7,9 @@ unix socket. Measured against gunicorn's threaded workers and granian in BENCHMA
 clients"). gunicorn starts nginx once the app is loaded and stops it when it exits.
 
 Read by gunicorn as `--config python:finder.serving`; HOST, PORT and WORKERS come from the environment.
+With BIND (like 127.0.0.1:8001) it is one instance behind the deploy's proxy instead (deploy/run-local,
+deploy/compose.yaml): gunicorn listens there and starts no nginx of its own, HAProxy in front reading each
+request whole. gunicorn binds only once the app is loaded (preload_app), so an instance listens only when ready.
 """
 
 from __future__ import annotations
@@ -21,13 +24,16 @@ from pathlib import Path
 
 from gunicorn import glogging
 
+from finder.ops import metrics
+
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_CONF = ROOT / "deploy" / "nginx" / "finder.conf"
 HOST = os.environ.get("HOST") or "127.0.0.1"
 PORT = int(os.environ.get("PORT") or "5000")
 RUN_DIR = Path(tempfile.mkdtemp(prefix="finder-server-"))  # the socket, nginx's config and buffers; removed on exit
 
-bind = f"unix:{RUN_DIR / 'app.sock'}"
+BEHIND_PROXY = os.environ.get("BIND", "")  # an instance behind the deploy's HAProxy: no nginx of its own
+bind = BEHIND_PROXY or f"unix:{RUN_DIR / 'app.sock'}"
 workers = int(os.environ.get("WORKERS") or "2")
 preload_app = True  # geodata loaded once and shared by the workers (BENCHMARKS.md, "Memory per gunicorn worker")
 control_socket_disable = True  # each server its own: two on one machine must not share ~/.gunicorn/gunicorn.ctl
@@ -36,6 +42,9 @@ logger_class = "finder.serving.PrivateLogger"
 # all of it (CI timed out waiting). nginx hands workers only whole requests and an answer takes
 # milliseconds, so 10 s is ample; an operator's service manager waits longer than this and nginx's stop.
 graceful_timeout = 10
+METRICS_LISTEN = os.environ.get("FINDER_METRICS_LISTEN", "")  # Prometheus metrics, from this master (finder/ops)
+if METRICS_LISTEN:
+    metrics.prepare(METRICS_LISTEN)
 
 
 class PrivateLogger(glogging.Logger):
@@ -84,8 +93,30 @@ def nginx_config() -> str:
 _front: list[subprocess.Popen] = []  # nginx, and the filter its log goes through
 
 
+def on_starting(server) -> None:
+    if METRICS_LISTEN:
+        metrics.forget_counted()  # the app is loaded (preload_app); the workers are not started yet
+
+
+def serve_metrics(server) -> None:
+    """Serve the workers' metrics from the master, on their own port (never through the proxy)."""
+    from finder.web import services  # the app gunicorn loaded (preload_app)
+
+    if METRICS_LISTEN:
+        found = services(server.app.wsgi())
+        metrics.serve(METRICS_LISTEN, found.database_url(), found.config["DB_TIMEOUT"])
+        server.log.info("metrics at http://%s:%s/metrics", *metrics.address(METRICS_LISTEN))
+
+
+def child_exit(server, worker) -> None:
+    metrics.worker_exited(worker.pid)
+
+
 def when_ready(server) -> None:
     """Start nginx once the app answers on its socket; stop the whole server if nginx cannot listen."""
+    serve_metrics(server)
+    if BEHIND_PROXY:
+        return
     conf = RUN_DIR / "nginx.conf"
     conf.write_text(nginx_config(), "utf-8")
     # nginx's error-log format is fixed and appends the client's address, request line and host to each

@@ -26,6 +26,7 @@ from finder.geo.geodata import District, GeoData
 from finder.geo.postcodes import GIROBANK, ParsedPostcode, PostcodeFormatError, parse
 from finder.geo.wards import Ward, to_bng
 from finder.i18n import Text, joined, tr
+from finder.ops.metrics import LOOKUPS
 from finder.teams.directory import Team, TeamDirectory, TeamLookup, encoded, team_to_api
 
 POLICE_UK = "https://www.police.uk/"
@@ -540,13 +541,22 @@ class Lookup:
         ward: str | None = None,
     ) -> Answer:
         """Turn one query into one answer, or raise a FinderError that says what went wrong."""
-        if postcode is not None:
-            return self._postcode(postcode)
-        if lat is not None or lon is not None:
-            return self._point(lat, lon)
-        if ward is not None:
-            return self._ward(ward)
-        raise InvalidInput(tr("Enter a postcode, like SW1A 2AA"), code="invalid_postcode")
+        kind = "postcode" if postcode is not None else "point" if lat is not None or lon is not None else "ward"
+        try:
+            answer: Answer
+            if postcode is not None:
+                answer = self._postcode(postcode)
+            elif lat is not None or lon is not None:
+                answer = self._point(lat, lon)
+            elif ward is not None:
+                answer = self._ward(ward)
+            else:
+                raise InvalidInput(tr("Enter a postcode, like SW1A 2AA"), code="invalid_postcode")
+        except FinderError as exc:
+            LOOKUPS.labels(kind, exc.code).inc()  # the error's code: a short fixed word, never the query
+            raise
+        LOOKUPS.labels(kind, "outcode" if isinstance(answer, OutcodeAnswer) else "ward").inc()
+        return answer
 
     def force_beyond_london(self, force_id: str) -> ForceRef | None:
         """A force outside London named by its id (a London force, or an unknown id, is None)."""

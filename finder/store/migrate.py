@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import OperationalError
 
 from finder.store import Store
@@ -54,9 +54,14 @@ def head() -> str:
 def current(store: Store) -> str | None:
     """The revision the database is at (None for an empty database)."""
     with store.engine.connect() as connection:
-        if not inspect(connection).has_table(VERSION_TABLE):
-            return None
-        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return revision_of(connection)
+
+
+def revision_of(connection: Connection) -> str | None:
+    """The revision of the database behind an open connection (None for an empty database)."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(store: Store, revision: str = "head") -> None:

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from finder.geo.places import NearestPlaces, ward_centre
 from finder.geo.wards import WardIndex, to_bng
 from finder.i18n import Text, ntr, tr
+from finder.ops.metrics import STORE_ERRORS
 from finder.store import Store
 from finder.store import models as m
 from finder.teams import api, dates, schema
@@ -737,6 +738,7 @@ class TeamDirectory:
             with self.store.reader() as session:
                 yield session
         except SQLAlchemyError as exc:
+            STORE_ERRORS.labels("lookup").inc()
             self._state = "unavailable"
             self._retry_at = self.monotonic() + self.backoff_seconds
             log.warning(

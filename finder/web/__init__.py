@@ -112,7 +112,7 @@ class Services:
         for name, build in (
             ("_geodata", lambda: GeoData(self.config["GEODATA_DIR"])),
             ("_store", self._build_store),
-            ("_command_store", lambda: Store(self._database_url())),
+            ("_command_store", lambda: Store(self.database_url())),
             ("_lookup", self._build_lookup),
             ("_reach", self._build_reach),
         ):
@@ -158,11 +158,12 @@ class Services:
         """This process's lookup counts (None when counting is off or there is no team store)."""
         return self._reach.get()
 
-    def _database_url(self) -> str:
+    def database_url(self) -> str:
+        """DATABASE_URL, or the embedded SQLite file in the instance folder."""
         return self.config["DATABASE_URL"] or default_url(self.instance_path)
 
     def _build_store(self) -> Store:
-        return web_store(self._database_url(), self.config["DB_TIMEOUT"])
+        return web_store(self.database_url(), self.config["DB_TIMEOUT"])
 
     def _build_lookup(self) -> Lookup:
         """Load geodata and the force file once per process."""

@@ -38,6 +38,7 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from finder.errors import FinderError
 from finder.i18n import tr
+from finder.ops.metrics import RATE_LIMIT_REFUSALS
 
 EXTENSION = "finder_limits"
 API_PREFIX = "/api/v1/"
@@ -153,6 +154,8 @@ class ClientLimits:
             within, remaining, reset_at = self._hit(item, client)
             allowed = allowed and within
             counted.append(Window(item, remaining, max(1, min(item.get_expiry(), math.ceil(reset_at - now)))))
+        if not allowed:
+            RATE_LIMIT_REFUSALS.labels(self.scope).inc()
         return allowed, counted
 
     def _hit(self, item: RateLimitItem, client: str) -> tuple[bool, int, float]:
