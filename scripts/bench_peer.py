@@ -7,7 +7,8 @@ compares runs seconds apart; the figures are medians of the rounds.
 
 - postcode API `/api/v1/postcodes/<pc>`, locate API `/api/v1/locate?lat&lon`;
 - ward view: for the finder its page and the map script the page names (two requests, so views/s is
-  half its requests/s), for the peer its one page with the Folium map inline;
+  half its requests/s), for the peer its one page with the Folium map inline; and a returning visitor's
+  view, the finder's page alone (its map script is named by its content hash and kept for a year);
 - memory: each worker's PSS after the rounds; start: gunicorn launch until a postcode is answered,
   launches alternated between the two.
 With --servers, the finder also under gunicorn sync, gthread and granian (health, postcode, ward page).
@@ -40,12 +41,14 @@ from finder.config import default_raw_data  # noqa: E402
 
 CONNECTIONS = 16
 PEER = "scripts.peer_app:app"
-PATHS = ("postcode", "point", "ward_view")
+PATHS = ("postcode", "point", "ward_view", "ward_page")
 LABELS = {
     "postcode": "postcode API `/api/v1/postcodes/<pc>`",
     "point": "locate API `/api/v1/locate?lat&lon`",
     "ward_view": "ward view (finder: page + map script; peer: page, map inline)",
+    "ward_page": "returning visitor's ward view (finder: the page alone, its map script kept by the browser)",
 }
+PEER_PATH = {"ward_page": "ward_view"}  # the peer's view is its page either way
 
 
 def london_points(count: int, seed: int = 12) -> list[tuple[float, float]]:
@@ -146,7 +149,11 @@ def side_by_side(workdir: Path, args: argparse.Namespace, envs: dict[str, dict[s
             "point": [f"/api/v1/locate?lat={lat}&lon={lon}" for lat, lon in points],
         }
         paths = {
-            "finder": {**common, "ward_view": map_scripts(servers["finder"], codes)},
+            "finder": {
+                **common,
+                "ward_view": map_scripts(servers["finder"], codes),
+                "ward_page": [f"/wards/{c}" for c in codes],
+            },
             "peer": {**common, "ward_view": [f"/wards/{c}" for c in codes]},
         }
         scripts = {k: {ep: write_lua(workdir, f"{k}-{ep}", p) for ep, p in eps.items()} for k, eps in paths.items()}
@@ -160,6 +167,8 @@ def side_by_side(workdir: Path, args: argparse.Namespace, envs: dict[str, dict[s
             eps = eps[r % len(eps) :] + eps[: r % len(eps)]
             for ep in eps:
                 for kind in order:
+                    if ep not in scripts[kind]:
+                        continue
                     res = wrk(servers[kind], scripts[kind][ep], args.seconds, CONNECTIONS)
                     res["loadavg"] = loadavg()
                     if res["errors"] - res["status"]:  # a 404 (a point on a ward's edge) is an answer
@@ -240,12 +249,13 @@ def render(out: dict[str, Any], args: argparse.Namespace) -> str:
     ]
     for ep in PATHS:
         per = 2.0 if ep == "ward_view" else 1.0  # the finder's view is two requests
-        ratios = [a["rps"] / per / b["rps"] for a, b in zip(f[ep], p[ep], strict=True)]
-        unit = "views/s" if ep == "ward_view" else "req/s"
+        pe = p[PEER_PATH.get(ep, ep)]
+        ratios = [a["rps"] / per / b["rps"] for a, b in zip(f[ep], pe, strict=True)]
+        unit = "views/s" if ep.startswith("ward") else "req/s"
         lines.append(
-            f"| {LABELS[ep]} | {med(f[ep]) / per:,.0f} {unit} | {med(p[ep]):,.0f} {unit} | "
+            f"| {LABELS[ep]} | {med(f[ep]) / per:,.0f} {unit} | {med(pe):,.0f} {unit} | "
             f"{', '.join(f'{x:.2f}×' for x in ratios)} | **{statistics.median(ratios):.2f}×** | "
-            f"{med(f[ep], 'p99_us') / 1000:.1f} ms | {med(p[ep], 'p99_us') / 1000:.1f} ms |"
+            f"{med(f[ep], 'p99_us') / 1000:.1f} ms | {med(pe, 'p99_us') / 1000:.1f} ms |"
         )
     fh, ph = f["health"], p["health"]
     ratios = [a["rps"] / b["rps"] for a, b in zip(fh, ph, strict=True)]
