@@ -1,117 +1,134 @@
-"""The app a typical developer writes from the same card: the benchmark's peer (issue 12), never shipped.
+"""The app a capable developer writes in an afternoon from the same card: issue 27's yardstick, never shipped.
 
-Plain Flask + pandas + geopandas + Folium over the same raw releases the finder builds from
-(FINDER_RAW_DATA, default ../shared/data-raw): Code-Point Open for postcodes, the ONS wards for
-boundaries, and the finder's own forces.json for contact routes (so both apps answer with the same
-facts). Each request does point-in-polygon on the ward GeoDataFrame, either by `contains` over
-every ward (the first thing anyone writes) or through geopandas' STRtree (`sindex`, the fix a
-developer finds next); a ward page renders its Folium map inline, per request.
+Postcodes in a dict to their recorded ward (Code-Point Open), points through one shapely STRtree over the
+ONS wards, the force routes of finder/data/forces.json, each ward team's contacts read once from the same
+store as the finder (sqlite3, DATABASE_URL), the security headers in one after_request, and each ward's
+page rendered once with Folium and kept in an lru_cache.
 
-    FINDER_RAW_DATA=../shared/data-raw gunicorn -w 2 --preload scripts.peer_app:app
+    DATABASE_URL=sqlite:///…/finder.db FINDER_RAW_DATA=../shared/data-raw gunicorn -w 2 --preload scripts.peer_app:app
 """
 
-from __future__ import annotations
-
+import csv
+import gzip
 import json
 import os
-import re
+import sqlite3
+from functools import cache
 from pathlib import Path
 
 import folium
-import geopandas as gpd
-import pandas as pd
+import shapely
 from flask import Flask, abort, jsonify, render_template_string, request
-from shapely.geometry import Point
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = Path(os.environ.get("FINDER_RAW_DATA") or ROOT.parent / "shared" / "data-raw")
-CITY = "E09000001"
-
 app = Flask(__name__)
 
-postcodes = pd.read_csv(
-    next((RAW / "postcodes-codepoint-open").glob("london_postcodes_codepoint_*.csv.gz")),
-    usecols=["postcode", "latitude", "longitude"],
-)
-postcodes["key"] = postcodes["postcode"].str.replace(" ", "").str.upper()
-postcodes = postcodes.set_index("key")
-wards = gpd.read_file(RAW / "wards-2024-ons-bgc-london" / "london_wards_dec2024_bgc_704_wgs84.geojson")
-wards_by_code = wards.set_index("WD24CD")
-forces_file = json.loads((ROOT / "finder" / "data" / "forces.json").read_text("utf-8"))
-
-
-def force_for(borough_code: str) -> dict:
-    force = forces_file["forces"]["city-of-london" if borough_code == CITY else "metropolitan"]
-    routes = [forces_file["shared_routes"][r] if isinstance(r, str) else r for r in force["routes"]]
-    return {"name": force["name"], "website": force["website"], "routes": routes}
-
-
-def ward_at(lat: float, lon: float, indexed: bool):
-    point = Point(lon, lat)
-    hits = wards.iloc[wards.sindex.query(point, predicate="intersects")] if indexed else wards[wards.contains(point)]
-    return None if hits.empty else hits.iloc[0]
-
-
-def answer(row, lat: float, lon: float, postcode: str | None = None) -> dict:
-    return {
-        "postcode": postcode,
-        "location": {"lat": lat, "lon": lon},
-        "ward": {"code": row["WD24CD"], "name": row["WD24NM"]},
-        "borough": {"code": row["LAD24CD"], "name": row["LAD24NM"]},
-        "force": force_for(row["LAD24CD"]),
+with gzip.open(next((RAW / "postcodes-codepoint-open").glob("london_postcodes_codepoint_*.csv.gz")), "rt") as f:
+    POSTCODES = {
+        r["postcode"].replace(" ", ""): (
+            r["postcode"],
+            r["Admin_ward_code"],
+            float(r["latitude"]),
+            float(r["longitude"]),
+        )
+        for r in csv.DictReader(f)
     }
+features = json.loads((RAW / "wards-2024-ons-bgc-london" / "london_wards_dec2024_bgc_704_wgs84.geojson").read_text())
+WARDS = {w["properties"]["WD24CD"]: w for w in features["features"]}
+SHAPES = [shapely.geometry.shape(w["geometry"]) for w in WARDS.values()]
+CODES, TREE = list(WARDS), shapely.STRtree(SHAPES)
+FORCES = json.loads((ROOT / "finder" / "data" / "forces.json").read_text("utf-8"))
+ROUTES = {
+    k: [FORCES["shared_routes"][r] if isinstance(r, str) else r for r in f["routes"]]
+    for k, f in FORCES["forces"].items()
+}
+db = sqlite3.connect(os.environ["DATABASE_URL"].removeprefix("sqlite:///"))
+TEAMS: dict[str, dict] = {}
+for ward, name, kind, label, value in db.execute(
+    "SELECT t.ward_code, t.name, r.kind, r.label, r.value FROM team t LEFT JOIN contact_route r"
+    " ON r.team_id = t.id AND r.officer_id IS NULL ORDER BY t.id, r.display_order"
+):
+    team = TEAMS.setdefault(ward, {"name": name, "contact_routes": []})
+    if kind:
+        team["contact_routes"].append({"kind": kind, "label": label, "value": value})
+db.close()
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": "camera=(), geolocation=(self), microphone=(), payment=(), usb=()",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+}
+
+
+@app.after_request
+def security_headers(response):
+    response.headers.update(HEADERS)
+    return response
+
+
+def answer(code: str, lat: float, lon: float, postcode: str | None = None):
+    p = WARDS[code]["properties"]
+    force = "city-of-london" if p["LAD24CD"] == "E09000001" else "metropolitan"
+    return jsonify(
+        postcode=postcode,
+        location={"lat": lat, "lon": lon},
+        ward={"code": code, "name": p["WD24NM"]},
+        borough={"code": p["LAD24CD"], "name": p["LAD24NM"]},
+        force={"id": force, "name": FORCES["forces"][force]["name"]},
+        contact_routes=ROUTES[force],
+        team=TEAMS.get(code),
+    )
 
 
 @app.get("/api/v1/health")
 def health():
-    return jsonify({"status": "ok"})
+    return jsonify(status="ok")
 
 
 @app.get("/api/v1/postcodes/<postcode>")
-@app.get("/api/v1/indexed/postcodes/<postcode>", defaults={"indexed": True})
-def postcode_lookup(postcode: str, indexed: bool = False):
-    key = re.sub(r"[^A-Z0-9]", "", postcode.upper())
-    if key not in postcodes.index:
-        return jsonify({"error": "unknown postcode"}), 404
-    found = postcodes.loc[key]
-    lat, lon = float(found["latitude"]), float(found["longitude"])
-    row = ward_at(lat, lon, indexed)
-    if row is None:
-        return jsonify({"error": "not in London"}), 404
-    return jsonify(answer(row, lat, lon, found["postcode"]))
+def postcode_lookup(postcode: str):
+    pc, code, lat, lon = POSTCODES.get(postcode.upper().replace(" ", ""), (None, None, 0, 0))
+    if code not in WARDS:
+        return jsonify(error="unknown postcode"), 404
+    return answer(code, lat, lon, pc)
 
 
 @app.get("/api/v1/locate")
-@app.get("/api/v1/indexed/locate", defaults={"indexed": True})
-def locate(indexed: bool = False):
-    try:
-        lat, lon = float(request.args["lat"]), float(request.args["lon"])
-    except (KeyError, ValueError):
-        return jsonify({"error": "give lat and lon"}), 400
-    row = ward_at(lat, lon, indexed)
-    if row is None:
-        return jsonify({"error": "not in London"}), 404
-    return jsonify(answer(row, lat, lon))
+def locate():
+    lat, lon = request.args.get("lat", type=float), request.args.get("lon", type=float)
+    if lat is None or lon is None:
+        return jsonify(error="give lat and lon"), 400
+    hits = TREE.query(shapely.Point(lon, lat), predicate="intersects")
+    if not len(hits):
+        return jsonify(error="not in London"), 404
+    return answer(CODES[hits[0]], lat, lon)
 
 
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ ward.WD24NM }} – your police team</title></head>
-<body>
-<h1>{{ ward.WD24NM }}</h1>
-<p>{{ ward.LAD24NM }} · policed by {{ force.name }}</p>
-<ul>{% for r in force.routes %}
-<li>{{ r.label }}: <a href="{{ r.href }}">{{ r.value }}</a> – {{ r.use_when }}</li>{% endfor %}</ul>
-{{ map_html|safe }}
-</body></html>"""
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ p.WD24NM }} – your police team</title>
+</head><body><h1>{{ p.WD24NM }}</h1><p>{{ p.LAD24NM }}</p>{% if team %}<h2>{{ team.name }} team</h2><ul>
+{% for r in team.contact_routes %}<li>{{ r.label }}: {{ r.value }}</li>{% endfor %}</ul>{% endif %}<h2>Contact</h2><ul>
+{% for r in routes %}<li>{{ r.label }}: <a href="{{ r.href }}">{{ r.value }}</a> – {{ r.use_when }}</li>
+{% endfor %}</ul>{{ map_html|safe }}</body></html>"""
+
+
+@cache  # the issue's lru_cache, unbounded: one page per ward
+def ward_html(code: str) -> str:
+    w, shape = WARDS[code], SHAPES[CODES.index(code)]
+    m = folium.Map(location=[w["properties"]["LAT"], w["properties"]["LONG"]], zoom_start=14)
+    folium.GeoJson(w["geometry"], tooltip=w["properties"]["WD24NM"]).add_to(m)
+    minx, miny, maxx, maxy = shape.bounds
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    force = "city-of-london" if w["properties"]["LAD24CD"] == "E09000001" else "metropolitan"
+    return render_template_string(
+        PAGE, p=w["properties"], team=TEAMS.get(code), routes=ROUTES[force], map_html=m._repr_html_()
+    )
 
 
 @app.get("/wards/<code>")
 def ward_page(code: str):
-    if code not in wards_by_code.index:
+    if code not in WARDS:
         abort(404)
-    ward = wards_by_code.loc[code]
-    m = folium.Map(location=[ward["LAT"], ward["LONG"]], zoom_start=14)
-    folium.GeoJson(ward.geometry.__geo_interface__, tooltip=ward["WD24NM"]).add_to(m)
-    minx, miny, maxx, maxy = ward.geometry.bounds
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-    return render_template_string(PAGE, ward=ward, force=force_for(ward["LAD24CD"]), map_html=m._repr_html_())
+    return ward_html(code)
