@@ -24,6 +24,7 @@ CITY_OF_LONDON = "E09000001"
 NEAREST_WARD_LIMIT_M = 100.0
 NEIGHBOUR_GAP_M = 25.0  # wards this close share a boundary (bridges generalisation gaps)
 GRID_CELL_M = 500.0  # the side of a square of the grid that finds a point's candidate wards
+RIVER_SEARCH_M = 1500.0  # wider than the Thames anywhere in London (about 700 m at Erith)
 
 _TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
@@ -206,3 +207,32 @@ class WardIndex:
             found = tuple(sorted((self.wards[j] for j in near.tolist() if j != i), key=lambda n: n.name))
             self._neighbours[i] = found
         return found
+
+    def river_banks(self, easting: float, northing: float) -> tuple[tuple[Ward, float], tuple[Ward, float] | None]:
+        """The nearest ward on each bank of the water a point lies on, with its distance in metres: for a point
+        in Greater London that no ward covers, which is the tidal Thames (the wards are cut at its high-water
+        line).
+
+        The nearest ward is on the near bank. The far bank is where the nearest ward lies in the opposite
+        direction: of the wards within RIVER_SEARCH_M, the nearest whose closest point is on the far side of
+        the line through the point square to the near bank's direction (a negative dot product). A ward on
+        the near bank a little upstream or down is on the same side of that line, so it is never taken for
+        the far bank; where the far bank is outside London (upstream of Hampton, Surrey's bank), None.
+        """
+        point = shapely.Point(easting, northing)
+        near = self.tree.query(point, predicate="dwithin", distance=RIVER_SEARCH_M)
+        if not len(near):
+            raise LookupError("no ward near this point")
+        distances = shapely.distance(self.bng[near], point)
+        order = np.argsort(distances, kind="stable")
+        first = int(near[order[0]])
+        bank = shapely.shortest_line(point, self.bng[first]).coords[1]
+        towards = np.array(bank) - (easting, northing)
+        for k in order[1:]:
+            other = shapely.shortest_line(point, self.bng[int(near[k])]).coords[1]
+            if float(np.dot(np.array(other) - (easting, northing), towards)) < 0:
+                return (self.wards[first], round(float(distances[order[0]]), 1)), (
+                    self.wards[int(near[k])],
+                    round(float(distances[k]), 1),
+                )
+        return (self.wards[first], round(float(distances[order[0]]), 1)), None

@@ -927,6 +927,8 @@ class Lookup:
         if side > LONDON_EDGE_M:
             raise self._outside_point(lat_f, lon_f, easting, northing, beyond_london=True)
         match = self.geo.wards.locate_bng(easting, northing)
+        if match is None and side < 0:
+            raise self._on_river(lat_f, lon_f, easting, northing)
         if match is None:
             raise self._outside_point(lat_f, lon_f, easting, northing, beyond_london=False)
         edge = None
@@ -962,6 +964,41 @@ class Lookup:
             ward_match=match.how,
             distance_m=match.distance_m if match.how == "nearest" else None,
             london_edge=edge,
+        )
+
+    def _on_river(self, lat: float, lon: float, easting: float, northing: float) -> NotFound:
+        """A point inside the GLA boundary that no ward covers, nor comes within 100 m of: the Thames, where the
+        wards stop at the bank. Name the boroughs on each bank and the Met, which polices the river through its
+        Marine Policing Unit (no contact of the unit's own is held, so the Met's routes), never a ward of its own."""
+        near, far = self.geo.wards.river_banks(easting, northing)
+        banks = [near] if far is None else [near, far]
+        boroughs = sorted({ward.borough_name for ward, _ in banks})
+        if len(boroughs) == 2:
+            where = tr("between the banks of %(one)s and %(other)s", one=boroughs[0], other=boroughs[1])
+        elif far is None:
+            where = tr("by the bank of %(borough)s", borough=boroughs[0])
+        else:
+            where = tr("between two banks of %(borough)s", borough=boroughs[0])
+        met = self.forces["metropolitan"]
+        return NotFound(
+            joined(
+                tr("That place is on the River Thames in London, %(where)s.", where=where),
+                tr("The Metropolitan Police polices the river, through its Marine Policing Unit."),
+                tr("The nearest ward teams on each bank are below."),
+            ),
+            code="on_river",
+            location={"lat": lat, "lon": lon},
+            banks=[
+                {
+                    "ward": {"code": ward.code, "name": ward.name},
+                    "borough": {"code": ward.borough_code, "name": ward.borough_name},
+                    "distance_m": distance,
+                }
+                for ward, distance in banks
+            ],
+            force={"id": met.id, "name": met.name, "website": met.website},
+            unit="Marine Policing Unit",
+            contact_routes=[route.to_api() for route in met.routes],
         )
 
     def _outside_point(

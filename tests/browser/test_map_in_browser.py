@@ -112,3 +112,21 @@ def test_use_my_location_finds_the_ward_where_the_browser_says_you_are(browser_p
     expect(page.locator(".kicker")).to_have_text("Your location")
     expect(page.get_by_role("heading", level=1)).to_contain_text("St James's")
     expect(page.locator("dl.facts")).to_contain_text("Metropolitan Police Service")
+
+
+def test_use_my_location_on_the_thames_names_both_banks_and_links_each_banks_ward(browser_page: RecordedPage) -> None:
+    recorded = browser_page.new_context(
+        geolocation={"latitude": 51.5008, "longitude": -0.1218}, permissions=["geolocation"]
+    )  # mid-river by Westminster Bridge
+    recorded.expect_console_error(r"status of 404 .*/locate\?")  # no ward answers for the river: a 404
+    page = recorded.page
+    page.goto("/")
+
+    page.get_by_role("button", name="Use my location").click()
+
+    river = page.locator("[data-on-river]")
+    expect(river).to_contain_text("Waterloo & South Bank, Lambeth")
+    expect(river).to_contain_text("St James's, Westminster")
+    expect(page.locator("body")).to_contain_text("on the River Thames in London")
+    river.get_by_role("link", name="St James's").click()
+    expect(page).to_have_url(re.compile(rf"/wards/{ST_JAMESS}$"))

@@ -222,3 +222,37 @@ def test_a_postcode_by_the_temples_keeps_its_recorded_ward_and_adds_the_city_of_
 def test_a_postcode_away_from_the_temples_gets_no_temples_note(finder_lookup, postcode):
     result = finder_lookup.resolve(postcode=postcode)
     assert result.near_temples is None and result.to_api()["near_temples"] is None
+
+
+# Item 2: points on the Thames inside Greater London, where the generalised wards stop at the bank.
+ON_THE_RIVER = [
+    # (lat, lon), the ward on the near bank, the ward on the far bank
+    ((51.5008, -0.1218), ("Waterloo & South Bank", "Lambeth"), ("St James's", "Westminster")),  # Westminster Bridge
+    (
+        (51.5055, -0.0754),
+        ("St Katharine's & Wapping", "Tower Hamlets"),
+        ("London Bridge & West Bermondsey", "Southwark"),
+    ),
+    ((51.4965, 0.0640), ("Woolwich Arsenal", "Greenwich"), ("Royal Albert", "Newham")),  # by the Woolwich ferry
+]
+
+
+@pytest.mark.parametrize(("point", "near", "far"), ON_THE_RIVER)
+def test_a_point_on_the_thames_in_london_names_the_ward_on_each_bank_and_the_met(finder_lookup, point, near, far):
+    with pytest.raises(NotFound) as error:
+        finder_lookup.resolve(lat=point[0], lon=point[1])
+    assert error.value.code == "on_river"
+    assert "on the River Thames in London" in error.value.message and "Marine Policing Unit" in error.value.message
+    banks = [(b["ward"]["name"], b["borough"]["name"]) for b in error.value.details["banks"]]
+    assert banks == [near, far]
+    assert near[1] in error.value.message and far[1] in error.value.message
+    assert error.value.details["force"]["id"] == "metropolitan"
+    assert {r["id"] for r in error.value.details["contact_routes"]} >= {"emergency", "non_emergency"}
+    assert "outside London" not in error.value.message
+
+
+def test_the_surrey_half_of_the_river_at_hampton_court_is_outside_london_and_never_the_met(finder_lookup):
+    with pytest.raises(OutsideArea) as error:
+        finder_lookup.resolve(lat=51.4000, lon=-0.3430)  # south of the GLA boundary, mid-river
+    assert error.value.code == "outside_area"
+    assert error.value.details["force"]["id"] == "surrey"

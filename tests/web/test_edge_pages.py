@@ -201,3 +201,22 @@ def test_the_api_adds_the_temples_to_the_recorded_answer_and_documents_it(client
     assert client.get("/api/v1/postcodes/SW1A%202AA").get_json()["near_temples"] is None
     schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["PostcodeResult"]
     assert "near_temples" in schema["allOf"][1]["properties"]
+
+
+def test_use_my_location_on_the_thames_names_both_banks_the_met_and_links_each_banks_ward(client):
+    response = client.get("/locate?lat=51.5008&lon=-0.1218")  # mid-river by Westminster Bridge
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404 and "data-on-river" in html
+    assert "on the River Thames in London" in html and "outside London" not in html
+    assert "Marine Policing Unit" in html and "Metropolitan Police" in html
+    assert '<a href="/wards/E05014118">Waterloo &amp; South Bank</a>, Lambeth' in html
+    assert '<a href="/wards/E05013806">St James&#39;s</a>, Westminster' in html
+
+
+def test_the_api_answers_a_point_on_the_thames_with_both_banks_and_the_mets_routes(client):
+    response = client.get("/api/v1/locate?lat=51.5055&lon=-0.0754")  # by Tower Bridge
+    error = response.get_json()["error"]
+    assert response.status_code == 404 and error["code"] == "on_river"
+    assert [b["borough"]["name"] for b in error["banks"]] == ["Tower Hamlets", "Southwark"]
+    assert error["force"]["id"] == "metropolitan" and error["unit"] == "Marine Policing Unit"
+    assert any(route["id"] == "emergency" for route in error["contact_routes"])
