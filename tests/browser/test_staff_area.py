@@ -228,7 +228,7 @@ def test_a_borough_admin_invites_by_ward_name_is_warned_of_a_personal_address_an
     page.get_by_role("group", name="Wards (for a ward editor)").get_by_label("St James's", exact=True).check()
     page.get_by_role("button", name="Invite").click()
     expect(page.locator("[data-personal-address]")).to_contain_text(f"{email} looks like a personal address")
-    link = page.locator(".one-time-link").inner_text()  # a warning, not a refusal: the invitation exists
+    link = page.locator(".one-time-link").input_value()  # a warning, not a refusal: the invitation exists
     row = page.get_by_role("row").filter(has_text=email)
     expect(row).to_contain_text(f"St James's {SAMPLE_WARD}")  # the ward's name beside its code
     no_violations(page, recorded)
@@ -277,3 +277,73 @@ def test_a_disabled_officers_open_session_is_refused_on_its_next_request_until_r
     admin.get_by_role("row").filter(has_text=leaver.email).get_by_role("button", name="Re-enable").click()
     expect(admin.get_by_role("status")).to_contain_text("can sign in again")
     sign_in(officer, leaver.email)
+
+
+CODES_IN_VIEW = """() => [...document.querySelectorAll('.staff-person-wards li .govuk-hint')].map(code => {
+    const box = code.getBoundingClientRect();
+    return {code: code.textContent, inside: box.left >= 0 && box.right <= window.innerWidth,
+            whole: code.scrollWidth <= Math.ceil(box.width) + 1};
+})"""
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_an_admin_copies_an_invitation_link_re_sends_it_and_the_first_link_stops_working(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    new_editor(live_server, "Cody Codes")  # someone with a ward in the table, to see its code whole
+    recorded = browser_page.new_context(viewport=screen, permissions=["clipboard-read", "clipboard-write"])
+    page = with_axe(recorded)
+    sign_in(page, *new_admin(live_server))
+    page.goto("/admin/users")
+    email = f"ivan{screen['width']}@example.org"
+    page.get_by_label("Name").fill("Ivan <script>alert(1)</script> Invitee")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("group", name="Wards (for a ward editor)").get_by_label("St James's", exact=True).check()
+    page.get_by_role("button", name="Invite", exact=True).click()
+
+    box = page.get_by_label("Invitation link for Ivan <script>alert(1)</script> Invitee")
+    expect(box).to_have_attribute("readonly", "")
+    first = box.input_value()
+    assert first.startswith(f"{recorded.base_url}/admin/invitation/")
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.locator("[aria-live=polite]")).to_have_text("Link copied")
+    assert page.evaluate("navigator.clipboard.readText()") == first
+    no_violations(page, recorded)
+
+    page.goto("/admin/users")
+    codes = page.evaluate(CODES_IN_VIEW)
+    assert codes and all(c["inside"] and c["whole"] and len(c["code"]) == 9 for c in codes), codes
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    row = page.get_by_role("row").filter(has_text=email)
+    expect(row).to_contain_text("Invitation sent")
+    row.get_by_role("button", name="Re-send invitation to Ivan <script>alert(1)</script> Invitee").click()
+    expect(page.get_by_role("status").first).to_contain_text("The link sent before no longer works")
+    second = page.get_by_label("Invitation link for Ivan <script>alert(1)</script> Invitee").input_value()
+    assert second != first
+    expect(page.get_by_role("row").filter(has_text=email)).to_contain_text("2 invitations sent, the last")
+    no_violations(page, recorded)
+
+    recorded.expect_status_console_error(410)  # the first link, refused on purpose
+    page.goto(first.replace(recorded.base_url, ""))
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link cannot be used")
+    expect(page.get_by_text("already been used")).to_be_visible()
+    no_violations(page, recorded)
+    page.goto(second.replace(recorded.base_url, ""))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Ivan <script>alert(1)</script> Invitee")
+
+
+def test_without_javascript_the_invitation_link_is_in_a_read_only_box_and_no_copy_button_shows(
+    browser_page: RecordedPage, live_server: StaffServer
+) -> None:
+    recorded = browser_page.new_context(java_script_enabled=False, viewport=SCREENS["phone"])
+    page = recorded.page
+    sign_in(page, *new_admin(live_server))
+    page.goto("/admin/users")
+    page.get_by_label("Name").fill("Nora No-Script")
+    page.get_by_label("Email address").fill("nora@example.org")
+    page.get_by_role("group", name="Wards (for a ward editor)").get_by_label("St James's", exact=True).check()
+    page.get_by_role("button", name="Invite", exact=True).click()
+    box = page.get_by_label("Invitation link for Nora No-Script")
+    expect(box).to_be_visible()
+    assert box.input_value().startswith(f"{recorded.base_url}/admin/invitation/")
+    expect(page.get_by_role("button", name="Copy link")).to_have_count(0)  # hidden: it could do nothing

@@ -326,6 +326,7 @@ def _users_page(
     error: AccountError | None = None,
     link: str | None = None,
     link_for: Account | None = None,
+    link_purpose: str = "invite",
     form: dict[str, str] | None = None,
     status: int = 200,
 ) -> Any:
@@ -335,6 +336,7 @@ def _users_page(
         "admin/users.html",
         actor=actor,
         people=people,
+        invitations=accounts().invitations_sent(p.id for p in people if not p.has_password),
         ward_name=ward_name,
         ward_choices=_editable_wards(actor),
         personal=link_for is not None and personal_address(link_for.email),
@@ -345,6 +347,7 @@ def _users_page(
         error=error,
         link=link,
         link_for=link_for,
+        link_purpose=link_purpose,
         form=form or {"role": Role.WARD_EDITOR},
     )
     return page, status
@@ -384,7 +387,9 @@ def user_link(user_id: int) -> Any:
         account, purpose, token = accounts().new_link(current_account(), user_id, borough_of, by_email=by_email)
     except AccountError as error:
         return _users_page(error=error, status=error.status)
-    return _users_page(link=_deliver(account, purpose, token), link_for=account)
+    if purpose == "invite":  # a re-sent invitation: its earlier link was spent as this one was made
+        flash(f"A new invitation for {account.name} is made. The link sent before no longer works.")
+    return _users_page(link=_deliver(account, purpose, token), link_for=account, link_purpose=purpose)
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
