@@ -15,6 +15,8 @@
 - FINDER_SMTP_URL: where invitation and password-reset emails go, like smtp://host:25 or
   smtps://user:pass@host:465 (STARTTLS is used when an smtp:// server offers it). Unset, the admin
   sees each link on screen to pass on, and staff cannot reset their own password (an admin sends a link).
+- FINDER_REQUIRE_TOTP_FOR_EDITORS: 1 makes ward editors sign in with a code from an authenticator app, as admins
+  do: an editor without one is sent to set it up at sign-in (default 0: offered on the staff home, not required).
 - FINDER_MAIL_FROM: the From address of those emails (default finder@ the public URL's host).
 - FINDER_DIGEST_THRESHOLD: a ward whose coverage score is below this percentage of the six parts joins
   the weekly digest (`finder send-digest`) of its editors and borough admins, as does one whose details
@@ -171,6 +173,7 @@ class Config:
     PROXIES = int(os.environ.get("FINDER_PROXIES", "0"))
     STAFF_IDLE_MINUTES = float(os.environ.get("FINDER_STAFF_IDLE_MINUTES", "30"))
     STAFF_SESSION_HOURS = float(os.environ.get("FINDER_STAFF_SESSION_HOURS", "12"))
+    REQUIRE_TOTP_FOR_EDITORS = os.environ.get("FINDER_REQUIRE_TOTP_FOR_EDITORS", "0") == "1"
     LIMITER_STORAGE_URI = os.environ.get("FINDER_LIMITER_STORAGE_URI", "memory://")
     SMTP_URL = os.environ.get("FINDER_SMTP_URL", "")
     FORCE_EMAIL_DOMAINS = force_domains(os.environ.get("FINDER_FORCE_EMAIL_DOMAINS", ""))

@@ -8,6 +8,7 @@ reaches with axe-core (tests/browser/test_accessibility.py's rules: WCAG 2.2 AA 
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from finder.store import Store
 from finder.store.migrate import upgrade
 from finder.teams.samples import load_sample_teams
 from tests.browser.conftest import RecordedPage
-from tests.browser.test_accessibility import violations, with_axe
+from tests.browser.test_accessibility import AXE, AXE_PATH, violations, with_axe
 from tests.store.teamdata import FORCE_NAMES, NO_TEAM_WARD, SAMPLE_WARD
 from tests.support.liveserver import serving
 from tests.support.staff import PASSWORD, WESTMINSTER, make_user, staff_app
@@ -38,6 +39,7 @@ class StaffServer:
     store: Store
     editing: Editing
     site_admin: Account
+    strict_url: str  # the same store served with FINDER_REQUIRE_TOTP_FOR_EDITORS on
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +53,9 @@ def live_server(geodata, tmp_path_factory) -> Iterator[StaffServer]:
     editing = Editing(store, borough_of)
     site = make_user(store, "site@example.org", "site_admin", name="Sid Site")
     editing.set_review_required(site, WESTMINSTER, True)
-    with serving(app, "finder-staff-area-server") as base_url:
-        yield StaffServer(base_url, store, editing, site)
+    strict = staff_app(store, geodata, REQUIRE_TOTP_FOR_EDITORS=True)
+    with serving(app, "finder-staff-area-server") as base_url, serving(strict, "finder-strict-server") as strict_url:
+        yield StaffServer(base_url, store, editing, site, strict_url)
     store.dispose()
 
 
@@ -85,8 +88,8 @@ def propose(server: StaffServer, editor, issue: str) -> int:
     return saved.change_set_id
 
 
-def no_violations(page: Page, recorded: RecordedPage) -> None:
-    found = violations(page, recorded.base_url)
+def no_violations(page: Page, recorded: RecordedPage, origin: str | None = None) -> None:
+    found = violations(page, origin or recorded.base_url)
     assert not found, "axe-core found:\n" + "\n".join(found)
 
 
@@ -347,3 +350,75 @@ def test_without_javascript_the_invitation_link_is_in_a_read_only_box_and_no_cop
     expect(box).to_be_visible()
     assert box.input_value().startswith(f"{recorded.base_url}/admin/invitation/")
     expect(page.get_by_role("button", name="Copy link")).to_have_count(0)  # hidden: it could do nothing
+
+
+def set_up_app(page: Page, recorded: RecordedPage, origin: str | None = None) -> str:
+    """On the set-up page: read the key, turn the app on with its code, check the recovery codes; the key."""
+    check = lambda: no_violations(page, recorded, origin)  # noqa: E731
+    check()
+    secret = page.locator(".totp-secret").inner_text()
+    page.get_by_label("Code from your app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your recovery codes")
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
+    check()
+    page.get_by_role("link", name="I have saved them: continue").click()
+    expect(page.get_by_role("heading", level=1, name="Your wards")).to_be_visible()
+    return secret
+
+
+def next_code(secret: str) -> str:
+    """The code of the next 30-second step (accepted for clock drift): the one just used is never taken twice."""
+    return pyotp.TOTP(secret).at(time.time() + 30)
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_an_editor_takes_up_the_offered_authenticator_app_and_then_signs_in_with_a_code(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    editor = new_editor(live_server, "Tia <b>Totp</b>")
+    recorded = browser_page.new_context(viewport=screen)
+    page = with_axe(recorded)
+    sign_in(page, editor.email)  # the password alone: the app is offered, not required
+    page.get_by_role("link", name="Set up an authenticator app").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
+    secret = set_up_app(page, recorded)
+    expect(page.get_by_role("link", name="Set up an authenticator app")).to_have_count(0)
+
+    again = browser_page.new_context(viewport=screen)
+    again.expect_status_console_error(400)  # the wrong code, on purpose
+    other = with_axe(again)
+    other.goto("/admin/sign-in")
+    other.get_by_label("Email address").fill(editor.email)
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Sign in").click()
+    expect(other.get_by_role("heading", level=1)).to_have_text("Enter the code from your authenticator app")
+    other.get_by_label("Code").fill("000000")
+    other.get_by_role("button", name="Continue").click()
+    expect(other.locator(".govuk-error-summary")).to_contain_text("That code is not right")
+    no_violations(other, again)
+    other.get_by_label("Code").fill(next_code(secret))
+    other.get_by_role("button", name="Continue").click()
+    expect(other.get_by_role("heading", level=1, name="Your wards")).to_be_visible()
+    expect(other.get_by_text("Tia <b>Totp</b>").first).to_be_visible()  # the name as typed, never as markup
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_where_the_setting_requires_it_an_editor_without_an_app_is_sent_to_set_one_up_at_sign_in(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    editor = new_editor(live_server)
+    recorded = browser_page.new_context(viewport=screen)
+    recorded.allow_origin(live_server.strict_url)
+    page = with_axe(recorded)
+    recorded.context.route(live_server.strict_url + AXE_PATH, lambda route: route.fulfill(path=AXE))
+    page.goto(f"{live_server.strict_url}/admin/sign-in")
+    page.get_by_label("Email address").fill(editor.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
+    expect(page.get_by_text("This finder asks ward editors to sign in with")).to_be_visible()
+    page.goto(f"{live_server.strict_url}/admin/wards/{SAMPLE_WARD}")  # nothing else until it is set up
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    page.go_back()
+    set_up_app(page, recorded, live_server.strict_url)

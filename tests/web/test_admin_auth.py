@@ -304,6 +304,45 @@ def test_an_admin_without_an_app_must_set_one_up_before_anything_else(app, db):
     assert post(again, "/admin/sign-in/code", {"code": codes[0]}).status_code == 400
 
 
+def test_an_editor_is_offered_an_app_and_once_set_up_signs_in_with_a_code(app, db):
+    make_user(db, "ed@example.org", wards=[ST_JAMESS], name=HOSTILE)
+    client = app.test_client()
+    assert form_sign_in(client, "ed@example.org").headers["Location"] == "/admin/"  # the password alone, as before
+    home = client.get("/admin/").get_data(as_text=True)
+    assert 'href="/admin/account/set-up-app">Set up an authenticator app</a>' in home
+    old_session = session_cookie(client)
+    html = client.get("/admin/account/set-up-app").get_data(as_text=True)
+    assert "someone who learns your password still cannot sign in as you" in html
+    secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', html).group(1)
+    wrong = post(client, "/admin/account/set-up-app", {"code": "000000"})
+    assert wrong.status_code == 400 and "That code is not right" in wrong.get_data(as_text=True)
+    done = post(client, "/admin/account/set-up-app", {"code": pyotp.TOTP(secret).now()})
+    codes = re.findall(r"<li><code>[0-9a-f]{5}-[0-9a-f]{5}</code></li>", done.get_data(as_text=True))
+    assert done.status_code == 200 and len(codes) == 10
+    assert session_cookie(client) != old_session  # a fresh session once the code is set up
+    assert "Set up an authenticator app" not in client.get("/admin/").get_data(as_text=True)
+
+    later = app.test_client()  # from now on the password alone signs nobody in
+    assert form_sign_in(later, "ed@example.org").headers["Location"] == "/admin/sign-in/code"
+    assert later.get("/admin/").status_code == 302
+    assert post(later, "/admin/sign-in/code", {"code": "999999"}).status_code == 400
+    assert later.get("/admin/").status_code == 302
+
+
+def test_with_the_setting_an_editor_without_an_app_is_sent_to_set_one_up_at_sign_in(db, geodata):
+    app = staff_app(db, geodata, REQUIRE_TOTP_FOR_EDITORS=True)
+    make_user(db, "ed@example.org", wards=[ST_JAMESS])
+    client = app.test_client()
+    assert form_sign_in(client, "ed@example.org").headers["Location"] == "/admin/sign-in/set-up-app"
+    assert client.get(f"/admin/wards/{ST_JAMESS}").status_code == 302  # nothing else until it is set up
+    html = client.get("/admin/sign-in/set-up-app").get_data(as_text=True)
+    assert "This finder asks ward editors to sign in with their password and a code" in html
+    secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', html).group(1)
+    done = post(client, "/admin/sign-in/set-up-app", {"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200 and "Your recovery codes" in done.get_data(as_text=True)
+    assert client.get(f"/admin/wards/{ST_JAMESS}").status_code == 200
+
+
 # -- throttling -----------------------------------------------------------------------------------------
 
 
