@@ -12,9 +12,10 @@
   worker keeps its own counts, emptied when it restarts, so with 2 workers a limit can allow up to
   twice its number. redis://host:6379 shares them across workers
   and instances (install the `redis` package).
-- FINDER_SMTP_URL: where invitation and password-reset emails go, like smtp://host:25 or
-  smtps://user:pass@host:465 (STARTTLS is used when an smtp:// server offers it). Unset, the admin
-  sees each link on screen to pass on, and staff cannot reset their own password (an admin sends a link).
+- FINDER_SMTP_URL: where staff email goes (invitations, password resets, review outcomes to editors, the
+  digest and review reminders), like smtp://host:25 or smtps://user:pass@host:465 (STARTTLS is used when an
+  smtp:// server offers it). Unset, nothing is sent: the admin sees each link on screen to pass on, staff
+  cannot reset their own password (an admin sends a link), and the staff home says email is not set up.
 - FINDER_REQUIRE_TOTP_FOR_EDITORS: 1 makes ward editors sign in with a code from an authenticator app, as admins
   do: an editor without one is sent to set it up at sign-in (default 0: offered on the staff home, not required).
 - FINDER_MAIL_FROM: the From address of those emails (default finder@ the public URL's host).

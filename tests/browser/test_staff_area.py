@@ -25,6 +25,7 @@ from tests.browser.conftest import RecordedPage
 from tests.browser.test_accessibility import AXE, AXE_PATH, violations, with_axe
 from tests.store.teamdata import FORCE_NAMES, NO_TEAM_WARD, SAMPLE_WARD
 from tests.support.liveserver import serving
+from tests.support.smtp import smtp_server
 from tests.support.staff import PASSWORD, WESTMINSTER, make_user, staff_app
 
 pytestmark = pytest.mark.browser
@@ -422,3 +423,50 @@ def test_where_the_setting_requires_it_an_editor_without_an_app_is_sent_to_set_o
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     page.go_back()
     set_up_app(page, recorded, live_server.strict_url)
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_a_rejection_emails_the_editor_its_reason_and_without_mail_the_staff_home_says_email_is_not_set_up(
+    browser_page: RecordedPage, live_server: StaffServer, geodata, screen
+) -> None:
+    editor = new_editor(live_server, "Rex <script>alert(1)</script> Rejected")
+    change = propose(live_server, editor, f"Parking on the verge ({screen['width']})")
+    reason = "Not this ward's <b>issue</b> & <script>alert(2)</script>"
+    admin_email, secret = new_admin(live_server)
+    with smtp_server() as inbox, serving(staff_app(live_server.store, geodata, SMTP_URL=inbox.url)) as mail_url:
+        recorded = browser_page.new_context(viewport=screen)
+        recorded.allow_origin(mail_url)
+        page = with_axe(recorded)
+        recorded.context.route(mail_url + AXE_PATH, lambda route: route.fulfill(path=AXE))
+        page.goto(f"{mail_url}/admin/sign-in")
+        page.get_by_label("Email address").fill(admin_email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+        page.get_by_role("button", name="Continue").click()
+        expect(page.locator("[data-email-off]")).to_have_count(0)  # mail is set up here
+        no_violations(page, recorded, mail_url)
+        page.goto(f"{mail_url}/admin/review")
+        item = page.locator(f"[data-change-set='{change}']")
+        item.get_by_label(f"Reason, if you reject change {change}").fill(reason)
+        item.get_by_role("button", name="Reject").click()
+        expect(page.get_by_role("status")).to_contain_text("Rejected 1 change")
+        (message,) = inbox.wait_for(1)
+        page.goto("about:blank")  # done with this server before it stops (a late favicon request would fail)
+    assert message["To"] == editor.email and message["Subject"] == "Your change was reviewed: 1 rejected"
+    assert f"Reason: {reason}" in message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert reason not in html and "Reason: Not this ward&#39;s &lt;b&gt;issue&lt;/b&gt; &amp; &lt;script&gt;" in html
+
+    editors = browser_page.new_context(viewport=screen)  # the module's server has no FINDER_SMTP_URL
+    officer = with_axe(editors)
+    sign_in(officer, editor.email)
+    expect(officer.locator("[data-email-off]")).to_contain_text(
+        "Email is not set up: you are not emailed when your changes are approved or rejected"
+    )
+    no_violations(officer, editors)
+    admins = browser_page.new_context(viewport=screen)
+    admin = with_axe(admins)
+    sign_in(admin, *new_admin(live_server))
+    expect(admin.locator("[data-email-off]")).to_contain_text("no daily reminder of changes waiting for review")
+    no_violations(admin, admins)
