@@ -11,14 +11,17 @@ import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pyotp
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select, update
 
 from finder.staff.account import Account
 from finder.staff.editing import Editing
 from finder.store import Store
+from finder.store import models as m
 from finder.store.migrate import upgrade
 from finder.teams.samples import load_sample_teams
 from tests.browser.conftest import RecordedPage
@@ -89,6 +92,27 @@ def propose(server: StaffServer, editor, issue: str) -> int:
     return saved.change_set_id
 
 
+def route_provenance(store: Store, ward: str, kind: str) -> dict:
+    """The source and fetch time of a ward team's first route of this kind."""
+    with store.reader() as session:
+        route = session.scalars(
+            select(m.ContactRoute).join(m.Team).where(m.Team.ward_code == ward, m.ContactRoute.kind == kind)
+        ).first()
+        assert route is not None
+        return {"source": route.source, "fetched_at": route.fetched_at}
+
+
+def set_route_provenance(store: Store, ward: str, kind: str, **values) -> None:
+    """Give a ward team's routes of this kind another source and fetch time, as a sync or the snapshot would."""
+    with store.session() as session:
+        team_id = session.scalar(select(m.Team.id).where(m.Team.ward_code == ward))
+        session.execute(
+            update(m.ContactRoute)
+            .where(m.ContactRoute.team_id == team_id, m.ContactRoute.kind == kind)
+            .values(**values)
+        )
+
+
 def no_violations(page: Page, recorded: RecordedPage, origin: str | None = None) -> None:
     found = violations(page, origin or recorded.base_url)
     assert not found, "axe-core found:\n" + "\n".join(found)
@@ -129,9 +153,35 @@ def test_an_editor_sees_no_review_queue_and_their_own_wards_counts(
     expect(nav.get_by_role("link", name="Your wards")).to_be_visible()
     expect(nav.get_by_role("link", name="Review")).to_have_count(0)
     expect(nav.get_by_role("link", name="People")).to_have_count(0)
-    # The ward with no team has nothing confirmed and nothing a resident can use; the sample ward has both.
-    expect(nav.get_by_role("link", name="Unconfirmed wards: 1")).to_be_visible()
+    # The sample ward's details were just loaded; the ward with no team shows nothing, so nothing is unconfirmed.
+    expect(nav.get_by_role("link", name="Unconfirmed wards: 0")).to_be_visible()
     expect(nav.get_by_role("link", name="Below 50% coverage: 1")).to_be_visible()
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_the_unconfirmed_count_leads_to_the_list_of_those_wards_on_the_staff_home(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    editor = new_editor(live_server)
+    published = datetime(2023, 3, 6, tzinfo=UTC)  # as the police.uk snapshot's values: nobody has confirmed it since
+    email = route_provenance(live_server.store, SAMPLE_WARD, "email")
+    set_route_provenance(live_server.store, SAMPLE_WARD, "email", source="policeuk", fetched_at=published)
+    try:
+        recorded = browser_page.new_context(viewport=screen)
+        page = with_axe(recorded)
+        sign_in(page, editor.email)
+        nav = page.get_by_role("navigation", name="Staff")
+        if screen["width"] < 641:
+            nav.get_by_role("button", name="Menu").click()
+        nav.get_by_role("link", name="Unconfirmed wards: 1").click()
+        expect(page).to_have_url(f"{live_server.base_url}/admin/#unconfirmed")
+        listed = page.locator("#unconfirmed [data-unconfirmed-ward]")
+        expect(listed).to_have_count(1)
+        expect(listed.first).to_have_attribute("data-unconfirmed-ward", SAMPLE_WARD)
+        expect(listed.first).to_be_in_viewport()
+        no_violations(page, recorded)
+    finally:
+        set_route_provenance(live_server.store, SAMPLE_WARD, "email", **email)
 
 
 def test_staff_inputs_show_what_was_typed_and_only_the_residents_postcode_box_is_in_capitals(

@@ -1,8 +1,8 @@
 """The staff navigation's counts: what waits for this person, on every staff page they open.
 
 Reviewers (borough and site admins) see how many changes wait for their review; everyone sees how many of
-their wards are unconfirmed (not checked in 90 days, or never) and how many score below the coverage
-threshold (DIGEST_THRESHOLD percent of the six parts), the same tests as the weekly digest's.
+their wards show a detail nobody has confirmed (the staff home's list, which the count links to) and how many
+score below the coverage threshold (DIGEST_THRESHOLD percent of the six parts), the same tests as the digest's.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def staff_counts() -> dict[str, Any]:
         return counts
     threshold = current_app.config["DIGEST_THRESHOLD"]
     mine = [w for w in report.wards if may_edit(account, w.code, borough_of)]
-    counts["unconfirmed"] = sum(1 for w in mine if not w.has["confirmed"])
+    counts["unconfirmed"] = sum(1 for w in mine if w.unconfirmed_since is not None)  # as the home page lists them
     counts["below"] = sum(1 for w in mine if w.score * 100 < threshold * MAXIMUM)
     counts["threshold"] = f"{threshold:g}"
     return counts
