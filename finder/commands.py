@@ -15,9 +15,13 @@ from finder.config import default_raw_data
 from finder.coverage.nudges import render_digest
 from finder.coverage.service import ward_coverage
 from finder.geo import maps
+from finder.lookup.boroughs import boroughs as all_boroughs
 from finder.lookup.service import load_forces
 from finder.staff.accounts import Accounts, FormErrors
 from finder.staff.digest import digests, london_today, month_start, no_team_reports, send_digests
+from finder.staff.notices import send_reminders, waiting
+from finder.staff.views.notify import render_waiting
+from finder.staff.views.wards import ward_name
 from finder.store import Store
 from finder.store.migrate import current, ensure_ready, head, upgrade
 from finder.store.models import utcnow
@@ -249,10 +253,11 @@ def create_admin(email: str, name: str) -> None:
 
 
 @click.command("send-digest")
-@click.option("--dry-run", is_flag=True, help="List who would get which wards; send nothing.")
+@click.option("--dry-run", is_flag=True, help="List who would get which wards and reminders; send nothing.")
 @with_appcontext
 def send_digest(dry_run: bool) -> None:
-    """Email each ward editor and borough admin the wards that need attention (once a week each; run it weekly)."""
+    """Email each ward editor and borough admin the wards that need attention (once a week each), and each borough
+    admin the changes waiting for their review (once a day each). Run it daily."""
     config = current_app.config
     wards = services(current_app).geodata.wards
     mailer = services(current_app).mailer
@@ -261,26 +266,43 @@ def send_digest(dry_run: bool) -> None:
     now = utcnow()
     report = ward_coverage(store, wards, now)
     found = digests(store, report, no_team_reports(store, month_start(london_today(now))), config["DIGEST_THRESHOLD"])
+    reminders = waiting(store, lambda code: ward.borough_code if (ward := wards.get(code)) else None)
     if dry_run or mailer is None:
         for digest in found:
             click.echo(f"{digest.email}: {len(digest.wards)} wards")
+        for reminder in reminders:
+            click.echo(f"{reminder.email}: {len(reminder.entries)} changes waiting for review")
         why = "dry run" if dry_run else "FINDER_SMTP_URL is not set, so nothing was emailed"
         click.echo(f"digest: {len(found)} people have wards that need attention ({why}; each sees the list at /admin)")
+        click.echo(f"reminders: {len(reminders)} borough admins have changes waiting ({why}; /admin/review lists them)")
         store.dispose()
         return
     base_url = config["PUBLIC_URL"] or SERVE_URL
+    host = urlsplit(base_url).hostname
+    names = {code: b.name for code, b in all_boroughs(wards).items()}
 
     def deliver(digest) -> None:
         with current_app.test_request_context(base_url=base_url):
             subject, text, html = render_digest(digest)
-        mailer.send(host=urlsplit(base_url).hostname, to=digest.email, subject=subject, body=text, html=html)
+        mailer.send(host=host, to=digest.email, subject=subject, body=text, html=html)
+
+    def remind(reminder) -> None:
+        with current_app.test_request_context(base_url=base_url):
+            borough = names.get(reminder.borough_code, reminder.borough_code)
+            subject, text, html = render_waiting(reminder, ward_name=ward_name, borough_name=borough)
+        mailer.send(host=host, to=reminder.email, subject=subject, body=text, html=html)
 
     done = send_digests(store, found, deliver, now)
+    reminded = send_reminders(store, reminders, remind, london_today(now), now)
     store.dispose()
     click.echo(f"digest: {len(done.sent)} sent, {len(done.already)} already sent this week, {len(done.failed)} failed")
-    for email, why in done.failed:
+    click.echo(
+        f"reminders: {len(reminded.sent)} sent, {len(reminded.already)} already sent today, "
+        f"{len(reminded.failed)} failed"
+    )
+    for email, why in done.failed + reminded.failed:
         click.echo(f"not sent to {email}: {why}", err=True)
-    if done.failed:
+    if done.failed or reminded.failed:
         raise SystemExit(1)
 
 

@@ -12,9 +12,12 @@
   worker keeps its own counts, emptied when it restarts, so with 2 workers a limit can allow up to
   twice its number. redis://host:6379 shares them across workers
   and instances (install the `redis` package).
-- FINDER_SMTP_URL: where invitation and password-reset emails go, like smtp://host:25 or
-  smtps://user:pass@host:465 (STARTTLS is used when an smtp:// server offers it). Unset, the admin
-  sees each link on screen to pass on, and staff cannot reset their own password (an admin sends a link).
+- FINDER_SMTP_URL: where staff email goes (invitations, password resets, review outcomes to editors, the
+  digest and review reminders), like smtp://host:25 or smtps://user:pass@host:465 (STARTTLS is used when an
+  smtp:// server offers it). Unset, nothing is sent: the admin sees each link on screen to pass on, staff
+  cannot reset their own password (an admin sends a link), and the staff home says email is not set up.
+- FINDER_REQUIRE_TOTP_FOR_EDITORS: 1 makes ward editors sign in with a code from an authenticator app, as admins
+  do: an editor without one is sent to set it up at sign-in (default 0: offered on the staff home, not required).
 - FINDER_MAIL_FROM: the From address of those emails (default finder@ the public URL's host).
 - FINDER_DIGEST_THRESHOLD: a ward whose coverage score is below this percentage of the six parts joins
   the weekly digest (`finder send-digest`) of its editors and borough admins, as does one whose details
@@ -183,6 +186,7 @@ class Config:
     METRICS = bool(METRICS_LISTEN)  # count requests (lookups, refusals and store errors are counted regardless)
     STAFF_IDLE_MINUTES = float(os.environ.get("FINDER_STAFF_IDLE_MINUTES", "30"))
     STAFF_SESSION_HOURS = float(os.environ.get("FINDER_STAFF_SESSION_HOURS", "12"))
+    REQUIRE_TOTP_FOR_EDITORS = os.environ.get("FINDER_REQUIRE_TOTP_FOR_EDITORS", "0") == "1"
     LIMITER_STORAGE_URI = os.environ.get("FINDER_LIMITER_STORAGE_URI", "memory://")
     SMTP_URL = os.environ.get("FINDER_SMTP_URL", "")
     FORCE_EMAIL_DOMAINS = force_domains(os.environ.get("FINDER_FORCE_EMAIL_DOMAINS", ""))

@@ -37,7 +37,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
-from sqlalchemy import CursorResult, Result, and_, delete, or_, select, update
+from sqlalchemy import CursorResult, Result, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from finder.errors import FinderError
@@ -208,6 +208,14 @@ class Limits:
     resets: tuple[RateLimitItem, ...] = _limits("3 per 15 minutes")  # reset emails per account; more are not sent
 
 
+@dataclass(frozen=True)
+class Invitations:
+    """The invitation links a person was sent: each re-send is one more, and only the last works."""
+
+    count: int
+    last_sent_at: datetime
+
+
 class Throttle:
     """Failure counts on a `limits` rate limiter, under keys that are HMACs of emails and addresses."""
 
@@ -278,6 +286,16 @@ class Accounts:
             users = session.scalars(select(StaffUser).options(selectinload(StaffUser.wards)).order_by(StaffUser.name))
             accounts = [Account.of(user) for user in users]
         return [a for a in accounts if a.id == actor.id or may_manage(actor, a, borough_of)]
+
+    def invitations_sent(self, user_ids: Iterable[int]) -> dict[int, Invitations]:
+        """How many invitation links each of these people was sent, and when the last (every link is kept as a row)."""
+        query = (
+            select(StaffToken.user_id, func.count(), func.max(StaffToken.created_at))
+            .where(StaffToken.purpose == "invite", StaffToken.user_id.in_(list(user_ids)))
+            .group_by(StaffToken.user_id)
+        )
+        with self.store.reader() as session:
+            return {user_id: Invitations(count, last) for user_id, count, last in session.execute(query)}
 
     # -- creating and one-time links ---------------------------------------------------------------
 

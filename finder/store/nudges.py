@@ -3,7 +3,8 @@
 `NoTeamReport` holds a day, a ward code and a count, and nothing else: no postcode, address, client
 address, browser or cookie. A report adds one in a single upsert that increments, so workers and
 instances sharing a database add up. `DigestSent` records that a staff user's digest for a week
-went out, so running `finder send-digest` twice in a week sends nobody a second copy.
+went out, so running `finder send-digest` twice in a week sends nobody a second copy; `ReviewReminderSent`
+does the same for a borough admin's daily reminder of changes waiting for review.
 """
 
 from __future__ import annotations
@@ -34,6 +35,16 @@ class DigestSent(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True)
     week: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReviewReminderSent(Base):
+    """A borough admin's reminder of changes waiting for review was handed to the mail server (`day`: London's)."""
+
+    __tablename__ = "review_reminder_sent"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -68,3 +79,17 @@ def claim_digest(session: Session, user_id: int, week: date, now: datetime) -> b
 def release_digest(session: Session, user_id: int, week: date) -> None:
     """Forget a claim whose email could not be sent, so the next run tries again."""
     session.execute(delete(DigestSent).where(DigestSent.user_id == user_id, DigestSent.week == week))
+
+
+def claim_reminder(session: Session, user_id: int, day: date, now: datetime) -> bool:
+    """Mark the admin's reminder for `day` as sent; False when it already was (a second run that day)."""
+    table = ReviewReminderSent.__table__
+    statement = _insert(session)(table).values(user_id=user_id, day=day, sent_at=now).on_conflict_do_nothing()
+    return session.execute(statement.returning(table.c.user_id)).first() is not None
+
+
+def release_reminder(session: Session, user_id: int, day: date) -> None:
+    """Forget a reminder's claim whose email could not be sent, so the next run tries again."""
+    session.execute(
+        delete(ReviewReminderSent).where(ReviewReminderSent.user_id == user_id, ReviewReminderSent.day == day)
+    )

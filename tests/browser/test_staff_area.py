@@ -8,6 +8,7 @@ reaches with axe-core (tests/browser/test_accessibility.py's rules: WCAG 2.2 AA 
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,9 +25,10 @@ from finder.store import models as m
 from finder.store.migrate import upgrade
 from finder.teams.samples import load_sample_teams
 from tests.browser.conftest import RecordedPage
-from tests.browser.test_accessibility import violations, with_axe
+from tests.browser.test_accessibility import AXE, AXE_PATH, violations, with_axe
 from tests.store.teamdata import FORCE_NAMES, NO_TEAM_WARD, SAMPLE_WARD
 from tests.support.liveserver import serving
+from tests.support.smtp import smtp_server
 from tests.support.staff import PASSWORD, WESTMINSTER, make_user, staff_app
 
 pytestmark = pytest.mark.browser
@@ -41,6 +43,7 @@ class StaffServer:
     store: Store
     editing: Editing
     site_admin: Account
+    strict_url: str  # the same store served with FINDER_REQUIRE_TOTP_FOR_EDITORS on
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +57,9 @@ def live_server(geodata, tmp_path_factory) -> Iterator[StaffServer]:
     editing = Editing(store, borough_of)
     site = make_user(store, "site@example.org", "site_admin", name="Sid Site")
     editing.set_review_required(site, WESTMINSTER, True)
-    with serving(app, "finder-staff-area-server") as base_url:
-        yield StaffServer(base_url, store, editing, site)
+    strict = staff_app(store, geodata, REQUIRE_TOTP_FOR_EDITORS=True)
+    with serving(app, "finder-staff-area-server") as base_url, serving(strict, "finder-strict-server") as strict_url:
+        yield StaffServer(base_url, store, editing, site, strict_url)
     store.dispose()
 
 
@@ -109,8 +113,8 @@ def set_route_provenance(store: Store, ward: str, kind: str, **values) -> None:
         )
 
 
-def no_violations(page: Page, recorded: RecordedPage) -> None:
-    found = violations(page, recorded.base_url)
+def no_violations(page: Page, recorded: RecordedPage, origin: str | None = None) -> None:
+    found = violations(page, origin or recorded.base_url)
     assert not found, "axe-core found:\n" + "\n".join(found)
 
 
@@ -278,7 +282,7 @@ def test_a_borough_admin_invites_by_ward_name_is_warned_of_a_personal_address_an
     page.get_by_role("group", name="Wards (for a ward editor)").get_by_label("St James's", exact=True).check()
     page.get_by_role("button", name="Invite").click()
     expect(page.locator("[data-personal-address]")).to_contain_text(f"{email} looks like a personal address")
-    link = page.locator(".one-time-link").inner_text()  # a warning, not a refusal: the invitation exists
+    link = page.locator(".one-time-link").input_value()  # a warning, not a refusal: the invitation exists
     row = page.get_by_role("row").filter(has_text=email)
     expect(row).to_contain_text(f"St James's {SAMPLE_WARD}")  # the ward's name beside its code
     no_violations(page, recorded)
@@ -327,3 +331,192 @@ def test_a_disabled_officers_open_session_is_refused_on_its_next_request_until_r
     admin.get_by_role("row").filter(has_text=leaver.email).get_by_role("button", name="Re-enable").click()
     expect(admin.get_by_role("status")).to_contain_text("can sign in again")
     sign_in(officer, leaver.email)
+
+
+CODES_IN_VIEW = """() => [...document.querySelectorAll('.staff-person-wards li .govuk-hint')].map(code => {
+    const box = code.getBoundingClientRect();
+    return {code: code.textContent, inside: box.left >= 0 && box.right <= window.innerWidth,
+            whole: code.scrollWidth <= Math.ceil(box.width) + 1};
+})"""
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_an_admin_copies_an_invitation_link_re_sends_it_and_the_first_link_stops_working(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    new_editor(live_server, "Cody Codes")  # someone with a ward in the table, to see its code whole
+    recorded = browser_page.new_context(viewport=screen, permissions=["clipboard-read", "clipboard-write"])
+    page = with_axe(recorded)
+    sign_in(page, *new_admin(live_server))
+    page.goto("/admin/users")
+    email = f"ivan{screen['width']}@example.org"
+    page.get_by_label("Name").fill("Ivan <script>alert(1)</script> Invitee")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("group", name="Wards (for a ward editor)").get_by_label("St James's", exact=True).check()
+    page.get_by_role("button", name="Invite", exact=True).click()
+
+    box = page.get_by_label("Invitation link for Ivan <script>alert(1)</script> Invitee")
+    expect(box).to_have_attribute("readonly", "")
+    first = box.input_value()
+    assert first.startswith(f"{recorded.base_url}/admin/invitation/")
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.locator("[aria-live=polite]")).to_have_text("Link copied")
+    assert page.evaluate("navigator.clipboard.readText()") == first
+    no_violations(page, recorded)
+
+    page.goto("/admin/users")
+    codes = page.evaluate(CODES_IN_VIEW)
+    assert codes and all(c["inside"] and c["whole"] and len(c["code"]) == 9 for c in codes), codes
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    row = page.get_by_role("row").filter(has_text=email)
+    expect(row).to_contain_text("Invitation sent")
+    row.get_by_role("button", name="Re-send invitation to Ivan <script>alert(1)</script> Invitee").click()
+    expect(page.get_by_role("status").first).to_contain_text("The link sent before no longer works")
+    second = page.get_by_label("Invitation link for Ivan <script>alert(1)</script> Invitee").input_value()
+    assert second != first
+    expect(page.get_by_role("row").filter(has_text=email)).to_contain_text("2 invitations sent, the last")
+    no_violations(page, recorded)
+
+    recorded.expect_status_console_error(410)  # the first link, refused on purpose
+    page.goto(first.replace(recorded.base_url, ""))
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link cannot be used")
+    expect(page.get_by_text("already been used")).to_be_visible()
+    no_violations(page, recorded)
+    page.goto(second.replace(recorded.base_url, ""))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Ivan <script>alert(1)</script> Invitee")
+
+
+def test_without_javascript_the_invitation_link_is_in_a_read_only_box_and_no_copy_button_shows(
+    browser_page: RecordedPage, live_server: StaffServer
+) -> None:
+    recorded = browser_page.new_context(java_script_enabled=False, viewport=SCREENS["phone"])
+    page = recorded.page
+    sign_in(page, *new_admin(live_server))
+    page.goto("/admin/users")
+    page.get_by_label("Name").fill("Nora No-Script")
+    page.get_by_label("Email address").fill("nora@example.org")
+    page.get_by_role("group", name="Wards (for a ward editor)").get_by_label("St James's", exact=True).check()
+    page.get_by_role("button", name="Invite", exact=True).click()
+    box = page.get_by_label("Invitation link for Nora No-Script")
+    expect(box).to_be_visible()
+    assert box.input_value().startswith(f"{recorded.base_url}/admin/invitation/")
+    expect(page.get_by_role("button", name="Copy link")).to_have_count(0)  # hidden: it could do nothing
+
+
+def set_up_app(page: Page, recorded: RecordedPage, origin: str | None = None) -> str:
+    """On the set-up page: read the key, turn the app on with its code, check the recovery codes; the key."""
+    check = lambda: no_violations(page, recorded, origin)  # noqa: E731
+    check()
+    secret = page.locator(".totp-secret").inner_text()
+    page.get_by_label("Code from your app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your recovery codes")
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
+    check()
+    page.get_by_role("link", name="I have saved them: continue").click()
+    expect(page.get_by_role("heading", level=1, name="Your wards")).to_be_visible()
+    return secret
+
+
+def next_code(secret: str) -> str:
+    """The code of the next 30-second step (accepted for clock drift): the one just used is never taken twice."""
+    return pyotp.TOTP(secret).at(time.time() + 30)
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_an_editor_takes_up_the_offered_authenticator_app_and_then_signs_in_with_a_code(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    editor = new_editor(live_server, "Tia <b>Totp</b>")
+    recorded = browser_page.new_context(viewport=screen)
+    page = with_axe(recorded)
+    sign_in(page, editor.email)  # the password alone: the app is offered, not required
+    page.get_by_role("link", name="Set up an authenticator app").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
+    secret = set_up_app(page, recorded)
+    expect(page.get_by_role("link", name="Set up an authenticator app")).to_have_count(0)
+
+    again = browser_page.new_context(viewport=screen)
+    again.expect_status_console_error(400)  # the wrong code, on purpose
+    other = with_axe(again)
+    other.goto("/admin/sign-in")
+    other.get_by_label("Email address").fill(editor.email)
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Sign in").click()
+    expect(other.get_by_role("heading", level=1)).to_have_text("Enter the code from your authenticator app")
+    other.get_by_label("Code").fill("000000")
+    other.get_by_role("button", name="Continue").click()
+    expect(other.locator(".govuk-error-summary")).to_contain_text("That code is not right")
+    no_violations(other, again)
+    other.get_by_label("Code").fill(next_code(secret))
+    other.get_by_role("button", name="Continue").click()
+    expect(other.get_by_role("heading", level=1, name="Your wards")).to_be_visible()
+    expect(other.get_by_text("Tia <b>Totp</b>").first).to_be_visible()  # the name as typed, never as markup
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_where_the_setting_requires_it_an_editor_without_an_app_is_sent_to_set_one_up_at_sign_in(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    editor = new_editor(live_server)
+    recorded = browser_page.new_context(viewport=screen)
+    recorded.allow_origin(live_server.strict_url)
+    page = with_axe(recorded)
+    recorded.context.route(live_server.strict_url + AXE_PATH, lambda route: route.fulfill(path=AXE))
+    page.goto(f"{live_server.strict_url}/admin/sign-in")
+    page.get_by_label("Email address").fill(editor.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
+    expect(page.get_by_text("This finder asks ward editors to sign in with")).to_be_visible()
+    page.goto(f"{live_server.strict_url}/admin/wards/{SAMPLE_WARD}")  # nothing else until it is set up
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    page.go_back()
+    set_up_app(page, recorded, live_server.strict_url)
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_a_rejection_emails_the_editor_its_reason_and_without_mail_the_staff_home_says_email_is_not_set_up(
+    browser_page: RecordedPage, live_server: StaffServer, geodata, screen
+) -> None:
+    editor = new_editor(live_server, "Rex <script>alert(1)</script> Rejected")
+    change = propose(live_server, editor, f"Parking on the verge ({screen['width']})")
+    reason = "Not this ward's <b>issue</b> & <script>alert(2)</script>"
+    admin_email, secret = new_admin(live_server)
+    with smtp_server() as inbox, serving(staff_app(live_server.store, geodata, SMTP_URL=inbox.url)) as mail_url:
+        recorded = browser_page.new_context(viewport=screen)
+        recorded.allow_origin(mail_url)
+        page = with_axe(recorded)
+        recorded.context.route(mail_url + AXE_PATH, lambda route: route.fulfill(path=AXE))
+        page.goto(f"{mail_url}/admin/sign-in")
+        page.get_by_label("Email address").fill(admin_email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+        page.get_by_role("button", name="Continue").click()
+        expect(page.locator("[data-email-off]")).to_have_count(0)  # mail is set up here
+        no_violations(page, recorded, mail_url)
+        page.goto(f"{mail_url}/admin/review")
+        item = page.locator(f"[data-change-set='{change}']")
+        item.get_by_label(f"Reason, if you reject change {change}").fill(reason)
+        item.get_by_role("button", name="Reject").click()
+        expect(page.get_by_role("status")).to_contain_text("Rejected 1 change")
+        (message,) = inbox.wait_for(1)
+        page.goto("about:blank")  # done with this server before it stops (a late favicon request would fail)
+    assert message["To"] == editor.email and message["Subject"] == "Your change was reviewed: 1 rejected"
+    assert f"Reason: {reason}" in message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert reason not in html and "Reason: Not this ward&#39;s &lt;b&gt;issue&lt;/b&gt; &amp; &lt;script&gt;" in html
+
+    editors = browser_page.new_context(viewport=screen)  # the module's server has no FINDER_SMTP_URL
+    officer = with_axe(editors)
+    sign_in(officer, editor.email)
+    expect(officer.locator("[data-email-off]")).to_contain_text(
+        "Email is not set up: you are not emailed when your changes are approved or rejected"
+    )
+    no_violations(officer, editors)
+    admins = browser_page.new_context(viewport=screen)
+    admin = with_axe(admins)
+    sign_in(admin, *new_admin(live_server))
+    expect(admin.locator("[data-email-off]")).to_contain_text("no daily reminder of changes waiting for review")
+    no_violations(admin, admins)

@@ -10,7 +10,7 @@ from html import unescape
 import pyotp
 import pytest
 from limits.errors import ConfigurationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from finder import create_app
 from finder.staff.accounts import Accounts
@@ -304,6 +304,45 @@ def test_an_admin_without_an_app_must_set_one_up_before_anything_else(app, db):
     assert post(again, "/admin/sign-in/code", {"code": codes[0]}).status_code == 400
 
 
+def test_an_editor_is_offered_an_app_and_once_set_up_signs_in_with_a_code(app, db):
+    make_user(db, "ed@example.org", wards=[ST_JAMESS], name=HOSTILE)
+    client = app.test_client()
+    assert form_sign_in(client, "ed@example.org").headers["Location"] == "/admin/"  # the password alone, as before
+    home = client.get("/admin/").get_data(as_text=True)
+    assert 'href="/admin/account/set-up-app">Set up an authenticator app</a>' in home
+    old_session = session_cookie(client)
+    html = client.get("/admin/account/set-up-app").get_data(as_text=True)
+    assert "someone who learns your password still cannot sign in as you" in html
+    secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', html).group(1)
+    wrong = post(client, "/admin/account/set-up-app", {"code": "000000"})
+    assert wrong.status_code == 400 and "That code is not right" in wrong.get_data(as_text=True)
+    done = post(client, "/admin/account/set-up-app", {"code": pyotp.TOTP(secret).now()})
+    codes = re.findall(r"<li><code>[0-9a-f]{5}-[0-9a-f]{5}</code></li>", done.get_data(as_text=True))
+    assert done.status_code == 200 and len(codes) == 10
+    assert session_cookie(client) != old_session  # a fresh session once the code is set up
+    assert "Set up an authenticator app" not in client.get("/admin/").get_data(as_text=True)
+
+    later = app.test_client()  # from now on the password alone signs nobody in
+    assert form_sign_in(later, "ed@example.org").headers["Location"] == "/admin/sign-in/code"
+    assert later.get("/admin/").status_code == 302
+    assert post(later, "/admin/sign-in/code", {"code": "999999"}).status_code == 400
+    assert later.get("/admin/").status_code == 302
+
+
+def test_with_the_setting_an_editor_without_an_app_is_sent_to_set_one_up_at_sign_in(db, geodata):
+    app = staff_app(db, geodata, REQUIRE_TOTP_FOR_EDITORS=True)
+    make_user(db, "ed@example.org", wards=[ST_JAMESS])
+    client = app.test_client()
+    assert form_sign_in(client, "ed@example.org").headers["Location"] == "/admin/sign-in/set-up-app"
+    assert client.get(f"/admin/wards/{ST_JAMESS}").status_code == 302  # nothing else until it is set up
+    html = client.get("/admin/sign-in/set-up-app").get_data(as_text=True)
+    assert "This finder asks ward editors to sign in with their password and a code" in html
+    secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', html).group(1)
+    done = post(client, "/admin/sign-in/set-up-app", {"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200 and "Your recovery codes" in done.get_data(as_text=True)
+    assert client.get(f"/admin/wards/{ST_JAMESS}").status_code == 200
+
+
 # -- throttling -----------------------------------------------------------------------------------------
 
 
@@ -377,7 +416,7 @@ def invite(client, **fields):
 
 
 def shown_link(response) -> str:
-    match = re.search(r'<code class="one-time-link">([^<]+)</code>', response.get_data(as_text=True))
+    match = re.search(r'<input [^>]*id="one-time-link" [^>]*value="([^"]+)"', response.get_data(as_text=True))
     assert match, "no link on the page"
     return unescape(match.group(1))
 
@@ -417,6 +456,32 @@ def test_an_expired_invitation_link_is_refused_and_a_new_one_can_be_sent(app, cl
     assert app.test_client().get(shown_link(fresh).removeprefix("http://localhost")).status_code == 200
 
 
+def test_re_sending_an_invitation_makes_a_new_link_stops_the_old_one_and_is_recorded(app, client, db):
+    sign_in(client, make_user(db, "admin@example.org", "site_admin"))
+    first = shown_link(invite(client, name=HOSTILE)).removeprefix("http://localhost")
+    with db.reader() as session:
+        user_id = session.scalar(select(StaffUser.id).filter_by(email="ed@example.org"))
+    resent = post(client, f"/admin/users/{user_id}/link")
+    html = resent.get_data(as_text=True)
+    second = shown_link(resent).removeprefix("http://localhost")
+    assert second != first
+    escaped = "{{ 7*7 }}&lt;/script&gt;&lt;b&gt;&#34;Bob&#34; O&#39;Hara&lt;/b&gt;"
+    assert f"A new invitation for {escaped} is made. The link sent before no longer works." in html
+    assert f'<label class="govuk-label" for="one-time-link">Invitation link for {escaped}</label>' in html
+    assert "readonly" in re.search(r'<input [^>]*id="one-time-link"[^>]*>', html).group(0)
+    assert 'data-copy-link="one-time-link"' in html and "/static/copy-link." in html  # the button, for browsers with JS
+    assert "<b>" not in html
+
+    old = app.test_client().get(first)
+    assert old.status_code == 410 and "already been used" in old.get_data(as_text=True)
+    assert app.test_client().get(second).status_code == 200
+    row = re.search(rf'<tr data-user="{user_id}">.*?</tr>', client.get("/admin/users").get_data(as_text=True), re.S)
+    assert re.search(r"2 invitations sent, the last \d+ \w+ \d{4}, \d\d:\d\d UTC", row.group(0))
+    assert f'Re-send invitation<span class="govuk-visually-hidden"> to {escaped}</span>' in row.group(0)
+    with db.reader() as session:
+        assert session.scalar(select(func.count()).select_from(StaffToken).filter_by(user_id=user_id)) == 2
+
+
 def test_with_smtp_set_the_invitation_is_emailed_through_the_server(db, geodata):
     with smtp_server() as inbox:
         app = staff_app(db, geodata, SMTP_URL=inbox.url)
@@ -427,7 +492,7 @@ def test_with_smtp_set_the_invitation_is_emailed_through_the_server(db, geodata)
             "/admin/users",
             {"name": HOSTILE, "email": "ed@example.org", "role": "ward_editor", "wards": ST_JAMESS},
         )
-        assert response.status_code == 200 and 'class="one-time-link"' not in response.get_data(as_text=True)
+        assert response.status_code == 200 and 'id="one-time-link"' not in response.get_data(as_text=True)
     (message,) = inbox.messages
     assert message["To"] == "ed@example.org" and message["From"] == "finder@localhost"
     body = message.get_content()
@@ -498,7 +563,7 @@ def test_a_borough_admin_cannot_reset_or_change_an_editor_who_also_edits_another
     sign_in(client, make_user(db, "b@example.org", "borough_admin", borough_code=WESTMINSTER))
     both = make_user(db, "both@example.org", wards=[ST_JAMESS, CAMDEN_WARD])
     refused = post(client, f"/admin/users/{both.id}/link")
-    assert refused.status_code == 403 and 'class="one-time-link"' not in refused.get_data(as_text=True)
+    assert refused.status_code == 403 and 'id="one-time-link"' not in refused.get_data(as_text=True)
     assert post(client, f"/admin/users/{both.id}/wards", {"wards": ST_JAMESS}).status_code == 403
     with db.reader() as session:
         assert session.scalars(select(StaffToken)).all() == []
@@ -512,7 +577,7 @@ def test_without_mail_a_borough_admin_is_told_to_ask_a_site_admin_for_a_reset_li
     assert "ask a site admin" in row.group(0) and "Password reset link" not in row.group(0)
     refused = post(client, f"/admin/users/{editor.id}/link")
     assert refused.status_code == 403 and "Ask a site admin to make one" in error_summary(refused)
-    assert 'class="one-time-link"' not in refused.get_data(as_text=True)
+    assert 'id="one-time-link"' not in refused.get_data(as_text=True)
     site = app.test_client()
     sign_in(site, make_user(db, "site@example.org", "site_admin"))
     assert shown_link(post(site, f"/admin/users/{editor.id}/link")).startswith("http://localhost/admin/reset/")
@@ -524,7 +589,7 @@ def test_with_mail_a_borough_admin_sends_a_reset_to_the_editors_own_address_and_
         client = staff_app(db, geodata, SMTP_URL=inbox.url).test_client()
         sign_in(client, make_user(db, "b@example.org", "borough_admin", borough_code=WESTMINSTER))
         response = post(client, f"/admin/users/{editor.id}/link")
-        assert response.status_code == 200 and 'class="one-time-link"' not in response.get_data(as_text=True)
+        assert response.status_code == 200 and 'id="one-time-link"' not in response.get_data(as_text=True)
     (message,) = inbox.messages
     assert message["To"] == "ed@example.org" and "/admin/reset/" in message.get_content()
 

@@ -421,7 +421,7 @@ def test_every_answer_from_a_url_holding_a_token_sends_one_referrer_policy_no_re
     page = post(
         admin, "/admin/users", {"email": "ed@example.org", "name": "Ed", "role": "ward_editor", "wards": "E05013806"}
     )
-    token = re.search(r"/admin/invitation/([^<\s]+)</code>", page.get_data(as_text=True)).group(1)
+    token = re.search(r"/admin/invitation/([^\"<\s]+)\"", page.get_data(as_text=True)).group(1)
     newcomer = app.test_client()
     answers = {
         "the invitation": newcomer.get(f"/admin/invitation/{token}"),

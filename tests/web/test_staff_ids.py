@@ -27,6 +27,7 @@ STAFF_POSTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "admin.sign_in": ((), {}),
     "admin.second_step": ((), {}),
     "admin.enrol": ((), {}),
+    "admin.enrol_offered": ((), {}),
     "admin.sign_out": ((), {}),
     "admin.sign_out_everywhere": ((), {}),
     "admin.invitation": ((), {}),

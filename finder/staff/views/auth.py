@@ -103,8 +103,8 @@ def sign_in() -> Any:
         account = accounts().sign_in(email, _field("password"), _address())
     except AccountError as error:
         return render_template("admin/sign_in.html", error=error, email=email, next=next_page), error.status
-    if not account.is_admin:
-        _start_session(account)
+    if not (account.is_admin or account.totp_enrolled or current_app.config["REQUIRE_TOTP_FOR_EDITORS"]):
+        _start_session(account)  # an editor who has not set up an app, where the finder does not require one
         return redirect(safe_next(next_page))
     session.clear()
     session.update({PENDING: staff_sessions().start(account, pending=True), PENDING_NEXT: next_page})
@@ -134,11 +134,30 @@ def second_step() -> Any:
 @bp.route("/sign-in/set-up-app", methods=["GET", "POST"])
 @open_page
 def enrol() -> Any:
-    """An admin's first sign-in: add the finder to an authenticator app, then get recovery codes."""
+    """First sign-in of an admin (or of an editor, where FINDER_REQUIRE_TOTP_FOR_EDITORS): add the app, get codes."""
     pending = _pending()
     if pending is None or pending[1].totp_enrolled:
         return redirect(url_for("admin.sign_in"))
     key, account = pending
+    why = "Admins sign in" if account.is_admin else "This finder asks ward editors to sign in"
+    return _enrol(key, account, f"{why} with their password and a code from an authenticator app on their phone.")
+
+
+@bp.route("/account/set-up-app", methods=["GET", "POST"])
+@staff_required
+def enrol_offered() -> Any:
+    """An editor signed in with their password alone adds an authenticator app: from then on it asks for a code."""
+    account = current_account()
+    if account.totp_enrolled:
+        flash("Your authenticator app is already set up.")
+        return redirect(url_for("admin.home"))
+    assert account.session_key is not None  # staff_required: signed in through a session
+    why = "Sign in with a code from an authenticator app as well as your password: someone who learns your password"
+    return _enrol(account.session_key, account, f"{why} still cannot sign in as you.")
+
+
+def _enrol(key: str, account: Account, why: str) -> Any:
+    """The enrolment page for session `key`, whose TOTP secret is kept on the session's row, never in the cookie."""
     secret = staff_sessions().enrol_secret(key, new_totp_secret)
     error = None
     if request.method == "POST":
@@ -147,13 +166,14 @@ def enrol() -> Any:
         except FormErrors as failed:
             error = failed
         else:
+            staff_sessions().end(key)  # the password-only (or pending) session: the new one follows the code
             _start_session(account)
             return render_template("admin/recovery_codes.html", codes=codes)
     # segno draws the QR code as SVG markup: no script, no data: URI, nothing from the user as markup.
     import segno  # here: 0.06 s of start-up for a page each officer sees once
 
     qr = Markup(segno.make(totp_uri(account.email, secret), error="m").svg_inline(scale=4, title="QR code"))
-    page = render_template("admin/enrol.html", qr=qr, secret=secret, error=error)
+    page = render_template("admin/enrol.html", qr=qr, secret=secret, error=error, why=why, action=request.path)
     return page, 400 if error else 200
 
 
@@ -326,6 +346,7 @@ def _users_page(
     error: AccountError | None = None,
     link: str | None = None,
     link_for: Account | None = None,
+    link_purpose: str = "invite",
     form: dict[str, str] | None = None,
     status: int = 200,
 ) -> Any:
@@ -335,6 +356,7 @@ def _users_page(
         "admin/users.html",
         actor=actor,
         people=people,
+        invitations=accounts().invitations_sent(p.id for p in people if not p.has_password),
         ward_name=ward_name,
         ward_choices=_editable_wards(actor),
         personal=link_for is not None and personal_address(link_for.email),
@@ -345,6 +367,7 @@ def _users_page(
         error=error,
         link=link,
         link_for=link_for,
+        link_purpose=link_purpose,
         form=form or {"role": Role.WARD_EDITOR},
     )
     return page, status
@@ -384,7 +407,9 @@ def user_link(user_id: int) -> Any:
         account, purpose, token = accounts().new_link(current_account(), user_id, borough_of, by_email=by_email)
     except AccountError as error:
         return _users_page(error=error, status=error.status)
-    return _users_page(link=_deliver(account, purpose, token), link_for=account)
+    if purpose == "invite":  # a re-sent invitation: its earlier link was spent as this one was made
+        flash(f"A new invitation for {account.name} is made. The link sent before no longer works.")
+    return _users_page(link=_deliver(account, purpose, token), link_for=account, link_purpose=purpose)
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])

@@ -46,6 +46,7 @@ from finder.staff.views import (
     staff_store,
     ward_required,
 )
+from finder.staff.views.notify import tell_editors
 from finder.store.models import MAX_ID
 from finder.store.staff import Role
 from finder.teams.directory import MEETING_LABELS, ROLE_LABELS
@@ -448,6 +449,7 @@ def _settle(ids: list[int], approve: bool, reason: str = "", *, strict: bool = F
         done = decide_all(ids, lambda i: service.approve(reviewer, i), failures)
     else:
         done = decide_all(ids, lambda i: service.reject(reviewer, i, reason), failures)
+    tell_editors(reviewer, done.approved, done.rejected, ward_name=ward_name, entity_names=ENTITY_NAMES)
     if done.approved:
         seconds = current_app.config["TEAM_CACHE_SECONDS"]
         flash(
