@@ -483,3 +483,34 @@ def test_a_stored_number_the_check_refuses_is_flagged_on_the_page_and_blocks_no_
     assert response.status_code == 302
     saved = team_phone(teams, geodata)
     assert (saved.values["value"], saved.values["hours"]) == ("101", "Any time")
+
+
+def test_after_a_save_the_ward_page_returns_to_the_record_saved_open_with_a_success_banner(app, teams, geodata):
+    client, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    saved = post(client, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0777"))
+    assert saved.headers["Location"].endswith(f"?open=route-{route.id}#route-{route.id}")
+    html = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "govuk-notification-banner--success" in html and "Saved the contact route" in html
+    assert f"route-{route.id}" in opened_records(html)  # the record saved is open ...
+    assert f"route-{route.id}" not in opened_records(client.get(f"/admin/wards/{SAMPLE_WARD}").get_data(as_text=True))
+
+
+def opened_records(html: str) -> list[str]:
+    """The records whose <details> the page opens (a flagged record is open anyway)."""
+    return re.findall(r"<details class=\"record\" open>\s*<summary>[^<]*</summary>\s*<form[^>]* id=\"([^\"]+)\"", html)
+
+
+def test_a_new_record_is_shown_open_after_it_is_added_and_one_waiting_for_review_returns_to_its_section(
+    app, teams, geodata
+):
+    client, _ = editor_client(app, teams)
+    added = post(client, f"/admin/wards/{SAMPLE_WARD}/priority/new", {"issue": "Bike theft", "action": "Patrols"})
+    key = re.search(r"\?open=(priority-\d+)#priority-\d+$", added.headers["Location"]).group(1)
+    assert key in opened_records(client.get(added.headers["Location"]).get_data(as_text=True))
+    with teams.session() as session:
+        session.add(BoroughSetting(borough_code=WESTMINSTER, review_required=True, changed_at=utcnow()))
+    waiting = post(client, f"/admin/wards/{SAMPLE_WARD}/priority/new", {"issue": "Noise", "action": "Visits"})
+    assert waiting.headers["Location"].endswith("?open=priority-title#priority-title")
+    html = client.get(waiting.headers["Location"]).get_data(as_text=True)
+    assert "govuk-notification-banner--success" in html and "waiting for review" in html
