@@ -449,7 +449,21 @@ def test_an_editor_sees_on_their_home_page_what_became_of_their_changes(app, tea
     admin, _ = admin_client(app, teams)
     pending = re.search(r"/admin/review/(\d+)", admin.get("/admin/review").get_data(as_text=True)).group(1)
     post(admin, f"/admin/review/{pending}", {"decision": "reject", "reason": "Use the shared desk number"})
-    assert "rejected (Use the shared desk number)" in editor.get("/admin/").get_data(as_text=True)
+    assert "rejected by Bo Admin: “Use the shared desk number”" in editor.get("/admin/").get_data(as_text=True)
+
+
+def test_recent_changes_say_which_ward_field_and_value_changed_and_each_outcome(app, teams, geodata):
+    editor, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    post(editor, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0777"))
+    with teams.session() as session:
+        session.add(BoroughSetting(borough_code=WESTMINSTER, review_required=True, changed_at=utcnow()))
+    post(editor, f"/admin/wards/{SAMPLE_WARD}/priority/new", {"issue": "Bike theft", "action": "Patrols"})
+    items = re.findall(r"<li data-recent-change=\"\d+\">(.*?)</ul>", editor.get("/admin/").get_data(as_text=True), re.S)
+    waiting, applied = (" ".join(unescape(re.sub(r"<[^>]+>", " ", item)).split()) for item in items)
+    assert "St James's" in applied and "applied" in applied
+    assert f"Contact route, Address, number or link: {route.values['value']} → +442079460777" in applied, applied
+    assert "waiting for review" in waiting and "Priority (new)" in waiting and "→ Bike theft" in waiting, waiting
 
 
 def test_a_borough_admin_downloads_their_boroughs_history_and_no_other(app, teams, geodata):
