@@ -528,3 +528,19 @@ def test_a_new_record_is_shown_open_after_it_is_added_and_one_waiting_for_review
     assert waiting.headers["Location"].endswith("?open=priority-title#priority-title")
     html = client.get(waiting.headers["Location"]).get_data(as_text=True)
     assert "govuk-notification-banner--success" in html and "waiting for review" in html
+
+
+def test_a_change_waiting_for_review_shows_in_place_with_when_who_and_before_and_after(app, teams, geodata):
+    with teams.session() as session:
+        session.add(BoroughSetting(borough_code=WESTMINSTER, review_required=True, changed_at=utcnow()))
+    editor, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    post(editor, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0444"))
+    post(editor, f"/admin/wards/{SAMPLE_WARD}/priority/new", {"issue": "Bike theft", "action": "Patrols"})
+    html = editor.get(f"/admin/wards/{SAMPLE_WARD}").get_data(as_text=True)
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    after_route = text[text.index(f"{route.values['value']} → +442079460444") - 200 :]
+    assert "Waiting for review since" in after_route[:200] and "by Eddie Editor" in after_route[:200]
+    assert "Priority (new), The issue: — → Bike theft Priority (new), What the team is doing: — → Patrols" in text
+    form_end = html.index("</form>", html.index(f'id="route-{route.id}"'))
+    assert html.index("data-waiting", form_end) < html.index("<details", form_end)  # beside that record, in place

@@ -34,7 +34,7 @@ from finder.staff.editing import (
     StaleConfirm,
     parse_seen,
 )
-from finder.staff.history import HistoryEntry
+from finder.staff.history import FIELDS, HistoryEntry
 from finder.staff.permissions import may_review
 from finder.staff.review import decide_all, reason_problem
 from finder.staff.views import (
@@ -136,6 +136,16 @@ def _record_key(entity: str, item_id: int | None) -> str:
     return f"{entity}-{item_id}" if item_id is not None else f"{entity}-title"
 
 
+def _waiting(service: Editing, ward_code: str) -> dict[str, list[HistoryEntry]]:
+    """The ward's changes waiting for review, by the record each touches ("route-7"; an addition: "route-new")."""
+    by_record: dict[str, list[HistoryEntry]] = {}
+    for entry in service.pending([ward_code]):
+        keys = {f"{c.entity}-{c.entity_id if c.action != 'add' else 'new'}" for c in entry.changes}
+        for key in keys:
+            by_record.setdefault(key, []).append(entry)
+    return by_record
+
+
 def _page(ward_code: str, *, status: int = 200, **extra: Any) -> tuple[str, int]:
     service = editing()
     try:
@@ -159,6 +169,8 @@ def _page(ward_code: str, *, status: int = 200, **extra: Any) -> tuple[str, int]
             unclear=service.unclear_meetings(team) if team else [],
             flagged=service.needs_correction(team) if team else {},
             conflicts=service.conflicts(ward_code) if team else [],
+            pending=_waiting(service, ward_code) if team else {},
+            editable=FIELDS,
             fields=FIELD_FORMS,
             choices=CHOICES,
             entity_names=ENTITY_NAMES,
