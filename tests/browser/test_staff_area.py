@@ -8,6 +8,7 @@ reaches with axe-core (tests/browser/test_accessibility.py's rules: WCAG 2.2 AA 
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -520,3 +521,38 @@ def test_a_rejection_emails_the_editor_its_reason_and_without_mail_the_staff_hom
     sign_in(admin, *new_admin(live_server))
     expect(admin.locator("[data-email-off]")).to_contain_text("no daily reminder of changes waiting for review")
     no_violations(admin, admins)
+
+
+@pytest.mark.parametrize("screen", SCREENS.values(), ids=SCREENS.keys())
+def test_an_editor_saves_in_a_reviewing_borough_sees_it_waiting_in_place_and_later_reads_why_it_was_rejected(
+    browser_page: RecordedPage, live_server: StaffServer, screen
+) -> None:
+    editor = new_editor(live_server, "Gus Editor")
+    recorded = browser_page.new_context(viewport=screen)
+    page = with_axe(recorded)
+    sign_in(page, editor.email)
+    page.goto(f"/admin/wards/{SAMPLE_WARD}")
+    phone = page.locator("details.record", has=page.locator("summary", has_text="020 7946 0123"))
+    phone.locator("summary").click()
+    number = f"020 7946 0{screen['width'] % 1000:03d}"  # a drama number of its own each run
+    phone.get_by_label("Address, number or link").fill(number)
+    phone.get_by_role("button", name="Save").click()
+
+    # Back at the record saved, open, with a success banner; the change waits beside it.
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text("waiting for review")
+    assert re.search(r"\?open=route-\d+#route-\d+$", page.url), page.url
+    expect(phone).to_have_attribute("open", "")
+    marker = page.locator("[data-waiting]")
+    expect(marker).to_contain_text("Waiting for review since")
+    expect(marker).to_contain_text("by Gus Editor")
+    expect(marker).to_contain_text(f"020 7946 0123 → +44207946{number[-4:]}")
+    no_violations(page, recorded)
+
+    # A borough admin rejects it with a reason; the editor's home says which change, and why.
+    waiting = next(e for e in live_server.editing.pending([SAMPLE_WARD]) if e.user_id == editor.id)
+    live_server.editing.reject(live_server.site_admin, waiting.id, "Use the shared desk number")
+    page.goto("/admin/")
+    recent = page.locator(f'[data-recent-change="{waiting.id}"]')
+    expect(recent).to_contain_text("rejected by Sid Site: “Use the shared desk number”")
+    expect(recent).to_contain_text(f"Contact route, Address, number or link: 020 7946 0123 → +44207946{number[-4:]}")
+    no_violations(page, recorded)

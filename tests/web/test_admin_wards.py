@@ -449,7 +449,21 @@ def test_an_editor_sees_on_their_home_page_what_became_of_their_changes(app, tea
     admin, _ = admin_client(app, teams)
     pending = re.search(r"/admin/review/(\d+)", admin.get("/admin/review").get_data(as_text=True)).group(1)
     post(admin, f"/admin/review/{pending}", {"decision": "reject", "reason": "Use the shared desk number"})
-    assert "rejected (Use the shared desk number)" in editor.get("/admin/").get_data(as_text=True)
+    assert "rejected by Bo Admin: “Use the shared desk number”" in editor.get("/admin/").get_data(as_text=True)
+
+
+def test_recent_changes_say_which_ward_field_and_value_changed_and_each_outcome(app, teams, geodata):
+    editor, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    post(editor, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0777"))
+    with teams.session() as session:
+        session.add(BoroughSetting(borough_code=WESTMINSTER, review_required=True, changed_at=utcnow()))
+    post(editor, f"/admin/wards/{SAMPLE_WARD}/priority/new", {"issue": "Bike theft", "action": "Patrols"})
+    items = re.findall(r"<li data-recent-change=\"\d+\">(.*?)</ul>", editor.get("/admin/").get_data(as_text=True), re.S)
+    waiting, applied = (" ".join(unescape(re.sub(r"<[^>]+>", " ", item)).split()) for item in items)
+    assert "St James's" in applied and "applied" in applied
+    assert f"Contact route, Address, number or link: {route.values['value']} → +442079460777" in applied, applied
+    assert "waiting for review" in waiting and "Priority (new)" in waiting and "→ Bike theft" in waiting, waiting
 
 
 def test_a_borough_admin_downloads_their_boroughs_history_and_no_other(app, teams, geodata):
@@ -483,3 +497,50 @@ def test_a_stored_number_the_check_refuses_is_flagged_on_the_page_and_blocks_no_
     assert response.status_code == 302
     saved = team_phone(teams, geodata)
     assert (saved.values["value"], saved.values["hours"]) == ("101", "Any time")
+
+
+def test_after_a_save_the_ward_page_returns_to_the_record_saved_open_with_a_success_banner(app, teams, geodata):
+    client, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    saved = post(client, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0777"))
+    assert saved.headers["Location"].endswith(f"?open=route-{route.id}#route-{route.id}")
+    html = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "govuk-notification-banner--success" in html and "Saved the contact route" in html
+    assert f"route-{route.id}" in opened_records(html)  # the record saved is open ...
+    assert f"route-{route.id}" not in opened_records(client.get(f"/admin/wards/{SAMPLE_WARD}").get_data(as_text=True))
+
+
+def opened_records(html: str) -> list[str]:
+    """The records whose <details> the page opens (a flagged record is open anyway)."""
+    return re.findall(r"<details class=\"record\" open>\s*<summary>[^<]*</summary>\s*<form[^>]* id=\"([^\"]+)\"", html)
+
+
+def test_a_new_record_is_shown_open_after_it_is_added_and_one_waiting_for_review_returns_to_its_section(
+    app, teams, geodata
+):
+    client, _ = editor_client(app, teams)
+    added = post(client, f"/admin/wards/{SAMPLE_WARD}/priority/new", {"issue": "Bike theft", "action": "Patrols"})
+    key = re.search(r"\?open=(priority-\d+)#priority-\d+$", added.headers["Location"]).group(1)
+    assert key in opened_records(client.get(added.headers["Location"]).get_data(as_text=True))
+    with teams.session() as session:
+        session.add(BoroughSetting(borough_code=WESTMINSTER, review_required=True, changed_at=utcnow()))
+    waiting = post(client, f"/admin/wards/{SAMPLE_WARD}/priority/new", {"issue": "Noise", "action": "Visits"})
+    assert waiting.headers["Location"].endswith("?open=priority-title#priority-title")
+    html = client.get(waiting.headers["Location"]).get_data(as_text=True)
+    assert "govuk-notification-banner--success" in html and "waiting for review" in html
+
+
+def test_a_change_waiting_for_review_shows_in_place_with_when_who_and_before_and_after(app, teams, geodata):
+    with teams.session() as session:
+        session.add(BoroughSetting(borough_code=WESTMINSTER, review_required=True, changed_at=utcnow()))
+    editor, _ = editor_client(app, teams)
+    route = team_phone(teams, geodata)
+    post(editor, f"/admin/wards/{SAMPLE_WARD}/route/{route.id}", route_form(route, value="020 7946 0444"))
+    post(editor, f"/admin/wards/{SAMPLE_WARD}/priority/new", {"issue": "Bike theft", "action": "Patrols"})
+    html = editor.get(f"/admin/wards/{SAMPLE_WARD}").get_data(as_text=True)
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    after_route = text[text.index(f"{route.values['value']} → +442079460444") - 200 :]
+    assert "Waiting for review since" in after_route[:200] and "by Eddie Editor" in after_route[:200]
+    assert "Priority (new), The issue: — → Bike theft Priority (new), What the team is doing: — → Patrols" in text
+    form_end = html.index("</form>", html.index(f'id="route-{route.id}"'))
+    assert html.index("data-waiting", form_end) < html.index("<details", form_end)  # beside that record, in place

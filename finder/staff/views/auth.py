@@ -35,6 +35,7 @@ from finder.staff.accounts import (
     new_totp_secret,
     totp_uri,
 )
+from finder.staff.history import FIELDS
 from finder.staff.permissions import may_edit
 from finder.staff.views import (
     accounts,
@@ -48,7 +49,7 @@ from finder.staff.views import (
     staff_required,
     staff_sessions,
 )
-from finder.staff.views.wards import actor, editing, ward_name
+from finder.staff.views.wards import ENTITY_NAMES, actor, editing, ward_name
 from finder.store.staff import Role
 from finder.web import public_url, services
 
@@ -325,6 +326,8 @@ def home() -> Any:
         wards=_editable_wards(account),
         recent=recent,
         ward_name=ward_name,
+        editable=FIELDS,  # the fields recent changes name (not the stamps a save also writes)
+        entity_names=ENTITY_NAMES,
         attention=attention_for(account),  # the weekly digest's list (finder send-digest emails it)
         unconfirmed=unconfirmed_for(account),  # and its wards nobody has confirmed, oldest first
         smtp=services().mailer is not None,

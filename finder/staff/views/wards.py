@@ -34,7 +34,7 @@ from finder.staff.editing import (
     StaleConfirm,
     parse_seen,
 )
-from finder.staff.history import HistoryEntry
+from finder.staff.history import FIELDS, HistoryEntry
 from finder.staff.permissions import may_review
 from finder.staff.review import decide_all, reason_problem
 from finder.staff.views import (
@@ -115,20 +115,36 @@ def _note() -> str | None:
     return (request.form.get("note") or "").strip()[:1000] or None
 
 
-def _done(ward_code: str, saved: Saved, what: str) -> WerkzeugResponse:
-    """After a save: say what happens next, and go back to the ward's page."""
+def _done(ward_code: str, saved: Saved, what: str, section: str) -> WerkzeugResponse:
+    """After a save: say what happens next, and go back to the section saved, open (`section`: its anchor)."""
     seconds = current_app.config["TEAM_CACHE_SECONDS"]
     if saved.status == "pending":
-        flash(f"Your change to the {what} is waiting for review by your borough admin.")
+        flash(f"Your change to the {what} is waiting for review by your borough admin.", "success")
     elif saved.status == "unchanged":
         flash(f"Nothing to save: the {what} already says that.")
     else:
         flash(
             f"Saved the {what}. Residents see it now on this server, and everywhere within {seconds:.0f} seconds."
             if seconds
-            else f"Saved the {what}. Residents see it now."
+            else f"Saved the {what}. Residents see it now.",
+            "success",
         )
-    return redirect(url_for("admin.ward", ward_code=ward_code))
+    return redirect(url_for("admin.ward", ward_code=ward_code, open=section, _anchor=section))
+
+
+def _record_key(entity: str, item_id: int | None) -> str:
+    """A record's anchor on the ward page; a record not (yet) stored goes back to its section's heading."""
+    return f"{entity}-{item_id}" if item_id is not None else f"{entity}-title"
+
+
+def _waiting(service: Editing, ward_code: str) -> dict[str, list[HistoryEntry]]:
+    """The ward's changes waiting for review, by the record each touches ("route-7"; an addition: "route-new")."""
+    by_record: dict[str, list[HistoryEntry]] = {}
+    for entry in service.pending([ward_code]):
+        keys = {f"{c.entity}-{c.entity_id if c.action != 'add' else 'new'}" for c in entry.changes}
+        for key in keys:
+            by_record.setdefault(key, []).append(entry)
+    return by_record
 
 
 def _page(ward_code: str, *, status: int = 200, **extra: Any) -> tuple[str, int]:
@@ -154,6 +170,8 @@ def _page(ward_code: str, *, status: int = 200, **extra: Any) -> tuple[str, int]
             unclear=service.unclear_meetings(team) if team else [],
             flagged=service.needs_correction(team) if team else {},
             conflicts=service.conflicts(ward_code) if team else [],
+            pending=_waiting(service, ward_code) if team else {},
+            editable=FIELDS,
             fields=FIELD_FORMS,
             choices=CHOICES,
             entity_names=ENTITY_NAMES,
@@ -166,8 +184,8 @@ def _page(ward_code: str, *, status: int = 200, **extra: Any) -> tuple[str, int]
 @bp.get("/wards/<ward_code>")
 @ward_required
 def ward(ward_code: str) -> Any:
-    """The ward's team, one form per record."""
-    return _page(ward_code)
+    """The ward's team, one form per record; `open` names the record just saved, shown open."""
+    return _page(ward_code, opened=request.args.get("open", ""))
 
 
 @bp.post("/wards/<ward_code>/<entity>/new")
@@ -186,7 +204,7 @@ def add(ward_code: str, entity: str) -> Any:
         abort(403, description=str(error))
     except NotFound as error:
         abort(404, description=str(error))
-    return _done(ward_code, saved, ENTITY_NAMES[entity])
+    return _done(ward_code, saved, ENTITY_NAMES[entity], _record_key(entity, saved.entity_id))
 
 
 @bp.post("/wards/<ward_code>/<entity>/<int:item_id>")
@@ -225,7 +243,8 @@ def save(ward_code: str, entity: str, item_id: int) -> Any:
         abort(403, description=str(error))
     except NotFound as error:
         abort(404, description=str(error))
-    return _done(ward_code, saved, ENTITY_NAMES[entity])
+    removed = "remove" in request.form and saved.status == "applied"
+    return _done(ward_code, saved, ENTITY_NAMES[entity], _record_key(entity, None if removed else item_id))
 
 
 @bp.post("/wards/<ward_code>/places")
@@ -240,7 +259,7 @@ def places(ward_code: str) -> Any:
     except EditConflict:
         flash("Someone changed this team while you had the page open. Check the front counters and save again.")
         return redirect(url_for("admin.ward", ward_code=ward_code))
-    return _done(ward_code, saved, "front counters")
+    return _done(ward_code, saved, "front counters", "places")
 
 
 @bp.post("/wards/<ward_code>/confirm")
@@ -329,7 +348,7 @@ def conflict(ward_code: str, change_set_id: int) -> Any:
         return redirect(url_for("admin.ward", ward_code=ward_code))
     except NotFound as error:
         abort(404, description=str(error))
-    return _done(ward_code, saved, "team details")
+    return _done(ward_code, saved, "team details", "team-title")
 
 
 @bp.get("/wards/<ward_code>/history")
@@ -395,7 +414,7 @@ def restore(ward_code: str, change_set_id: int) -> Any:
     except (NotAllowed, NotFound) as error:
         flash(str(error))
         return redirect(url_for("admin.history", ward_code=ward_code))
-    return _done(ward_code, saved, "earlier version")
+    return _done(ward_code, saved, "earlier version", "top")
 
 
 def reviewable(account: Account, entries: list[HistoryEntry]) -> list[HistoryEntry]:
