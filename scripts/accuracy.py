@@ -141,6 +141,9 @@ def report(sample: int, seed: int) -> list[tuple[str, str, int, int, int]]:
         else:
             named = [bank["borough"]["name"] for bank in a.details.get("banks", [])]
             ok = a.code == "on_river" and a.details["force"]["id"] == "metropolitan" and nearest in named
+            if ok and a.details["undecided"]:  # about as near two boroughs' banks: both shown, neither chosen
+                outcomes.append("undecided")
+                continue
         outcomes.append("right" if ok else "wrong")
     tally(
         "Points on the river",

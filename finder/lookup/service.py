@@ -48,6 +48,9 @@ LONDON_EDGE_M = 20.0
 # A postcode in their district (EC4Y) recorded outside the City within the generalised wards' resolution (20 m) of
 # the City's wards is near them: EC4Y 9BS, 9BW and 9DH (5-18 m). The next EC4Y postcode outside the City is 700 m off.
 TEMPLES_OUTCODE = "EC4Y"
+# A point on the water within 100 m of wards on both banks, in two boroughs, whose distances to them differ by less
+# than the generalised wards' resolution: which bank's ward covers it cannot be told, so both are shown.
+BANKS_TIE_M = 20.0
 TEMPLES_NEAR_M = 20.0
 CITY_FORCE = "city-of-london"
 # The force-wide routes that reach the police from anywhere in the UK, given with a code that is not a place.
@@ -931,6 +934,10 @@ class Lookup:
             raise self._on_river(lat_f, lon_f, easting, northing)
         if match is None:
             raise self._outside_point(lat_f, lon_f, easting, northing, beyond_london=False)
+        if match.how == "nearest" and side < 0:
+            near, far = self.geo.wards.river_banks(easting, northing)
+            if far is not None and far[0].borough_code != near[0].borough_code and far[1] - near[1] < BANKS_TIE_M:
+                raise self._on_river(lat_f, lon_f, easting, northing, undecided=True)
         edge = None
         if abs(side) <= LONDON_EDGE_M:
             nearest = self.geo.nearest_gb_postcode(easting, northing, NEAREST_POSTCODE_M, outside=LONDON_DISTRICTS)
@@ -966,10 +973,14 @@ class Lookup:
             london_edge=edge,
         )
 
-    def _on_river(self, lat: float, lon: float, easting: float, northing: float) -> NotFound:
+    def _on_river(
+        self, lat: float, lon: float, easting: float, northing: float, *, undecided: bool = False
+    ) -> NotFound:
         """A point inside the GLA boundary that no ward covers, nor comes within 100 m of: the Thames, where the
         wards stop at the bank. Name the boroughs on each bank and the Met, which polices the river through its
-        Marine Policing Unit (no contact of the unit's own is held, so the Met's routes), never a ward of its own."""
+        Marine Policing Unit (no contact of the unit's own is held, so the Met's routes), never a ward of its own.
+        `undecided`: nearer than 100 m to two boroughs' banks alike (BANKS_TIE_M), which may be a creek as well as
+        the Thames, so the water is not named and the answer says the boundaries cannot decide."""
         near, far = self.geo.wards.river_banks(easting, northing)
         banks = [near] if far is None else [near, far]
         boroughs = sorted({ward.borough_name for ward, _ in banks})
@@ -980,14 +991,26 @@ class Lookup:
         else:
             where = tr("between two banks of %(borough)s", borough=boroughs[0])
         met = self.forces["metropolitan"]
+        sentences = (
+            [
+                tr("That place is on the water in London, %(where)s.", where=where),
+                tr(
+                    "It is about as near one bank as the other, so the ward boundaries held cannot say which "
+                    "ward team's area it is in."
+                ),
+            ]
+            if undecided
+            else [tr("That place is on the River Thames in London, %(where)s.", where=where)]
+        )
         return NotFound(
             joined(
-                tr("That place is on the River Thames in London, %(where)s.", where=where),
+                *sentences,
                 tr("The Metropolitan Police polices the river, through its Marine Policing Unit."),
                 tr("The nearest ward teams on each bank are below."),
             ),
             code="on_river",
             location={"lat": lat, "lon": lon},
+            undecided=undecided,
             banks=[
                 {
                     "ward": {"code": ward.code, "name": ward.name},

@@ -248,7 +248,36 @@ def test_a_point_on_the_thames_in_london_names_the_ward_on_each_bank_and_the_met
     assert near[1] in error.value.message and far[1] in error.value.message
     assert error.value.details["force"]["id"] == "metropolitan"
     assert {r["id"] for r in error.value.details["contact_routes"]} >= {"emergency", "non_emergency"}
+    assert error.value.details["undecided"] is False
     assert "outside London" not in error.value.message
+
+
+# On the water within 100 m of two boroughs' wards, less than 20 m (the generalised wards' resolution) nearer one
+# bank than the other: the boundaries held cannot decide, so both banks are shown and the water is not named
+# (Deptford Creek is not the Thames).
+BETWEEN_BANKS = [
+    ((51.48198, -0.29997), ("Syon & Brentford Lock", "Hounslow"), ("Kew", "Richmond upon Thames")),  # 46 m / 51 m
+    ((51.47803, -0.01921), ("Greenwich Park", "Greenwich"), ("Deptford", "Lewisham")),  # Deptford Creek, 8 m / 16 m
+]
+
+
+@pytest.mark.parametrize(("point", "near", "far"), BETWEEN_BANKS)
+def test_a_point_on_the_water_about_as_near_two_boroughs_banks_shows_both_and_says_it_cannot_decide(
+    finder_lookup, point, near, far
+):
+    with pytest.raises(NotFound) as error:
+        finder_lookup.resolve(lat=point[0], lon=point[1])
+    assert error.value.code == "on_river" and error.value.details["undecided"] is True
+    assert [(b["ward"]["name"], b["borough"]["name"]) for b in error.value.details["banks"]] == [near, far]
+    assert "cannot say which ward team's area it is in" in error.value.message
+    assert "River Thames" not in error.value.message
+    assert error.value.details["force"]["id"] == "metropolitan"
+
+
+def test_a_point_on_the_water_clearly_nearer_one_bank_keeps_that_banks_ward(finder_lookup):
+    answer = finder_lookup.resolve(lat=51.5013, lon=-0.1231)  # off Westminster's bank by the bridge
+    assert (answer.ward.name, answer.ward.borough_name) == ("St James's", "Westminster")
+    assert answer.ward_match == "nearest" and answer.distance_m < 100
 
 
 def test_the_surrey_half_of_the_river_at_hampton_court_is_outside_london_and_never_the_met(finder_lookup):
