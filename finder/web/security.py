@@ -9,7 +9,8 @@
   EMBED_ANCESTORS and our own; every other response says `frame-ancestors 'none'` and
   `X-Frame-Options: DENY`, and pages are isolated with Cross-Origin-Opener-Policy.
 - /api/v1: GETs are open to any origin (CORS `*`, never with credentials) and cacheable (ETag from
-  the body, 304 on If-None-Match, Cache-Control); every client is rate limited (finder/web/limits.py,
+  the body, 304 on If-None-Match, Cache-Control: `private` for a postcode's or a point's answer, which no
+  shared cache may keep, `public` for the rest); every client is rate limited (finder/web/limits.py,
   on `limits`), with the IETF draft RateLimit-* headers written here and a JSON 429 with Retry-After.
 
 Hosts: absolute URLs name FINDER_PUBLIC_URL (Flask's SERVER_NAME), and a request whose Host header
@@ -43,6 +44,9 @@ from finder.web.limits import Window, rate_limit_policy, retry_after, windows
 API_PREFIX = "/api/v1/"
 STAFF_PREFIX = "/admin"  # the staff area: the only requests that read a session
 NOT_CACHED = {"api.health"}
+# A shared cache keyed by postcode or point would be a record of who searched what (issue 28): the browser may
+# keep these answers, no proxy or CDN may.
+PRIVATE = {"api.postcode", "api.locate"}
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "Retry-After")
 PERMISSIONS_POLICY = "camera=(), geolocation=(self), microphone=(), payment=(), usb=()"
@@ -226,7 +230,8 @@ def _api_headers(response: Response, settings: SecuritySettings, policy: str) ->
         headers.extend([*CORS_HEADERS, *PREFLIGHT_HEADERS])
     cacheable = response.status_code == 200 and request.endpoint not in NOT_CACHED and not g.get("api_no_store")
     if method in ("GET", "HEAD") and cacheable:
-        headers.add("Cache-Control", settings.api_cache_control)
+        private = request.endpoint in PRIVATE
+        headers.add("Cache-Control", settings.api_private_cache_control if private else settings.api_cache_control)
         headers.add("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest()))
         conditional(response, request.environ)
     elif method != "OPTIONS":
@@ -274,7 +279,8 @@ class SecuritySettings:
     ancestors: str  # CSP frame-ancestors for the framable views (/embed)
     tiles: str | None  # the tile server's CSP source (None: no tile server)
     everywhere: tuple[tuple[str, str], ...]  # on every response, static files too
-    api_cache_control: str
+    api_cache_control: str  # answers that name no one's search (a ward, an outward code, the API document)
+    api_private_cache_control: str  # a postcode's or a point's answer: the browser's cache only
     fixed_host: bool  # FINDER_PUBLIC_URL is set: absolute URLs do not vary by the request's Host
     rate_limit_policy: str  # the API's RateLimit-Policy header
 
@@ -297,6 +303,7 @@ def init_app(app: Flask) -> SecuritySettings:
         tiles=tiles_source(app.config["TILES_URL"]),
         everywhere=tuple(everywhere),
         api_cache_control=f"public, max-age={app.config['API_MAX_AGE']}",
+        api_private_cache_control=f"private, max-age={app.config['API_MAX_AGE']}",
         fixed_host=bool(app.config["PUBLIC_URL"]),
         rate_limit_policy=rate_limit_policy(app),
     )
