@@ -55,7 +55,8 @@ COMPRESSION = {
 def compress_when_asked(compress: Compress, response: Response) -> Response:
     """Flask-Compress's own `after_request` when the client accepts an encoding or the answer already varies.
     For the rest (API clients, health checks, load tests) it would only add `Vary: Accept-Encoding`, which is
-    added here without its header scans and Accept-Encoding parsing (about 10 µs an answer, measured)."""
+    added here without its header scans and Accept-Encoding parsing (its hook took 14-18 µs of a 245 µs API
+    answer in process on the loaded 2-core machine, measured by leaving it out)."""
     if "HTTP_ACCEPT_ENCODING" in request.environ or "Vary" in response.headers:
         return compress.after_request(response)
     response.headers.add("Vary", "Accept-Encoding")
