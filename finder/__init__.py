@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from importlib import resources
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_compress import Compress
 
 from finder import commands
@@ -47,7 +48,19 @@ COMPRESSION = {
     "COMPRESS_MIMETYPES": ["text/html", "application/json", "application/geo+json", "text/javascript", "text/css"],
     "COMPRESS_MIN_SIZE": 1400,
     "COMPRESS_STREAMS": False,
+    "COMPRESS_REGISTER": False,  # its after_request runs from `compress_when_asked`
 }
+
+
+def compress_when_asked(compress: Compress, response: Response) -> Response:
+    """Flask-Compress's own `after_request` when the client accepts an encoding or the answer already varies.
+    For the rest (API clients, health checks, load tests) it would only add `Vary: Accept-Encoding`, which is
+    added here without its header scans and Accept-Encoding parsing (its hook took 14-18 µs of a 245 µs API
+    answer in process on the loaded 2-core machine, measured by leaving it out)."""
+    if "HTTP_ACCEPT_ENCODING" in request.environ or "Vary" in response.headers:
+        return compress.after_request(response)
+    response.headers.add("Vary", "Accept-Encoding")
+    return response
 
 
 class Finder(Flask):
@@ -81,7 +94,7 @@ def create_app(config: dict[str, Any] | None = None, *, lookup: Lookup | None = 
     # COMPRESS_MIN_SIZE go out as brotli or gzip (static files are compressed ahead, finder/web/assets.py).
     for key, value in COMPRESSION.items():
         app.config.setdefault(key, value)
-    Compress(app)
+    app.after_request(partial(compress_when_asked, Compress(app)))
     init_logs(app)
     init_i18n(app)  # residents' pages in their language (Flask-Babel); the API stays English
 

@@ -88,7 +88,8 @@
 - FINDER_SEARCH_RATE_LIMIT, FINDER_POSTER_RATE_LIMIT: requests per client to /search and to a ward's
   poster.pdf (about 0.24 s of CPU each), counted like FINDER_RATE_LIMIT; a client over one gets a 429 page
   with Retry-After. Defaults 60/minute and 10/minute; testing 100000/minute.
-- FINDER_API_MAX_AGE: seconds that browsers and CDNs may cache an API answer (default 300).
+- FINDER_API_MAX_AGE: seconds that browsers and CDNs may cache an API answer (default 300); a postcode's or a
+  point's answer is for the browser's cache alone (private).
 - FINDER_PROXIES: how many reverse proxies stand in front of the app and set X-Forwarded-For/-Proto/-Host
   (default 0). Set it behind a proxy, or every client shares one rate-limit count.
 - FINDER_LOG_FORMAT: text (default) or json: each request's access line (method, route pattern, status,

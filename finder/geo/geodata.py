@@ -24,6 +24,7 @@ from shapely.errors import ShapelyError
 from finder.geo.postcodes import PostcodeIndex
 from finder.geo.wards import WardIndex
 
+BAND_M = 5_000  # the height of a band of northing in the nearest-postcode search
 # The files `finder build-geodata` writes (finder/geo/build.py), and the layout of its arrays.
 OUTPUTS = (
     "wards.geojson",
@@ -221,27 +222,49 @@ class GeoData:
         return sorted(found, key=lambda dc: (-dc[1], dc[0].name if dc[0] else ""))
 
     @cached_property
-    def _by_easting(self) -> tuple[np.ndarray, np.ndarray]:
-        """GB postcodes with a district, ordered by easting (built on first use: points outside London).
+    def _by_band(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """GB postcodes with a district, ordered by band of northing (BAND_M tall), then by easting, with the
+        row where each band starts (built on first use: points near London's edge or outside it).
 
+        A search looks at a few bands' short runs of eastings, not a strip of Britain from coast to coast: a
+        point on London's edge took 5 ms against 5 km of easting, about 0.1 ms an answer over London's points.
         Row numbers as int32 (1.7 million rows): 7 MB in each worker that builds it, not 14.
         """
         rows = self.gb_postcodes.rows
         located = np.nonzero(rows["district"] >= 0)[0].astype(np.int32)
-        order = located[np.argsort(rows["easting"][located], kind="stable")]
-        return order, np.asarray(rows["easting"][order])
+        order = located[np.lexsort((rows["easting"][located], rows["northing"][located] // BAND_M))]
+        bands = rows["northing"][order] // BAND_M
+        starts = np.searchsorted(bands, np.arange(int(bands[-1]) + 2)) if len(order) else np.zeros(1, np.int64)
+        return order, np.asarray(rows["easting"][order]), starts
+
+    @cached_property
+    def _district_masks(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _not_starting(self, prefix: str) -> np.ndarray:
+        """Per district number (and -1, the last), whether its code does not start with `prefix`: worked out
+        once per prefix (a list over every district took longer than the rest of the search)."""
+        masks = self._district_masks
+        if prefix not in masks:
+            masks[prefix] = np.array([not d.code.startswith(prefix) for d in self.districts] + [True])
+        return masks[prefix]
 
     def nearest_gb_postcode(
         self, easting: float, northing: float, within_m: float, *, outside: str | None = None
     ) -> tuple[str, District] | None:
         """The closest live GB postcode with a district, within `within_m` metres; with `outside`, only one
         whose district code does not start so (a point outside London is not answered by a London postcode)."""
-        order, eastings = self._by_easting
-        start, stop = np.searchsorted(eastings, [easting - within_m, easting + within_m])
-        near = self.gb_postcodes.rows[order[start:stop]]
+        order, eastings, starts = self._by_band
+        first = max(0, math.floor((northing - within_m) / BAND_M))
+        last = min(len(starts) - 2, math.floor((northing + within_m) / BAND_M))
+        runs = []
+        for band in range(first, last + 1):
+            top, bottom = int(starts[band]), int(starts[band + 1])
+            low, high = np.searchsorted(eastings[top:bottom], [easting - within_m, easting + within_m])
+            runs.append(order[top + low : top + high])
+        near = self.gb_postcodes.rows[np.concatenate(runs) if runs else order[:0]]
         if outside is not None:
-            london = np.array([d.code.startswith(outside) for d in self.districts] + [False])
-            near = near[~london[near["district"]]]
+            near = near[self._not_starting(outside)[near["district"]]]
         if not len(near):
             return None
         d = np.hypot(near["easting"] - easting, near["northing"] - northing)

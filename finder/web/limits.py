@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import partial, wraps
 from typing import Any, NamedTuple, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
@@ -181,13 +181,13 @@ def _client() -> str:
     return request.remote_addr or "127.0.0.1"
 
 
-def _count_api_request() -> Response | None:
+def _count_api_request(api: ClientLimits) -> Response | None:
     """Count an /api/v1 request (unknown paths too; not the health check or a preflight); refuse it when over."""
-    api = current_app.extensions[EXTENSION].by_setting.get("RATE_LIMIT")
-    if api is None or _not_an_api_request():
+    if _not_an_api_request():
         return None
-    allowed, g.api_windows = api.count(_client())
-    return None if allowed else _api_refusal(g.api_windows)
+    allowed, counted = api.count(_client())
+    g.api_windows = counted
+    return None if allowed else _api_refusal(counted)
 
 
 def _too_many_requests() -> str:
@@ -270,4 +270,5 @@ def init_app(app: Flask) -> None:
         if items := parse_limits(app.config[name]):
             limits.by_setting[name] = ClientLimits(name, items, shared, local)
     app.extensions[EXTENSION] = limits
-    app.before_request(_count_api_request)
+    if api := limits.by_setting.get("RATE_LIMIT"):  # decided once: with the API's limit off, no hook at all
+        app.before_request(partial(_count_api_request, api))

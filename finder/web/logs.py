@@ -66,6 +66,23 @@ class JsonLines(logging.Formatter):
         )
 
 
+class TextLines(logging.Formatter):
+    """`%(asctime)s %(message)s`, the date and time written out once a second: time.strftime made up a quarter
+    of an access line's cost (2.5 of 10 µs, measured)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(message)s")
+        self._second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second, text = self._second
+        if int(record.created) != second:
+            second = int(record.created)
+            text = time.strftime(self.default_time_format, self.converter(record.created))
+            self._second = (second, text)
+        return self.default_msec_format % (text, record.msecs)
+
+
 def request_id(from_proxy: bool) -> str:
     """The id the trusted proxy gave this request, if it looks like one; else a new one."""
     given = request.headers.get("X-Request-ID", "") if from_proxy else ""
@@ -81,7 +98,7 @@ def init_app(app: Flask) -> None:
         access_log.addHandler(logging.StreamHandler(sys.stderr))
         access_log.setLevel(logging.INFO)
     for handler in access_log.handlers:
-        handler.setFormatter(JsonLines() if as_json else logging.Formatter("%(asctime)s %(message)s"))
+        handler.setFormatter(JsonLines() if as_json else TextLines())
     werkzeug_log = logging.getLogger("werkzeug")
     if not any(isinstance(f, _NoRequestLines) for f in werkzeug_log.filters):
         werkzeug_log.addFilter(_NoRequestLines())
@@ -97,15 +114,18 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def log_request(response: Response) -> Response:
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        method, pattern, status = request.method, route(), response.status_code
         if metrics:
-            REQUESTS.labels(route(), request.method, str(response.status_code)).observe(elapsed)
+            REQUESTS.labels(pattern, method, str(status)).observe(elapsed)
+        given_id = None
         if as_json:
-            response.headers["X-Request-ID"] = g.get("request_id") or request_id(trusts_proxy)
+            given_id = g.get("request_id") or request_id(trusts_proxy)
+            response.headers["X-Request-ID"] = given_id
         if access_log.isEnabledFor(logging.INFO):
-            args = (request.method, route(), response.status_code, elapsed * 1000)
+            args = (method, pattern, status, elapsed * 1000)
             # Handed over as a finished record: Logger.info would walk the stack for the caller's
             # file and line on every request, which no access line shows.
             record = logging.LogRecord(access_log.name, logging.INFO, __file__, 0, ACCESS_LINE, args, None)
-            record.request_id = response.headers.get("X-Request-ID")
+            record.request_id = given_id
             access_log.handle(record)
         return response

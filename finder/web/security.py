@@ -9,7 +9,8 @@
   EMBED_ANCESTORS and our own; every other response says `frame-ancestors 'none'` and
   `X-Frame-Options: DENY`, and pages are isolated with Cross-Origin-Opener-Policy.
 - /api/v1: GETs are open to any origin (CORS `*`, never with credentials) and cacheable (ETag from
-  the body, 304 on If-None-Match, Cache-Control); every client is rate limited (finder/web/limits.py,
+  the body, 304 on If-None-Match, Cache-Control: `private` for a postcode's or a point's answer, which no
+  shared cache may keep, `public` for the rest); every client is rate limited (finder/web/limits.py,
   on `limits`), with the IETF draft RateLimit-* headers written here and a JSON 429 with Retry-After.
 
 Hosts: absolute URLs name FINDER_PUBLIC_URL (Flask's SERVER_NAME), and a request whose Host header
@@ -43,6 +44,9 @@ from finder.web.limits import Window, rate_limit_policy, retry_after, windows
 API_PREFIX = "/api/v1/"
 STAFF_PREFIX = "/admin"  # the staff area: the only requests that read a session
 NOT_CACHED = {"api.health"}
+# A shared cache keyed by postcode or point would be a record of who searched what (issue 28): the browser may
+# keep these answers, no proxy or CDN may.
+PRIVATE = {"api.postcode", "api.locate"}
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "Retry-After")
 PERMISSIONS_POLICY = "camera=(), geolocation=(self), microphone=(), payment=(), usb=()"
@@ -57,6 +61,12 @@ CORS_HEADERS = [
     ("Access-Control-Allow-Origin", "*"),
     ("Access-Control-Expose-Headers", ", ".join(("ETag", *RATE_LIMIT_HEADERS))),
 ]
+PAGE_FRAMING = [
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+]
+STATIC_FRAMING = [*PAGE_FRAMING[:2], ("Cross-Origin-Resource-Policy", "cross-origin")]
 PREFLIGHT_HEADERS = [
     ("Access-Control-Allow-Methods", "GET, HEAD"),
     ("Access-Control-Allow-Headers", "If-None-Match"),
@@ -199,38 +209,37 @@ class StaffOnlySessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def _rate_limit_headers(response: Response, counted: list[Window], policy: str) -> None:
+def _rate_limit_headers(counted: list[Window], policy: str, status: int) -> list[tuple[str, str]]:
     # The IETF draft fields describe the window closest to running out.
-    nearest = min(counted, key=lambda w: (w.remaining, -w.reset_after))
+    nearest = counted[0] if len(counted) == 1 else min(counted, key=lambda w: (w.remaining, -w.reset_after))
     fields = [
         ("RateLimit-Limit", str(nearest.limit.amount)),
         ("RateLimit-Remaining", str(nearest.remaining)),
         ("RateLimit-Reset", str(nearest.reset_after)),
         ("RateLimit-Policy", policy),
     ]
-    if response.status_code == 429:
+    if status == 429:
         fields.append(("Retry-After", str(retry_after(counted))))
-    response.headers.extend(fields)
+    return fields
 
 
-def _api_headers(response: Response, settings: SecuritySettings, policy: str) -> Response:
-    """The API's policy, CORS, caching and rate-limit headers for /api/v1 answers."""
-    headers = response.headers
-    headers.extend(API_HEADERS)
-    if counted := windows():
-        _rate_limit_headers(response, counted, policy)
-    method = request.method
+def _api_headers(response: Response, settings: SecuritySettings, endpoint: str | None) -> Response:
+    """The API's policy, CORS, caching and rate-limit headers for /api/v1 answers, added in one go: each header
+    werkzeug adds is checked (and checked again when the answer is sent), so the fixed ones are listed once."""
+    headers, status, method = response.headers, response.status_code, request.method
+    fields = _rate_limit_headers(counted, settings.rate_limit_policy, status) if (counted := windows()) else []
     if method in ("GET", "HEAD"):
-        headers.extend(CORS_HEADERS)
-    elif method == "OPTIONS" and "GET" in response.allow:
-        headers.extend([*CORS_HEADERS, *PREFLIGHT_HEADERS])
-    cacheable = response.status_code == 200 and request.endpoint not in NOT_CACHED and not g.get("api_no_store")
-    if method in ("GET", "HEAD") and cacheable:
-        headers.add("Cache-Control", settings.api_cache_control)
-        headers.add("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest()))
-        conditional(response, request.environ)
-    elif method != "OPTIONS":
-        headers.add("Cache-Control", "no-store")
+        if status == 200 and endpoint not in NOT_CACHED and not g.get("api_no_store"):
+            headers.extend([*(settings.api_private if endpoint in PRIVATE else settings.api_public), *fields])
+            headers.add("ETag", quote_etag(hashlib.sha1(response.get_data()).hexdigest()))
+            conditional(response, request.environ)
+            return response
+        headers.extend([*settings.api_not_cached, *fields])
+    elif method == "OPTIONS":
+        preflight = [*CORS_HEADERS, *PREFLIGHT_HEADERS] if "GET" in response.allow else []
+        headers.extend([*API_HEADERS, *fields, *preflight])
+    else:
+        headers.extend([*API_HEADERS, *fields, ("Cache-Control", "no-store")])
     return response
 
 
@@ -242,28 +251,30 @@ def _security_headers(app: Flask, settings: SecuritySettings, response: Response
     and `setdefault` scan every header already there, which made up a fifth of an API answer's time.
     """
     headers = response.headers
+    rule = request.url_rule
+    endpoint = rule.endpoint if rule is not None else None
     # A page whose URL holds a one-time token must not pass it on in a Referer header (nor its errors or redirects).
-    if request.view_args is not None and "token" in request.view_args:
+    if rule is not None and "token" in rule.arguments:
         headers["Referrer-Policy"] = "no-referrer"
     present = {name.lower() for name, _ in headers}
     headers.extend([(name, value) for name, value in settings.everywhere if name.lower() not in present])
     if request.path.startswith(API_PREFIX):
-        return _api_headers(response, settings, settings.rate_limit_policy)
+        return _api_headers(response, settings, endpoint)
     if not settings.fixed_host and "public" in headers.get("Cache-Control", ""):
         response.vary.add("Host")  # without FINDER_PUBLIC_URL, absolute URLs name the request's host
     nonce = g.get("csp_nonce")
-    if getattr(app.view_functions.get(request.endpoint or ""), "frameable", False):
+    if getattr(app.view_functions.get(endpoint or ""), "frameable", False):
         ancestors = settings.ancestors
         headers.add("Cross-Origin-Resource-Policy", "cross-origin")
     else:
         ancestors = "'none'"
-        headers.add("X-Frame-Options", "DENY")
-        headers.add("Cross-Origin-Opener-Policy", "same-origin")
         # Public files (embed.js above all) are loaded by other sites; pages are ours alone.
-        headers.add("Cross-Origin-Resource-Policy", "cross-origin" if request.endpoint == "static" else "same-origin")
-    headers.add(
-        "Content-Security-Policy", content_security_policy(ancestors=ancestors, tiles=settings.tiles, nonce=nonce)
-    )
+        headers.extend(STATIC_FRAMING if endpoint == "static" else PAGE_FRAMING)
+    if nonce is None and ancestors == "'none'":
+        headers.add("Content-Security-Policy", settings.page_csp)
+    else:
+        policy = content_security_policy(ancestors=ancestors, tiles=settings.tiles, nonce=nonce)
+        headers.add("Content-Security-Policy", policy)
     return response
 
 
@@ -274,9 +285,14 @@ class SecuritySettings:
     ancestors: str  # CSP frame-ancestors for the framable views (/embed)
     tiles: str | None  # the tile server's CSP source (None: no tile server)
     everywhere: tuple[tuple[str, str], ...]  # on every response, static files too
-    api_cache_control: str
     fixed_host: bool  # FINDER_PUBLIC_URL is set: absolute URLs do not vary by the request's Host
     rate_limit_policy: str  # the API's RateLimit-Policy header
+    # The API's fixed headers for a GET, worked out once: a cached answer that names no one's search (a ward, an
+    # outward code, the API document), a postcode's or a point's (the browser's cache only), and one not cached.
+    api_public: tuple[tuple[str, str], ...]
+    api_private: tuple[tuple[str, str], ...]
+    api_not_cached: tuple[tuple[str, str], ...]
+    page_csp: str  # a page's policy when it is not framable and has no nonce (most pages)
 
 
 def init_app(app: Flask) -> SecuritySettings:
@@ -292,13 +308,18 @@ def init_app(app: Flask) -> SecuritySettings:
     ]
     if app.config["ENV_NAME"] == "production":
         everywhere.append(("Strict-Transport-Security", HSTS))
+    tiles = tiles_source(app.config["TILES_URL"])
+    api_get = (*API_HEADERS, *CORS_HEADERS)
     settings = SecuritySettings(
         ancestors=" ".join(ancestors),
-        tiles=tiles_source(app.config["TILES_URL"]),
+        tiles=tiles,
         everywhere=tuple(everywhere),
-        api_cache_control=f"public, max-age={app.config['API_MAX_AGE']}",
         fixed_host=bool(app.config["PUBLIC_URL"]),
         rate_limit_policy=rate_limit_policy(app),
+        api_public=(*api_get, ("Cache-Control", f"public, max-age={app.config['API_MAX_AGE']}")),
+        api_private=(*api_get, ("Cache-Control", f"private, max-age={app.config['API_MAX_AGE']}")),
+        api_not_cached=(*api_get, ("Cache-Control", "no-store")),
+        page_csp=content_security_policy(ancestors="'none'", tiles=tiles, nonce=None),
     )
     if proxies := app.config["PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import shapely
 
 from finder.geo.wards import NEIGHBOUR_GAP_M
@@ -34,9 +35,31 @@ def test_every_wards_neighbours_are_the_wards_within_the_gap_by_name_and_the_rel
     )
 
 
-def test_the_gb_easting_order_for_points_outside_london_holds_4_byte_row_numbers_and_still_finds_the_nearest(geodata):
-    order, eastings = geodata._by_easting
-    assert order.dtype == "int32" and bool((eastings[:-1] <= eastings[1:]).all())
+def test_the_gb_band_order_for_points_outside_london_holds_4_byte_row_numbers_and_still_finds_the_nearest(geodata):
+    order, eastings, starts = geodata._by_band
+    assert order.dtype == "int32" and starts[0] == 0 and starts[-1] == len(order)
+    falls = np.nonzero(np.diff(eastings) < 0)[0] + 1  # eastings run in order within each band
+    assert set(falls.tolist()) <= set(starts.tolist())
     row = geodata.gb_postcodes.rows[int(order[len(order) // 2])]
     found = geodata.nearest_gb_postcode(float(row["easting"]), float(row["northing"]), 1.0)
     assert found is not None and found[1] is not None
+
+
+def test_the_nearest_postcode_by_bands_is_the_nearest_over_all_of_britain(geodata):
+    """Points near London's edge, in the country and at sea: the banded search against every row at once."""
+    rows = geodata.gb_postcodes.rows
+    located = rows[rows["district"] >= 0]
+    not_london = np.array([not d.code.startswith("E09") for d in geodata.districts] + [True])
+    rng = np.random.default_rng(27)
+    points = [*rng.uniform((500_000, 150_000), (565_000, 205_000), (12, 2)), (84_000, 4_000), (350_000, 1_240_000)]
+    for easting, northing in points:
+        for within, outside in ((5_000.0, "E09"), (20_000.0, None), (300.0, None)):
+            near = located if outside is None else located[not_london[located["district"]]]
+            distance = np.hypot(near["easting"] - easting, near["northing"] - northing)
+            expected = distance.min() if distance.min() <= within else None
+            found = geodata.nearest_gb_postcode(float(easting), float(northing), within, outside=outside)
+            if expected is None:
+                assert found is None
+            else:
+                at = rows[rows["postcode"] == found[0].encode("ascii")][0]
+                assert np.hypot(at["easting"] - easting, at["northing"] - northing) == expected

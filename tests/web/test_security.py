@@ -253,11 +253,23 @@ def test_an_answer_carries_an_etag_and_asking_again_with_it_gets_304(client, pat
 
     again = client.get(path, headers={"If-None-Match": etag})
 
+    kept = "private, max-age=300" if path.startswith("/api/v1/postcodes/") else "public, max-age=300"
     assert first.status_code == 200 and re.fullmatch(r'"[0-9a-f]{40}"', etag)
-    assert first.headers["Cache-Control"] == "public, max-age=300"
+    assert first.headers["Cache-Control"] == kept
     assert again.status_code == 304 and again.data == b""
-    assert again.headers["ETag"] == etag and again.headers["Cache-Control"] == "public, max-age=300"
+    assert again.headers["ETag"] == etag and again.headers["Cache-Control"] == kept
     assert again.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/postcodes/SW1A1AA", "/api/v1/locate?lat=51.501009&lon=-0.141588"])
+def test_a_postcode_or_point_answer_may_be_kept_by_the_browser_but_never_by_a_shared_cache(client, path) -> None:
+    """A shared cache keyed by postcode or point would be a record of who searched what (issue 28)."""
+    first = client.get(path)
+    again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+
+    assert first.status_code == 200 and again.status_code == 304
+    for answer in (first, again):
+        assert answer.headers["Cache-Control"] == "private, max-age=300"
 
 
 def test_a_changed_answer_has_a_different_etag(client) -> None:

@@ -67,6 +67,19 @@ def test_pages_are_compressed_and_small_json_answers_are_not(client) -> None:
     assert small.status_code == 200 and "Content-Encoding" not in small.headers
 
 
+def test_an_answer_says_once_that_it_varies_by_accept_encoding_whether_or_not_it_was_compressed(client) -> None:
+    """Flask-Compress runs only for a client that accepts an encoding (issue 27); a shared cache must still learn
+    that the plain answer is not for every client, and a page's own Vary is kept, not repeated."""
+    for path in ("/api/v1/postcodes/SW1A1AA", f"/api/v1/wards/{ST_JAMESS}", f"/wards/{ST_JAMESS}", "/nowhere"):
+        plain = client.get(path)
+        packed = client.get(path, headers={"Accept-Encoding": "gzip"})
+        assert "Content-Encoding" not in plain.headers, path
+        for response in (plain, packed):
+            varies = [v.strip() for v in ", ".join(response.headers.getlist("Vary")).split(",")]
+            assert varies.count("Accept-Encoding") == 1, (path, varies)
+    assert client.get(f"/api/v1/wards/{ST_JAMESS}", headers={"Accept-Encoding": "gzip"}).headers["Content-Encoding"]
+
+
 def test_a_compressed_api_answer_still_answers_its_etag_with_304(client) -> None:
     path = f"/api/v1/wards/{ST_JAMESS}"
     first = client.get(path, headers={"Accept-Encoding": "gzip"})
