@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from finder.staff.account import Account
@@ -92,6 +92,16 @@ def settle(
     change_set.reviewed_by, change_set.reviewed_at = reviewer.id, now
 
 
+def withdraw_waiting(session: Session, change_set: ChangeSet, actor: Account, now: datetime) -> bool:
+    """Mark a waiting change set withdrawn by `actor`; False if it stopped waiting meanwhile (one UPDATE
+    that holds only while it is still pending, so a withdrawal never overwrites a decision)."""
+    still = (ChangeSet.id == change_set.id) & (ChangeSet.status == "pending")
+    done = session.execute(
+        update(ChangeSet).where(still).values(status="withdrawn", reviewed_by=actor.id, reviewed_at=now)
+    )
+    return done.rowcount == 1  # type: ignore[attr-defined]
+
+
 @dataclass
 class Decided:
     """What one submit of the review page did: the change sets settled, and those that could not be, with why."""
@@ -128,4 +138,5 @@ __all__ = [
     "set_borough_review",
     "settle",
     "waiting_change_set",
+    "withdraw_waiting",
 ]
