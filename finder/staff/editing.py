@@ -51,6 +51,7 @@ from finder.staff.permissions import may_edit, may_review
 from finder.staff.review import (
     borough_reviews,
     boroughs_reviewing,
+    claim_waiting,
     may_decide,
     needs_review,
     reason_problem,
@@ -626,14 +627,14 @@ class Editing:
         its author may, or an admin for its ward. Raises NotWaiting if it was settled first."""
         now = self.clock()
         with self.store.session() as session:
+            took = withdraw_waiting(session, change_set_id, actor, now)  # first: see claim_waiting
             found = session.get(ChangeSet, change_set_id)
             if found is None or found.source == "policeuk":  # a sync conflict is settled, not withdrawn
                 raise NotFound("There is no such change to withdraw.")
             mine = found.user_id == actor.id and may_edit(actor, found.ward_code, self.borough_of)
             if not mine and not may_review(actor, self.borough_of(found.ward_code)):
                 raise NotAllowed("Only the person who made a change, or an admin for its ward, can withdraw it.")
-            if found.status != "pending" or not withdraw_waiting(session, found, actor, now):
-                session.refresh(found)
+            if not took:
                 raise NotWaiting(SETTLED.get(found.status, SETTLED["withdrawn"]))
             return Saved(found.id, "withdrawn")
 
@@ -822,7 +823,7 @@ class Editing:
         now = self.clock()
         try:
             with self.store.session() as session:
-                change_set = waiting_change_set(session, change_set_id)
+                change_set = claim_waiting(session, change_set_id)
                 if change_set is None:
                     raise NotFound("That change is not waiting for review.")
                 ward_code = change_set.ward_code
