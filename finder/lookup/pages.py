@@ -73,7 +73,9 @@ def locate():
     try:
         result = services().lookup.resolve(lat=request.args.get("lat"), lon=request.args.get("lon"))
     except FinderError as error:
-        return render_template("home.html", query="", error=error), error.status
+        # Its language links go to each language's home page: the point is carried into no further address.
+        home = ("public.home", {})
+        return render_template("home.html", query="", error=error, language_page=home), error.status
     edge = result.london_edge
     beyond = {"beyond": edge.force.id} if edge and edge.force else {}  # the force only, never the point
     return redirect(url_for(".ward", code=result.ward.code, **{"from": "location"}, **beyond), 303)

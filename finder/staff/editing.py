@@ -51,12 +51,14 @@ from finder.staff.permissions import may_edit, may_review
 from finder.staff.review import (
     borough_reviews,
     boroughs_reviewing,
+    claim_waiting,
     may_decide,
     needs_review,
     reason_problem,
     set_borough_review,
     settle,
     waiting_change_set,
+    withdraw_waiting,
 )
 from finder.store import Store
 from finder.store import models as m
@@ -71,6 +73,13 @@ Entity = Literal["team", "route", "officer", "meeting", "priority"]
 Record = m.Team | m.ContactRoute | m.Officer | m.Meeting | m.Priority
 STAMP = ("verified_at", "verified_by")
 STALE_DAYS = 90
+# Why a change cannot be withdrawn, by what became of it first.
+SETTLED = {
+    "applied": "This change was already approved, so it cannot be withdrawn: residents see it now. "
+    "To undo it, change the details again.",
+    "rejected": "This change was already rejected, so there is nothing to withdraw.",
+    "withdrawn": "This change was already withdrawn.",
+}
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -132,6 +141,10 @@ class EditConflict(EditingError):
         self.changed_since = tuple(changed_since)
 
 
+class NotWaiting(EditingError):
+    """The change set was settled (approved, rejected or withdrawn) before this; nothing was done."""
+
+
 class StaleConfirm(EditingError):
     """ "Still correct" sent from a page older than the team: nothing was stamped.
 
@@ -154,10 +167,10 @@ class _Stale(Exception):
 
 @dataclass(frozen=True)
 class Saved:
-    """What a save did: "applied", "pending" (waiting for review) or "unchanged" (nothing differed)."""
+    """What a save did: "applied", "pending" (waiting for review) or "unchanged" (nothing differed); or a review."""
 
     change_set_id: int | None
-    status: Literal["applied", "pending", "unchanged", "rejected"]
+    status: Literal["applied", "pending", "unchanged", "rejected", "withdrawn"]
     entity_id: int | None = None
 
 
@@ -609,6 +622,22 @@ class Editing:
             raise Invalid({"reason": problem}, {"reason": reason})
         return self._decide(reviewer, change_set_id, approve=False, reason=text)
 
+    def withdraw(self, actor: Account, change_set_id: int) -> Saved:
+        """Take back a change still waiting for review, so it leaves the queue and is never applied:
+        its author may, or an admin for its ward. Raises NotWaiting if it was settled first."""
+        now = self.clock()
+        with self.store.session() as session:
+            took = withdraw_waiting(session, change_set_id, actor, now)  # first: see claim_waiting
+            found = session.get(ChangeSet, change_set_id)
+            if found is None or found.source == "policeuk":  # a sync conflict is settled, not withdrawn
+                raise NotFound("There is no such change to withdraw.")
+            mine = found.user_id == actor.id and may_edit(actor, found.ward_code, self.borough_of)
+            if not mine and not may_review(actor, self.borough_of(found.ward_code)):
+                raise NotAllowed("Only the person who made a change, or an admin for its ward, can withdraw it.")
+            if not took:
+                raise NotWaiting(SETTLED.get(found.status, SETTLED["withdrawn"]))
+            return Saved(found.id, "withdrawn")
+
     def resolve_conflict(
         self, actor: Account, change_set_id: int, keep: Literal["policeuk", "team"], *, note: str | None = None
     ) -> Saved:
@@ -794,7 +823,7 @@ class Editing:
         now = self.clock()
         try:
             with self.store.session() as session:
-                change_set = waiting_change_set(session, change_set_id)
+                change_set = claim_waiting(session, change_set_id)
                 if change_set is None:
                     raise NotFound("That change is not waiting for review.")
                 ward_code = change_set.ward_code

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from finder.staff.account import Account
@@ -92,6 +92,33 @@ def settle(
     change_set.reviewed_by, change_set.reviewed_at = reviewer.id, now
 
 
+def claim_waiting(session: Session, change_set_id: int) -> ChangeSet | None:
+    """The change set if it still waits, held for this transaction's decision (else None). Run first in the
+    transaction: its no-op UPDATE locks the row until commit (SQLite: takes the write lock), so a withdrawal
+    or a second reviewer meanwhile waits, then finds it settled, and never overwrites the decision."""
+    held = session.execute(
+        update(ChangeSet)
+        .where(ChangeSet.id == change_set_id, ChangeSet.status == "pending")
+        .values(status="pending")
+        .execution_options(synchronize_session=False)
+    )
+    return session.get(ChangeSet, change_set_id) if held.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def withdraw_waiting(session: Session, change_set_id: int, actor: Account, now: datetime) -> bool:
+    """Mark an editor's waiting change set withdrawn by `actor`; False if it is not waiting. One UPDATE that holds
+    only while it is still pending, run first in the transaction like `claim_waiting`, so a withdrawal and a
+    decision never both succeed."""
+    still = (ChangeSet.id == change_set_id) & (ChangeSet.status == "pending") & (ChangeSet.source != "policeuk")
+    done = session.execute(
+        update(ChangeSet)
+        .where(still)
+        .values(status="withdrawn", reviewed_by=actor.id, reviewed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return done.rowcount == 1  # type: ignore[attr-defined]
+
+
 @dataclass
 class Decided:
     """What one submit of the review page did: the change sets settled, and those that could not be, with why."""
@@ -121,6 +148,7 @@ __all__ = [
     "Decided",
     "borough_reviews",
     "boroughs_reviewing",
+    "claim_waiting",
     "decide_all",
     "may_decide",
     "needs_review",
@@ -128,4 +156,5 @@ __all__ = [
     "set_borough_review",
     "settle",
     "waiting_change_set",
+    "withdraw_waiting",
 ]

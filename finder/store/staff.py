@@ -35,7 +35,7 @@ class Role(StrEnum):
 STAFF_ROLES = tuple(Role)
 TOKEN_PURPOSES = ("invite", "reset")
 CHANGE_SOURCES = ("officer", "policeuk", "restore")
-CHANGE_SET_STATUSES = ("applied", "pending", "rejected")
+CHANGE_SET_STATUSES = ("applied", "pending", "rejected", "withdrawn")  # withdrawn: by its author, before review
 CHANGE_ACTIONS = ("add", "update", "remove", "confirm")
 ENTITIES = ("team", "route", "officer", "meeting", "priority", "place")
 

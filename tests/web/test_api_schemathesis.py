@@ -9,12 +9,17 @@ Bounded: at most 50 generated examples per operation (about 15 seconds in all).
 
 from __future__ import annotations
 
+import json
+from string import ascii_uppercase, digits
+
+import jsonschema_rs
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
 from finder import create_app
+from finder.errors import FinderError, InvalidInput
 from finder.lookup.api import OPENAPI_FILE
 from finder.lookup.service import Lookup
 
@@ -41,3 +46,34 @@ def one_request_an_hour(finder_lookup: Lookup):
 def test_answers_over_the_rate_limit_keep_to_the_openapi_document_too(case, one_request_an_hour) -> None:
     # Refusing valid requests, and any method, is the point of a rate limit: those two checks are off.
     case.call_and_validate(app=one_request_an_hour, excluded_checks=[positive_data_acceptance, unsupported_method])
+
+
+def outcode_parameter() -> dict:
+    """The schema the OpenAPI document gives /api/v1/outcodes/{outcode}'s path parameter."""
+    operation = json.loads(OPENAPI_FILE.read_text())["paths"]["/api/v1/outcodes/{outcode}"]["get"]
+    return next(p["schema"] for p in operation["parameters"] if p.get("name") == "outcode")
+
+
+def test_the_outcode_parameter_refuses_exactly_the_postal_districts_the_api_answers_400_for(finder_lookup, client):
+    # Schemathesis sent W1, which the document accepted and the API refused (400 postal_district). A district
+    # is an outward code with a letter added (W1 -> W1A), so every candidate is one or two letters and a digit.
+    accepts = jsonschema_rs.validator_for(outcode_parameter()).is_valid
+    areas = [*ascii_uppercase, *(a + b for a in ascii_uppercase for b in ascii_uppercase)]
+    candidates = [area + digit for area in areas for digit in digits]
+    districts = set()
+    for code in candidates:
+        try:
+            finder_lookup.resolve(postcode=code)
+        except InvalidInput as error:
+            assert error.code == "postal_district", code
+            districts.add(code)
+        except FinderError:
+            pass
+    assert districts == {"W1", "SW1", "WC1", "WC2", "EC1", "EC2", "EC3", "EC4"}
+    assert {code for code in candidates if not accepts(code)} == districts
+    assert not accepts(" w1 ") and accepts("W1A") and accepts("SE1")
+    for district in districts:
+        answer = client.get(f"/api/v1/outcodes/{district.lower()}")
+        assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "postal_district"
+    operation = schema["/api/v1/outcodes/{outcode}"]["GET"]
+    operation.Case(path_parameters={"outcode": "W1"}).call_and_validate(app=client.application)

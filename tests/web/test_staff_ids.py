@@ -51,6 +51,7 @@ STAFF_POSTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "admin.review_settings": ((), {}),
     "admin.decide": ((), {"decision": "approve"}),
     "admin.decide_many": (("change_set",), {"decision": "approve"}),
+    "admin.withdraw": ((), {}),
 }
 URL_VALUES = {"ward_code": SAMPLE_WARD, "entity": "route", "item_id": "ROUTE"}
 

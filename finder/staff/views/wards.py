@@ -30,6 +30,7 @@ from finder.staff.editing import (
     Invalid,
     NotAllowed,
     NotFound,
+    NotWaiting,
     Saved,
     StaleConfirm,
     parse_seen,
@@ -545,3 +546,30 @@ def decide(change_set_id: int) -> Any:
         abort(403, description=str(error))
     except NotFound as error:
         abort(404, description=str(error))
+
+
+@bp.post("/wards/<ward_code>/changes/<int:change_set_id>/withdraw")
+@ward_required
+def withdraw(ward_code: str, change_set_id: int) -> Any:
+    """Take back a change waiting for review (its author, or an admin for the ward): it leaves the queue
+    unapplied. Back to the page the button was on (`from`: "home", else the ward page)."""
+    service = editing()
+    found = service.change_set(change_set_id)
+    if found is None or found.ward_code != ward_code:
+        abort(404, description="There is no such change in this ward.")
+    back = url_for("admin.home") if request.form.get("from") == "home" else url_for("admin.ward", ward_code=ward_code)
+    try:
+        service.withdraw(actor(), change_set_id)
+    except NotAllowed as error:
+        abort(403, description=str(error))
+    except NotFound as error:
+        abort(404, description=str(error))
+    except NotWaiting as error:
+        flash(str(error))
+        return redirect(back)
+    when = found.created_at.strftime("%-d %B %Y, %H:%M")
+    flash(
+        f"Withdrawn: the change to {ward_name(ward_code)[0]} saved {when} UTC will not be reviewed or applied.",
+        "success",
+    )
+    return redirect(back)
