@@ -16,6 +16,7 @@ from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput, GovTextArea, GovTextInput
 from wtforms import BooleanField, Field, Form, FormField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from finder.staff.editing import Item, Part
 from finder.teams import schema
@@ -35,7 +36,8 @@ def _field(entity: str, name: str, choices: Mapping[str, str]) -> Field:
     if spec.kind == "flag":
         return BooleanField(spec.label, description=spec.hint, widget=GovCheckboxInput())
     if spec.kind == "choice":
-        return RadioField(spec.label, choices=list(choices.items()), validate_choice=False, widget=GovRadioInput())
+        options = [SelectChoice(value, str(words)) for value, words in choices.items()]
+        return RadioField(spec.label, choices=options, validate_choice=False, widget=GovRadioInput())
     if spec.kind == "textarea":
         return TextAreaField(spec.label, description=spec.hint, widget=GovTextArea())
     widget = GovTextInput()
@@ -53,8 +55,8 @@ def update_form_class(routes: Iterable[Item], choices: Mapping[tuple[str, str], 
     fields: dict[str, Any] = {name: FormField(_part_form(name, choices)) for name in NEW}
     for route in routes:
         label = route.values.get("label") or route.values.get("kind") or "Contact"
-        spec = schema.specs("route")["value"]
-        fields[f"route_{route.id}"] = StringField(label, description=spec.hint, widget=GovTextInput())
+        fields[f"route_{route.id}"] = StringField(label, widget=GovTextInput())
+        fields[f"was_{route.id}"] = HiddenField()  # what the page showed: a change is what differs from it
     fields["confirm_rest"] = BooleanField(
         "The rest of the team's details are still correct",
         description="Everything else on the team's page is marked as checked today. Residents see that.",
@@ -91,18 +93,37 @@ def as_text(value: Any) -> str:
     return "" if value is None or value is False else str(value)
 
 
-def parts(form: Form, routes: Iterable[Item]) -> list[Part]:
-    """The update's parts: each new record with something typed, and each contact detail typed differently."""
-    out = []
-    for entity in NEW:
-        values = form[entity].data
-        if not _blank(values, entity):
-            out.append(Part(entity, entity, {k: as_text(x) for k, x in values.items()}))  # type: ignore[arg-type]
+def shown(routes: Iterable[Item]) -> dict[str, str]:
+    """The contact details as the form opens with them, and the record of what it showed."""
+    values = {f"route_{route.id}": route.form().get("value", "") for route in routes}
+    return values | {f"was_{route.id}": value for route, value in zip(routes, values.values(), strict=True)}
+
+
+def refreshed(form: Form, routes: Iterable[Item]) -> None:
+    """After someone else's save: each contact detail the editor left alone shows what it says now; one they
+    changed keeps what they typed. Either way the form now shows it as it is now (their next save is knowing)."""
     for route in routes:
-        typed = (form[f"route_{route.id}"].data or "").strip()
-        if typed != route.form().get("value", ""):
-            out.append(Part(f"route_{route.id}", "route", {"value": typed}, route.id))
-    return out
+        now = route.form().get("value", "")
+        typed, was = form[f"route_{route.id}"], form[f"was_{route.id}"]
+        if was.data is None or (typed.data or "").strip() == (was.data or "").strip():
+            typed.data = now
+        was.data = now
+
+
+def parts(form: Form, routes: Iterable[Item]) -> list[Part]:
+    """The update's parts: each new record with something typed, and each contact detail changed on the page."""
+    added = {
+        entity: Part(entity, entity, {k: as_text(x) for k, x in form[entity].data.items()})  # type: ignore[arg-type]
+        for entity in NEW
+        if not _blank(form[entity].data, entity)
+    }
+    changed = [
+        Part(f"route_{route.id}", "route", {"value": typed}, route.id)
+        for route in routes
+        if (typed := (form[f"route_{route.id}"].data or "").strip()) != (form[f"was_{route.id}"].data or "").strip()
+    ]
+    order = [added.get("officer"), *changed, added.get("meeting"), added.get("priority")]  # as the page asks
+    return [part for part in order if part is not None]
 
 
 def show_errors(form: Form, errors: Mapping[str, str]) -> None:

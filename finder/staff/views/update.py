@@ -15,8 +15,18 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from wtforms import Form
 
-from finder.staff.editing import EditableTeam, EditConflict, Invalid, NotAllowed, NotFound, StaleConfirm, parse_seen
-from finder.staff.update_form import HEADINGS, NEW, digest, parts, show_errors, update_form_class
+from finder.staff.editing import (
+    EditableTeam,
+    EditConflict,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    Part,
+    StaleConfirm,
+    UpdateSaved,
+    parse_seen,
+)
+from finder.staff.update_form import HEADINGS, NEW, digest, parts, refreshed, show_errors, shown, update_form_class
 from finder.staff.views import bp, ward_required
 from finder.staff.views.wards import CHOICES, ENTITY_NAMES, FIELD_FORMS, actor, editing, ward_name
 from finder.store.staff import Role
@@ -49,7 +59,7 @@ def _page(
         form=form,
         new=NEW,
         headings=HEADINGS,
-        entity_words={"officer": "an officer or PCSO", "meeting": "a meeting", "priority": "a priority"},
+        entity_words={"officer": "officer or PCSO", "meeting": "meeting", "priority": "priority"},
         checking=checking,
         adding={part.key for part in adding},
         review=review,
@@ -64,9 +74,8 @@ def _page(
 def update_team(ward_code: str) -> Any:
     """The one form for the ordinary update, filled with the team's contact details as they are now."""
     team = _team(ward_code)
-    form = update_form_class(_own_routes(team), CHOICES)(
-        data={f"route_{r.id}": r.form().get("value", "") for r in _own_routes(team)} | {"seen": team.seen}
-    )
+    routes = _own_routes(team)
+    form = update_form_class(routes, CHOICES)(data=shown(routes) | {"seen": team.seen})
     return _page(ward_code, team, form)
 
 
@@ -123,8 +132,8 @@ def _moved_on(ward_code: str, why: str, where: str = "confirm_rest") -> Any:
     to check and send again: knowingly, never silently over someone else's change."""
     team = _team(ward_code)
     routes = _own_routes(team)
-    now = {f"route_{r.id}": r.form().get("value", "") for r in routes}
-    form = update_form_class(routes, CHOICES)(request.form, data=now)
+    form = update_form_class(routes, CHOICES)(request.form)
+    refreshed(form, routes)
     form.seen.data, form.checked.data = team.seen, ""
     message = f"Nothing was saved: someone changed this team after you opened this page. {why}"
     form[where if where in form else "confirm_rest"].errors = [message]
@@ -154,20 +163,13 @@ def _what_changed(stale: EditConflict | StaleConfirm) -> str:
     return "What changed: " + ". ".join(said) + ". Check your answers below, then continue."
 
 
-def _say_what_happened(found: list[Any], done: Any) -> None:
+def _say_what_happened(found: list[Part], done: UpdateSaved) -> None:
     """One banner: what residents see now, what waits for review, and what was marked as checked."""
-    words = {
-        "officer": "the new officer",
-        "meeting": "the new meeting",
-        "priority": "the new priority",
-    }
     applied, waiting = [], []
     for part in found:
         saved = done.parts.get(part.key)
-        if saved is None or saved.status == "unchanged":
-            continue
-        name = words.get(part.key) or f"the contact detail “{part.form.get('value', '')}”"
-        (waiting if saved.status == "pending" else applied).append(name)
+        if saved is not None and saved.status != "unchanged":
+            (waiting if saved.status == "pending" else applied).append(_named(part))
     seconds = current_app.config["TEAM_CACHE_SECONDS"]
     if applied:
         when = f"now on this server, and everywhere within {seconds:.0f} seconds" if seconds else "now"
@@ -176,6 +178,17 @@ def _say_what_happened(found: list[Any], done: Any) -> None:
         flash(f"Waiting for review by your borough admin: {_listed(waiting)}.", "success")
     if done.confirmed is not None:
         flash("The rest of the team's details are marked as checked today. Residents see that.", "success")
+
+
+def _named(part: Part) -> str:
+    """A part of the update as the banner names it."""
+    if part.entity == "officer":
+        return f"the new officer “{part.form.get('name', '')}”"
+    if part.entity == "meeting":
+        return f"the new meeting “{part.form.get('title', '')}”"
+    if part.entity == "priority":
+        return "the new priority"
+    return f"the contact detail “{part.form.get('value', '')}”"
 
 
 def _listed(names: list[str]) -> str:
