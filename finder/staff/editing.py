@@ -645,7 +645,13 @@ class Editing:
                 review = needs_review(session, actor, borough)
                 status: Literal["pending", "applied"] = "pending" if review else "applied"
                 for part, op in planned:
-                    rows = self._draft(session, team, [op]) if review else self._apply(session, team, [op], actor, now)
+                    try:
+                        if review:
+                            rows = self._draft(session, team, [op])
+                        else:
+                            rows = self._apply(session, team, [op], actor, now)
+                    except Invalid as error:  # a duplicate of a record the team has: on that part's field
+                        raise Invalid({f"{part.key}-{k}": x for k, x in error.errors.items()}) from None
                     if not rows:
                         outcomes[part.key] = Saved(None, "unchanged", op.entity_id)
                         continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput, GovTextArea, GovTextInput
@@ -70,7 +70,7 @@ def update_form_class(routes: Iterable[Item], choices: Mapping[tuple[str, str], 
 
 def answers(form: Form) -> dict[str, Any]:
     """Everything answered, as posted (not the hidden versions and digest)."""
-    return {name: field.data for name, field in form._fields.items() if name not in ("seen", "checked")}
+    return {field.name: field.data for field in form if field.name not in ("seen", "checked")}
 
 
 def digest(form: Form) -> str:
@@ -93,7 +93,7 @@ def as_text(value: Any) -> str:
     return "" if value is None or value is False else str(value)
 
 
-def shown(routes: Iterable[Item]) -> dict[str, str]:
+def shown(routes: Sequence[Item]) -> dict[str, str]:
     """The contact details as the form opens with them, and the record of what it showed."""
     values = {f"route_{route.id}": route.form().get("value", "") for route in routes}
     return values | {f"was_{route.id}": value for route, value in zip(routes, values.values(), strict=True)}
@@ -132,7 +132,7 @@ def show_errors(form: Form, errors: Mapping[str, str]) -> None:
         part, _, name = key.partition("-")
         if part.startswith("route_"):
             form[part].errors = [message]
-        elif part in NEW and name in form[part].form._fields:
+        elif part in NEW and name in form[part].form:
             form[part].form[name].errors = [message]
-        elif part in form._fields:
+        elif part in form:
             form[part].errors = [message]

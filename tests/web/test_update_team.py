@@ -298,3 +298,20 @@ def test_a_contact_detail_left_alone_on_the_form_keeps_the_change_someone_else_m
     assert save(client, checked).status_code == 302  # no "still correct": the priority alone is saved ...
     now = next(r for r in service(teams, geodata).editable(SAMPLE_WARD).routes if r.id == phone.id)
     assert now.values["value"] == "+442079460999"  # ... and the phone it showed, untouched, is not put back
+
+
+def test_a_meeting_the_team_already_lists_is_refused_on_its_field_and_nothing_of_the_update_is_saved(
+    app, teams, geodata
+):
+    client = editor(app, teams)
+    first = answer(client, ordinary(teams, geodata)).get_data(as_text=True)
+    assert save(client, first).status_code == 302
+    before = service(teams, geodata).history(SAMPLE_WARD)
+    again = ordinary(teams, geodata, **{"officer-name": "Another Officer", "priority-issue": "Another priority"})
+    checked = answer(client, again).get_data(as_text=True)
+    refused = save(client, checked)
+    html = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 400 and 'href="#meeting-title"' in html
+    assert "There is already a meeting with this title at this time" in html and 'value="Another Officer"' in html
+    assert service(teams, geodata).history(SAMPLE_WARD) == before  # all or nothing: no officer, no priority
+    assert "Another Officer" not in residents_page(app)
