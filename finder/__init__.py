@@ -25,6 +25,7 @@ from finder.posters.views import bp as posters_bp
 from finder.staff import views as admin
 from finder.staff.views import auth as staff_auth
 from finder.staff.views import navigation as staff_navigation
+from finder.staff.views import update as staff_update
 from finder.staff.views import wards as staff_wards
 from finder.teams.views import bp as teams_bp
 from finder.web import EXTENSION, Services, StoreIdConverter, assets, errors, limits, security
@@ -35,7 +36,7 @@ from finder.web.logs import init_app as init_logs
 from finder.web.logs import route
 
 # imported for their views (and the navigation's counts) on admin.bp
-STAFF_VIEWS = (staff_auth, staff_wards, staff_navigation, staff_coverage, staff_posters)
+STAFF_VIEWS = (staff_auth, staff_wards, staff_update, staff_navigation, staff_coverage, staff_posters)
 
 # Small answers (most single-postcode JSON) go out as they are: compressing them saves less than a packet.
 # Answers made per request are compressed at the fastest levels: brotli 1 costs a third of Flask-Compress's

@@ -226,6 +226,25 @@ class PlaceOption:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One record of an update saved in one go (`Editing.save_update`): one to add (`entity_id` None) or one
+    to change, with its form as typed. `key` names it in the errors: "officer" gives "officer-name"."""
+
+    key: str
+    entity: Entity
+    form: Mapping[str, Any]
+    entity_id: int | None = None
+
+
+@dataclass(frozen=True)
+class UpdateSaved:
+    """What an update saved in one go did: each part's outcome by its key, and the rest marked as checked."""
+
+    parts: dict[str, Saved]
+    confirmed: Saved | None
+
+
+@dataclass(frozen=True)
 class EditableTeam:
     """Everything the editing pages show for one ward, with versions."""
 
@@ -510,33 +529,12 @@ class Editing:
         now = self.clock()
         with self.store.session() as session:
             team = self._team(session, ward_code)
-            rows: list[Change] = []
-            records: list[tuple[str, Record]] = [
-                ("team", team),
-                *(("route", r) for r in team.routes),
-                *(("officer", o) for o in team.officers),
-                *(("meeting", x) for x in team.meetings),
-                *(("priority", p) for p in team.priorities),
-            ]
+            records = _records(team)
             by_key = {(entity, record.id): record for entity, record in records}
             current = {key: record.version for key, record in by_key.items()}
             if current != seen:
                 raise self._stale_confirm(session, ward_code, by_key, seen, current)
-            for entity, record in records:
-                for name, after in (("verified_at", now), ("verified_by", actor.name[:120])):
-                    before = getattr(record, name)
-                    rows.append(
-                        Change(
-                            entity=entity,
-                            entity_id=record.id,
-                            action="confirm",
-                            field=name,
-                            before=to_text(before),
-                            after=to_text(after),
-                            version=record.version,
-                        )
-                    )
-                    setattr(record, name, after)
+            rows = [row for entity, record in records for row in _confirm_rows(entity, record, actor, now)]
             change_set = self._change_set(ward_code, actor, "officer", "applied", note, now, rows)
             session.add(change_set)
             session.flush()
@@ -591,6 +589,106 @@ class Editing:
         if saved.status == "applied":
             self._changed(ward_code)
         return saved
+
+    # -- the ordinary update, in one save --
+
+    def check_update(
+        self, ward_code: str, parts: Sequence[Part], seen: Mapping[tuple[str, int], int]
+    ) -> list[tuple[Part, Op]]:
+        """Each part checked by its record's rules, as the operation that saves it (a change: against the version
+        in `seen`, the page's). A change that changes nothing is left out. Raises Invalid, with every part's
+        errors at once, keyed "<part key>-<field>", and NotFound."""
+        with self.store.reader() as session:
+            force_id = self._team(session, ward_code).force_id
+        planned, errors = [], {}
+        for part in parts:
+            if part.entity_id is None:
+                checked = self._checked(part.entity, part.form, force_id, new=True)
+            else:
+                _, stored = self._stored(ward_code, part.entity, part.entity_id)
+                if not stored or (part.entity, part.entity_id) not in seen:
+                    raise NotFound(f"That {part.entity} is not part of this ward's team as the page showed it.")
+                if all(str(typed or "").strip() == (stored.get(k) or "").strip() for k, typed in part.form.items()):
+                    continue  # left as the page showed it
+                checked = self._checked(part.entity, {**stored, **part.form}, force_id, new=False)
+                checked = v.only_changed(part.entity, checked, {**stored, **part.form}, stored)
+            errors |= {f"{part.key}-{name}": message for name, message in checked.errors.items()}
+            if checked.errors:
+                continue
+            values = checked.values
+            if part.entity_id is None:
+                if "display_order" in values and not str(part.form.get("display_order") or "").strip():
+                    values["display_order"] = self._next_order(ward_code, part.entity)
+                planned.append((part, Op(part.entity, "add", values=values)))
+            else:
+                version = seen[part.entity, part.entity_id]
+                planned.append((part, Op(part.entity, "update", part.entity_id, values, version)))
+        if errors:
+            raise Invalid(errors)
+        return planned
+
+    def save_update(
+        self,
+        actor: Account,
+        ward_code: str,
+        parts: Sequence[Part],
+        seen: Mapping[tuple[str, int], int],
+        *,
+        confirm_rest: bool,
+        note: str | None = None,
+    ) -> UpdateSaved:
+        """An editor's ordinary update in one transaction: each part saved as its own save would be (its own
+        change set, waiting for review where the borough reviews), and with `confirm_rest` every other record
+        stamped checked, as "still correct" does (at once, like it). All or nothing: raises Invalid, NotAllowed,
+        NotFound, EditConflict (a record changed) or StaleConfirm (the team changed since `seen`)."""
+        borough = self._allow(actor, ward_code)
+        planned = self.check_update(ward_code, parts, seen)
+        now = self.clock()
+        outcomes: dict[str, Saved] = {}
+        op: Op | None = None
+        try:
+            with self.store.session() as session:
+                team = self._team(session, ward_code)
+                records = _records(team)
+                if confirm_rest:
+                    by_key = {(entity, record.id): record for entity, record in records}
+                    current = {key: record.version for key, record in by_key.items()}
+                    if current != dict(seen):
+                        raise self._stale_confirm(session, ward_code, by_key, seen, current)
+                review = needs_review(session, actor, borough)
+                status: Literal["pending", "applied"] = "pending" if review else "applied"
+                for part, op in planned:
+                    try:
+                        if review:
+                            rows = self._draft(session, team, [op])
+                        else:
+                            rows = self._apply(session, team, [op], actor, now)
+                    except Invalid as error:  # a duplicate of a record the team has: on that part's field
+                        raise Invalid({f"{part.key}-{k}": x for k, x in error.errors.items()}) from None
+                    if not rows:
+                        outcomes[part.key] = Saved(None, "unchanged", op.entity_id)
+                        continue
+                    change_set = self._change_set(ward_code, actor, "officer", status, note, now, rows)
+                    session.add(change_set)
+                    session.flush()
+                    outcomes[part.key] = Saved(change_set.id, status, rows[0].entity_id)
+                confirmed = None
+                if confirm_rest:
+                    changed = {(op.entity, op.entity_id) for _, op in planned if op.action == "update"}
+                    rest = [(entity, record) for entity, record in records if (entity, record.id) not in changed]
+                    rows = [row for entity, record in rest for row in _confirm_rows(entity, record, actor, now)]
+                    change_set = self._change_set(ward_code, actor, "officer", "applied", note, now, rows)
+                    session.add(change_set)
+                    session.flush()
+                    confirmed = Saved(change_set.id, "applied", team.id)
+        except (_Stale, StaleDataError) as exc:
+            ops = [op for _, op in planned]
+            raise self._conflict(
+                ward_code, exc.op if isinstance(exc, _Stale) else self._stale_op(ward_code, ops)
+            ) from None
+        if confirmed or any(s.status == "applied" for s in outcomes.values()):
+            self._changed(ward_code)
+        return UpdateSaved(outcomes, confirmed)
 
     # -- review --
 
@@ -1093,6 +1191,36 @@ class Editing:
         return StaleConfirm(changed, seen_text(current))
 
 
+def _records(team: m.Team) -> list[tuple[str, Record]]:
+    """The team and every record of it, as "still correct" confirms them."""
+    return [
+        ("team", team),
+        *(("route", r) for r in team.routes),
+        *(("officer", o) for o in team.officers),
+        *(("meeting", x) for x in team.meetings),
+        *(("priority", p) for p in team.priorities),
+    ]
+
+
+def _confirm_rows(entity: str, record: Any, actor: Account, now: datetime) -> list[Change]:
+    """Stamp one record checked now by `actor`, and the history rows that say so."""
+    rows = []
+    for name, after in (("verified_at", now), ("verified_by", actor.name[:120])):
+        rows.append(
+            Change(
+                entity=entity,
+                entity_id=record.id,
+                action="confirm",
+                field=name,
+                before=to_text(getattr(record, name)),
+                after=to_text(after),
+                version=record.version,
+            )
+        )
+        setattr(record, name, after)
+    return rows
+
+
 def _differs(entity: str, name: str, stored: Any, new: Any) -> bool:
     """Whether a save changes a field: a phone number or email written another way is the same."""
     if stored == new:
@@ -1132,7 +1260,9 @@ __all__ = [
     "Item",
     "NotAllowed",
     "NotFound",
+    "Part",
     "PlaceOption",
     "Saved",
     "StaleItem",
+    "UpdateSaved",
 ]

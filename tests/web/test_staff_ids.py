@@ -45,6 +45,7 @@ STAFF_POSTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "admin.save": (("version",), {"kind": "phone", "label": "Team phone", "value": "020 7946 0123"}),
     "admin.places": (("place", "version"), {"version": "VERSION"}),
     "admin.confirm": (("seen",), {}),
+    "admin.update_team_answers": (("seen",), {"priority-issue": "Bikes stolen", "confirm_rest": "y"}),
     "admin.confirm_value": (("version",), {}),
     "admin.conflict": ((), {"keep": "team"}),
     "admin.restore": ((), {}),
