@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +29,8 @@ pytestmark = pytest.mark.deploy
 RUN_LOCAL = ROOT / "deploy" / "run-local"
 PATHS = ("/api/v1/postcodes/SW1A 1AA", "/wards/E05013806", "/api/v1/wards/E05013806", "/api/v1/postcodes/E1 6AN")
 API_ROUTE = "/api/v1/postcodes/<path:postcode>"
+# The load comes from one address, 127.0.0.1: a limit it cannot reach (the shared count is checked apart).
+UNLIMITED = {"FINDER_RATE_LIMIT": "100000/minute"}
 SECRETS = ("SW1A 1AA", "SW1A1AA", "SW1A%201AA", "E1 6AN", "E16AN", "198.51.100.23")
 
 
@@ -81,8 +84,7 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
     out = (folder / "run-local.out").open("w")
     process = subprocess.Popen(
         [str(RUN_LOCAL)],
-        # The load comes from one address, 127.0.0.1: a limit it cannot reach (the shared count is checked apart).
-        env={**os.environ, "FINDER_DEPLOY_DIR": str(folder), "FINDER_RATE_LIMIT": "100000/minute"},
+        env={**os.environ, "FINDER_DEPLOY_DIR": str(folder), **UNLIMITED},
         stdout=subprocess.PIPE,
         stderr=out,
         text=True,
@@ -416,3 +418,49 @@ def test_sigterm_drains_an_instance_mid_load_without_a_failed_request(topology):
     while Path(f"/proc/{instance}").exists() and "zombie" not in Path(f"/proc/{instance}/status").read_text():
         assert time.monotonic() < deadline, "the instance did not stop after SIGTERM"
         time.sleep(0.2)
+
+
+def test_a_new_geodata_release_is_switched_to_under_load_without_a_failed_request_and_the_old_one_is_kept(
+    topology, tmp_path
+):
+    release = tmp_path / "geodata-next"
+    shutil.copytree(ROOT / "geodata", release)  # as `finder build-geodata` beside the live one would leave it
+    live = Path(os.path.realpath(topology.folder / "geodata"))
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        n = 0
+        while not stop.is_set() and n < 2000:  # bounded, whatever happens
+            path = PATHS[n % len(PATHS)]
+            n += 1
+            try:
+                response = requests.get(topology.proxy + path, timeout=10)
+                if response.status_code != 200:
+                    failures.append(f"{path}: {response.status_code}")
+            except requests.RequestException as exc:
+                failures.append(f"{path}: {exc}")
+            time.sleep(0.02)
+
+    with ThreadPoolExecutor(2) as pool:
+        loads = [pool.submit(load) for _ in range(2)]
+        try:
+            refreshed = subprocess.run(
+                [str(ROOT / "deploy" / "refresh-geodata"), str(topology.folder), str(release)],
+                env={**os.environ, **UNLIMITED},  # as the instances were started
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+        finally:
+            stop.set()
+        for done in loads:
+            done.result()
+    assert refreshed.returncode == 0, refreshed.stderr[-3000:]
+    assert failures == [], failures[:5]
+    assert Path(os.path.realpath(topology.folder / "geodata")) == release
+    assert (live / "postcodes.npy").exists()  # the old release is kept until the new one is proven
+    env = dict(line.split("=", 1) for line in (topology.folder / "topology.env").read_text().splitlines())
+    for i in (1, 2, 3):  # each instance, restarted, has the new release's postcodes mapped, none of the old
+        maps = Path(f"/proc/{env[f'FINDER{i}_PID']}/maps").read_text()
+        assert str(release / "postcodes.npy") in maps and str(live) not in maps, i
