@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +29,8 @@ pytestmark = pytest.mark.deploy
 RUN_LOCAL = ROOT / "deploy" / "run-local"
 PATHS = ("/api/v1/postcodes/SW1A 1AA", "/wards/E05013806", "/api/v1/wards/E05013806", "/api/v1/postcodes/E1 6AN")
 API_ROUTE = "/api/v1/postcodes/<path:postcode>"
+# The load comes from one address, 127.0.0.1: a limit it cannot reach (the shared count is checked apart).
+UNLIMITED = {"FINDER_RATE_LIMIT": "100000/minute"}
 SECRETS = ("SW1A 1AA", "SW1A1AA", "SW1A%201AA", "E1 6AN", "E16AN", "198.51.100.23")
 
 
@@ -51,6 +54,16 @@ class Topology:
             for s in family.samples
         }
 
+    def answered(self, route: str) -> float:
+        """How many requests for `route` (a route pattern) the instances in rotation have answered between them."""
+        up = [int(name[-1]) for name, state in self.server_states().items() if state == "UP"]
+        return sum(
+            value
+            for i in up
+            for (name, labels), value in self.metrics(i).items()
+            if name == "finder_request_duration_seconds_count" and ("route", route) in labels
+        )
+
     def server_states(self) -> dict[str, str]:
         """HAProxy's view of each instance (UP, DOWN, ...), from its stats socket."""
         with socket.socket(socket.AF_UNIX) as sock:
@@ -71,8 +84,7 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
     out = (folder / "run-local.out").open("w")
     process = subprocess.Popen(
         [str(RUN_LOCAL)],
-        # The load comes from one address, 127.0.0.1: a limit it cannot reach (the shared count is checked apart).
-        env={**os.environ, "FINDER_DEPLOY_DIR": str(folder), "FINDER_RATE_LIMIT": "100000/minute"},
+        env={**os.environ, "FINDER_DEPLOY_DIR": str(folder), **UNLIMITED},
         stdout=subprocess.PIPE,
         stderr=out,
         text=True,
@@ -127,7 +139,8 @@ def test_killing_an_instance_mid_load_fails_no_request_and_it_rejoins_only_once_
     killer.join()
     took = time.monotonic() - started
     # The one answer the killed worker may have been writing: gunicorn sends its headers and its body in two
-    # writes, and a kill between them leaves an answer HAProxy has begun to pass on, which no proxy can retry.
+    # writes, and a kill between them leaves an answer HAProxy has begun to pass on, which no proxy can retry
+    # (HAProxy's retries end when an answer's headers arrive: deploy/README.md, "Nothing lost when one dies").
     cut_short = [f for f in failures if "IncompleteRead" in f]
     assert failures == cut_short and len(cut_short) <= 1, failures[:5]
     assert count == 600 and took < 120
@@ -196,16 +209,65 @@ def test_metrics_move_and_no_log_holds_a_postcode_or_a_client_address(topology):
     assert "/api/" not in proxy_log and "127.0.0.1" not in proxy_log
 
 
+def early_in_a_second() -> None:
+    """Wait for the start of a second: the proxy ends its copies when the second they expire in begins."""
+    while not 0.02 < time.time() % 1 < 0.4:
+        time.sleep(0.01)
+
+
+def test_a_ward_page_asked_twice_within_a_second_reaches_an_instance_once_and_each_language_is_kept_apart(topology):
+    ward = f"{topology.proxy}/wards/E05013806"
+    english, polish = {"Accept-Language": "en-GB,en;q=0.9"}, {"Accept-Language": "pl-PL,pl;q=0.9"}
+    time.sleep(1.1)  # nothing kept from an earlier test
+    early_in_a_second()
+    before = topology.answered("/wards/<code>")
+    first = requests.get(ward, headers=english, timeout=5)
+    second = requests.get(ward, headers=english, timeout=5)
+    in_polish = requests.get(ward, headers=polish, timeout=5)
+    in_english = requests.get(ward, headers=english, timeout=5)
+    assert "X-Cache" not in first.headers and second.headers["X-Cache"] == "HIT"
+    assert second.text == first.text and '<html lang="en"' in second.text
+    assert "X-Cache" not in in_polish.headers and '<html lang="pl"' in in_polish.text  # not the English copy
+    assert in_english.headers["X-Cache"] == "HIT" and '<html lang="en"' in in_english.text
+    assert in_english.headers["Vary"] == "Accept-Encoding, Accept-Language"  # the finder's, for browsers
+    assert topology.answered("/wards/<code>") - before == 2  # the first English and the Polish
+
+    time.sleep(1.05)  # a copy lives a second at most
+    assert "X-Cache" not in requests.get(ward, headers=english, timeout=5).headers
+
+
+def test_the_proxy_keeps_no_postcode_or_point_answer_no_search_no_staff_page_and_nothing_asked_with_a_cookie(
+    topology,
+):
+    asked = {
+        "/api/v1/postcodes/SW1A 1AA": {},
+        "/api/v1/locate?lat=51.5014&lon=-0.1419": {},
+        "/search?postcode=SW1A 1AA": {},
+        "/wards/E05013806?from=location": {},
+        "/wards/E05013806": {"Cookie": "session=a-staff-member"},
+        "/admin/sign-in": {},
+    }
+    early_in_a_second()
+    before = topology.answered("/api/v1/postcodes/<path:postcode>")
+    for path, headers in asked.items():
+        for _ in range(2):
+            response = requests.get(topology.proxy + path, headers=headers, allow_redirects=False, timeout=5)
+            assert response.status_code in (200, 303), (path, response.status_code)
+            assert "X-Cache" not in response.headers and "Age" not in response.headers, path
+    assert topology.answered("/api/v1/postcodes/<path:postcode>") - before == 2
+
+
 class Browser:
     """A staff member's browser at one instance, as if through the proxy over https (FINDER_PROXIES=1 trusts the
     forwarded scheme): the Secure session cookie is carried by hand, as requests keeps it for https only."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, address: str = "198.51.100.23") -> None:
         self.base = base
+        self.address = address
         self.cookie = ""
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.23", "Host": "127.0.0.1"}
+        headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": self.address, "Host": "127.0.0.1"}
         headers["Referer"] = f"https://127.0.0.1{path}"  # Flask-WTF's same-origin check on https
         if self.cookie:
             headers["Cookie"] = self.cookie
@@ -220,6 +282,28 @@ class Browser:
         found = re.search(r'name="csrf_token" value="([^"]+)"', self.request("GET", path).text)
         assert found, path
         return found.group(1)
+
+
+def test_wrong_passwords_sent_to_two_instances_count_once_so_the_sixth_is_refused(topology):
+    from finder.store import Store
+    from tests.support.staff import PASSWORD, make_user
+
+    store = Store(topology.env["DATABASE_URL"])
+    try:
+        make_user(store, "guessed@met.police.uk", "ward_editor")
+    finally:
+        store.dispose()
+    browsers = [Browser(topology.instance(i), address="198.51.100.77") for i in (1, 3)]
+
+    def sign_in(browser: Browser, password: str) -> requests.Response:
+        form = {"email": "guessed@met.police.uk", "password": password, "csrf_token": browser.csrf("/admin/sign-in")}
+        return browser.request("POST", "/admin/sign-in", data=form)
+
+    for n in range(5):  # the limit for one client and one account: 5 in 15 minutes, split 3 and 2
+        refused = sign_in(browsers[n % 2], "not the password")
+        assert refused.status_code != 302 and "Too many failed attempts" not in refused.text, n
+    throttled = sign_in(browsers[1], PASSWORD)  # even the right password, from this client, for now
+    assert throttled.status_code != 302 and "Too many failed attempts to sign in" in throttled.text
 
 
 def test_an_edit_made_through_one_instance_is_served_by_another_within_a_second(topology):
@@ -265,6 +349,44 @@ def test_an_edit_made_through_one_instance_is_served_by_another_within_a_second(
     assert new_email in requests.get(f"{reader}/wards/{SAMPLE_WARD}", timeout=5).text  # the page too
 
 
+def test_an_edit_shows_through_the_proxys_kept_ward_page_within_a_second_and_a_half(topology):
+    from finder.store import Store
+    from finder.teams.samples import load_sample_teams
+    from tests.store.teamdata import FORCE_NAMES, SAMPLE_WARD
+    from tests.support.staff import PASSWORD, make_user
+
+    store = Store(topology.env["DATABASE_URL"])
+    try:
+        load_sample_teams(store, FORCE_NAMES)
+        make_user(store, "editor2@met.police.uk", "ward_editor", wards=[SAMPLE_WARD])
+    finally:
+        store.dispose()
+    time.sleep(1.5)  # every instance has read the sample teams
+    page = f"{topology.proxy}/wards/{SAMPLE_WARD}"
+    editor = Browser(topology.instance(1))
+    signed_in = editor.request(
+        "POST",
+        "/admin/sign-in",
+        data={"email": "editor2@met.police.uk", "password": PASSWORD, "csrf_token": editor.csrf("/admin/sign-in")},
+    )
+    assert signed_in.status_code == 302, signed_in.text[:500]
+    new_email = "st.jamess.proxy@met.police.uk"
+    form = {"kind": "email", "label": "Team email", "value": new_email, "display_order": "6"}
+    form["csrf_token"] = editor.csrf(f"/admin/wards/{SAMPLE_WARD}")
+    deadline = time.monotonic() + 3
+    while requests.get(page, timeout=5).headers.get("X-Cache") != "HIT":  # the proxy holds a copy
+        assert time.monotonic() < deadline, "the proxy keeps no copy of the ward page"
+        time.sleep(0.05)
+    saved = editor.request("POST", f"/admin/wards/{SAMPLE_WARD}/route/new", data=form)
+    assert saved.status_code == 302, saved.text[:500]
+    made = time.monotonic()
+    # The instances' team cache (0.5 s), then the proxy's copy made just before, kept to the end of its second.
+    while new_email not in (kept := requests.get(page, timeout=5)).text:
+        assert time.monotonic() - made < 1.5, "the proxy still serves the page as it was, 1.5 s after the edit"
+        time.sleep(0.05)
+    assert kept.status_code == 200
+
+
 def test_sigterm_drains_an_instance_mid_load_without_a_failed_request(topology):
     failures: list[str] = []
     answered = threading.Semaphore(0)
@@ -296,3 +418,49 @@ def test_sigterm_drains_an_instance_mid_load_without_a_failed_request(topology):
     while Path(f"/proc/{instance}").exists() and "zombie" not in Path(f"/proc/{instance}/status").read_text():
         assert time.monotonic() < deadline, "the instance did not stop after SIGTERM"
         time.sleep(0.2)
+
+
+def test_a_new_geodata_release_is_switched_to_under_load_without_a_failed_request_and_the_old_one_is_kept(
+    topology, tmp_path
+):
+    release = tmp_path / "geodata-next"
+    shutil.copytree(ROOT / "geodata", release)  # as `finder build-geodata` beside the live one would leave it
+    live = Path(os.path.realpath(topology.folder / "geodata"))
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        n = 0
+        while not stop.is_set() and n < 2000:  # bounded, whatever happens
+            path = PATHS[n % len(PATHS)]
+            n += 1
+            try:
+                response = requests.get(topology.proxy + path, timeout=10)
+                if response.status_code != 200:
+                    failures.append(f"{path}: {response.status_code}")
+            except requests.RequestException as exc:
+                failures.append(f"{path}: {exc}")
+            time.sleep(0.02)
+
+    with ThreadPoolExecutor(2) as pool:
+        loads = [pool.submit(load) for _ in range(2)]
+        try:
+            refreshed = subprocess.run(
+                [str(ROOT / "deploy" / "refresh-geodata"), str(topology.folder), str(release)],
+                env={**os.environ, **UNLIMITED},  # as the instances were started
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+        finally:
+            stop.set()
+        for done in loads:
+            done.result()
+    assert refreshed.returncode == 0, refreshed.stderr[-3000:]
+    assert failures == [], failures[:5]
+    assert Path(os.path.realpath(topology.folder / "geodata")) == release
+    assert (live / "postcodes.npy").exists()  # the old release is kept until the new one is proven
+    env = dict(line.split("=", 1) for line in (topology.folder / "topology.env").read_text().splitlines())
+    for i in (1, 2, 3):  # each instance, restarted, has the new release's postcodes mapped, none of the old
+        maps = Path(f"/proc/{env[f'FINDER{i}_PID']}/maps").read_text()
+        assert str(release / "postcodes.npy") in maps and str(live) not in maps, i
