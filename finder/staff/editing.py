@@ -600,7 +600,8 @@ class Editing:
         errors at once, keyed "<part key>-<field>", and NotFound."""
         with self.store.reader() as session:
             force_id = self._team(session, ward_code).force_id
-        planned, errors = [], {}
+        planned: list[tuple[Part, Op]] = []
+        errors: dict[str, str] = {}
         for part in parts:
             if part.entity_id is None:
                 checked = self._checked(part.entity, part.form, force_id, new=True)

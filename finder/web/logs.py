@@ -80,7 +80,7 @@ class TextLines(logging.Formatter):
             second = int(record.created)
             text = time.strftime(self.default_time_format, self.converter(record.created))
             self._second = (second, text)
-        return self.default_msec_format % (text, record.msecs)
+        return f"{text},{int(record.msecs):03d}"  # logging's default_msec_format, '%s,%03d'
 
 
 def request_id(from_proxy: bool) -> str:

@@ -48,7 +48,7 @@ def _page(
 ) -> Any:
     name, borough = ward_name(ward_code)
     borough_code = editing().borough_of(ward_code)
-    review = bool(borough_code) and editing().review_required(borough_code) and actor().role == Role.WARD_EDITOR
+    review = borough_code is not None and editing().review_required(borough_code) and actor().role == Role.WARD_EDITOR
     page = render_template(
         "admin/update.html",
         ward_code=ward_code,
@@ -148,8 +148,7 @@ def _what_changed(stale: EditConflict | StaleConfirm) -> str:
             return f"The {what} was removed."
         labels = FIELD_FORMS.get(stale.entity, {})
         now = [f"{labels.get(d.field, (d.field,))[0]}: now “{d.current or '—'}”" for d in stale.differences]
-        changes = "; ".join(now)
-        return f"The {what} changed ({changes}). Check your answers below, then continue."
+        return f"The {what} changed ({'; '.join(now)}). Check your answers below, then continue."
     said = []
     for entity, label, changes in stale.changed:
         fields = FIELD_FORMS.get(entity, {})
@@ -165,7 +164,8 @@ def _what_changed(stale: EditConflict | StaleConfirm) -> str:
 
 def _say_what_happened(found: list[Part], done: UpdateSaved) -> None:
     """One banner: what residents see now, what waits for review, and what was marked as checked."""
-    applied, waiting = [], []
+    applied: list[str] = []
+    waiting: list[str] = []
     for part in found:
         saved = done.parts.get(part.key)
         if saved is not None and saved.status != "unchanged":
