@@ -6,7 +6,7 @@ them from outside (deploy/haproxy/finder.cfg). Never cached, never rate limited.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 
 from finder.geo.geodata import GeodataError
 from finder.ops.readiness import store_not_ready
@@ -16,7 +16,7 @@ from finder.web import services
 bp = Blueprint("ops", __name__)
 
 
-def _probe(body: dict[str, str], status: int = 200):
+def _probe(body: dict[str, str], status: int = 200) -> Response:
     response = jsonify(body)
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
@@ -24,13 +24,13 @@ def _probe(body: dict[str, str], status: int = 200):
 
 
 @bp.get("/livez")
-def livez():
+def livez() -> Response:
     """The process answers requests: nothing else is asked (a restart would not cure a store outage)."""
     return _probe({"status": "live"})
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> Response:
     """200 when this instance can serve (geodata loaded, store readable and at the code's schema), else 503 and why."""
     try:
         lookup = services().lookup  # loaded at start under gunicorn (finder/wsgi.py); loaded now otherwise

@@ -3,8 +3,8 @@
 WTForms reads what was posted (only a record's editable fields reach the editing service; a checkbox
 left empty reads as unticked); the checks stay in `finder.teams.validation.check`, which the CLI and
 the tests call without a request. The page still draws each field with the macro in
-`templates/admin/_record.html` from `field_forms` (label, input type, hint): drawing them with
-govuk-frontend-wtf widgets needs GOV.UK Frontend's templates, which the staff-area issue (25) brings.
+`templates/admin/_record.html` from `field_forms` (label, input type, hint), in GOV.UK Frontend's classes.
+The one-page ordinary update (`finder/staff/update_form.py`) draws its fields with govuk-frontend-wtf widgets.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
             process.stdout.close()
 
 
-def test_killing_an_instance_mid_load_fails_no_request_and_it_rejoins_only_once_ready(topology):
+def test_killing_an_instance_mid_load_cuts_short_at_most_the_answer_it_was_writing_and_it_rejoins_once_ready(topology):
     failures: list[str] = []
     done = threading.Event()
     count = 0
