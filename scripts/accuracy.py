@@ -136,7 +136,7 @@ def report(sample: int, seed: int) -> list[tuple[str, str, int, int, int]]:
         lat, lon = _lat_lon(e, n)
         a = _answer(lambda lat=lat, lon=lon: lookup.resolve(lat=lat, lon=lon))
         nearest = banks.iloc[int(np.argmin(banks.geometry.distance(shapely.Point(e, n))))]["NAME"]
-        if isinstance(a, PointAnswer):  # by the bank, within the wards' 100 m: that bank's ward
+        if isinstance(a, PointAnswer):  # by the bank, within the wards' 20 m resolution: that bank's ward
             ok = a.force.id == "metropolitan" and a.ward.borough_name == nearest
         else:
             named = [bank["borough"]["name"] for bank in a.details.get("banks", [])]
@@ -216,8 +216,8 @@ def markdown(rows: list[tuple[str, str, int, int, int]], sample: int, seed: int,
     lines.append(
         "A point on the river is right when it names the Met (whose Marine Policing Unit polices the river) and, among "
         "its banks, the nearest borough (mid-river, which bank is nearer differs by metres between the generalised "
-        "wards and the boroughs as drawn); a point within 100 m of a ward is answered with that ward, right only "
-        "when the ward is in the nearest borough."
+        "wards and the boroughs as drawn); a point inside a ward or within 20 m of one is answered with that ward, "
+        "right only when the ward is in the nearest borough."
     )
     return "\n".join(lines)
 

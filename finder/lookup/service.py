@@ -48,8 +48,10 @@ LONDON_EDGE_M = 20.0
 # A postcode in their district (EC4Y) recorded outside the City within the generalised wards' resolution (20 m) of
 # the City's wards is near them: EC4Y 9BS, 9BW and 9DH (5-18 m). The next EC4Y postcode outside the City is 700 m off.
 TEMPLES_OUTCODE = "EC4Y"
-# A point on the water within 100 m of wards on both banks, in two boroughs, whose distances to them differ by less
-# than the generalised wards' resolution: which bank's ward covers it cannot be told, so both are shown.
+# The generalised wards' resolution on the water. Inside the GLA boundary every gap between the wards wider than
+# twice this is water (the Thames and its creeks: the Lea, Bow, Deptford and Barking Creeks, the Wandle's mouth,
+# the Darent; measured over the built wards), so a point farther than this from every ward is on the water. And a
+# point on the water whose distances to two boroughs' banks differ by less than this is undecided: both are shown.
 BANKS_TIE_M = 20.0
 TEMPLES_NEAR_M = 20.0
 CITY_FORCE = "city-of-london"
@@ -938,6 +940,8 @@ class Lookup:
             near, far = self.geo.wards.river_banks(easting, northing)
             if far is not None and far[0].borough_code != near[0].borough_code and far[1] - near[1] < BANKS_TIE_M:
                 raise self._on_river(lat_f, lon_f, easting, northing, undecided=True)
+            if near[1] > BANKS_TIE_M:  # on the water by a bank, maybe a creek's: the river is not named
+                raise self._on_river(lat_f, lon_f, easting, northing, thames=False)
         edge = None
         if abs(side) <= LONDON_EDGE_M:
             nearest = self.geo.nearest_gb_postcode(easting, northing, NEAREST_POSTCODE_M, outside=LONDON_DISTRICTS)
@@ -974,13 +978,14 @@ class Lookup:
         )
 
     def _on_river(
-        self, lat: float, lon: float, easting: float, northing: float, *, undecided: bool = False
+        self, lat: float, lon: float, easting: float, northing: float, *, undecided: bool = False, thames: bool = True
     ) -> NotFound:
-        """A point inside the GLA boundary that no ward covers, nor comes within 100 m of: the Thames, where the
-        wards stop at the bank. Name the boroughs on each bank and the Met, which polices the river through its
-        Marine Policing Unit (no contact of the unit's own is held, so the Met's routes), never a ward of its own.
-        `undecided`: nearer than 100 m to two boroughs' banks alike (BANKS_TIE_M), which may be a creek as well as
-        the Thames, so the water is not named and the answer says the boundaries cannot decide."""
+        """A point inside the GLA boundary on the water, where the wards stop at the bank: no ward covers it or
+        comes within 100 m (the Thames), or none within BANKS_TIE_M (`thames` false: a creek's water as well as
+        the Thames', so the water is not named). Name the boroughs on each bank, nearest first, and the Met, which
+        polices the river through its Marine Policing Unit (no contact of the unit's own is held, so the Met's
+        routes), never a ward of its own. `undecided`: about as near two boroughs' banks (BANKS_TIE_M), so the
+        answer says the boundaries cannot decide."""
         near, far = self.geo.wards.river_banks(easting, northing)
         banks = [near] if far is None else [near, far]
         boroughs = sorted({ward.borough_name for ward, _ in banks})
@@ -991,17 +996,17 @@ class Lookup:
         else:
             where = tr("between two banks of %(borough)s", borough=boroughs[0])
         met = self.forces["metropolitan"]
-        sentences = (
-            [
-                tr("That place is on the water in London, %(where)s.", where=where),
+        if thames and not undecided:
+            sentences = [tr("That place is on the River Thames in London, %(where)s.", where=where)]
+        else:
+            sentences = [tr("That place is on the water in London, %(where)s.", where=where)]
+        if undecided:
+            sentences.append(
                 tr(
                     "It is about as near one bank as the other, so the ward boundaries held cannot say which "
                     "ward team's area it is in."
-                ),
-            ]
-            if undecided
-            else [tr("That place is on the River Thames in London, %(where)s.", where=where)]
-        )
+                )
+            )
         return NotFound(
             joined(
                 *sentences,

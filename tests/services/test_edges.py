@@ -274,10 +274,32 @@ def test_a_point_on_the_water_about_as_near_two_boroughs_banks_shows_both_and_sa
     assert error.value.details["force"]["id"] == "metropolitan"
 
 
-def test_a_point_on_the_water_clearly_nearer_one_bank_keeps_that_banks_ward(finder_lookup):
-    answer = finder_lookup.resolve(lat=51.5013, lon=-0.1231)  # off Westminster's bank by the bridge
+def test_a_point_within_the_wards_resolution_of_one_bank_keeps_that_banks_ward(finder_lookup):
+    answer = finder_lookup.resolve(lat=51.5013, lon=-0.1234)  # off Westminster's bank by the bridge, 13 m
     assert (answer.ward.name, answer.ward.borough_name) == ("St James's", "Westminster")
-    assert answer.ward_match == "nearest" and answer.distance_m < 100
+    assert answer.ward_match == "nearest" and answer.distance_m < 20
+
+
+# Farther than the wards' resolution (20 m) from every ward, inside the GLA boundary: on the water (every such gap
+# between the wards is the Thames or a creek), nearer one bank than the other, so no "cannot decide"; the river is
+# not named, since a creek's water is as far from the wards. Before: the nearest ward within 100 m, one bank only.
+ON_THE_WATER = [
+    ((51.5013, -0.1231), ("St James's", "Westminster"), ("Waterloo & South Bank", "Lambeth")),  # 34 m / 218 m
+    ((51.48458, -0.28039), ("Chiswick Riverside", "Hounslow"), ("Kew", "Richmond upon Thames")),
+]
+
+
+@pytest.mark.parametrize(("point", "near", "far"), ON_THE_WATER)
+def test_a_point_on_the_water_beyond_the_wards_resolution_shows_both_banks_nearest_first(
+    finder_lookup, point, near, far
+):
+    with pytest.raises(NotFound) as error:
+        finder_lookup.resolve(lat=point[0], lon=point[1])
+    assert error.value.code == "on_river" and error.value.details["undecided"] is False
+    assert [(b["ward"]["name"], b["borough"]["name"]) for b in error.value.details["banks"]][:2] == [near, far]
+    assert error.value.message.startswith("That place is on the water in London, between the banks of")
+    assert "cannot say" not in error.value.message and "River Thames" not in error.value.message
+    assert error.value.details["force"]["id"] == "metropolitan"
 
 
 def test_the_surrey_half_of_the_river_at_hampton_court_is_outside_london_and_never_the_met(finder_lookup):
