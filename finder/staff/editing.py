@@ -564,21 +564,8 @@ class Editing:
             with self.store.session() as session:
                 team = self._team(session, ward_code)
                 record = self._record(session, team, op)
-                rows = [
-                    Change(
-                        entity=entity,
-                        entity_id=record.id,
-                        action="confirm",
-                        field=name,
-                        before=to_text(getattr(record, name)),
-                        after=to_text(after),
-                        version=record.version,
-                    )
-                    for name, after in (("verified_at", now), ("verified_by", actor.name[:120]))
-                ]
                 review = needs_review(session, actor, borough)
-                if not review:
-                    record.verified_at, record.verified_by = now, actor.name[:120]
+                rows = _confirm_rows(entity, record, actor, now, stamp=not review)
                 status: Literal["pending", "applied"] = "pending" if review else "applied"
                 change_set = self._change_set(ward_code, actor, "officer", status, note, now, rows)
                 session.add(change_set)
@@ -1203,8 +1190,9 @@ def _records(team: m.Team) -> list[tuple[str, Record]]:
     ]
 
 
-def _confirm_rows(entity: str, record: Any, actor: Account, now: datetime) -> list[Change]:
-    """Stamp one record checked now by `actor`, and the history rows that say so."""
+def _confirm_rows(entity: str, record: Any, actor: Account, now: datetime, *, stamp: bool = True) -> list[Change]:
+    """The history rows that say one record was checked now by `actor`; and, unless it waits for review
+    (`stamp` false), the record stamped so."""
     rows = []
     for name, after in (("verified_at", now), ("verified_by", actor.name[:120])):
         rows.append(
@@ -1218,7 +1206,8 @@ def _confirm_rows(entity: str, record: Any, actor: Account, now: datetime) -> li
                 version=record.version,
             )
         )
-        setattr(record, name, after)
+        if stamp:
+            setattr(record, name, after)
     return rows
 
 
