@@ -524,11 +524,14 @@ class Lookup:
         # For each ward boundary holding a live postcode recorded elsewhere (about 250 such postcodes), every
         # live postcode inside that boundary: a point there answers as its nearest postcode does.
         rows = geodata.postcodes.rows
-        live = (rows["status"] == layout.LIVE) & (rows["centre"] >= 0)
+        live_anywhere = rows["status"] == layout.LIVE
+        live = live_anywhere & (rows["centre"] >= 0)
         # a set, not np.unique: numpy's unique imports numpy.ma (10-25 ms at start) when asked for values alone
         odd_centres = sorted(set(rows["centre"][live & (rows["centre"] != rows["ward"])].tolist()))
         near = rows[live & np.isin(rows["centre"], odd_centres)][["easting", "northing", "ward", "centre"]]
         self._near_odd: dict[int, np.ndarray] = {int(c): near[near["centre"] == c].copy() for c in odd_centres}
+        # The live postcodes published in no ward's boundary (22: piers, moorings, HMS Belfast's SE1 2JH).
+        self._on_water = rows[live_anywhere & (rows["centre"] < 0)][["easting", "northing"]].copy()
 
     @overload
     def resolve(self, *, postcode: str) -> PostcodeAnswer | OutcodeAnswer: ...
@@ -911,6 +914,12 @@ class Lookup:
             return None
         return self.geo.wards.wards[int(near[i]["ward"])], round(float(d[i]), 1)
 
+    def _has_postcode(self, easting: float, northing: float) -> bool:
+        """Whether a live postcode is published within BANKS_TIE_M of this point on the water: a place with an
+        address (a pier, a mooring), answered as its postcode is, so a place and its postcode get one answer."""
+        d = np.hypot(self._on_water["easting"] - easting, self._on_water["northing"] - northing)
+        return bool(len(d)) and float(d.min()) <= BANKS_TIE_M
+
     def _point(self, lat: Any, lon: Any) -> PointAnswer:
         try:
             lat_f, lon_f = float(lat), float(lon)
@@ -936,7 +945,7 @@ class Lookup:
             raise self._on_river(lat_f, lon_f, easting, northing)
         if match is None:
             raise self._outside_point(lat_f, lon_f, easting, northing, beyond_london=False)
-        if match.how == "nearest" and side < 0:
+        if match.how == "nearest" and side < 0 and not self._has_postcode(easting, northing):
             near, far = self.geo.wards.river_banks(easting, northing)
             if far is not None and far[0].borough_code != near[0].borough_code and far[1] - near[1] < BANKS_TIE_M:
                 raise self._on_river(lat_f, lon_f, easting, northing, undecided=True)

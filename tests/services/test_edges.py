@@ -302,6 +302,16 @@ def test_a_point_on_the_water_beyond_the_wards_resolution_shows_both_banks_neare
     assert error.value.details["force"]["id"] == "metropolitan"
 
 
+def test_a_place_on_the_water_with_a_postcode_of_its_own_answers_as_its_postcode_does(finder_lookup):
+    # HMS Belfast (SE1 2JH), moored 62 m off Southwark's ward: an address, not open water.
+    point = finder_lookup.resolve(lat=51.506588, lon=-0.081487)
+    postcode = finder_lookup.resolve(postcode="SE1 2JH")
+    assert point.ward == postcode.ward and point.ward.name == "London Bridge & West Bermondsey"
+    with pytest.raises(NotFound) as error:  # 60 m downstream of it, on the water
+        finder_lookup.resolve(lat=51.506588, lon=-0.080624)
+    assert error.value.code == "on_river"
+
+
 def test_the_surrey_half_of_the_river_at_hampton_court_is_outside_london_and_never_the_met(finder_lookup):
     with pytest.raises(OutsideArea) as error:
         finder_lookup.resolve(lat=51.4000, lon=-0.3430)  # south of the GLA boundary, mid-river
