@@ -306,7 +306,9 @@ def test_wrong_passwords_sent_to_two_instances_count_once_so_the_sixth_is_refuse
     assert throttled.status_code != 302 and "Too many failed attempts to sign in" in throttled.text
 
 
-def test_an_edit_made_through_one_instance_is_served_by_another_within_a_second(topology):
+def signed_in_editor(topology: Topology, email: str) -> Browser:
+    """A ward editor of the sample ward, signed in through instance 1, once every instance has read the sample
+    teams (FINDER_TEAM_CACHE_SECONDS in run-local: 0.5)."""
     from finder.store import Store
     from finder.teams.samples import load_sample_teams
     from tests.store.teamdata import FORCE_NAMES, SAMPLE_WARD
@@ -315,20 +317,24 @@ def test_an_edit_made_through_one_instance_is_served_by_another_within_a_second(
     store = Store(topology.env["DATABASE_URL"])
     try:
         load_sample_teams(store, FORCE_NAMES)
-        make_user(store, "editor@met.police.uk", "ward_editor", wards=[SAMPLE_WARD])
+        make_user(store, email, "ward_editor", wards=[SAMPLE_WARD])
     finally:
         store.dispose()
+    time.sleep(1.5)
+    editor = Browser(topology.instance(1))
+    form = {"email": email, "password": PASSWORD, "csrf_token": editor.csrf("/admin/sign-in")}
+    signed_in = editor.request("POST", "/admin/sign-in", data=form)
+    assert signed_in.status_code == 302, signed_in.text[:500]
+    return editor
+
+
+def test_an_edit_made_through_one_instance_is_served_by_another_within_a_second(topology):
+    from tests.store.teamdata import SAMPLE_WARD
+
+    editor = signed_in_editor(topology, "editor@met.police.uk")
     reader = topology.instance(3)
-    time.sleep(1.5)  # instance 3 has read the sample teams (FINDER_TEAM_CACHE_SECONDS in run-local: 0.5)
     assert requests.get(f"{reader}/api/v1/wards/{SAMPLE_WARD}", timeout=5).json()["team_status"] == "loaded"
 
-    editor = Browser(topology.instance(1))
-    signed_in = editor.request(
-        "POST",
-        "/admin/sign-in",
-        data={"email": "editor@met.police.uk", "password": PASSWORD, "csrf_token": editor.csrf("/admin/sign-in")},
-    )
-    assert signed_in.status_code == 302, signed_in.text[:500]
     new_email = "st.jamess.edit@met.police.uk"
     saved = editor.request(
         "POST",
@@ -350,26 +356,10 @@ def test_an_edit_made_through_one_instance_is_served_by_another_within_a_second(
 
 
 def test_an_edit_shows_through_the_proxys_kept_ward_page_within_a_second_and_a_half(topology):
-    from finder.store import Store
-    from finder.teams.samples import load_sample_teams
-    from tests.store.teamdata import FORCE_NAMES, SAMPLE_WARD
-    from tests.support.staff import PASSWORD, make_user
+    from tests.store.teamdata import SAMPLE_WARD
 
-    store = Store(topology.env["DATABASE_URL"])
-    try:
-        load_sample_teams(store, FORCE_NAMES)
-        make_user(store, "editor2@met.police.uk", "ward_editor", wards=[SAMPLE_WARD])
-    finally:
-        store.dispose()
-    time.sleep(1.5)  # every instance has read the sample teams
+    editor = signed_in_editor(topology, "editor2@met.police.uk")
     page = f"{topology.proxy}/wards/{SAMPLE_WARD}"
-    editor = Browser(topology.instance(1))
-    signed_in = editor.request(
-        "POST",
-        "/admin/sign-in",
-        data={"email": "editor2@met.police.uk", "password": PASSWORD, "csrf_token": editor.csrf("/admin/sign-in")},
-    )
-    assert signed_in.status_code == 302, signed_in.text[:500]
     new_email = "st.jamess.proxy@met.police.uk"
     form = {"kind": "email", "label": "Team email", "value": new_email, "display_order": "6"}
     form["csrf_token"] = editor.csrf(f"/admin/wards/{SAMPLE_WARD}")
