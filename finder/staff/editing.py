@@ -98,6 +98,10 @@ class NotFound(EditingError):
     """No such team, record or change set (in this ward)."""
 
 
+# The records residents see in an order an editor sets, and the team's list of each.
+ORDERED: dict[str, str] = {"route": "routes", "officer": "officers", "priority": "priorities"}
+
+
 class Invalid(EditingError):
     """The input needs fixing: `errors` maps each field to a message; `values` is what was typed."""
 
@@ -490,6 +494,56 @@ class Editing:
             raise Invalid(checked.errors, {k: form.get(k) for k in FIELDS[entity]})
         op = Op(entity, "update", entity_id, checked.values, version)
         return self._save(actor, ward_code, borough, [op], note)
+
+    def move(
+        self,
+        actor: Account,
+        ward_code: str,
+        entity: Entity,
+        entity_id: int,
+        direction: Literal["up", "down"],
+        version: int,
+        *,
+        note: str | None = None,
+    ) -> Saved:
+        """Swap a route's, officer's or priority's place with its neighbour's in the order residents see (order
+        on the page, then id; a route among its own officer's or the team's). Neighbours on the same number are
+        numbered 1, 2, 3… first, so the move shows. Checked against `version`: raises EditConflict, NotAllowed,
+        NotFound."""
+        if entity not in ORDERED:
+            raise NotFound("Only ways to reach the team, officers and priorities have an order to change.")
+        borough = self._allow(actor, ward_code)
+        seen = Op(entity, "update", entity_id, version=version)
+        try:
+            with self.store.reader() as session:
+                team = self._team(session, ward_code)
+                record = self._record(session, team, seen)
+                same_list = [
+                    r for r in getattr(team, ORDERED[entity]) if entity != "route" or r.officer_id == record.officer_id
+                ]
+                siblings = sorted(same_list, key=lambda r: (r.display_order, r.id))
+                now = [(r.id, r.display_order, r.version) for r in siblings]
+        except _Stale:
+            raise self._conflict(ward_code, seen) from None
+        ids = [i for i, _, _ in now]
+        at = ids.index(entity_id)
+        to = at - 1 if direction == "up" else at + 1
+        if not 0 <= to < len(ids):
+            return Saved(None, "unchanged", entity_id)
+        orders = [order for _, order, _ in now]
+        if orders[at] != orders[to]:
+            wanted = {ids[at]: orders[to], ids[to]: orders[at]}
+        else:
+            ids[at], ids[to] = ids[to], ids[at]
+            wanted = {i: n for n, i in enumerate(ids, start=1)}
+        versions = {i: (version if i == entity_id else v) for i, _, v in now}
+        ops = [
+            Op(entity, "update", i, {"display_order": wanted[i]}, versions[i])
+            for i, order, _ in now
+            if i in wanted and wanted[i] != order
+        ]
+        ops.sort(key=lambda op: op.entity_id != entity_id)  # the moved record first: the change set names it
+        return self._save(actor, ward_code, borough, ops, note)
 
     def remove(
         self, actor: Account, ward_code: str, entity: Entity, entity_id: int, version: int, *, note: str | None = None
@@ -1053,7 +1107,9 @@ class Editing:
                 assert row.field is not None  # each set to a key of op.values just above
                 setattr(record, row.field, op.values[row.field])
             # A change of place links (a team op with no values) confirms the team's listing.
-            if (changed and op.stamp) or (op.entity == "team" and not op.values):
+            # Reordering alone checks nothing, so it stamps nothing.
+            checked = any(row.field != "display_order" for row in changed)
+            if (checked and op.stamp) or (op.entity == "team" and not op.values):
                 stamp(record)
             rows += changed
             session.flush()

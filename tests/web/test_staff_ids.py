@@ -53,6 +53,7 @@ STAFF_POSTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "admin.decide": ((), {"decision": "approve"}),
     "admin.decide_many": (("change_set",), {"decision": "approve"}),
     "admin.withdraw": ((), {}),
+    "admin.move": (("version",), {"direction": "down"}),
 }
 URL_VALUES = {"ward_code": SAMPLE_WARD, "entity": "route", "item_id": "ROUTE"}
 

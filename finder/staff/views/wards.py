@@ -248,6 +248,32 @@ def save(ward_code: str, entity: str, item_id: int) -> Any:
     return _done(ward_code, saved, ENTITY_NAMES[entity], _record_key(entity, None if removed else item_id))
 
 
+# The lists an editor orders with Move up and Move down, as the move's message names them.
+LISTS = {"route": "ways to reach the team", "officer": "officers and PCSOs", "priority": "priorities"}
+
+
+@bp.post("/wards/<ward_code>/<entity>/<int:item_id>/move")
+@ward_required
+def move(ward_code: str, entity: str, item_id: int) -> Any:
+    """Move a route, officer or priority one place up or down the list residents see (no JavaScript needed)."""
+    direction = request.form.get("direction")
+    if entity not in LISTS:
+        abort(404)
+    if direction not in ("up", "down"):
+        abort(400, description="Choose Move up or Move down on the page.")
+    key = _record_key(entity, item_id)
+    try:
+        saved = editing().move(actor(), ward_code, entity, item_id, direction, _version(), note=_note())  # type: ignore[arg-type]
+    except EditConflict:
+        problem = Invalid({"move": "Someone changed this list after you opened the page. Check it, then try again."})
+        return _page(ward_code, status=409, error=problem, failed=key)
+    except NotAllowed as error:
+        abort(403, description=str(error))
+    except NotFound as error:
+        abort(404, description=str(error))
+    return _done(ward_code, saved, f"order of the {LISTS[entity]}", key)
+
+
 @bp.post("/wards/<ward_code>/places")
 @ward_required
 def places(ward_code: str) -> Any:
