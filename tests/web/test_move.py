@@ -155,3 +155,14 @@ def test_a_move_that_is_not_up_or_down_or_of_a_meeting_gets_a_clear_4xx(app, tea
     route = route_ids(teams)["Phone"]
     answer = post(client, f"{WARD_PAGE}/{path.replace('ROUTE', str(route))}", {"direction": direction, "version": "1"})
     assert answer.status_code == status
+
+
+def test_a_hostile_label_in_a_move_buttons_hidden_name_is_text(app, teams):
+    hostile = "<script>window.__pwned=1</script>{{7*7}}"
+    ids = route_ids(teams)
+    with teams.session() as session:
+        session.get(ContactRoute, ids["Phone"]).label = hostile
+    page = editor(app, teams).get(WARD_PAGE).get_data(as_text=True)
+    assert "<script>window.__pwned" not in page  # escaped, and the braces shown as typed, never evaluated:
+    shown = "&lt;script&gt;window.__pwned=1&lt;/script&gt;{{7*7}}"
+    assert f'Move up<span class="govuk-visually-hidden">: {shown}</span>' in page
