@@ -73,6 +73,8 @@ Entity = Literal["team", "route", "officer", "meeting", "priority"]
 Record = m.Team | m.ContactRoute | m.Officer | m.Meeting | m.Priority
 STAMP = ("verified_at", "verified_by")
 STALE_DAYS = 90
+# The records residents see in an order an editor sets, and the team's list of each.
+ORDERED: dict[str, str] = {"route": "routes", "officer": "officers", "priority": "priorities"}
 # Why a change cannot be withdrawn, by what became of it first.
 SETTLED = {
     "applied": "This change was already approved, so it cannot be withdrawn: residents see it now. "
@@ -96,10 +98,6 @@ class NotAllowed(EditingError):
 
 class NotFound(EditingError):
     """No such team, record or change set (in this ward)."""
-
-
-# The records residents see in an order an editor sets, and the team's list of each.
-ORDERED: dict[str, str] = {"route": "routes", "officer": "officers", "priority": "priorities"}
 
 
 class Invalid(EditingError):
@@ -525,22 +523,18 @@ class Editing:
                 now = [(r.id, r.display_order, r.version) for r in siblings]
         except _Stale:
             raise self._conflict(ward_code, seen) from None
-        ids = [i for i, _, _ in now]
-        at = ids.index(entity_id)
+        at = [i for i, _, _ in now].index(entity_id)
         to = at - 1 if direction == "up" else at + 1
-        if not 0 <= to < len(ids):
+        if not 0 <= to < len(now):
             return Saved(None, "unchanged", entity_id)
         orders = [order for _, order, _ in now]
-        if orders[at] != orders[to]:
-            wanted = {ids[at]: orders[to], ids[to]: orders[at]}
-        else:
-            ids[at], ids[to] = ids[to], ids[at]
-            wanted = {i: n for n, i in enumerate(ids, start=1)}
-        versions = {i: (version if i == entity_id else v) for i, _, v in now}
+        if orders[at] == orders[to]:
+            orders = list(range(1, len(now) + 1))
+        orders[at], orders[to] = orders[to], orders[at]
         ops = [
-            Op(entity, "update", i, {"display_order": wanted[i]}, versions[i])
-            for i, order, _ in now
-            if i in wanted and wanted[i] != order
+            Op(entity, "update", i, {"display_order": new}, version if i == entity_id else v)
+            for (i, old, v), new in zip(now, orders, strict=True)
+            if new != old
         ]
         ops.sort(key=lambda op: op.entity_id != entity_id)  # the moved record first: the change set names it
         return self._save(actor, ward_code, borough, ops, note)

@@ -107,6 +107,16 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
             process.stdout.close()
 
 
+def fetch(topology: Topology, path: str, failures: list[str]) -> None:
+    """GET `path` through the proxy; anything but a 200 is added to `failures`, saying what came instead."""
+    try:
+        response = requests.get(topology.proxy + path, timeout=10)
+        if response.status_code != 200:
+            failures.append(f"{path}: {response.status_code}")
+    except requests.RequestException as exc:
+        failures.append(f"{path}: {exc}")
+
+
 def test_killing_an_instance_mid_load_cuts_short_at_most_the_answer_it_was_writing_and_it_rejoins_once_ready(topology):
     failures: list[str] = []
     done = threading.Event()
@@ -114,13 +124,7 @@ def test_killing_an_instance_mid_load_cuts_short_at_most_the_answer_it_was_writi
 
     def get(n: int) -> None:
         nonlocal count
-        path = PATHS[n % len(PATHS)]
-        try:
-            response = requests.get(topology.proxy + path, timeout=10)
-            if response.status_code != 200:
-                failures.append(f"{path}: {response.status_code}")
-        except requests.RequestException as exc:
-            failures.append(f"{path}: {exc}")
+        fetch(topology, PATHS[n % len(PATHS)], failures)
         count += 1
 
     victim = int(topology.env["FINDER2_PID"])
@@ -382,13 +386,7 @@ def test_sigterm_drains_an_instance_mid_load_without_a_failed_request(topology):
     answered = threading.Semaphore(0)
 
     def get(n: int) -> None:
-        path = PATHS[n % len(PATHS)]
-        try:
-            response = requests.get(topology.proxy + path, timeout=10)
-            if response.status_code != 200:
-                failures.append(f"{path}: {response.status_code}")
-        except requests.RequestException as exc:
-            failures.append(f"{path}: {exc}")
+        fetch(topology, PATHS[n % len(PATHS)], failures)
         answered.release()
 
     instance = int(topology.env["FINDER1_PID"])
@@ -422,14 +420,8 @@ def test_a_new_geodata_release_is_switched_to_under_load_without_a_failed_reques
     def load() -> None:
         n = 0
         while not stop.is_set() and n < 2000:  # bounded, whatever happens
-            path = PATHS[n % len(PATHS)]
+            fetch(topology, PATHS[n % len(PATHS)], failures)
             n += 1
-            try:
-                response = requests.get(topology.proxy + path, timeout=10)
-                if response.status_code != 200:
-                    failures.append(f"{path}: {response.status_code}")
-            except requests.RequestException as exc:
-                failures.append(f"{path}: {exc}")
             time.sleep(0.02)
 
     with ThreadPoolExecutor(2) as pool:

@@ -248,7 +248,7 @@ def save(ward_code: str, entity: str, item_id: int) -> Any:
     return _done(ward_code, saved, ENTITY_NAMES[entity], _record_key(entity, None if removed else item_id))
 
 
-# The lists an editor orders with Move up and Move down, as the move's message names them.
+# The lists an editor orders with Move up and Move down (finder.staff.editing.ORDERED), as messages name them.
 LISTS = {"route": "ways to reach the team", "officer": "officers and PCSOs", "priority": "priorities"}
 
 
@@ -257,8 +257,6 @@ LISTS = {"route": "ways to reach the team", "officer": "officers and PCSOs", "pr
 def move(ward_code: str, entity: str, item_id: int) -> Any:
     """Move a route, officer or priority one place up or down the list residents see (no JavaScript needed)."""
     direction = request.form.get("direction")
-    if entity not in LISTS:
-        abort(404)
     if direction not in ("up", "down"):
         abort(400, description="Choose Move up or Move down on the page.")
     key = _record_key(entity, item_id)
