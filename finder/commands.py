@@ -111,6 +111,7 @@ def _load_snapshot(store: Store, raw_dir: Path, *, missing_ok: bool) -> None:
         report = load_snapshot(store, path, wards, _force_names()["metropolitan"])
     except SnapshotError as exc:
         raise click.ClickException(str(exc)) from None
+    services(current_app).announce()  # every team, to every running worker (FINDER_REDIS_URL)
     for line in report.lines():
         click.echo(line)
 
@@ -194,6 +195,9 @@ def sync_policeuk(
         except KeyboardInterrupt:
             click.echo(f"{force_id}: interrupted; the next sync-policeuk resumes where this one stopped", err=True)
             raise SystemExit(130) from None
+        finally:
+            if not dry_run:  # what it wrote, to every running worker (FINDER_REDIS_URL)
+                services(current_app).announce()
         for line in report.lines():
             click.echo(line)
         failed = failed or report.status != "complete"
@@ -211,8 +215,10 @@ def load_sample_teams_command(remove: bool) -> None:
     ensure_ready(store)
     if remove:
         click.echo(f"sample teams: removed {remove_sample_teams(store)}")
+        services(current_app).announce()
         return
     report = load_sample_teams(store, _force_names())
+    services(current_app).announce()
     for line in report.loaded:
         click.echo(f"sample team: {line}")
     for line in report.skipped:
@@ -339,6 +345,7 @@ def restore_command(path: Path, replace: bool) -> None:
         raise click.ClickException(str(exc)) from None
     finally:
         store.dispose()
+    services(current_app).announce()  # every team, to every running worker (FINDER_REDIS_URL)
     behind = "" if revision == head() else f"; it is behind this code's schema {head()}: run `finder init-db`"
     click.echo(f"restore: {path} loaded into {store!r}, at schema {revision}{behind}")
 

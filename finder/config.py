@@ -7,11 +7,14 @@
 - FINDER_STAFF_IDLE_MINUTES: a staff session ends after this many minutes without a request (default 30).
 - FINDER_STAFF_SESSION_HOURS: and this many hours after signing in, however busy (default 12). Both
   are enforced through the session's row in the store, so every worker and instance agrees.
+- FINDER_REDIS_URL: a Redis every worker and instance shares (redis://host:6379/0), for several instances behind a
+  proxy (deploy/README.md). A changed team is announced on it, so every worker shows the change at once rather
+  than when its copy expires (finder/teams/changes.py), and the rate limits and sign-in failures are counted
+  there unless FINDER_LIMITER_STORAGE_URI says otherwise. Unset (the default), nothing is shared.
 - FINDER_LIMITER_STORAGE_URI: where every rate limit (API, /search, posters, no-team reports) and the
-  sign-in failures are counted, as a `limits` storage URI. Default memory://: each
-  worker keeps its own counts, emptied when it restarts, so with 2 workers a limit can allow up to
-  twice its number. redis://host:6379 shares them across workers
-  and instances (install the `redis` package).
+  sign-in failures are counted, as a `limits` storage URI. Default FINDER_REDIS_URL when set, else memory://:
+  each worker keeps its own counts, emptied when it restarts, so with 2 workers a limit can allow up to
+  twice its number. redis://host:6379 shares them across workers and instances.
 - FINDER_SMTP_URL: where staff email goes (invitations, password resets, review outcomes to editors, the
   digest and review reminders), like smtp://host:25 or smtps://user:pass@host:465 (STARTTLS is used when an
   smtp:// server offers it). Unset, nothing is sent: the admin sees each link on screen to pass on, staff
@@ -46,7 +49,7 @@
   API (`stale`; default 12). The staff area's own nudge to confirm (90 days) is separate.
 - FINDER_TEAM_CACHE_SECONDS: how long each process keeps a ward's team and the front counters it
   read from the store (default 30; 0 reads the store on every lookup). A sync or an officer's
-  edit shows on pages and in the API within this time.
+  edit shows on pages and in the API within this time; at once with FINDER_REDIS_URL.
 - FINDER_REACH_COUNTING: 0 turns off counting lookups per ward, day and surface (default on; the
   counts hold no postcode, place, address or cookie, see finder/coverage/reach.py).
 - FINDER_REACH_FLUSH_SECONDS: how often each worker adds its counts to the store (default 60); a
@@ -188,7 +191,8 @@ class Config:
     STAFF_IDLE_MINUTES = float(os.environ.get("FINDER_STAFF_IDLE_MINUTES", "30"))
     STAFF_SESSION_HOURS = float(os.environ.get("FINDER_STAFF_SESSION_HOURS", "12"))
     REQUIRE_TOTP_FOR_EDITORS = os.environ.get("FINDER_REQUIRE_TOTP_FOR_EDITORS", "0") == "1"
-    LIMITER_STORAGE_URI = os.environ.get("FINDER_LIMITER_STORAGE_URI", "memory://")
+    REDIS_URL = os.environ.get("FINDER_REDIS_URL", "")
+    LIMITER_STORAGE_URI = os.environ.get("FINDER_LIMITER_STORAGE_URI") or REDIS_URL or "memory://"
     SMTP_URL = os.environ.get("FINDER_SMTP_URL", "")
     FORCE_EMAIL_DOMAINS = force_domains(os.environ.get("FINDER_FORCE_EMAIL_DOMAINS", ""))
     MAIL_FROM = os.environ.get("FINDER_MAIL_FROM", "")
@@ -227,6 +231,8 @@ class TestingConfig(Config):
     GEOCODER_URL = ""
     DATABASE_URL = "sqlite://"  # an empty in-memory store; tests that need teams bring their own
     TEAM_CACHE_SECONDS = 0.0  # tests change the store and look at once
+    REDIS_URL = ""  # the tests of shared state start their own Redis
+    LIMITER_STORAGE_URI = "memory://"
     EMBED_ANCESTORS = f"https: {LOCAL_ANCESTORS}"
     RATE_LIMIT = "100000/minute"  # high, so no test trips it by accident; tests of limits lower it
     SEARCH_RATE_LIMIT = POSTER_RATE_LIMIT = "100000/minute"

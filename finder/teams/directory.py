@@ -42,6 +42,7 @@ from finder.store import Store
 from finder.store import models as m
 from finder.teams import api, dates, schema
 from finder.teams import validation as v
+from finder.teams.changes import EVERY_WARD
 from finder.teams.policeuk_answers import email_address, phone_number, web_url
 
 log = logging.getLogger(__name__)
@@ -837,6 +838,14 @@ class TeamDirectory:
         self._forgotten.add(ward_code)
         with self._kept_lock:
             self._kept.pop("places", None)
+
+    def changed(self, ward_code: str) -> None:
+        """Another worker or instance changed this ward's team, or every team (EVERY_WARD): read it again."""
+        if ward_code == EVERY_WARD:
+            with self._kept_lock:
+                self._kept.clear()
+        else:
+            self.forget(ward_code)
 
     def _cached_team(self, ward_code: str) -> Team | None:
         """The ward's team with meetings from 12 hours ago on, from this process's cache when fresh.

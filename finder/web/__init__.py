@@ -23,6 +23,7 @@ from finder.mail import Mailer
 from finder.store import Store, default_url
 from finder.store.migrate import ensure_ready
 from finder.store.models import MAX_ID
+from finder.teams.changes import EVERY_WARD, ChangeFeed
 from finder.teams.directory import TeamDirectory
 from finder.web.pagecache import PageCache
 from finder.web.security import SecuritySettings
@@ -106,6 +107,7 @@ class Services:
     _command_store: Once[Store] = field(init=False)
     _lookup: Once[Lookup] = field(init=False)
     _reach: Once[Tally | None] = field(init=False)
+    _changes: Once[ChangeFeed | None] = field(init=False)
 
     def __post_init__(self) -> None:
         # A frozen dataclass sets its own fields once, here, through object.__setattr__ (dataclasses' documented way).
@@ -115,6 +117,7 @@ class Services:
             ("_command_store", lambda: Store(self.database_url())),
             ("_lookup", self._build_lookup),
             ("_reach", self._build_reach),
+            ("_changes", lambda: ChangeFeed(self.config["REDIS_URL"]) if self.config["REDIS_URL"] else None),
         ):
             object.__setattr__(self, name, Once(build))
         object.__setattr__(self, "pages", PageCache(self.config["TEAM_CACHE_SECONDS"] > 0))
@@ -166,9 +169,14 @@ class Services:
         return web_store(self.database_url(), self.config["DB_TIMEOUT"])
 
     def _build_lookup(self) -> Lookup:
-        """Load geodata and the force file once per process."""
-        if self.given_lookup is not None:
-            return self.given_lookup
+        """The given lookup, or one over geodata and the force file loaded once per process; its teams hear of
+        changes made elsewhere when FINDER_REDIS_URL is set."""
+        lookup = self.given_lookup or self._new_lookup()
+        if lookup.teams is not None and self.changes is not None:
+            self.changes.listen(lookup.teams.changed)
+        return lookup
+
+    def _new_lookup(self) -> Lookup:
         config = self.config
         geocoder = None
         if config["GEOCODER_URL"]:
@@ -181,6 +189,25 @@ class Services:
             stale_after_months=config["STALE_AFTER_MONTHS"],
         )
         return Lookup(geodata, load_forces(raw_dir=default_raw_data()), geocoder, teams)
+
+    @property
+    def changes(self) -> ChangeFeed | None:
+        """Where changed teams are announced and heard, with FINDER_REDIS_URL."""
+        return self._changes.get()
+
+    def announce(self, ward_code: str = EVERY_WARD) -> None:
+        """A ward's team (or every team) changed in the store: this process reads it again at once, and every
+        other worker and instance does too when FINDER_REDIS_URL is set (finder/teams/changes.py)."""
+        lookup = self.built_lookup()
+        if lookup is not None and lookup.teams is not None:
+            lookup.teams.changed(ward_code)
+        if self.changes is not None:
+            self.changes.announce(ward_code)
+
+    @property
+    def changes_show_everywhere_within(self) -> float:
+        """Seconds until every worker and instance shows a change made here (0: at once)."""
+        return 0.0 if self.changes is not None else self.config["TEAM_CACHE_SECONDS"]
 
     def _build_reach(self) -> Tally | None:
         teams = self.lookup.teams

@@ -43,16 +43,14 @@ def test_the_compose_file_names_the_proxy_three_instances_the_migration_the_sync
 
 def test_each_instance_gets_every_setting_run_local_gives_its_instances_with_the_same_meaning(compose):
     settings = run_local_instance_settings()
-    assert {"BIND", "FINDER_PROXIES", "FINDER_LIMITER_STORAGE_URI", "FINDER_METRICS_LISTEN"} <= settings
+    assert {"BIND", "FINDER_PROXIES", "FINDER_REDIS_URL", "FINDER_METRICS_LISTEN"} <= settings
     script = (DEPLOY / "run-local").read_text()
     for name in INSTANCES:
         environment = compose["services"][name]["environment"]
         assert settings <= set(environment), settings - set(environment)
         assert environment["FINDER_PROXIES"] == "1" and "FINDER_PROXIES=1" in script
         assert environment["FINDER_LOG_FORMAT"] == "json" and "FINDER_LOG_FORMAT=json" in script
-        assert environment["FINDER_LIMITER_STORAGE_URI"].startswith("redis://") and "redis://" in script
-        cache = environment["FINDER_TEAM_CACHE_SECONDS"]
-        assert f"FINDER_TEAM_CACHE_SECONDS:-{cache}" in script
+        assert environment["FINDER_REDIS_URL"].startswith("redis://") and "redis://" in script
 
 
 def test_both_fill_in_every_address_the_haproxy_file_asks_for(compose):

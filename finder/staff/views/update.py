@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from wtforms import Form
 
 from finder.staff.editing import (
@@ -28,7 +28,7 @@ from finder.staff.editing import (
 )
 from finder.staff.update_form import HEADINGS, NEW, digest, parts, refreshed, show_errors, shown, update_form_class
 from finder.staff.views import bp, ward_required
-from finder.staff.views.wards import CHOICES, ENTITY_NAMES, FIELD_FORMS, actor, editing, ward_name
+from finder.staff.views.wards import CHOICES, ENTITY_NAMES, FIELD_FORMS, actor, editing, shown_when, ward_name
 from finder.store.staff import Role
 
 
@@ -170,10 +170,11 @@ def _say_what_happened(found: list[Part], done: UpdateSaved) -> None:
         saved = done.parts.get(part.key)
         if saved is not None and saved.status != "unchanged":
             (waiting if saved.status == "pending" else applied).append(_named(part))
-    seconds = current_app.config["TEAM_CACHE_SECONDS"]
     if applied:
-        when = f"now on this server, and everywhere within {seconds:.0f} seconds" if seconds else "now"
-        flash(f"Saved {_listed(applied)}. Residents see {'it' if len(applied) == 1 else 'them'} {when}.", "success")
+        flash(
+            f"Saved {_listed(applied)}. Residents see {'it' if len(applied) == 1 else 'them'} {shown_when()}.",
+            "success",
+        )
     if waiting:
         flash(f"Waiting for review by your borough admin: {_listed(waiting)}.", "success")
     if done.confirmed is not None:

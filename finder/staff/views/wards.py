@@ -74,11 +74,10 @@ CHOICES: dict[tuple[str, str], dict[str, str]] = {
 
 
 def editing() -> Editing:
-    """The editing service over the store residents read, telling this worker's team cache at once."""
-
-    teams = services().lookup.teams
+    """The editing service over the store residents read, announcing each change (this worker shows it at once;
+    every other one too, with FINDER_REDIS_URL)."""
     domains = current_app.config.get("FORCE_EMAIL_DOMAINS")
-    return Editing(staff_store(), borough_of, force_domains=domains, on_change=getattr(teams, "forget", None))
+    return Editing(staff_store(), borough_of, force_domains=domains, on_change=services().announce)
 
 
 def actor() -> Account:
@@ -116,20 +115,20 @@ def _note() -> str | None:
     return (request.form.get("note") or "").strip()[:1000] or None
 
 
+def shown_when() -> str:
+    """When residents see a saved change: "now", or when the other workers' copies of the teams expire."""
+    seconds = services().changes_show_everywhere_within
+    return f"now on this server, and everywhere within {seconds:.0f} seconds" if seconds else "now"
+
+
 def _done(ward_code: str, saved: Saved, what: str, section: str) -> WerkzeugResponse:
     """After a save: say what happens next, and go back to the section saved, open (`section`: its anchor)."""
-    seconds = current_app.config["TEAM_CACHE_SECONDS"]
     if saved.status == "pending":
         flash(f"Your change to the {what} is waiting for review by your borough admin.", "success")
     elif saved.status == "unchanged":
         flash(f"Nothing to save: the {what} already says that.")
     else:
-        flash(
-            f"Saved the {what}. Residents see it now on this server, and everywhere within {seconds:.0f} seconds."
-            if seconds
-            else f"Saved the {what}. Residents see it now.",
-            "success",
-        )
+        flash(f"Saved the {what}. Residents see it {shown_when()}.", "success")
     return redirect(url_for("admin.ward", ward_code=ward_code, open=section, _anchor=section))
 
 
@@ -495,11 +494,7 @@ def _settle(ids: list[int], approve: bool, reason: str = "", *, strict: bool = F
         done = decide_all(ids, lambda i: service.reject(reviewer, i, reason), failures)
     tell_editors(reviewer, done.approved, done.rejected, ward_name=ward_name, entity_names=ENTITY_NAMES)
     if done.approved:
-        seconds = current_app.config["TEAM_CACHE_SECONDS"]
-        flash(
-            f"Approved {_changes(len(done.approved))}. Residents see them now on this server, "
-            f"and everywhere within {seconds:.0f} seconds."
-        )
+        flash(f"Approved {_changes(len(done.approved))}. Residents see them {shown_when()}.")
     if done.rejected:
         flash(f"Rejected {_changes(len(done.rejected))}. The editor will see your reason.")
     for change_set_id, why in done.failed:
