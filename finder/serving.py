@@ -104,7 +104,7 @@ def serve_metrics(server) -> None:
 
     if METRICS_LISTEN:
         found = services(server.app.wsgi())
-        metrics.serve(METRICS_LISTEN, found.database_url(), found.config["DB_TIMEOUT"])
+        metrics.serve(METRICS_LISTEN, found.database_url(), found.config["DB_TIMEOUT"], found.geodata.manifest)
         server.log.info("metrics at http://%s:%s/metrics", *metrics.address(METRICS_LISTEN))
 
 

@@ -15,6 +15,9 @@ starts, as prometheus_client reads it on import) and the master adds them up for
 - finder_sync_runs{force, status} and finder_sync_last_complete_timestamp_seconds{force}: the police.uk
   syncs recorded in the store, read at each scrape, so a sync run by cron on any machine shows here
   (finder_sync_runs_readable is 0 when the store could not be read).
+- finder_geodata_info{codepoint_version}: 1, labelled with the OS Code-Point Open release the loaded postcode
+  and ward data was built from (geodata/manifest.json), so an operator sees which release each instance serves
+  and when a refresh has reached it.
 """
 
 from __future__ import annotations
@@ -100,8 +103,27 @@ class SyncRuns(Collector):
         yield last
 
 
-def scrape_registry(database_url: str | None = None, timeout: float = 3.0) -> CollectorRegistry:
-    """What a scrape reads: every worker's files in PROMETHEUS_MULTIPROC_DIR (else this process), and the syncs."""
+class GeodataRelease(Collector):
+    """The release of the postcode and ward data this process loaded, from its build's manifest."""
+
+    def __init__(self, manifest: dict) -> None:
+        self.version = str(manifest.get("codepoint_version") or "unknown")
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        info = GaugeMetricFamily(
+            "finder_geodata_info",
+            "The OS Code-Point Open release the loaded geodata was built from.",
+            labels=["codepoint_version"],
+        )
+        info.add_metric([self.version], 1)
+        yield info
+
+
+def scrape_registry(
+    database_url: str | None = None, timeout: float = 3.0, geodata_manifest: dict | None = None
+) -> CollectorRegistry:
+    """What a scrape reads: every worker's files in PROMETHEUS_MULTIPROC_DIR (else this process), the syncs and
+    the geodata's release."""
     if os.environ.get(MULTIPROC_DIR):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
@@ -110,6 +132,8 @@ def scrape_registry(database_url: str | None = None, timeout: float = 3.0) -> Co
         registry.register(_ThisProcess())
     if database_url:
         registry.register(SyncRuns(database_url, timeout))
+    if geodata_manifest is not None:
+        registry.register(GeodataRelease(geodata_manifest))
     return registry
 
 
@@ -149,10 +173,10 @@ def forget_counted() -> None:
         old.unlink()
 
 
-def serve(listen: str, database_url: str, timeout: float) -> None:
+def serve(listen: str, database_url: str, timeout: float, geodata_manifest: dict) -> None:
     """Serve /metrics on `listen` from this (the master) process, in a thread of prometheus_client's."""
     host, port = address(listen)
-    start_http_server(port, addr=host, registry=scrape_registry(database_url, timeout))
+    start_http_server(port, addr=host, registry=scrape_registry(database_url, timeout, geodata_manifest))
 
 
 def worker_exited(pid: int) -> None:

@@ -7,6 +7,7 @@ Marked `deploy` (about a minute, three instances' geodata in memory): `pytest -m
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -202,6 +203,8 @@ def test_metrics_move_and_no_log_holds_a_postcode_or_a_client_address(topology):
     after = topology.metrics(1)
     key = ("finder_lookups_total", (("kind", "postcode"), ("outcome", "ward")))
     assert after.get(key, 0) - before.get(key, 0) >= 3  # round robin over three: its share, at least
+    release = json.loads((topology.folder / "geodata" / "manifest.json").read_text())["codepoint_version"]
+    assert after[("finder_geodata_info", (("codepoint_version", release),))] == 1  # which postcode release it serves
 
     for log in topology.folder.glob("*.log"):
         text = log.read_text("utf-8", "replace")

@@ -72,6 +72,24 @@ def test_requests_lookups_and_their_outcomes_are_counted_by_route_and_kind_never
     assert "SW1A" not in text and "ZZ99" not in text and "51.5" not in text
 
 
+def test_the_geodata_release_is_shown_as_a_label_and_a_hostile_one_stays_a_quoted_label(geodata):
+    release = geodata.manifest["codepoint_version"]
+    found = samples(generate_latest(scrape_registry(geodata_manifest=geodata.manifest)).decode())
+    assert value(found, "finder_geodata_info", codepoint_version=release) == 1
+    assert (
+        value(
+            samples(generate_latest(scrape_registry(geodata_manifest={})).decode()),
+            "finder_geodata_info",
+            codepoint_version="unknown",
+        )
+        == 1
+    )
+    hostile = 'x"} 9\nfinder_fake 1 #'
+    text = generate_latest(scrape_registry(geodata_manifest={"codepoint_version": hostile})).decode()
+    assert "\nfinder_fake" not in text.replace("\\n", "")  # no line of its own
+    assert value(samples(text), "finder_geodata_info", codepoint_version=hostile) == 1
+
+
 def test_without_metrics_on_requests_are_not_counted(finder_lookup):
     client = create_app({"ENV_NAME": "testing"}, lookup=finder_lookup).test_client()
     before = scraped()
