@@ -11,7 +11,8 @@ across workers and instances).
 - Staff sign-in failures (finder/staff/accounts.py's Throttle) count on the same storage with the
   moving-window strategy (`sign_in_limiter`).
 
-Windows are fixed and open with a client's first request (limits' fixed-window strategy). A setting
+Windows are fixed and open with a client's first request (limits' fixed-window strategy; on Redis, counted by
+limits' storage in one round trip a request: `SharedWindows`). A setting
 "off" (or empty) sets no limit; one that is no rate limit stops the app with a clear message.
 
 Not Flask-Limiter (issue 27): its `before_request` ran on every request, limited or not, and cost the API
@@ -34,7 +35,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
-from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+from limits.strategies import MovingWindowRateLimiter
 
 from finder.errors import FinderError
 from finder.i18n import tr
@@ -126,26 +127,69 @@ class LocalWindows:
         now, seconds = self.clock(), item.get_expiry()
         key = (scope, client, item.amount, seconds)
         with self._lock:
-            if now >= self._sweep_at:
-                self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
-                self._sweep_at = now + self.SWEEP_SECONDS
+            self._sweep(now)
             reset_at, hits = self._windows.get(key, (0.0, 0))
             if now >= reset_at:
                 reset_at, hits = now + seconds, 0
             self._windows[key] = (reset_at, hits + 1)
         return hits + 1, reset_at
 
+    def reset_at(self, item: RateLimitItem, scope: str, client: str) -> float | None:
+        """When the client's window resets, if this process holds one still open."""
+        held = self._windows.get((scope, client, item.amount, item.get_expiry()))
+        return held[0] if held is not None and held[0] > self.clock() else None
+
+    def hold(self, item: RateLimitItem, scope: str, client: str, reset_at: float) -> None:
+        """Keep when a window counted elsewhere resets (SharedWindows), without counting here."""
+        with self._lock:
+            self._sweep(self.clock())
+            self._windows[(scope, client, item.amount, item.get_expiry())] = (reset_at, 0)
+
+    def _sweep(self, now: float) -> None:
+        """Drop ended windows, at most once a minute (under the lock)."""
+        if now >= self._sweep_at:
+            self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+            self._sweep_at = now + self.SWEEP_SECONDS
+
+
+class SharedWindows:
+    """Fixed windows counted on the shared storage (Redis), each opening with a client's first request there.
+
+    One round trip a request: limits' `Storage.incr` (on Redis, its script adds one and starts a new window's
+    expiry). limits' FixedWindowRateLimiter made three (the hit, then `get_window_stats`' expiry and count):
+    348-451 µs a count against 119-161 µs here, measured (BENCHMARKS.md, issue 28). When a window resets is
+    kept here, as `LocalWindows` keeps it, and asked of the storage only for a window another worker or
+    instance opened.
+    """
+
+    def __init__(self, storage: Storage, clock: Callable[[], float] = time.time) -> None:
+        self.storage = storage
+        self.clock = clock
+        self._resets = LocalWindows(clock)  # when each window this process has seen resets (counted in the storage)
+
+    def hit(self, item: RateLimitItem, scope: str, client: str) -> tuple[int, float]:
+        """Count one request: (requests in the client's window so far, across instances; when it resets)."""
+        key = item.key_for(scope, client)
+        hits = self.storage.incr(key, item.get_expiry())
+        reset_at = self._resets.reset_at(item, scope, client)
+        if hits == 1:  # this request opened the window
+            reset_at = self.clock() + item.get_expiry()
+        elif reset_at is None:  # another worker or instance did: its end is the storage's
+            reset_at = self.storage.get_expiry(key)
+        else:
+            return hits, reset_at
+        self._resets.hold(item, scope, client, reset_at)
+        return hits, reset_at
+
 
 class ClientLimits:
-    """One setting's limits per client: in this process for memory://, else on the shared storage (Redis) by
-    limits' fixed window. Every limit counts every request, as the RateLimit-* headers say; a request over any
-    of them is refused."""
+    """One setting's limits per client: in this process for memory://, else on the shared storage (Redis).
+    Every limit counts every request, as the RateLimit-* headers say; a request over any of them is refused."""
 
-    def __init__(self, scope: str, items: list[RateLimitItem], storage: Storage | None, local: LocalWindows) -> None:
+    def __init__(self, scope: str, items: list[RateLimitItem], windows: LocalWindows | SharedWindows) -> None:
         self.scope = scope
         self.items = items
-        self.local = local
-        self.shared = FixedWindowRateLimiter(storage) if storage is not None else None
+        self.windows = windows
 
     def count(self, client: str) -> tuple[bool, list[Window]]:
         """Count one request of `client`: (allowed, where it stands against each limit)."""
@@ -160,12 +204,8 @@ class ClientLimits:
 
     def _hit(self, item: RateLimitItem, client: str) -> tuple[bool, int, float]:
         """(within the limit, requests left, when the window resets) after counting one request."""
-        if self.shared is None:
-            hits, reset_at = self.local.hit(item, self.scope, client)
-            return hits <= item.amount, max(0, item.amount - hits), reset_at
-        within = self.shared.hit(item, self.scope, client)
-        stats = self.shared.get_window_stats(item, self.scope, client)
-        return within, stats.remaining, stats.reset_time
+        hits, reset_at = self.windows.hit(item, self.scope, client)
+        return hits <= item.amount, max(0, item.amount - hits), reset_at
 
 
 @dataclass
@@ -264,11 +304,11 @@ def init_app(app: Flask) -> None:
         raise ValueError(f"FINDER_LIMITER_STORAGE_URI {uri!r} names an asyncio storage: use memory:// or redis://")
     MovingWindowRateLimiter(storage)  # a storage without moving windows (memcached) stops it here, not at a sign-in
     limits = RateLimits(storage)
-    shared, local = (None if uri.startswith("memory://") else storage), LocalWindows()
+    windows = LocalWindows() if uri.startswith("memory://") else SharedWindows(storage)
     for name, example in SETTINGS.items():
         check_setting(app, name, example)
         if items := parse_limits(app.config[name]):
-            limits.by_setting[name] = ClientLimits(name, items, shared, local)
+            limits.by_setting[name] = ClientLimits(name, items, windows)
     app.extensions[EXTENSION] = limits
     if api := limits.by_setting.get("RATE_LIMIT"):  # decided once: with the API's limit off, no hook at all
         app.before_request(partial(_count_api_request, api))

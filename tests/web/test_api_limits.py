@@ -1,16 +1,18 @@
-"""The API's rate-limit count (issue 27): the same answers whether counted in this process (memory://) or on a
-shared storage by limits' fixed window (as with Redis), swept when windows end, and with no thread per request."""
+"""The API's rate-limit count (issues 27 and 28): the same answers whether counted in this process (memory://) or on
+a shared storage (limits' Redis storage, a real redis-server here), swept when windows end, with no thread per
+request, and on Redis one count across instances in one round trip a request."""
 
 from __future__ import annotations
 
 import threading
 
 from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, storage_from_string
 
 from finder import create_app
 from finder.lookup.service import Lookup
-from finder.web.limits import ClientLimits, LocalWindows
+from finder.web.limits import ClientLimits, LocalWindows, SharedWindows
+from tests.support.redis import RedisServer
 
 
 def threads_made() -> int:
@@ -21,8 +23,8 @@ def threads_made() -> int:
 
 def test_counted_here_or_on_a_shared_storage_the_windows_are_the_same() -> None:
     items = [RateLimitItemPerMinute(3), RateLimitItemPerSecond(5, 3600)]
-    here = ClientLimits("api", items, None, LocalWindows())
-    shared = ClientLimits("api", items, MemoryStorage(), LocalWindows())  # limits' own counter, as with Redis
+    here = ClientLimits("api", items, LocalWindows())
+    shared = ClientLimits("api", items, SharedWindows(MemoryStorage()))  # limits' own counter, as with Redis
 
     answers = [(here.count("192.0.2.1"), shared.count("192.0.2.1")) for _ in range(4)]
 
@@ -56,3 +58,38 @@ def test_counting_api_requests_starts_no_thread(finder_lookup: Lookup) -> None:
     made = threads_made() - before - 1
     assert {a.status_code for a in answers} == {200} and answers[-1].headers["RateLimit-Remaining"] == "799"
     assert made == 0
+
+
+class CountingStorage:
+    """A storage's calls, counted: one round trip each on Redis."""
+
+    def __init__(self, storage) -> None:
+        self.storage = storage
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str):
+        self.calls.append(name)
+        return getattr(self.storage, name)
+
+
+def test_two_instances_count_one_window_on_redis_in_one_round_trip_a_request_and_agree_when_it_resets() -> None:
+    server = RedisServer().start()
+    try:
+        limit = [RateLimitItemPerMinute(4)]
+        first_storage = CountingStorage(storage_from_string(server.url))
+        first = ClientLimits("api", limit, SharedWindows(first_storage))
+        second = ClientLimits("api", limit, SharedWindows(storage_from_string(server.url)))
+
+        allowed, windows = first.count("198.51.100.7")  # opens the window
+        assert allowed and windows[0].remaining == 3 and 59 <= windows[0].reset_after <= 60
+        allowed, windows = second.count("198.51.100.7")  # another instance: the same window, its end from Redis
+        assert allowed and windows[0].remaining == 2 and 58 <= windows[0].reset_after <= 60
+        first_storage.calls.clear()
+        answers = [first.count("198.51.100.7"), second.count("198.51.100.7"), first.count("198.51.100.7")]
+        assert [allowed for allowed, _ in answers] == [True, True, False]  # the fifth of four, across both
+        assert [w[0].remaining for _, w in answers] == [1, 0, 0]
+        assert all(58 <= w[0].reset_after <= 60 for _, w in answers)
+        assert first_storage.calls == ["incr", "incr"]  # nothing else asked of Redis for a window it holds
+        assert first.count("203.0.113.9")[0]  # another client, its own window
+    finally:
+        server.stop()
