@@ -243,6 +243,24 @@ def test_a_ward_page_asked_twice_within_a_second_reaches_an_instance_once_and_ea
     assert "X-Cache" not in requests.get(ward, headers=english, timeout=5).headers
 
 
+def test_a_fingerprinted_static_file_is_served_from_the_proxys_memory_long_after_a_second(topology):
+    page = requests.get(f"{topology.proxy}/wards/E05013806", timeout=5).text
+    styles = re.findall(r'href="(/static/[^"?]+\.[0-9a-f]{12}\.css)"', page)
+    assert styles, "the ward page names no fingerprinted stylesheet"
+    url = topology.proxy + styles[0]
+    brotli = {"Accept-Encoding": "br"}
+    for headers in ({}, brotli):  # kept from here (the compressed copy apart: Vary), if not already
+        assert requests.get(url, headers=headers, timeout=5).status_code == 200
+    time.sleep(1.2)  # past the one-second copies of pages
+    for headers in ({}, brotli, {"Cookie": "session=a-staff-member"}):
+        again = requests.get(url, headers=headers, timeout=5)
+        assert again.status_code == 200 and again.headers.get("X-Cache") == "HIT", headers
+        assert "immutable" in again.headers["Cache-Control"] and int(again.headers["Age"]) >= 1
+    assert requests.get(url, headers=brotli, timeout=5).headers["Content-Encoding"] == "br"
+    plain = requests.get(topology.proxy + "/static/favicon.ico", timeout=5)  # not fingerprinted: a second at most
+    assert plain.status_code == 200 and "immutable" not in plain.headers.get("Cache-Control", "")
+
+
 def test_the_proxy_keeps_no_postcode_or_point_answer_no_search_no_staff_page_and_nothing_asked_with_a_cookie(
     topology,
 ):
