@@ -57,6 +57,7 @@ class ChangeFeed:
 
         def in_child() -> None:
             if (alive := feed()) is not None and not alive._stopped.is_set():
+                alive.listening.clear()  # the parent's state; this process has not subscribed yet
                 alive._start(on_change)
 
         os.register_at_fork(after_in_child=in_child)
@@ -71,6 +72,7 @@ class ChangeFeed:
     def _run(self, on_change: Callable[[str], None]) -> None:
         import redis
 
+        failing = False  # said once an outage, not every second of it
         while not self._stopped.is_set():
             try:
                 # A connection of its own: a subscribed connection can do nothing else.
@@ -79,11 +81,21 @@ class ChangeFeed:
                     pubsub.subscribe(CHANNEL)
                     on_change(EVERY_WARD)  # anything announced while this process was not listening
                     self.listening.set()
+                    if failing:
+                        log.warning("listening for changed teams on Redis again")
+                        failing = False
                     while not self._stopped.is_set():
                         message = pubsub.get_message(timeout=1.0)
                         if message is not None and message["type"] == "message":
                             on_change(message["data"].decode("ascii", "replace"))
-            except redis.RedisError as exc:
+            except Exception as exc:  # Redis away, or a fault in on_change: this thread must not end
                 self.listening.clear()
-                log.warning("not listening for changed teams on Redis (%s); trying again", exc)
+                if not failing:
+                    log.warning(
+                        "not listening for changed teams on Redis (%s); each worker's copies expire as without it, "
+                        "trying again every %g s",
+                        exc if isinstance(exc, redis.RedisError) else repr(exc),
+                        RECONNECT_SECONDS,
+                    )
+                    failing = True
                 self._stopped.wait(RECONNECT_SECONDS)
