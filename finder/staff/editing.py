@@ -1024,15 +1024,7 @@ class Editing:
                 rows += snapshot_rows(op.entity, record, "remove")
                 continue
             rows += [
-                Change(
-                    entity=op.entity,
-                    entity_id=record.id,
-                    action="update",
-                    field=k,
-                    before=to_text(getattr(record, k)),
-                    after=to_text(x),
-                    version=record.version,
-                )
+                _field_change(op.entity, record, "update", k, x)
                 for k, x in op.values.items()
                 if _differs(op.entity, k, getattr(record, k), x)
             ]
@@ -1085,15 +1077,7 @@ class Editing:
                 session.flush()
                 continue
             changed = [
-                Change(
-                    entity=op.entity,
-                    entity_id=record.id,
-                    action=op.action,
-                    field=k,
-                    before=to_text(getattr(record, k)),
-                    after=to_text(x),
-                    version=record.version,
-                )
+                _field_change(op.entity, record, op.action, k, x)
                 for k, x in op.values.items()
                 if _differs(op.entity, k, getattr(record, k), x)
             ]
@@ -1240,22 +1224,25 @@ def _records(team: m.Team) -> list[tuple[str, Record]]:
     ]
 
 
+def _field_change(entity: str, record: Any, action: str, field: str, after: Any) -> Change:
+    """The history row for one field of a stored record: its value now, the value it takes, at its version."""
+    return Change(
+        entity=entity,
+        entity_id=record.id,
+        action=action,
+        field=field,
+        before=to_text(getattr(record, field)),
+        after=to_text(after),
+        version=record.version,
+    )
+
+
 def _confirm_rows(entity: str, record: Any, actor: Account, now: datetime, *, stamp: bool = True) -> list[Change]:
     """The history rows that say one record was checked now by `actor`; and, unless it waits for review
     (`stamp` false), the record stamped so."""
     rows = []
     for name, after in (("verified_at", now), ("verified_by", actor.name[:120])):
-        rows.append(
-            Change(
-                entity=entity,
-                entity_id=record.id,
-                action="confirm",
-                field=name,
-                before=to_text(getattr(record, name)),
-                after=to_text(after),
-                version=record.version,
-            )
-        )
+        rows.append(_field_change(entity, record, "confirm", name, after))
         if stamp:
             setattr(record, name, after)
     return rows
